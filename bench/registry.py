@@ -1,0 +1,191 @@
+"""Name → factory for tasks, optimizers, tasksets and studies, with "did you mean".
+
+Tasks come from task families (``tasks.*`` modules exposing ``families()``);
+optimizers, tasksets and studies are the YAML files under ``conf/``: the file
+name is the id. Nothing here imports an optional optimizer library.
+
+Example:
+    >>> "random_search" in optimizer_ids()
+    True
+    >>> make_task("synthetic/branin").meta.dims
+    2
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from optimizers.base import Optimizer
+from tasks.base import Task, TaskFamily
+
+#: Modules that provide task families. Each exposes ``families() -> list[TaskFamily]``.
+TASK_FAMILY_MODULES: tuple[str, ...] = (
+    "tasks.synthetic",
+    "tasks.bbob",
+)
+
+
+class UnknownNameError(ValueError):
+    """An id that is not registered; the message names the closest valid ones."""
+
+
+def suggest(name: str, valid: Iterable[str], n: int = 3) -> str:
+    """A did-you-mean phrase for ``name`` among ``valid``.
+
+    Example:
+        >>> suggest("randm_search", ["random_search", "hyperband"])
+        "did you mean 'random_search'?"
+    """
+    valid = list(valid)
+    close = difflib.get_close_matches(name, valid, n=n, cutoff=0.5)
+    if not close:
+        # Long hierarchical ids: compare the prefix the user typed with same-depth prefixes.
+        depth = name.count("/") + 1
+        prefixes = sorted({"/".join(v.split("/")[:depth]) for v in valid})
+        close = difflib.get_close_matches(name, prefixes, n=n, cutoff=0.4)
+    if close:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    shown = ", ".join(sorted(valid)[:8])
+    more = f", … ({len(valid)} in all)" if len(valid) > 8 else ""
+    return f"valid: {shown}{more}"
+
+
+def unknown(kind: str, name: str, valid: Iterable[str], hint: str = "") -> UnknownNameError:
+    msg = f"unknown {kind} {name!r}: {suggest(name, valid)}"
+    return UnknownNameError(msg + (f" ({hint})" if hint else ""))
+
+
+# ----------------------------------------------------------------------------- config files
+
+
+def conf_dir() -> Path:
+    """The ``conf/`` folder shipped with the package (works for non-editable installs too)."""
+    return Path(str(resources.files("conf")))
+
+
+def _yaml_ids(group: str) -> list[str]:
+    return sorted(p.stem for p in (conf_dir() / group).glob("*.yaml"))
+
+
+def _load_yaml(group: str, name: str, kind: str) -> DictConfig:
+    path = conf_dir() / group / f"{name}.yaml"
+    if not path.is_file():
+        raise unknown(kind, name, _yaml_ids(group), hint=f"list them with: python -m bench list={group}")
+    cfg = OmegaConf.load(path)
+    assert isinstance(cfg, DictConfig)
+    return cfg
+
+
+def optimizer_ids() -> list[str]:
+    """All registered optimizer ids (YAML names under ``conf/optimizer/``)."""
+    return _yaml_ids("optimizer")
+
+
+def optimizer_config(name: str) -> DictConfig:
+    """The optimizer's YAML: ``_target_`` (class path), ``params``, ``description``."""
+    return _load_yaml("optimizer", name, "optimizer")
+
+
+def taskset_ids() -> list[str]:
+    return _yaml_ids("taskset")
+
+
+def taskset_patterns(name: str) -> list[str]:
+    """The task ids/patterns of a named taskset."""
+    cfg = _load_yaml("taskset", name, "taskset")
+    return [str(t) for t in cfg.get("tasks", [])]
+
+
+def study_ids() -> list[str]:
+    return _yaml_ids("study")
+
+
+def import_object(path: str) -> Any:
+    """Import ``package.module.Name`` (or ``package.module:Name``)."""
+    module, _, attr = path.replace(":", ".").rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ImportError(f"cannot import {path!r}: {exc}") from exc
+
+
+@cache
+def optimizer_class(target: str) -> type[Optimizer]:
+    cls = import_object(target)
+    if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
+        raise TypeError(f"{target!r} is not an optimizers.base.Optimizer subclass")
+    return cls
+
+
+# ----------------------------------------------------------------------------- tasks
+
+
+@cache
+def task_families() -> dict[str, TaskFamily]:
+    """All task families by name (imports the family modules, not optional libraries)."""
+    out: dict[str, TaskFamily] = {}
+    for module in TASK_FAMILY_MODULES:
+        for fam in importlib.import_module(module).families():
+            out[fam.name] = fam
+    return out
+
+
+def _family_of(task_id: str) -> TaskFamily:
+    fams = task_families()
+    name = task_id.split("/", 1)[0]
+    if name not in fams:
+        raise unknown("task", task_id, [f + "/…" for f in fams], hint="list them with: python -m bench list=tasks")
+    fam = fams[name]
+    reason = fam.unavailable_reason()
+    if reason:
+        raise UnknownNameError(f"task family {name!r} is unavailable: {reason}")
+    return fam
+
+
+@cache
+def task_ids(family: str | None = None) -> tuple[str, ...]:
+    """Every task id in the catalog (of one family, if given)."""
+    fams = task_families()
+    chosen = [fams[family]] if family else list(fams.values())
+    return tuple(i for f in chosen if f.unavailable_reason() is None for i in f.ids())
+
+
+@cache
+def make_task(task_id: str) -> Task:
+    """Build (and cache, per process) the task with this id."""
+    return _family_of(task_id).make(task_id)
+
+
+def is_pattern(text: str) -> bool:
+    return any(c in text for c in "*?[")
+
+
+def expand_tasks(patterns: Iterable[str]) -> list[str]:
+    """Expand ids and glob patterns (``bbob/f0[1-5]/d02/i01``) into task ids, order kept, no duplicates."""
+    out: dict[str, None] = {}
+    for pat in patterns:
+        if not is_pattern(pat):
+            _family_of(pat)  # raise for unknown families early
+            if pat not in set(task_ids(pat.split("/", 1)[0])):
+                raise unknown("task", pat, task_ids(pat.split("/", 1)[0]),
+                              hint="list them with: python -m bench list=tasks")
+            out[pat] = None
+            continue
+        family = pat.split("/", 1)[0]
+        pool = task_ids(family) if family in task_families() and not is_pattern(family) else task_ids()
+        hits = fnmatch.filter(pool, pat)
+        if not hits:
+            raise UnknownNameError(
+                f"task pattern {pat!r} matches no task: {suggest(pat, pool)}"
+            )
+        out.update(dict.fromkeys(hits))
+    return list(out)

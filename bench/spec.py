@@ -1,0 +1,64 @@
+"""RunSpec: one (task, optimizer, seed) run as plain, picklable data.
+
+Example:
+    >>> from optimizers.base import Budget
+    >>> spec = RunSpec(study="demo", task="bbob/f01/d02/i01", optimizer="random_search",
+    ...                optimizer_target="optimizers.random_search.RandomSearch",
+    ...                optimizer_params={}, seed=0, budget=Budget(20))
+    >>> spec.run_id
+    'bbob__f01__d02__i01--random_search--s0'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from optimizers.base import Budget
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a worker needs to execute one run, and nothing it must look up.
+
+    ``seed`` is the root of every random choice in the run: it is split with
+    :class:`numpy.random.SeedSequence` into the optimizer seed and the task's
+    evaluation-noise stream, so the same spec gives bit-identical trials on any
+    worker and for any ``n_jobs``.
+    """
+
+    study: str
+    task: str
+    optimizer: str
+    optimizer_target: str
+    optimizer_params: dict[str, Any]
+    seed: int
+    budget: Budget
+    #: Per-evaluation wall-clock limit in seconds for live tasks (None = no limit).
+    trial_timeout: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        """Readable, filesystem-safe, unique within a study."""
+        return f"{self.task.replace('/', '__')}--{self.optimizer}--s{self.seed}"
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of everything that changes results; resume re-runs a run whose fingerprint changed."""
+        payload = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("study")  # renaming a study must not invalidate its finished runs
+        return d
+
+    def seeds(self) -> tuple[int, int]:
+        """(optimizer seed, task-noise seed), both derived from :attr:`seed`."""
+        opt_ss, task_ss = np.random.SeedSequence(self.seed).spawn(2)
+        return int(opt_ss.generate_state(1)[0]), int(task_ss.generate_state(1)[0])

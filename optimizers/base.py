@@ -1,0 +1,153 @@
+"""The optimizer contract: ask/tell, with the runner owning the loop.
+
+An optimizer is created once per run with a :class:`Problem` and a seed, then the
+runner repeatedly calls :meth:`Optimizer.ask` for a :class:`Trial`, evaluates it
+and hands the :class:`~tasks.base.Result` back through :meth:`Optimizer.tell`.
+Optimizers never evaluate the task, never log results and never see the budget
+counter except through :class:`Problem`.
+
+Example:
+    >>> import numpy as np
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> from tasks.base import Objective, Result
+    >>> class FirstGuess(Optimizer):
+    ...     supports = frozenset()
+    ...     def ask(self):
+    ...         return Trial(dict(self.problem.space.get_default_configuration()))
+    ...     def tell(self, trial, result):
+    ...         pass
+    >>> space = ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
+    >>> opt = FirstGuess(Problem(space, (Objective("y"),), None, Budget(n_trials=3)), seed=0)
+    >>> opt.ask().config
+    {'x': 0.5}
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ConfigSpace import ConfigurationSpace
+
+from tasks.base import Fidelity, Objective, Result
+
+#: Capability flags an optimizer may declare in :attr:`Optimizer.supports`.
+CAPABILITIES = frozenset({"multi_fidelity", "multi_objective"})
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much an optimizer may spend on one run.
+
+    ``n_trials`` counts full-fidelity equivalents: a black-box trial costs 1, a
+    multi-fidelity trial at fidelity ``z`` costs ``z / fidelity.high``.
+    ``time`` optionally caps the summed simulated cost (``Result.cost``) in seconds.
+
+    Example:
+        >>> Budget(n_trials=50).n_trials
+        50.0
+    """
+
+    n_trials: float
+    time: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.n_trials > 0:
+            raise ValueError(f"budget n_trials must be > 0, got {self.n_trials!r}")
+        if self.time is not None and not self.time > 0:
+            raise ValueError(f"budget time must be > 0 seconds or null, got {self.time!r}")
+        object.__setattr__(self, "n_trials", float(self.n_trials))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything an optimizer may know about the task it optimizes.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> p = Problem(ConfigurationSpace({"x": (0.0, 1.0)}), (Objective("y"),), None,
+        ...             Budget(10))
+        >>> p.is_multi_objective, p.is_multi_fidelity
+        (False, False)
+    """
+
+    space: ConfigurationSpace
+    objectives: tuple[Objective, ...]
+    fidelity: Fidelity | None
+    budget: Budget
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return len(self.objectives) > 1
+
+    @property
+    def is_multi_fidelity(self) -> bool:
+        return self.fidelity is not None
+
+
+@dataclass
+class Trial:
+    """One suggestion: a configuration and, for multi-fidelity tasks, a fidelity.
+
+    ``fidelity=None`` on a multi-fidelity task means "the highest fidelity".
+    ``meta`` lets an optimizer attach its own bookkeeping (e.g. a bracket id);
+    the runner passes the same object back to :meth:`Optimizer.tell`.
+
+    Example:
+        >>> Trial({"x": 0.5}).fidelity is None
+        True
+    """
+
+    config: dict[str, Any]
+    fidelity: float | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Optimizer(ABC):
+    """Base class of every optimizer: thin on purpose.
+
+    Subclasses declare :attr:`supports` (a subset of :data:`CAPABILITIES`) and
+    implement :meth:`ask` and :meth:`tell`. Keyword ``params`` come from the
+    optimizer's YAML under ``conf/optimizer/``. All randomness must flow from
+    ``seed``.
+
+    Subclasses that cannot represent some search spaces faithfully override
+    :meth:`check_space` and return the reason, so the planner can refuse the
+    pair up front instead of silently flattening the space.
+    """
+
+    supports: ClassVar[frozenset[str]] = frozenset()
+    #: True for methods that only make sense with a fidelity axis (SH, Hyperband, ...).
+    requires_fidelity: ClassVar[bool] = False
+
+    def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
+        self.problem = problem
+        self.seed = int(seed)
+        self.params: Mapping[str, Any] = params
+
+    @abstractmethod
+    def ask(self) -> Trial:
+        """Propose the next trial."""
+
+    @abstractmethod
+    def tell(self, trial: Trial, result: Result) -> None:
+        """Receive the result of a trial previously returned by :meth:`ask`."""
+
+    @classmethod
+    def check_space(cls, space: ConfigurationSpace) -> str | None:
+        """Return why ``space`` cannot be handled faithfully, or ``None`` if it can."""
+        return None
+
+    @classmethod
+    def incompatibility(cls, problem: Problem) -> str | None:
+        """Why this optimizer cannot run ``problem``, or ``None`` when it can."""
+        if problem.is_multi_objective and "multi_objective" not in cls.supports:
+            return (
+                f"{cls.__name__} is single-objective but the task has "
+                f"{len(problem.objectives)} objectives"
+            )
+        if cls.requires_fidelity and not problem.is_multi_fidelity:
+            return f"{cls.__name__} is multi-fidelity only but the task has no fidelity axis"
+        return cls.check_space(problem.space)

@@ -1,0 +1,208 @@
+"""The task contract: what an optimizer optimizes.
+
+A :class:`Task` owns a seeded ``ConfigSpace.ConfigurationSpace``, one or more
+:class:`Objective` s (always reported in their natural direction, see
+:attr:`Objective.minimize`), an optional :class:`Fidelity` axis, and a
+:class:`TaskMeta` record used for listing, filtering and normalization.
+
+Example:
+    >>> from tasks.synthetic import Branin
+    >>> task = Branin()
+    >>> result = task.evaluate({"x0": 0.0, "x1": 0.0}, fidelity=None, seed=0)
+    >>> round(result.values[0], 3)
+    55.602
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from ConfigSpace import ConfigurationSpace
+
+TaskType = Literal["bb", "mf", "mo", "mfmo"]
+TaskKind = Literal["synthetic", "tabular", "surrogate", "real"]
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One objective of a task.
+
+    Example:
+        >>> Objective("error").minimize
+        True
+    """
+
+    name: str
+    minimize: bool = True
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """A fidelity axis (budget parameter) such as epochs or training-set size.
+
+    ``values`` lists the admissible values for discrete (tabular) fidelities;
+    ``None`` means any float in ``[low, high]``.
+
+    Example:
+        >>> f = Fidelity("epochs", 1, 100, values=(1, 10, 100))
+        >>> f.fraction(10)
+        0.1
+    """
+
+    name: str
+    low: float
+    high: float
+    values: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not (0 < self.low <= self.high):
+            raise ValueError(
+                f"Fidelity {self.name!r}: need 0 < low <= high, got low={self.low}, high={self.high}"
+            )
+
+    def fraction(self, value: float) -> float:
+        """Full-fidelity equivalents of one evaluation at ``value`` (``value / high``)."""
+        return float(value) / self.high
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` is an admissible fidelity for this axis."""
+        if self.values is not None:
+            return float(value) in self.values
+        return self.low <= float(value) <= self.high
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one evaluation returns.
+
+    ``values`` holds one entry per task objective, in the objective's own
+    direction. ``cost`` is the seconds the evaluation took or would have taken
+    (recorded training time for tabular/surrogate tasks), used for simulated-time
+    budgets. ``info`` carries optional extras (e.g. a test-set score).
+
+    Example:
+        >>> Result((0.25,), cost=1.5).values
+        (0.25,)
+    """
+
+    values: tuple[float, ...]
+    cost: float = 0.0
+    info: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True)
+class TaskMeta:
+    """Catalog record of a task: used for listing, filtering and normalization.
+
+    ``optimum`` is the known best value per objective when there is one
+    (e.g. ``f_opt`` of a bbob function), else ``None``. ``family`` is the first
+    component of the task id (``"bbob"``, ``"synthetic"``, ...).
+
+    Example:
+        >>> m = TaskMeta(family="synthetic", type="bb", kind="synthetic", dims=2)
+        >>> m.optimum is None
+        True
+    """
+
+    family: str
+    type: TaskType
+    kind: TaskKind
+    dims: int
+    optimum: tuple[float, ...] | None = None
+    param_types: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    description: str = ""
+
+
+class Task(ABC):
+    """A thing to optimize.
+
+    Subclasses set :attr:`id`, :attr:`space`, :attr:`objectives`, :attr:`fidelity`
+    and :attr:`meta` (usually in ``__init__``) and implement :meth:`evaluate`.
+    ``evaluate`` must be a pure function of ``(config, fidelity, seed)``; any
+    noise is drawn from ``seed``. It never logs anything: the runner does.
+
+    Example:
+        >>> class Sphere(Task):
+        ...     def __init__(self) -> None:
+        ...         self.id = "example/sphere"
+        ...         self.space = ConfigurationSpace({"x": (-5.0, 5.0)}, seed=0)
+        ...         self.objectives = (Objective("y"),)
+        ...         self.fidelity = None
+        ...         self.meta = TaskMeta(family="example", type="bb", kind="synthetic", dims=1,
+        ...                              optimum=(0.0,))
+        ...     def evaluate(self, config, fidelity=None, seed=0):
+        ...         return Result((config["x"] ** 2,))
+        >>> Sphere().evaluate({"x": 2.0}).values
+        (4.0,)
+    """
+
+    id: str
+    space: ConfigurationSpace
+    objectives: tuple[Objective, ...]
+    fidelity: Fidelity | None
+    meta: TaskMeta
+
+    @abstractmethod
+    def evaluate(
+        self, config: Mapping[str, Any], fidelity: float | None = None, seed: int = 0
+    ) -> Result:
+        """Evaluate ``config`` at ``fidelity`` (``None`` = highest / no fidelity)."""
+
+    @property
+    def n_objectives(self) -> int:
+        return len(self.objectives)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.id!r})"
+
+
+def task_type(n_objectives: int, fidelity: Fidelity | None) -> TaskType:
+    """The catalog type implied by objectives and fidelity.
+
+    Example:
+        >>> task_type(2, None)
+        'mo'
+    """
+    multi = n_objectives > 1
+    if fidelity is None:
+        return "mo" if multi else "bb"
+    return "mfmo" if multi else "mf"
+
+
+class TaskFamily(ABC):
+    """A named family of tasks sharing an id prefix, e.g. ``bbob`` or ``synthetic``.
+
+    Families make tasks on demand from their ids so the catalog can list
+    thousands of tasks without building them. Each task module exposes a
+    ``families() -> list[TaskFamily]`` function that the registry calls.
+
+    Example:
+        >>> from tasks.synthetic import families
+        >>> fam = families()[0]
+        >>> "synthetic/branin" in list(fam.ids())
+        True
+    """
+
+    #: The first id component of every task in this family.
+    name: str
+    #: One line for listings.
+    description: str = ""
+
+    @abstractmethod
+    def ids(self) -> list[str]:
+        """Every task id this family offers (the catalog)."""
+
+    @abstractmethod
+    def make(self, task_id: str) -> Task:
+        """Build the task with this id; raise ``ValueError`` naming valid ids if unknown."""
+
+    def unavailable_reason(self) -> str | None:
+        """Why the family cannot be used here (missing extra or data), else ``None``."""
+        return None
