@@ -72,14 +72,14 @@ def conf_dir() -> Path:
     return Path(str(resources.files("conf")))
 
 
-def _yaml_ids(group: str) -> list[str]:
+def yaml_ids(group: str) -> list[str]:
     return sorted(p.stem for p in (conf_dir() / group).glob("*.yaml"))
 
 
 def _load_yaml(group: str, name: str, kind: str) -> DictConfig:
     path = conf_dir() / group / f"{name}.yaml"
     if not path.is_file():
-        raise unknown(kind, name, _yaml_ids(group), hint=f"list them with: python -m bench list={group}")
+        raise unknown(kind, name, yaml_ids(group), hint=f"list them with: python -m bench list={group}")
     cfg = OmegaConf.load(path)
     assert isinstance(cfg, DictConfig)
     return cfg
@@ -87,7 +87,7 @@ def _load_yaml(group: str, name: str, kind: str) -> DictConfig:
 
 def optimizer_ids() -> list[str]:
     """All registered optimizer ids (YAML names under ``conf/optimizer/``)."""
-    return _yaml_ids("optimizer")
+    return yaml_ids("optimizer")
 
 
 def optimizer_config(name: str) -> DictConfig:
@@ -96,7 +96,7 @@ def optimizer_config(name: str) -> DictConfig:
 
 
 def taskset_ids() -> list[str]:
-    return _yaml_ids("taskset")
+    return yaml_ids("taskset")
 
 
 def taskset_patterns(name: str) -> list[str]:
@@ -106,7 +106,7 @@ def taskset_patterns(name: str) -> list[str]:
 
 
 def study_ids() -> list[str]:
-    return _yaml_ids("study")
+    return yaml_ids("study")
 
 
 def import_object(path: str) -> Any:
@@ -143,7 +143,8 @@ def _family_of(task_id: str) -> TaskFamily:
     fams = task_families()
     name = task_id.split("/", 1)[0]
     if name not in fams:
-        raise unknown("task", task_id, [f + "/…" for f in fams], hint="list them with: python -m bench list=tasks")
+        raise unknown("task", task_id, [f + "/…" for f in fams],
+                      hint="list them with: python -m bench list=tasks")
     fam = fams[name]
     reason = fam.unavailable_reason()
     if reason:
@@ -157,6 +158,11 @@ def task_ids(family: str | None = None) -> tuple[str, ...]:
     fams = task_families()
     chosen = [fams[family]] if family else list(fams.values())
     return tuple(i for f in chosen if f.unavailable_reason() is None for i in f.ids())
+
+
+@cache
+def _task_id_set(family: str) -> frozenset[str]:
+    return frozenset(task_ids(family))
 
 
 @cache
@@ -175,7 +181,7 @@ def expand_tasks(patterns: Iterable[str]) -> list[str]:
     for pat in patterns:
         if not is_pattern(pat):
             _family_of(pat)  # raise for unknown families early
-            if pat not in set(task_ids(pat.split("/", 1)[0])):
+            if pat not in _task_id_set(pat.split("/", 1)[0]):
                 raise unknown("task", pat, task_ids(pat.split("/", 1)[0]),
                               hint="list them with: python -m bench list=tasks")
             out[pat] = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -38,9 +38,6 @@ class RunSpec:
     optimizer_params: dict[str, Any]
     seed: int
     budget: Budget
-    #: Per-evaluation wall-clock limit in seconds for live tasks (None = no limit).
-    trial_timeout: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def run_id(self) -> str:

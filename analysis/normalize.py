@@ -1,0 +1,398 @@
+"""Per-task normalized regret, incumbent trajectories and run bookkeeping.
+
+Every analysis starts here: :func:`prepare` turns the long results DataFrame
+(docs/results-schema.md, one row per trial) into a :class:`Prepared` bundle of
+sorted, compact arrays that the other modules share, so a 10^7-row study is
+scanned once.
+
+Conventions (documented in docs/analysis.md):
+
+* Costs are minimized. A maximized objective (``minimize`` False) is negated,
+  and so is its known optimum, before anything is compared.
+* Normalized regret of a cost ``c`` on a task is ``(c - lower) / (upper - lower)``
+  where ``lower`` is the task's known optimum (``optimum`` column) when it has
+  one and otherwise the best cost seen by any run of the study on that task,
+  and ``upper`` is the worst cost seen by any run of the study on that task
+  (min-max). Values are clipped at 0 below, so regret lies in ``[0, 1]``.
+* The log-scale variant is ``log10(max(regret, LOG_FLOOR))``.
+* On multi-fidelity tasks only evaluations at the task's highest fidelity can
+  become the incumbent (``full_fidelity_only=True``), because a low-fidelity
+  score is not a score of the final model.
+* A run with no incumbent yet (or ever) counts as regret 1, the worst value
+  seen on the task.
+
+Example:
+    >>> from analysis.synthetic import synthetic_results
+    >>> prep = prepare(synthetic_results(n_tasks=3, n_optimizers=2, n_seeds=2, n_trials=5))
+    >>> len(prep.runs), bool(prep.runs["final_regret"].between(0, 1).all())
+    (12, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Columns every analysis needs; the rest of the schema is optional here.
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "task",
+    "optimizer",
+    "seed",
+    "trial",
+    "value",
+    "minimize",
+    "optimum",
+    "run_status",
+)
+#: Budget axes a trajectory can be resampled on.
+BUDGET_AXES: tuple[str, ...] = ("trials", "budget_used", "sim_time", "wall_time")
+#: Smallest regret shown on a log scale (below it, a run has effectively hit the optimum).
+LOG_FLOOR = 1e-10
+#: Task types whose first objective is the score (the rest are ranked on hypervolume).
+SINGLE_OBJECTIVE_TYPES: tuple[str, ...] = ("bb", "mf")
+
+
+def check_columns(df: pd.DataFrame, columns: tuple[str, ...] = REQUIRED_COLUMNS) -> None:
+    """Raise ValueError naming the missing columns of a results frame.
+
+    Example:
+        >>> check_columns(pd.DataFrame({"task": []}), ("task", "value"))
+        Traceback (most recent call last):
+        ...
+        ValueError: results frame lacks columns ['value']; required: ['task', 'value']
+    """
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"results frame lacks columns {missing}; required: {list(columns)}")
+
+
+def check_axis(x: str) -> str:
+    """Validate a budget-axis name.
+
+    Example:
+        >>> check_axis("sim_time")
+        'sim_time'
+    """
+    if x not in BUDGET_AXES:
+        raise ValueError(f"unknown budget axis {x!r}; valid choices: {list(BUDGET_AXES)}")
+    return x
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A results frame, normalized once and shared by every analysis.
+
+    Attributes:
+        trials: one row per trial, sorted by run then trial. Columns: ``run``
+            (dense int id), ``task``/``optimizer``/``family``/``task_type``
+            (categorical), ``seed``, the budget axes, ``cost`` (oriented),
+            ``regret`` (normalized, NaN where the trial cannot be an incumbent),
+            ``incumbent`` (running best normalized regret, 1 before the first),
+            ``gap`` (running best cost minus known optimum, NaN when unknown).
+        runs: one row per run, indexed by ``run``: ``task``, ``family``,
+            ``task_type``, ``optimizer``, ``seed``, ``run_status``, ``n_trials``,
+            ``final_regret``, ``final_log_regret``, ``final_gap`` and the final
+            value of each budget axis.
+        bounds: per task (index): ``lower``, ``upper``, ``reference``
+            (``"optimum"`` or ``"study_best"``), ``has_optimum``.
+        starts: index of each run's first row in ``trials`` (length ``n_runs + 1``).
+    """
+
+    trials: pd.DataFrame
+    runs: pd.DataFrame
+    bounds: pd.DataFrame
+    starts: np.ndarray = field(repr=False)
+
+    @property
+    def optimizers(self) -> list[str]:
+        """Optimizer ids, sorted."""
+        return sorted(self.runs["optimizer"].astype(str).unique())
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    codes, uniques = pd.factorize(col, sort=True)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def _as_bool(col: pd.Series) -> np.ndarray:
+    return np.asarray(col.fillna(True).astype(bool), dtype=bool)
+
+
+def prepare(df: pd.DataFrame, full_fidelity_only: bool = True) -> Prepared:
+    """Normalize a results frame (see module docstring for the conventions).
+
+    Args:
+        df: the long results frame, one row per trial.
+        full_fidelity_only: on tasks with a fidelity, only evaluations at the
+            task's highest fidelity may become the incumbent.
+
+    Returns:
+        The :class:`Prepared` bundle.
+
+    Example:
+        >>> from analysis.synthetic import synthetic_results
+        >>> p = prepare(synthetic_results(n_tasks=2, n_optimizers=2, n_seeds=1, n_trials=4))
+        >>> list(p.bounds.columns)
+        ['lower', 'upper', 'reference', 'has_optimum']
+    """
+    if isinstance(df, Prepared):
+        return df
+    check_columns(df)
+    if len(df) == 0:
+        raise ValueError("results frame has no trial rows; nothing to analyse")
+    t_codes, tasks = _codes(df["task"])
+    o_codes, optimizers = _codes(df["optimizer"])
+    s_codes, seeds = _codes(df["seed"])
+    trial = np.asarray(df["trial"], dtype=np.int64)
+    key = (t_codes * len(optimizers) + o_codes) * len(seeds) + s_codes
+    # The runner writes runs contiguously in trial order; only sort when it did not.
+    if len(key) > 1 and not (
+        np.all(key[1:] >= key[:-1]) and np.all((key[1:] != key[:-1]) | (trial[1:] > trial[:-1]))
+    ):
+        order = np.lexsort((trial, key))
+    else:
+        order = None
+
+    def take(a: np.ndarray) -> np.ndarray:
+        return a if order is None else a[order]
+
+    key, t_codes, o_codes, s_codes, trial = map(take, (key, t_codes, o_codes, s_codes, trial))
+    boundary = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    starts = np.r_[boundary, len(key)]
+    n_runs = len(boundary)
+    run = np.repeat(np.arange(n_runs), np.diff(starts))
+
+    sign = np.where(take(_as_bool(df["minimize"])), 1.0, -1.0)
+    cost = take(np.asarray(df["value"], dtype=np.float64)) * sign
+    optimum = take(np.asarray(df["optimum"], dtype=np.float64)) * sign
+    valid = np.isfinite(cost)
+    if full_fidelity_only and "fidelity" in df.columns:
+        fid = take(np.asarray(df["fidelity"], dtype=np.float64))
+        if np.isfinite(fid).any():
+            top = pd.Series(fid).groupby(t_codes).max().reindex(range(len(tasks))).to_numpy()
+            top_row = top[t_codes]
+            # NaN fidelity (no fidelity on this task) always counts.
+            valid &= ~np.isfinite(fid) | (fid >= top_row * (1 - 1e-9))
+    masked = np.where(valid, cost, np.nan)
+
+    by_task = pd.DataFrame({"t": t_codes, "c": masked, "o": optimum}).groupby("t")
+    lo_seen = by_task["c"].min().reindex(range(len(tasks))).to_numpy()
+    hi_seen = by_task["c"].max().reindex(range(len(tasks))).to_numpy()
+    opt_task = by_task["o"].first().reindex(range(len(tasks))).to_numpy()
+    has_opt = np.isfinite(opt_task)
+    lower = np.where(has_opt, opt_task, lo_seen)
+    upper = np.fmax(hi_seen, lower)
+    span = upper - lower
+    span = np.where(np.isfinite(span) & (span > 0), span, 1.0)
+    bounds = pd.DataFrame(
+        {
+            "lower": lower,
+            "upper": upper,
+            "reference": np.where(has_opt, "optimum", "study_best"),
+            "has_optimum": has_opt,
+        },
+        index=pd.Index(tasks.astype(str), name="task"),
+    )
+
+    regret = np.clip((masked - lower[t_codes]) / span[t_codes], 0.0, None)
+    best_cost = (
+        pd.Series(np.where(valid, cost, np.inf)).groupby(run, sort=False).cummin().to_numpy()
+    )
+    incumbent = np.clip((best_cost - lower[t_codes]) / span[t_codes], 0.0, None)
+    incumbent = np.where(np.isfinite(incumbent), np.minimum(incumbent, 1.0), 1.0)
+    gap = np.where(has_opt[t_codes] & np.isfinite(best_cost), best_cost - opt_task[t_codes], np.nan)
+
+    task_cat = pd.Categorical.from_codes(t_codes, categories=tasks.astype(str))
+    opt_cat = pd.Categorical.from_codes(o_codes, categories=optimizers.astype(str))
+    family = _category(df, "family", take, fallback=task_cat.map(lambda t: str(t).split("/")[0]))
+    task_type = _category(df, "task_type", take, fallback=None)
+    trials_cols: dict[str, Any] = {
+        "run": run,
+        "task": task_cat,
+        "optimizer": opt_cat,
+        "family": family,
+        "task_type": task_type,
+        "seed": np.asarray(seeds)[s_codes],
+        "trials": (trial + 1).astype(np.float64),
+    }
+    for axis in BUDGET_AXES[1:]:
+        trials_cols[axis] = (
+            take(np.asarray(df[axis], dtype=np.float64)) if axis in df.columns else np.full(len(key), np.nan)
+        )
+    trials_cols.update(cost=cost, regret=regret, incumbent=incumbent, gap=gap)
+    trials = pd.DataFrame(trials_cols)
+
+    first, last = starts[:-1], starts[1:] - 1
+    status = take(np.asarray(df["run_status"].astype(str)))
+    runs = pd.DataFrame(
+        {
+            "task": task_cat[first],
+            "family": family[first],
+            "task_type": task_type[first],
+            "optimizer": opt_cat[first],
+            "seed": trials_cols["seed"][first],
+            "run_status": status[first],
+            "n_trials": np.diff(starts),
+            "final_regret": incumbent[last],
+            "final_log_regret": np.log10(np.maximum(incumbent[last], LOG_FLOOR)),
+            "final_gap": gap[last],
+            **{f"final_{a}": trials_cols[a][last] for a in BUDGET_AXES},
+        },
+        index=pd.RangeIndex(n_runs, name="run"),
+    )
+    return Prepared(trials=trials, runs=runs, bounds=bounds, starts=starts)
+
+
+def _category(df: pd.DataFrame, name: str, take: Any, fallback: Any) -> pd.Categorical:
+    if name in df.columns:
+        codes, uniques = _codes(df[name].astype("object").fillna("unknown"))
+        return pd.Categorical.from_codes(take(codes), categories=uniques.astype(str))
+    if fallback is not None:
+        return pd.Categorical(fallback)
+    codes = np.zeros(len(df), dtype=np.int64)
+    return pd.Categorical.from_codes(codes, categories=["unknown"])
+
+
+def as_prepared(data: pd.DataFrame | Prepared) -> Prepared:
+    """Accept either a raw results frame or an already prepared bundle.
+
+    Example:
+        >>> from analysis.synthetic import synthetic_results
+        >>> p = as_prepared(synthetic_results(n_tasks=1, n_optimizers=2, n_seeds=1, n_trials=3))
+        >>> as_prepared(p) is p
+        True
+    """
+    return data if isinstance(data, Prepared) else prepare(data)
+
+
+def score_table(
+    runs: pd.DataFrame, value: str = "final_regret", task_types: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """Tasks x optimizers table of ``value`` averaged over seeds (NaN where no run).
+
+    Args:
+        runs: a per-run frame with ``task``, ``optimizer``, ``task_type`` and ``value``.
+        value: the column to average.
+        task_types: keep only these task types (None keeps all).
+
+    Example:
+        >>> runs = pd.DataFrame({"task": ["a", "a", "a"], "optimizer": ["x", "x", "y"],
+        ...                      "task_type": "bb", "final_regret": [0.2, 0.4, 0.1]})
+        >>> score_table(runs).round(2).to_dict()
+        {'x': {'a': 0.3}, 'y': {'a': 0.1}}
+    """
+    if value not in runs.columns:
+        raise ValueError(f"unknown score column {value!r}; valid choices: {list(runs.columns)}")
+    sel = runs
+    if task_types is not None:
+        sel = runs[runs["task_type"].astype(str).isin(task_types)]
+    table = (
+        sel.assign(task=sel["task"].astype(str), optimizer=sel["optimizer"].astype(str))
+        .pivot_table(index="task", columns="optimizer", values=value, aggfunc="mean", observed=True)
+        .sort_index(axis=0)
+        .sort_index(axis=1)
+    )
+    table.columns.name = "optimizer"
+    return table
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Which runs of the task x optimizer x seed grid are missing or failed.
+
+    Attributes:
+        expected: size of the full grid.
+        present: runs with at least one trial row.
+        missing: rows (task, optimizer, seed) of grid cells with no trial rows.
+        failed: rows (task, optimizer, seed, run_status) of runs whose status is not ``ok``.
+        by_optimizer: per optimizer: ``expected``, ``present``, ``missing``, ``failed``.
+    """
+
+    expected: int
+    present: int
+    missing: pd.DataFrame
+    failed: pd.DataFrame
+    by_optimizer: pd.DataFrame
+
+    def summary(self) -> str:
+        """One line for logs and reports.
+
+        Example:
+            >>> from analysis.synthetic import synthetic_results
+            >>> completeness(synthetic_results(n_tasks=1, n_optimizers=2, n_seeds=1)).summary()
+            '2 of 2 runs present; 0 missing; 0 failed'
+        """
+        return (
+            f"{self.present} of {self.expected} runs present; "
+            f"{len(self.missing)} missing; {len(self.failed)} failed"
+        )
+
+
+def completeness(data: pd.DataFrame | Prepared, runs_meta: pd.DataFrame | None = None) -> Completeness:
+    """Count missing and failed runs against the full task x optimizer x seed grid.
+
+    The grid is every task, optimizer and seed seen in the trial rows (and in
+    ``runs_meta``, the per-run metadata of ``bench.results.load_runs``, when
+    given: it also lists runs that crashed before their first trial).
+
+    Example:
+        >>> from analysis.synthetic import synthetic_results
+        >>> df = synthetic_results(n_tasks=2, n_optimizers=2, n_seeds=2)
+        >>> c = completeness(df[df["run_id"] != df["run_id"].iloc[0]])
+        >>> c.expected, len(c.missing)
+        (8, 1)
+    """
+    prep = as_prepared(data)
+    runs = prep.runs[["task", "optimizer", "seed", "run_status"]].astype(
+        {"task": str, "optimizer": str, "run_status": str}
+    )
+    meta = _meta_runs(runs_meta)
+    if meta is not None:
+        # Metadata is the authority on status; it also knows zero-trial runs.
+        runs = (
+            pd.concat([meta, runs], ignore_index=True)
+            .drop_duplicates(["task", "optimizer", "seed"], keep="first")
+            .reset_index(drop=True)
+        )
+        present_keys = set(map(tuple, prep.runs[["task", "optimizer", "seed"]].astype({"task": str, "optimizer": str}).to_numpy().tolist()))
+    else:
+        present_keys = None
+    tasks = sorted(runs["task"].unique())
+    opts = sorted(runs["optimizer"].unique())
+    seeds = sorted(runs["seed"].unique())
+    grid = pd.MultiIndex.from_product([tasks, opts, seeds], names=["task", "optimizer", "seed"])
+    have = pd.MultiIndex.from_frame(runs[["task", "optimizer", "seed"]])
+    missing = grid.difference(have).to_frame(index=False)
+    failed = runs[runs["run_status"] != "ok"].reset_index(drop=True)
+    if present_keys is not None:
+        # A run in the metadata with no trial rows is failed even if it says ok.
+        zero = [tuple(r) not in present_keys for r in runs[["task", "optimizer", "seed"]].to_numpy().tolist()]
+        failed = pd.concat([failed, runs[np.array(zero, dtype=bool) & (runs["run_status"] == "ok")]])
+        failed = failed.reset_index(drop=True)
+    by_opt = pd.DataFrame(index=pd.Index(opts, name="optimizer"))
+    by_opt["expected"] = len(tasks) * len(seeds)
+    by_opt["present"] = runs.groupby("optimizer").size().reindex(opts, fill_value=0)
+    by_opt["missing"] = missing.groupby("optimizer").size().reindex(opts, fill_value=0)
+    by_opt["failed"] = failed.groupby("optimizer").size().reindex(opts, fill_value=0)
+    n_present = len(prep.runs)
+    return Completeness(len(grid), n_present, missing, failed, by_opt.astype(int))
+
+
+def _meta_runs(runs_meta: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Task/optimizer/seed/status rows from run metadata, or None if unusable."""
+    if runs_meta is None or len(runs_meta) == 0:
+        return None
+    m = runs_meta.copy()
+    if "spec" in m.columns:
+        for key in ("task", "optimizer", "seed"):
+            if key not in m.columns:
+                m[key] = [s.get(key) if isinstance(s, dict) else None for s in m["spec"]]
+    if "run_status" not in m.columns and "status" in m.columns:
+        m["run_status"] = m["status"]
+    if not {"task", "optimizer", "seed", "run_status"} <= set(m.columns):
+        return None
+    m = m[["task", "optimizer", "seed", "run_status"]].dropna(subset=["task", "optimizer", "seed"])
+    return m.astype({"task": str, "optimizer": str, "run_status": str, "seed": np.int64})

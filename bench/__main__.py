@@ -1,0 +1,100 @@
+"""`python -m bench`: compose the Hydra config, plan the study, run it, summarize.
+
+Examples::
+
+    python -m bench                                          # the default study
+    python -m bench optimizer=random_search task=bbob/f01/d02/i01 seed=0
+    python -m bench study=blackbox_dev n_jobs=8
+    python -m bench list=tasks filter='bbob/f01/*/i01'
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from hydra import compose, initialize_config_dir
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from bench.catalog import print_listing
+from bench.config import LIST_KINDS, ConfigError, settings_from_cfg
+from bench.parallel import run_all
+from bench.plan import make_plan
+from bench.registry import UnknownNameError, unknown, yaml_ids
+from bench.summary import summarize
+
+#: Config groups whose values name YAML files under conf/.
+GROUPS = {"study": "study", "optimizer": "optimizer", "backend": "backend"}
+USAGE = __doc__ or ""
+
+
+def _choices(overrides: Sequence[str]) -> dict[str, str]:
+    """Group selections from the command line, checked so a typo gets a one-line did-you-mean."""
+    chosen: dict[str, str] = {}
+    for ov in overrides:
+        key, sep, value = ov.lstrip("+~").partition("=")
+        if sep and key in GROUPS:
+            valid = yaml_ids(GROUPS[key])
+            if value not in valid:
+                raise unknown(key, value, valid, hint=f"list them with: python -m bench list={key}"
+                              if key != "backend" else "")
+            chosen[key] = value
+        if sep and key == "list" and value not in LIST_KINDS:
+            raise ConfigError(f"list={value!r} is invalid: use one of {', '.join(LIST_KINDS)}")
+    return chosen
+
+
+def compose_config(overrides: Sequence[str]) -> DictConfig:
+    from bench.registry import conf_dir
+
+    with initialize_config_dir(config_dir=str(conf_dir()), version_base=None):
+        return compose("config", overrides=list(overrides))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 1 some runs failed, 2 bad input)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if any(a in ("-h", "--help") for a in args):
+        print(USAGE)
+        return 0
+    show_cfg = "--cfg" in args
+    args = [a for a in args if a != "--cfg"]
+    try:
+        choices = _choices(args)
+        try:
+            cfg = compose_config(args)
+        except (HydraException, OmegaConfBaseException) as exc:
+            raise ConfigError(" ".join(str(exc).split())) from exc
+        if show_cfg:
+            print(OmegaConf.to_yaml(cfg))
+            return 0
+        if cfg.get("list"):
+            print_listing(str(cfg.list), cfg.get("filter"))
+            return 0
+        settings = settings_from_cfg(cfg, choices.get("study", "default"), choices.get("optimizer"))
+        plan = make_plan(settings.study)
+    except (ConfigError, UnknownNameError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    study = settings.study
+    study_dir = settings.output_dir / study.name
+    print(f"study {study.name!r}: {len(study.optimizers)} optimizers × {len(plan.tasks)} tasks × "
+          f"{len(study.seeds)} seeds = {len(plan.specs)} runs, budget {study.budget.n_trials:g} "
+          f"full-fidelity trials" + (f", {study.budget.time:g} s simulated" if study.budget.time else ""))
+    for r in plan.refused:
+        print(f"  refused: {r.optimizer} × {r.task}: {r.reason}")
+    try:
+        sweep = run_all(plan.specs, settings.output_dir, settings.n_jobs, settings.backend,
+                        settings.progress)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(summarize(study_dir, sweep, plan))
+    return 1 if sweep.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

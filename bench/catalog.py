@@ -1,0 +1,59 @@
+"""Command-line listings of tasks, optimizers, tasksets and studies."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import Counter
+
+from bench.registry import (
+    make_task,
+    optimizer_config,
+    optimizer_ids,
+    study_ids,
+    task_families,
+    task_ids,
+    taskset_ids,
+    taskset_patterns,
+)
+
+#: Above this many matches, tasks are listed by id only (building each task costs time).
+DETAIL_LIMIT = 300
+
+
+def print_listing(kind: str, pattern: str | None = None) -> None:
+    """Print the catalog of ``kind`` (tasks, optimizers, tasksets, studies), filtered by a glob."""
+    if kind == "optimizers":
+        for oid in _filter(optimizer_ids(), pattern):
+            print(f"{oid:28s} {optimizer_config(oid).get('description', '')}")
+    elif kind == "tasksets":
+        for tid in _filter(taskset_ids(), pattern):
+            print(f"{tid:28s} {len(taskset_patterns(tid))} entries")
+    elif kind == "studies":
+        for sid in _filter(study_ids(), pattern):
+            print(sid)
+    else:
+        _print_tasks(pattern)
+
+
+def _filter(ids: list[str] | tuple[str, ...], pattern: str | None) -> list[str]:
+    return list(ids) if not pattern else fnmatch.filter(ids, pattern)
+
+
+def _print_tasks(pattern: str | None) -> None:
+    for name, fam in task_families().items():
+        reason = fam.unavailable_reason()
+        if reason:
+            print(f"# family {name}: unavailable ({reason})")
+    ids = _filter(task_ids(), pattern)
+    if len(ids) <= DETAIL_LIMIT:
+        print(f"{'id':32s} {'type':5s} {'kind':10s} {'dims':>4s}  fidelity / objectives")
+        for tid in ids:
+            t = make_task(tid)
+            fid = f"{t.fidelity.name}∈[{t.fidelity.low:g},{t.fidelity.high:g}]" if t.fidelity else "-"
+            objs = ",".join(o.name for o in t.objectives)
+            print(f"{tid:32s} {t.meta.type:5s} {t.meta.kind:10s} {t.meta.dims:4d}  {fid} / {objs}")
+    else:
+        for tid in ids:
+            print(tid)
+    counts = Counter(t.split("/", 1)[0] for t in ids)
+    print(f"# {len(ids)} tasks: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

@@ -1,0 +1,176 @@
+"""run_one(spec): the ask → evaluate → tell loop, owned by the runner.
+
+The runner, not the optimizer, enforces the budget and records every
+evaluation. Anything that goes wrong inside a run (the optimizer or the task
+raises, a non-finite objective, an invalid fidelity) ends that run with status
+``crashed`` and its traceback; the trials done so far are still written.
+
+Example:
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from optimizers.base import Budget
+    >>> spec = RunSpec(study="doc", task="synthetic/branin", optimizer="random_search",
+    ...                optimizer_target="optimizers.random_search.RandomSearch",
+    ...                optimizer_params={}, seed=0, budget=Budget(5))
+    >>> out = run_one(spec, Path(tempfile.mkdtemp()))
+    >>> out.status, out.n_trials
+    ('ok', 5)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import socket
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench.registry import make_task, optimizer_class
+from bench.results import TrialRecorder, write_run
+from bench.spec import RunSpec
+from optimizers.base import Budget, Optimizer, Problem
+from tasks.base import Fidelity, Task
+
+
+class RunError(RuntimeError):
+    """A run-level failure caused by what a task or optimizer returned."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a worker sends back to the main process: small and picklable."""
+
+    run_id: str
+    task: str
+    optimizer: str
+    seed: int
+    status: str
+    n_trials: int
+    best: float | None
+    duration: float
+    error: str | None = None
+    path: str | None = None
+
+
+def run_path(output_dir: Path, spec: RunSpec) -> Path:
+    """Where a run's file lives: ``<output_dir>/<study>/runs/<run_id>.parquet``."""
+    return output_dir / spec.study / "runs" / f"{spec.run_id}.parquet"
+
+
+def _versions(optimizer_cls: type[Optimizer] | None) -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    libs = ["nxm-bench", "numpy", "ConfigSpace", "coco-experiment"]
+    lib = getattr(optimizer_cls, "library", None)
+    if lib:
+        libs.append(lib)
+    for name in libs:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed: int,
+          rec: TrialRecorder, t_start: float) -> None:
+    """The hot path: keep per-trial work to list appends and a few float ops."""
+    fidelity: Fidelity | None = task.fidelity
+    high = fidelity.high if fidelity is not None else None
+    n_max, t_max = budget.n_trials, budget.time
+    evaluate, ask, tell, add = task.evaluate, optimizer.ask, optimizer.tell, rec.add
+    clock, isfinite = time.perf_counter, math.isfinite
+    used = sim = 0.0
+    i = 0
+    while used < n_max and (t_max is None or sim < t_max):
+        trial = ask()
+        fid = trial.fidelity
+        if high is None:
+            if fid is not None:
+                raise RunError(f"optimizer asked for fidelity {fid!r} but task {task.id} has none")
+            step = 1.0
+        else:
+            if fid is None:
+                fid = high
+            elif not fidelity.contains(fid):  # type: ignore[union-attr]
+                raise RunError(
+                    f"optimizer asked for fidelity {fid!r}, outside task {task.id}'s axis {fidelity}")
+            step = fid / high
+        t0 = clock()
+        result = evaluate(trial.config, fid, (noise_seed + i) & 0xFFFFFFFF)
+        t1 = clock()
+        values = result.values
+        for v in values:
+            if not isfinite(v):
+                raise RunError(
+                    f"task {task.id} returned non-finite objective {values!r} for config "
+                    f"{dict(trial.config)!r} at fidelity {fid!r}")
+        used += step
+        sim += result.cost
+        add(trial.config, fid, values, result.cost, used, sim, t1 - t_start, t1 - t0)
+        i += 1
+        tell(trial, result)
+
+
+def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:
+    """Execute one run and write its parquet file; never raises for run-level failures."""
+    started = datetime.now(UTC)
+    t_start = time.perf_counter()
+    rec = TrialRecorder()
+    status, error = "ok", None
+    task: Task | None = None
+    cls: type[Optimizer] | None = None
+    try:
+        task = make_task(spec.task)
+        cls = optimizer_class(spec.optimizer_target)
+        problem = Problem(task.space, task.objectives, task.fidelity, spec.budget)
+        opt_seed, noise_seed = spec.seeds()
+        optimizer = cls(problem, seed=opt_seed, **spec.optimizer_params)
+        _loop(task, optimizer, spec.budget, noise_seed, rec, t_start)
+    except Exception as exc:  # a broken run must never take down the sweep
+        status = "crashed"
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+    duration = time.perf_counter() - t_start
+    meta: dict[str, Any] = {
+        "run_id": spec.run_id, "study": spec.study, "spec": spec.to_dict(),
+        "fingerprint": spec.fingerprint, "status": status, "error": error, "n_trials": len(rec),
+        "started": started.isoformat(), "finished": datetime.now(UTC).isoformat(),
+        "duration": duration, "versions": _versions(cls),
+        "host": {"name": socket.gethostname(), "cpus": _cpu_count(), "platform": sys.platform},
+    }
+    if task is not None:
+        meta["objectives"] = [{"name": o.name, "minimize": o.minimize} for o in task.objectives]
+        fid = task.fidelity
+        meta["fidelity"] = None if fid is None else {"name": fid.name, "low": fid.low, "high": fid.high}
+        meta["task_meta"] = {k: getattr(task.meta, k) for k in task.meta.__dataclass_fields__}
+    m = task.meta if task is not None else None
+    table = rec.table(
+        study=spec.study, run_id=spec.run_id, task=spec.task,
+        family=m.family if m else spec.task.split("/", 1)[0],
+        task_type=m.type if m else "", task_kind=m.kind if m else "",
+        optimizer=spec.optimizer, seed=spec.seed,
+        optimum=m.optimum[0] if m and m.optimum else None,
+        minimize=task.objectives[0].minimize if task is not None else True,
+        run_status=status,
+    )
+    path = write_run(run_path(output_dir, spec), table, meta)
+    best = _best(rec, task)
+    return RunOutcome(spec.run_id, spec.task, spec.optimizer, spec.seed, status, len(rec), best,
+                      duration, error.splitlines()[0] if error else None, str(path))
+
+
+def _best(rec: TrialRecorder, task: Task | None) -> float | None:
+    if not len(rec) or task is None:
+        return None
+    first = [v[0] for v in rec.values]
+    return min(first) if task.objectives[0].minimize else max(first)
+
+
+def _cpu_count() -> int:
+    return os.cpu_count() or 1

@@ -1,0 +1,62 @@
+"""Expand a study into RunSpecs (task × optimizer × seed), refusing incompatible pairs.
+
+Example:
+    >>> from bench.config import OptimizerChoice, StudyConfig
+    >>> from optimizers.base import Budget
+    >>> study = StudyConfig("demo", (OptimizerChoice("random_search",
+    ...     "optimizers.random_search.RandomSearch"),), ("synthetic/branin",), (0, 1), Budget(5))
+    >>> [s.run_id for s in make_plan(study).specs]
+    ['synthetic__branin--random_search--s0', 'synthetic__branin--random_search--s1']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bench.config import ConfigError, StudyConfig
+from bench.registry import expand_tasks, make_task, optimizer_class
+from bench.spec import RunSpec
+from optimizers.base import Problem
+
+
+@dataclass(frozen=True)
+class Refusal:
+    task: str
+    optimizer: str
+    reason: str
+
+
+@dataclass
+class Plan:
+    specs: list[RunSpec]
+    refused: list[Refusal] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
+
+
+def make_plan(study: StudyConfig) -> Plan:
+    """All RunSpecs of ``study``; raise :class:`ConfigError` for incompatible pairs
+    unless the study says ``incompatible: skip`` (then they are listed in ``Plan.refused``)."""
+    task_ids = expand_tasks(study.tasks)
+    classes = {o.id: optimizer_class(o.target) for o in study.optimizers}
+    refused: list[Refusal] = []
+    specs: list[RunSpec] = []
+    for tid in task_ids:
+        task = make_task(tid)
+        problem = Problem(task.space, task.objectives, task.fidelity, study.budget)
+        for opt in study.optimizers:
+            reason = classes[opt.id].incompatibility(problem)
+            if reason:
+                refused.append(Refusal(tid, opt.id, reason))
+                continue
+            specs.extend(
+                RunSpec(study=study.name, task=tid, optimizer=opt.id, optimizer_target=opt.target,
+                        optimizer_params=dict(opt.params), seed=seed, budget=study.budget)
+                for seed in study.seeds
+            )
+    if refused and study.incompatible == "error":
+        r = refused[0]
+        more = f" (and {len(refused) - 1} more pairs)" if len(refused) > 1 else ""
+        raise ConfigError(
+            f"optimizer {r.optimizer!r} cannot run task {r.task!r}: {r.reason}{more}; "
+            "remove the pair or set study.incompatible=skip to run only compatible pairs")
+    return Plan(specs, refused, task_ids)

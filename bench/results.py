@@ -1,0 +1,234 @@
+"""Trial/run schema, atomic parquet writes, resume checks and loading.
+
+One parquet file per run under ``<study dir>/runs/``; the run metadata (spec,
+status, error, versions, ...) rides in the parquet schema metadata, so a run is
+a single file that either exists completely or not at all. The columns are
+documented in ``docs/results-schema.md``.
+
+Example:
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> d = Path(tempfile.mkdtemp())
+    >>> rec = TrialRecorder()
+    >>> rec.add({"x": 1.0}, None, (3.0,), 0.0, 1.0, 0.0, 0.001, 0.0005)
+    >>> path = write_run(d / "runs" / "r.parquet", rec.table(study="s", run_id="r", task="t/a",
+    ...     family="t", task_type="bb", task_kind="synthetic", optimizer="o", seed=0,
+    ...     optimum=None, minimize=True, run_status="ok"), {"status": "ok"})
+    >>> load(d)["value"].tolist()
+    [3.0]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+META_KEY = b"nxm_bench"
+
+TRIAL_SCHEMA = pa.schema(
+    [
+        ("study", pa.string()),
+        ("run_id", pa.string()),
+        ("task", pa.string()),
+        ("family", pa.string()),
+        ("task_type", pa.string()),
+        ("task_kind", pa.string()),
+        ("optimizer", pa.string()),
+        ("seed", pa.int64()),
+        ("trial", pa.int64()),
+        ("config", pa.string()),
+        ("fidelity", pa.float64()),
+        ("value", pa.float64()),
+        ("values", pa.list_(pa.float64())),
+        ("cost", pa.float64()),
+        ("budget_used", pa.float64()),
+        ("sim_time", pa.float64()),
+        ("wall_time", pa.float64()),
+        ("eval_time", pa.float64()),
+        ("optimum", pa.float64()),
+        ("minimize", pa.bool_()),
+        ("run_status", pa.string()),
+    ]
+)
+#: Columns that repeat one value per run: stored dictionary-encoded, loaded as pandas categoricals.
+CATEGORICAL_COLUMNS = ("study", "run_id", "task", "family", "task_type", "task_kind", "optimizer",
+                       "run_status")
+
+
+def _json_default(obj: Any) -> Any:
+    # Optimizer libraries hand back numpy scalars; JSON needs the Python value.
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"cannot serialize {type(obj).__name__} in a configuration")
+
+
+class TrialRecorder:
+    """Column buffers for one run's trials; cheap per trial, converted once at the end."""
+
+    __slots__ = ("budget_used", "configs", "costs", "eval_times", "fidelities", "sim_time",
+                 "values", "wall_times")
+
+    def __init__(self) -> None:
+        self.configs: list[Mapping[str, Any]] = []
+        self.fidelities: list[float | None] = []
+        self.values: list[tuple[float, ...]] = []
+        self.costs: list[float] = []
+        self.budget_used: list[float] = []
+        self.sim_time: list[float] = []
+        self.wall_times: list[float] = []
+        self.eval_times: list[float] = []
+
+    def add(self, config: Mapping[str, Any], fidelity: float | None, values: tuple[float, ...],
+            cost: float, budget_used: float, sim_time: float, wall_time: float,
+            eval_time: float) -> None:
+        self.configs.append(config)
+        self.fidelities.append(fidelity)
+        self.values.append(values)
+        self.costs.append(cost)
+        self.budget_used.append(budget_used)
+        self.sim_time.append(sim_time)
+        self.wall_times.append(wall_time)
+        self.eval_times.append(eval_time)
+
+    def __len__(self) -> int:
+        return len(self.configs)
+
+    def table(self, *, study: str, run_id: str, task: str, family: str, task_type: str,
+              task_kind: str, optimizer: str, seed: int, optimum: float | None, minimize: bool,
+              run_status: str) -> pa.Table:
+        """The run's trials as an Arrow table with :data:`TRIAL_SCHEMA`."""
+        n = len(self.configs)
+        dumps = json.dumps
+        const = {
+            "study": study, "run_id": run_id, "task": task, "family": family,
+            "task_type": task_type, "task_kind": task_kind, "optimizer": optimizer,
+            "run_status": run_status,
+        }
+        cols: dict[str, Any] = {k: pa.array([v] * n, pa.string()) for k, v in const.items()}
+        cols["seed"] = pa.array(np.full(n, seed, dtype=np.int64))
+        cols["trial"] = pa.array(np.arange(n, dtype=np.int64))
+        cols["config"] = pa.array([dumps(c, default=_json_default) for c in self.configs], pa.string())
+        cols["fidelity"] = pa.array(
+            np.array([np.nan if f is None else f for f in self.fidelities], dtype=np.float64))
+        cols["value"] = pa.array(np.array([v[0] for v in self.values], dtype=np.float64))
+        cols["values"] = pa.array([list(v) for v in self.values], pa.list_(pa.float64()))
+        for name, data in (("cost", self.costs), ("budget_used", self.budget_used),
+                           ("sim_time", self.sim_time), ("wall_time", self.wall_times),
+                           ("eval_time", self.eval_times)):
+            cols[name] = pa.array(np.asarray(data, dtype=np.float64))
+        cols["optimum"] = pa.array(np.full(n, np.nan if optimum is None else optimum))
+        cols["minimize"] = pa.array(np.full(n, minimize, dtype=bool))
+        return pa.table([cols[f.name] for f in TRIAL_SCHEMA], schema=TRIAL_SCHEMA)
+
+
+def write_run(path: Path, table: pa.Table, meta: Mapping[str, Any]) -> Path:
+    """Write one run atomically: a temp file in the same folder, then ``os.replace``.
+
+    A reader (or a resumed study after ``kill -9``) sees either the whole file or none.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps({"schema_version": SCHEMA_VERSION, **meta}, default=str).encode()
+    table = table.replace_schema_metadata({META_KEY: payload})
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            pq.write_table(table, fh, compression="zstd",
+                           use_dictionary=list(CATEGORICAL_COLUMNS))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_run_meta(path: Path) -> dict[str, Any]:
+    """The metadata dict of one run file (raises on a corrupt or foreign file)."""
+    md = pq.read_schema(path).metadata or {}
+    if META_KEY not in md:
+        raise ValueError(f"{path} is not an NxM-Bench run file (no {META_KEY.decode()} metadata)")
+    meta: dict[str, Any] = json.loads(md[META_KEY])
+    return meta
+
+
+def run_files(path: Path | str) -> list[Path]:
+    """Run files under a study dir, a ``runs/`` dir, a results root, or one file."""
+    p = Path(path)
+    if p.is_file():
+        return [p]
+    if not p.exists():
+        raise FileNotFoundError(f"no results at {str(p)!r}")
+    return sorted(f for f in p.rglob("*.parquet") if not f.name.startswith("."))
+
+
+def finished_fingerprint(path: Path) -> str | None:
+    """Fingerprint of a finished (status ok) run file, ``None`` if missing, failed or unreadable.
+
+    An unreadable file is moved aside to ``<name>.corrupt`` (never deleted) so the
+    run is redone and nothing is lost.
+    """
+    if not path.exists():
+        return None
+    try:
+        meta = read_run_meta(path)
+    except Exception as exc:  # truncated by a crash of the OS, or not ours
+        aside = path.with_name(path.name + ".corrupt")
+        log.warning("result file %s is unreadable (%s); moved to %s and re-running", path, exc, aside)
+        os.replace(path, aside)
+        return None
+    if meta.get("status") != "ok":
+        return None
+    fp = meta.get("fingerprint")
+    return str(fp) if fp is not None else None
+
+
+def load(path: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """All trials under ``path`` as one long DataFrame (one row per trial).
+
+    Repeated-per-run string columns come back as pandas categoricals.
+
+    Example:
+        >>> load("results/default").groupby("optimizer").value.min()  # doctest: +SKIP
+    """
+    files = run_files(path)
+    if not files:
+        return TRIAL_SCHEMA.empty_table().to_pandas()
+    tables = [pq.read_table(f, columns=list(columns) if columns else None) for f in files]
+    table = pa.concat_tables(tables, promote_options="permissive")
+    df = table.to_pandas()
+    for col in CATEGORICAL_COLUMNS:
+        if col in df.columns:
+            df[col] = df[col].astype("category")
+    return df
+
+
+def load_runs(path: Path | str) -> pd.DataFrame:
+    """One row per run file with its metadata (status, error, spec fields, timings)."""
+    rows: list[dict[str, Any]] = []
+    for f in run_files(path):
+        try:
+            meta = read_run_meta(f)
+        except Exception as exc:
+            rows.append({"file": str(f), "status": "corrupt", "error": str(exc)})
+            continue
+        spec = meta.get("spec", {})
+        rows.append({
+            "file": str(f), "run_id": meta.get("run_id"), "study": meta.get("study"),
+            "task": spec.get("task"), "optimizer": spec.get("optimizer"), "seed": spec.get("seed"),
+            "status": meta.get("status"), "error": meta.get("error"),
+            "n_trials": meta.get("n_trials"), "duration": meta.get("duration"),
+            "started": meta.get("started"), "finished": meta.get("finished"), "meta": meta,
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,38 @@
+"""The short end-of-sweep summary: runs done/failed, mean rank per optimizer, where results are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.parallel import SweepResult
+from bench.plan import Plan
+from bench.results import load
+
+
+def summarize(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
+    """Human-readable summary of a finished sweep (the whole study, resumed runs included)."""
+    from analysis.stats import final_ranks
+
+    lines = [
+        f"runs: {len(plan.specs)} planned, {len(sweep.outcomes)} ran this time "
+        f"({len(sweep.failed)} failed), {sweep.skipped} already done; {sweep.elapsed:.1f} s",
+    ]
+    if plan.refused:
+        lines.append(f"refused pairs (incompatible, not run): {len(plan.refused)}")
+    for o in sweep.failed[:10]:
+        lines.append(f"  FAILED {o.run_id}: {o.error}")
+    if len(sweep.failed) > 10:
+        lines.append(f"  … and {len(sweep.failed) - 10} more failed runs")
+    df = load(study_dir / "runs")
+    if len(df):
+        wanted = {s.run_id for s in plan.specs}
+        df = df[df["run_id"].isin(wanted)]
+    if len(df):
+        ranks = final_ranks(df)
+        lines.append("")
+        lines.append(f"leaderboard ({df['task'].nunique()} tasks, mean rank over tasks, lower is better):")
+        lines.append(ranks.to_string(float_format=lambda v: f"{v:.2f}"))
+    lines.append("")
+    lines.append(f"results: {study_dir}  (load with: analysis.load({str(study_dir)!r}))")
+    lines.append(f"report:  python -m analysis report {study_dir}")
+    return "\n".join(lines)

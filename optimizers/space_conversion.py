@@ -1,0 +1,411 @@
+"""ConfigSpace → library search spaces, shared by the library adapters.
+
+Every adapter sees the task's ``ConfigurationSpace`` through one neutral
+description, :func:`params_of`: a list of :class:`Param` in topological order
+(parents before children). Categorical and ordinal parameters are always handed
+to libraries as an *index* (``0 .. n-1``) and mapped back by :func:`decode`, so
+configurations come back with the exact category objects of the task space
+(never a stringified or numpy copy). Constants are never shown to a library:
+:func:`decode_config` adds them back. Integers come back as ``int``, floats as
+``float``, both clipped to their bounds; inactive parameters are omitted.
+
+Distribution priors (normal/beta hyperparameters, categorical weights) are not
+converted: libraries search the same feasible set uniformly (log-uniformly for
+``log=True``). Conditions and forbidden clauses are reported by
+:func:`unsupported_features` so each adapter can refuse what its library cannot
+represent instead of silently flattening the space.
+
+Example:
+    >>> from ConfigSpace import ConfigurationSpace, Categorical, Integer
+    >>> space = ConfigurationSpace({"n": (1, 8), "act": ["relu", "tanh"]}, seed=0)
+    >>> [(p.name, p.kind) for p in params_of(space)]
+    [('act', 'categorical'), ('n', 'int')]
+    >>> decode_config(space, {"act": 1, "n": 3.6})
+    {'act': 'tanh', 'n': 4}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from ConfigSpace import (
+    CategoricalHyperparameter,
+    Configuration,
+    ConfigurationSpace,
+    Constant,
+    OrdinalHyperparameter,
+)
+from ConfigSpace.hyperparameters import FloatHyperparameter, IntegerHyperparameter
+from ConfigSpace.types import NotSet
+
+from optimizers.base import Problem
+from tasks.base import Result
+
+ParamKind = Literal["float", "int", "categorical", "ordinal", "constant"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One hyperparameter in library-neutral terms.
+
+    ``choices`` holds the categories (categorical), the ordered sequence
+    (ordinal) or the single value (constant); numeric kinds use ``lower``,
+    ``upper`` and ``log``.
+
+    Example:
+        >>> Param("lr", "float", 1e-4, 1.0, log=True).log
+        True
+    """
+
+    name: str
+    kind: ParamKind
+    lower: float = 0.0
+    upper: float = 0.0
+    log: bool = False
+    choices: tuple[Any, ...] = ()
+
+    @property
+    def n_choices(self) -> int:
+        return len(self.choices)
+
+
+def params_of(space: ConfigurationSpace) -> list[Param]:
+    """The parameters of ``space`` in topological order (parents first).
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace, Float
+        >>> params_of(ConfigurationSpace({"x": (0.0, 1.0)}))[0].kind
+        'float'
+    """
+    out: list[Param] = []
+    for name, hp in space.items():
+        if isinstance(hp, Constant):
+            out.append(Param(name, "constant", choices=(hp.value,)))
+        elif isinstance(hp, CategoricalHyperparameter):
+            out.append(Param(name, "categorical", choices=tuple(hp.choices)))
+        elif isinstance(hp, OrdinalHyperparameter):
+            out.append(Param(name, "ordinal", choices=tuple(hp.sequence)))
+        elif isinstance(hp, IntegerHyperparameter):
+            out.append(Param(name, "int", float(hp.lower), float(hp.upper), bool(hp.log)))
+        elif isinstance(hp, FloatHyperparameter):
+            out.append(Param(name, "float", float(hp.lower), float(hp.upper), bool(hp.log)))
+        else:
+            raise ValueError(
+                f"unsupported hyperparameter type {type(hp).__name__!r} for {name!r}: valid are "
+                "float, integer, categorical, ordinal and constant hyperparameters"
+            )
+    return out
+
+
+def searchable(space: ConfigurationSpace) -> list[Param]:
+    """The parameters a library must search: everything except constants."""
+    return [p for p in params_of(space) if p.kind != "constant"]
+
+
+def unsupported_features(
+    space: ConfigurationSpace, library: str, *, conditions: bool, forbiddens: bool
+) -> str | None:
+    """Why ``library`` cannot represent ``space`` faithfully, or ``None``.
+
+    ``conditions`` / ``forbiddens`` say whether the adapter handles conditional
+    parameters / forbidden clauses.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace, EqualsCondition
+        >>> s = ConfigurationSpace({"a": ["x", "y"], "b": (0.0, 1.0)})
+        >>> s.add(EqualsCondition(s["b"], s["a"], "y"))
+        b | a == 'y'
+        >>> unsupported_features(s, "skopt", conditions=False, forbiddens=False)
+        'skopt cannot represent conditional parameters (b); refusing rather than flattening the space'
+    """
+    try:
+        params_of(space)
+    except ValueError as exc:
+        return str(exc)
+    if space.conditions and not conditions:
+        children = ", ".join(sorted({c.child.name for c in _leaf_conditions(space)}))
+        return (
+            f"{library} cannot represent conditional parameters ({children}); "
+            "refusing rather than flattening the space"
+        )
+    if space.forbidden_clauses and not forbiddens:
+        return (
+            f"{library} cannot represent forbidden clauses ({len(space.forbidden_clauses)} in the space); "
+            "refusing rather than proposing forbidden configurations"
+        )
+    return None
+
+
+def _leaf_conditions(space: ConfigurationSpace) -> list[Any]:
+    out: list[Any] = []
+    for cond in space.conditions:
+        out.extend(cond.dlcs if hasattr(cond, "dlcs") else [cond])
+    return out
+
+
+def is_active(space: ConfigurationSpace, name: str, partial: Mapping[str, Any]) -> bool:
+    """Whether ``name`` is active given the already chosen values of its parents.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace, EqualsCondition
+        >>> s = ConfigurationSpace({"a": ["x", "y"], "b": (0.0, 1.0)})
+        >>> _ = s.add(EqualsCondition(s["b"], s["a"], "y"))
+        >>> is_active(s, "b", {"a": "x"}), is_active(s, "b", {"a": "y"})
+        (False, True)
+    """
+    conds = space.parent_conditions_of[name]
+    if not conds:
+        return True
+    # Inactive parents are NotSet, which every ConfigSpace condition treats as unsatisfied.
+    values = {p.name: partial.get(p.name, NotSet) for p in space.parents_of[name]}
+    return all(c.satisfied_by_value(values) for c in conds)
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the equivalent Python scalar (libraries return ``np.int64`` etc.)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def decode(param: Param, raw: Any) -> Any:
+    """A library's raw value for ``param`` as a valid value of the task space.
+
+    Example:
+        >>> decode(Param("n", "int", 1, 8), 8.7)
+        8
+        >>> decode(Param("o", "ordinal", choices=("s", "m", "l")), 1)
+        'm'
+    """
+    if param.kind == "constant":
+        return param.choices[0]
+    if param.kind in ("categorical", "ordinal"):
+        index = int(round(float(plain(raw))))
+        return param.choices[min(max(index, 0), param.n_choices - 1)]
+    value = float(plain(raw))
+    if param.kind == "int":
+        return int(min(max(round(value), param.lower), param.upper))
+    return min(max(value, param.lower), param.upper)
+
+
+def decode_config(space: ConfigurationSpace, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Decode a full raw assignment, adding constants and dropping inactive parameters.
+
+    Parameters absent from ``raw`` that are active raise ``ValueError``.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> decode_config(ConfigurationSpace({"c": "fixed", "x": (0.0, 1.0)}), {"x": 2.0})
+        {'c': 'fixed', 'x': 1.0}
+    """
+    config: dict[str, Any] = {}
+    for param in params_of(space):
+        if not is_active(space, param.name, config):
+            continue
+        if param.kind == "constant":
+            config[param.name] = param.choices[0]
+        elif param.name in raw:
+            config[param.name] = decode(param, raw[param.name])
+        else:
+            raise ValueError(f"active parameter {param.name!r} missing from {dict(raw)!r}")
+    return config
+
+
+def is_forbidden(space: ConfigurationSpace, config: Mapping[str, Any]) -> bool:
+    """Whether ``config`` (a complete, decoded configuration) hits a forbidden clause.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace, ForbiddenEqualsClause
+        >>> s = ConfigurationSpace({"a": ["x", "y"]})
+        >>> _ = s.add(ForbiddenEqualsClause(s["a"], "y"))
+        >>> is_forbidden(s, {"a": "x"}), is_forbidden(s, {"a": "y"})
+        (False, True)
+    """
+    if not space.forbidden_clauses:
+        return False
+    values = {name: config.get(name, NotSet) for name in space}
+    return any(f.is_forbidden_value(values) for f in space.forbidden_clauses)
+
+
+def check_config(space: ConfigurationSpace, config: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` unless ``config`` is a valid configuration of ``space``.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> check_config(ConfigurationSpace({"x": (0.0, 1.0)}), {"x": 0.5})
+    """
+    try:
+        Configuration(space, values=dict(config)).check_valid_configuration()
+    except Exception as exc:  # ConfigSpace raises several unrelated exception types
+        raise ValueError(f"invalid configuration {dict(config)!r}: {exc}") from exc
+
+
+# ----------------------------------------------------------------------------- objectives
+
+
+def minimization_losses(problem: Problem, result: Result, worst: list[float] | None = None) -> list[float]:
+    """The result's values as losses to minimize (maximized objectives negated).
+
+    Non-finite values (a crashed evaluation) are replaced by the worst finite
+    loss seen so far for that objective, tracked in ``worst``, so that model-based
+    libraries never see ``nan``/``inf``; with no finite loss seen yet, ``1e12``.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> from optimizers.base import Budget
+        >>> from tasks.base import Objective
+        >>> p = Problem(ConfigurationSpace({"x": (0.0, 1.0)}),
+        ...             (Objective("err"), Objective("acc", minimize=False)), None, Budget(5))
+        >>> minimization_losses(p, Result((0.2, 0.9)))
+        [0.2, -0.9]
+    """
+    if len(result.values) != len(problem.objectives):
+        raise ValueError(
+            f"result has {len(result.values)} values but the task has {len(problem.objectives)} objectives"
+        )
+    losses = [float(v) if o.minimize else -float(v) for v, o in zip(result.values, problem.objectives)]
+    if worst is None:
+        return losses
+    if not worst:
+        worst.extend([-math.inf] * len(losses))
+    for i, loss in enumerate(losses):
+        if math.isfinite(loss):
+            worst[i] = max(worst[i], loss)
+        else:
+            losses[i] = worst[i] if math.isfinite(worst[i]) else 1e12
+    return losses
+
+
+def library_seed(seed: int, salt: int = 0) -> int:
+    """A 31-bit seed derived from the run seed (some libraries reject larger ones).
+
+    Example:
+        >>> library_seed(0) == library_seed(0) != library_seed(1)
+        True
+    """
+    return int(np.random.SeedSequence([int(seed), salt]).generate_state(1)[0] % (2**31 - 1))
+
+
+# ----------------------------------------------------------------------------- per library
+
+
+def optuna_distributions(space: ConfigurationSpace) -> dict[str, Any]:
+    """Optuna distributions for every searched parameter (categoricals/ordinals as index).
+
+    Ordinals become an ``IntDistribution`` over the index so their order is kept.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> optuna_distributions(ConfigurationSpace({"x": (1e-3, 1.0)}))["x"].log
+        False
+    """
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    out: dict[str, Any] = {}
+    for p in searchable(space):
+        if p.kind == "float":
+            out[p.name] = FloatDistribution(p.lower, p.upper, log=p.log)
+        elif p.kind == "int":
+            out[p.name] = IntDistribution(int(p.lower), int(p.upper), log=p.log)
+        elif p.kind == "ordinal":
+            out[p.name] = IntDistribution(0, p.n_choices - 1)
+        else:
+            out[p.name] = CategoricalDistribution(tuple(range(p.n_choices)))
+    return out
+
+
+def nevergrad_parametrization(space: ConfigurationSpace, seed: int) -> Any:
+    """A seeded ``ng.p.Dict`` for every searched parameter.
+
+    Integers are scalars widened by half a step and rounded, so both bounds are
+    as likely as inner values; ordinals are ``TransitionChoice`` (ordered),
+    categoricals ``Choice``.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> p = nevergrad_parametrization(ConfigurationSpace({"x": (0.0, 1.0)}), seed=0)
+        >>> sorted(p.value)
+        ['x']
+    """
+    import nevergrad as ng
+
+    params: dict[str, Any] = {}
+    for p in searchable(space):
+        if p.kind in ("float", "int"):
+            lo, hi = p.lower, p.upper
+            if p.kind == "int":
+                lo, hi = lo - 0.4999, hi + 0.4999
+            if p.log:
+                scalar = ng.p.Log(lower=lo, upper=hi)
+            else:
+                scalar = ng.p.Scalar(lower=lo, upper=hi)
+            params[p.name] = scalar.set_integer_casting() if p.kind == "int" else scalar
+        elif p.kind == "ordinal":
+            params[p.name] = ng.p.TransitionChoice(list(range(p.n_choices)))
+        else:
+            params[p.name] = ng.p.Choice(list(range(p.n_choices)))
+    parametrization = ng.p.Dict(**params)
+    parametrization.random_state = np.random.RandomState(library_seed(seed))
+    return parametrization
+
+
+def skopt_dimensions(space: ConfigurationSpace) -> list[Any]:
+    """scikit-optimize dimensions for every searched parameter, in ``searchable`` order.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> skopt_dimensions(ConfigurationSpace({"n": (1, 4)}))[0].bounds
+        (1, 4)
+    """
+    from skopt.space import Categorical, Integer, Real
+
+    out: list[Any] = []
+    for p in searchable(space):
+        prior = "log-uniform" if p.log else "uniform"
+        if p.kind == "float":
+            out.append(Real(p.lower, p.upper, prior=prior, name=p.name))
+        elif p.kind == "int":
+            out.append(Integer(int(p.lower), int(p.upper), prior=prior, name=p.name))
+        elif p.kind == "ordinal":
+            out.append(Integer(0, p.n_choices - 1, name=p.name))
+        else:
+            out.append(Categorical(list(range(p.n_choices)), name=p.name))
+    return out
+
+
+def hyperopt_space(space: ConfigurationSpace) -> dict[str, Any]:
+    """A hyperopt search space (dict of ``hp`` expressions) for every searched parameter.
+
+    Integers and ordinal indices use ``quniform``/``qloguniform`` with ``q=1`` over
+    a range widened by half a step, so TPE keeps their order and both bounds are
+    reachable; categoricals use ``hp.choice`` over the index.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> sorted(hyperopt_space(ConfigurationSpace({"x": (0.0, 1.0), "c": ["a", "b"]})))
+        ['c', 'x']
+    """
+    from hyperopt import hp
+
+    out: dict[str, Any] = {}
+    for p in searchable(space):
+        if p.kind == "float":
+            out[p.name] = (
+                hp.loguniform(p.name, math.log(p.lower), math.log(p.upper))
+                if p.log
+                else hp.uniform(p.name, p.lower, p.upper)
+            )
+        elif p.kind in ("int", "ordinal"):
+            lo, hi = (p.lower, p.upper) if p.kind == "int" else (0.0, p.n_choices - 1.0)
+            lo, hi = lo - 0.4999, hi + 0.4999
+            out[p.name] = (
+                hp.qloguniform(p.name, math.log(lo), math.log(hi), 1)
+                if p.log
+                else hp.quniform(p.name, lo, hi, 1)
+            )
+        else:
+            out[p.name] = hp.choice(p.name, list(range(p.n_choices)))
+    return out
+
