@@ -51,8 +51,9 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 BUDGET_AXES: tuple[str, ...] = ("trials", "budget_used", "sim_time", "wall_time")
 #: Smallest regret shown on a log scale (below it, a run has effectively hit the optimum).
 LOG_FLOOR = 1e-10
-#: Task types whose first objective is the score (the rest are ranked on hypervolume).
-SINGLE_OBJECTIVE_TYPES: tuple[str, ...] = ("bb", "mf")
+#: Task types whose first objective is the score (the rest are ranked on hypervolume);
+#: "unknown" is what a frame without a ``task_type`` column gets.
+SINGLE_OBJECTIVE_TYPES: tuple[str, ...] = ("bb", "mf", "unknown")
 
 
 def check_columns(df: pd.DataFrame, columns: tuple[str, ...] = REQUIRED_COLUMNS) -> None:
@@ -99,12 +100,14 @@ class Prepared:
         bounds: per task (index): ``lower``, ``upper``, ``reference``
             (``"optimum"`` or ``"study_best"``), ``has_optimum``.
         starts: index of each run's first row in ``trials`` (length ``n_runs + 1``).
+        source_rows: position in the input frame of each row of ``trials``.
     """
 
     trials: pd.DataFrame
     runs: pd.DataFrame
     bounds: pd.DataFrame
     starts: np.ndarray = field(repr=False)
+    source_rows: np.ndarray = field(repr=False)
 
     @property
     def optimizers(self) -> list[str]:
@@ -198,9 +201,7 @@ def prepare(df: pd.DataFrame, full_fidelity_only: bool = True) -> Prepared:
     )
 
     regret = np.clip((masked - lower[t_codes]) / span[t_codes], 0.0, None)
-    best_cost = (
-        pd.Series(np.where(valid, cost, np.inf)).groupby(run, sort=False).cummin().to_numpy()
-    )
+    best_cost = pd.Series(np.where(valid, cost, np.inf)).groupby(run, sort=False).cummin().to_numpy()
     incumbent = np.clip((best_cost - lower[t_codes]) / span[t_codes], 0.0, None)
     incumbent = np.where(np.isfinite(incumbent), np.minimum(incumbent, 1.0), 1.0)
     gap = np.where(has_opt[t_codes] & np.isfinite(best_cost), best_cost - opt_task[t_codes], np.nan)
@@ -243,7 +244,8 @@ def prepare(df: pd.DataFrame, full_fidelity_only: bool = True) -> Prepared:
         },
         index=pd.RangeIndex(n_runs, name="run"),
     )
-    return Prepared(trials=trials, runs=runs, bounds=bounds, starts=starts)
+    source = np.arange(len(key)) if order is None else order
+    return Prepared(trials=trials, runs=runs, bounds=bounds, starts=starts, source_rows=source)
 
 
 def _category(df: pd.DataFrame, name: str, take: Any, fallback: Any) -> pd.Categorical:
@@ -357,7 +359,15 @@ def completeness(data: pd.DataFrame | Prepared, runs_meta: pd.DataFrame | None =
             .drop_duplicates(["task", "optimizer", "seed"], keep="first")
             .reset_index(drop=True)
         )
-        present_keys = set(map(tuple, prep.runs[["task", "optimizer", "seed"]].astype({"task": str, "optimizer": str}).to_numpy().tolist()))
+        present_keys = set(
+            map(
+                tuple,
+                prep.runs[["task", "optimizer", "seed"]]
+                .astype({"task": str, "optimizer": str})
+                .to_numpy()
+                .tolist(),
+            )
+        )
     else:
         present_keys = None
     tasks = sorted(runs["task"].unique())

@@ -28,6 +28,7 @@ from bench.summary import summarize
 #: Config groups whose values name YAML files under conf/.
 GROUPS = {"study": "study", "optimizer": "optimizer", "backend": "backend"}
 USAGE = __doc__ or ""
+LIST_NAMES = {"study": "studies", "optimizer": "optimizers", "backend": "backends"}
 
 
 def _choices(overrides: Sequence[str]) -> dict[str, str]:
@@ -38,7 +39,7 @@ def _choices(overrides: Sequence[str]) -> dict[str, str]:
         if sep and key in GROUPS:
             valid = yaml_ids(GROUPS[key])
             if value not in valid:
-                raise unknown(key, value, valid, hint=f"list them with: python -m bench list={key}"
+                raise unknown(key, value, valid, hint=f"list them with: python -m bench list={LIST_NAMES[key]}"
                               if key != "backend" else "")
             chosen[key] = value
         if sep and key == "list" and value not in LIST_KINDS:
@@ -47,8 +48,12 @@ def _choices(overrides: Sequence[str]) -> dict[str, str]:
 
 
 def compose_config(overrides: Sequence[str]) -> DictConfig:
-    from bench.registry import conf_dir
+    from bench.registry import conf_dir, extra_conf_dirs
 
+    extra = extra_conf_dirs()
+    if extra:  # user folders join Hydra's search path so their groups can be selected too
+        paths = ",".join(f"file://{d.resolve()}" for d in extra)
+        overrides = [*overrides, f"hydra.searchpath=[{paths}]"]
     with initialize_config_dir(config_dir=str(conf_dir()), version_base=None):
         return compose("config", overrides=list(overrides))
 

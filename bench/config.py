@@ -161,7 +161,8 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
     time_budget = cfg.get("time_budget") if cfg.get("time_budget") is not None else study.get("time_budget")
     budget = Budget(n_trials=_positive(n_trials, "n_trials") or 0.0,
                     time=_positive(time_budget, "time_budget", allow_none=True))
-    incompatible = study.get("incompatible", "error")
+    # A pair the user named explicitly must not be skipped quietly: refuse it.
+    incompatible = "error" if task is not None else study.get("incompatible", "error")
     if incompatible not in ("error", "skip"):
         raise ConfigError(f"study.incompatible={incompatible!r} is invalid: use 'error' or 'skip'")
 

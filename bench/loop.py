@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import platform
@@ -129,8 +130,12 @@ def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:
     try:
         task = make_task(spec.task)
         cls = optimizer_class(spec.optimizer_target)
-        problem = Problem(task.space, task.objectives, task.fidelity, spec.budget)
         opt_seed, noise_seed = spec.seeds()
+        # Tasks are cached per worker process; a private, freshly seeded copy of the space keeps
+        # sampling through ConfigSpace independent of which runs this worker did before.
+        space = copy.deepcopy(task.space)
+        space.seed(opt_seed)
+        problem = Problem(space, task.objectives, task.fidelity, spec.budget)
         optimizer = cls(problem, seed=opt_seed, **spec.optimizer_params)
         _loop(task, optimizer, spec.budget, noise_seed, rec, t_start)
     except Exception as exc:  # a broken run must never take down the sweep

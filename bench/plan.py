@@ -59,4 +59,8 @@ def make_plan(study: StudyConfig) -> Plan:
         raise ConfigError(
             f"optimizer {r.optimizer!r} cannot run task {r.task!r}: {r.reason}{more}; "
             "remove the pair or set study.incompatible=skip to run only compatible pairs")
+    if not specs:
+        r = refused[0]
+        raise ConfigError(f"nothing to run: every pair was refused, e.g. {r.optimizer!r} on {r.task!r}: "
+                          f"{r.reason}")
     return Plan(specs, refused, task_ids)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import importlib
+import os
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -32,6 +33,15 @@ TASK_FAMILY_MODULES: tuple[str, ...] = (
     "tasks.synthetic",
     "tasks.bbob",
 )
+
+
+#: Extra task-family modules (comma-separated), e.g. a user's own ``mylab.tasks``.
+TASK_MODULES_ENV = "NXMBENCH_TASK_MODULES"
+#: Extra config folders (``os.pathsep``-separated) holding optimizer/, study/, taskset/ YAMLs.
+CONFIG_PATH_ENV = "NXMBENCH_CONFIG_PATH"
+
+
+LIST_NAMES = {"optimizer": "optimizers", "taskset": "tasksets", "study": "studies"}
 
 
 class UnknownNameError(ValueError):
@@ -72,14 +82,25 @@ def conf_dir() -> Path:
     return Path(str(resources.files("conf")))
 
 
+def extra_conf_dirs() -> list[Path]:
+    """User config folders from ``$NXMBENCH_CONFIG_PATH``, searched after the shipped ``conf/``."""
+    raw = os.environ.get(CONFIG_PATH_ENV, "")
+    return [Path(p) for p in raw.split(os.pathsep) if p]
+
+
 def yaml_ids(group: str) -> list[str]:
-    return sorted(p.stem for p in (conf_dir() / group).glob("*.yaml"))
+    """Ids (file stems) of the YAMLs in a config group, shipped and user folders together."""
+    dirs = [conf_dir(), *extra_conf_dirs()]
+    return sorted({p.stem for d in dirs for p in (d / group).glob("*.yaml")})
 
 
 def _load_yaml(group: str, name: str, kind: str) -> DictConfig:
-    path = conf_dir() / group / f"{name}.yaml"
-    if not path.is_file():
-        raise unknown(kind, name, yaml_ids(group), hint=f"list them with: python -m bench list={group}")
+    for d in (conf_dir(), *extra_conf_dirs()):
+        path = d / group / f"{name}.yaml"
+        if path.is_file():
+            break
+    else:
+        raise unknown(kind, name, yaml_ids(group), hint=f"list them with: python -m bench list={LIST_NAMES.get(group, group)}")
     cfg = OmegaConf.load(path)
     assert isinstance(cfg, DictConfig)
     return cfg
@@ -133,7 +154,8 @@ def optimizer_class(target: str) -> type[Optimizer]:
 def task_families() -> dict[str, TaskFamily]:
     """All task families by name (imports the family modules, not optional libraries)."""
     out: dict[str, TaskFamily] = {}
-    for module in TASK_FAMILY_MODULES:
+    extra = [m.strip() for m in os.environ.get(TASK_MODULES_ENV, "").split(",") if m.strip()]
+    for module in (*TASK_FAMILY_MODULES, *extra):
         for fam in importlib.import_module(module).families():
             out[fam.name] = fam
     return out

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import difflib
 import operator
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -84,7 +85,8 @@ class BoxTask(Task):
     @cached_property
     def space(self) -> ConfigurationSpace:  # type: ignore[override]
         cs = ConfigurationSpace(name=self.id, seed=0)
-        cs.add([Float(k, (float(lo), float(hi))) for k, lo, hi in zip(self.keys, self.lower, self.upper, strict=True)])
+        bounds = zip(self.keys, self.lower, self.upper, strict=True)
+        cs.add([Float(k, (float(lo), float(hi))) for k, lo, hi in bounds])
         return cs
 
     def to_array(self, config: Mapping[str, Any]) -> FloatArray:
@@ -92,16 +94,16 @@ class BoxTask(Task):
         values = self._getter(config)
         return np.array((values,) if self._single else values, dtype=float)
 
+    @abstractmethod
     def evaluate_array(self, x: FloatArray, fidelity: float | None = None, seed: int = 0) -> Result:
-        """Evaluate a float vector ``x`` (the fast path behind :meth:`evaluate`)."""
-        raise NotImplementedError
+        """Evaluate a float vector ``x`` in ``x0..x{d-1}`` order (the fast path behind :meth:`evaluate`)."""
 
     def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None, seed: int = 0) -> Result:
         return self.evaluate_array(self.to_array(config), fidelity, seed)
 
     def _no_fidelity(self, fidelity: float | None) -> None:
         if fidelity is not None:
-            raise ValueError(f"task {self.id!r} has no fidelity axis; got fidelity={fidelity!r}, expected None")
+            raise ValueError(f"task {self.id!r} has no fidelity: got fidelity={fidelity!r}, expected None")
 
     def __reduce__(self) -> tuple[Callable[[str], Task], tuple[str]]:
         return (make_task, (self.id,))
@@ -225,8 +227,8 @@ class MFHartmann(BoxTask):
         >>> x = {"x0": 0.1, "x1": 0.5, "x2": 0.8}
         >>> task.evaluate(x, 100, seed=1).values == Hartmann(3).evaluate(x).values
         True
-        >>> task.evaluate(x, 1, seed=1).cost
-        0.05
+        >>> task.evaluate(x, 100, seed=1).cost
+        1.0
     """
 
     def __init__(self, dims: int = 3, preset: str = "") -> None:
@@ -342,7 +344,8 @@ class ZDT(BoxTask):
         if self.which == 3:
             lengths = np.array([hi - lo for lo, hi in ZDT3_F1_INTERVALS])
             per = np.maximum(2, np.round(n * lengths / lengths.sum()).astype(int))
-            f1 = np.concatenate([np.linspace(lo, hi, k) for (lo, hi), k in zip(ZDT3_F1_INTERVALS, per, strict=True)])
+            pieces = zip(ZDT3_F1_INTERVALS, per, strict=True)
+            f1 = np.concatenate([np.linspace(lo, hi, k) for (lo, hi), k in pieces])
         else:
             f1 = np.linspace(0.0, 1.0, n)
         x = np.zeros((f1.size, self.meta.dims))
@@ -384,16 +387,16 @@ class DTLZ2(BoxTask):
 
 _FACTORIES: dict[str, Callable[[], BoxTask]] = {
     "synthetic/branin": Branin,
-    "synthetic/hartmann3": lambda: Hartmann(3),
-    "synthetic/hartmann6": lambda: Hartmann(6),
+    "synthetic/hartmann3": partial(Hartmann, 3),
+    "synthetic/hartmann6": partial(Hartmann, 6),
     **{
-        f"synthetic/mfh{d}{'_' + p if p else ''}": (lambda d=d, p=p: MFHartmann(d, p))
+        f"synthetic/mfh{d}{'_' + p if p else ''}": partial(MFHartmann, d, p)
         for d in (3, 6) for p in MFH_PRESETS
     },
-    **{f"synthetic/zdt{w}": (lambda w=w: ZDT(w)) for w in (1, 2, 3)},
-    **{f"synthetic/zdt{w}/d30": (lambda w=w: ZDT(w, 30)) for w in (1, 2, 3)},
+    **{f"synthetic/zdt{w}": partial(ZDT, w) for w in (1, 2, 3)},
+    **{f"synthetic/zdt{w}/d30": partial(ZDT, w, 30) for w in (1, 2, 3)},
     "synthetic/dtlz2": DTLZ2,
-    "synthetic/dtlz2/d11": lambda: DTLZ2(11),
+    "synthetic/dtlz2/d11": partial(DTLZ2, 11),
 }
 
 
@@ -407,8 +410,13 @@ def make_task(task_id: str) -> BoxTask:
     try:
         factory = _FACTORIES[task_id]
     except KeyError:
-        close = difflib.get_close_matches(task_id, _FACTORIES, n=3, cutoff=0.6)
-        hint = ("did you mean " + " or ".join(map(repr, close)) + "?") if close else "valid: " + ", ".join(_FACTORIES)
+        # Compare names without the shared "synthetic/" prefix, which would make everything look close.
+        names = {i.removeprefix("synthetic/"): i for i in _FACTORIES}
+        close = difflib.get_close_matches(task_id.removeprefix("synthetic/"), names, n=3, cutoff=0.6)
+        if close:
+            hint = "did you mean " + " or ".join(repr(names[c]) for c in close) + "?"
+        else:
+            hint = "valid: " + ", ".join(_FACTORIES)
         raise ValueError(f"unknown synthetic task id {task_id!r}: {hint}") from None
     return factory()
 

@@ -46,7 +46,7 @@ def main(data_dir: str) -> None:
         bench.config_space.seed(1000 + k)
         configs = []
         for cfg in bench.config_space.sample_configuration(N_CONFIGS):
-            d = {key: (v.item() if isinstance(v, np.generic) else v) for key, v in cfg.get_dictionary().items()}
+            d = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in cfg.get_dictionary().items()}
             if "repl" in d:
                 d["repl"] = 10  # the project's tasks fix the replication to 10, as Syne Tune does
             configs.append(d)

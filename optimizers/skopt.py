@@ -1,0 +1,94 @@
+"""scikit-optimize (``skopt.Optimizer``) through its ask/tell API.
+
+``params`` go to ``skopt.Optimizer`` (``base_estimator``, ``n_initial_points``,
+``acq_func``, ``acq_optimizer``, ...); ``random_state`` is always derived from
+the run seed. Maximized objectives are negated and non-finite results are told
+as the worst finite loss seen so far (a Gaussian process cannot fit ``nan``).
+skopt has neither conditional parameters nor forbidden configurations, so such
+spaces are refused. Works with numpy 2 and scikit-learn 1.9 (scikit-optimize
+0.10.2).
+
+Tasks with a fidelity axis are optimized at the highest fidelity.
+
+Example:
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> from optimizers.base import Budget, Problem
+    >>> from tasks.base import Objective, Result
+    >>> space = ConfigurationSpace({"x": (-2.0, 2.0), "k": ["a", "b"]}, seed=0)
+    >>> opt = Skopt(Problem(space, (Objective("y"),), None, Budget(5)), seed=1, base_estimator="RF")
+    >>> trial = opt.ask()
+    >>> trial.config["k"] in ("a", "b")
+    True
+    >>> opt.tell(trial, Result((trial.config["x"] ** 2,)))
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ConfigSpace import ConfigurationSpace
+
+from optimizers.base import Optimizer, Problem, Trial
+from optimizers.space_conversion import (
+    decode_config,
+    library_seed,
+    minimization_losses,
+    plain,
+    searchable,
+    skopt_dimensions,
+    unsupported_features,
+)
+from tasks.base import Result
+
+
+def _one_blas_thread() -> Any:
+    """Limit BLAS/OpenMP to one thread while skopt fits and optimizes its model.
+
+    The matrices are tiny (one row per trial), so threads only add overhead, and
+    runs execute side by side in worker processes: multithreaded BLAS there
+    oversubscribes the cores and made a GP step about three times slower.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+class Skopt(Optimizer):
+    """Bayesian optimization with scikit-optimize (GP, random forest, extra trees, GBRT).
+
+    Args:
+        problem: The problem to optimize (single objective).
+        seed: Run seed; becomes skopt's ``random_state``.
+        **params: Keyword arguments of ``skopt.Optimizer``.
+    """
+
+    supports: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
+        super().__init__(problem, seed, **params)
+        from skopt import Optimizer as SkoptOptimizer
+
+        if "random_state" in params:
+            raise ValueError("skopt params must not set random_state: it is derived from the run seed")
+        self._names = [p.name for p in searchable(problem.space)]
+        if not self._names:
+            raise ValueError("skopt needs at least one non-constant hyperparameter, the space has none")
+        self._optimizer = SkoptOptimizer(
+            skopt_dimensions(problem.space), random_state=library_seed(self.seed), **params
+        )
+        self._worst: list[float] = []
+
+    @classmethod
+    def check_space(cls, space: ConfigurationSpace) -> str | None:
+        return unsupported_features(space, "skopt", conditions=False, forbiddens=False)
+
+    def ask(self) -> Trial:
+        with _one_blas_thread():
+            point = [plain(v) for v in self._optimizer.ask()]
+        config = decode_config(self.problem.space, dict(zip(self._names, point, strict=True)))
+        return Trial(config, meta={"skopt_point": point})
+
+    def tell(self, trial: Trial, result: Result) -> None:
+        loss = minimization_losses(self.problem, result, self._worst)[0]
+        with _one_blas_thread():
+            self._optimizer.tell(trial.meta["skopt_point"], loss)

@@ -1,0 +1,299 @@
+"""SMAC3 facades through SMAC's own ask/tell interface (``smac`` extra).
+
+Five optimizers share one adapter, :class:`SmacOptimizer`; each subclass picks a
+facade:
+
+* :class:`SmacBlackBox` (``smac_bb``): ``BlackBoxFacade``, Gaussian-process BO.
+* :class:`SmacHPO` (``smac_hpo``): ``HyperparameterOptimizationFacade``, random-forest BO.
+* :class:`SmacMultiFidelity` (``smac_mf``): ``MultiFidelityFacade``, BOHB-style
+  random-forest BO inside Hyperband brackets.
+* :class:`SmacHyperband` (``smac_hb``): ``HyperbandFacade``, random sampling in Hyperband brackets.
+* :class:`SmacParEGO` (``smac_parego``): the random-forest facade with the ParEGO
+  scalarization, for multi-objective tasks.
+
+SMAC receives a copy of the task's ``ConfigurationSpace`` (conditions and
+forbidden clauses are native to it; the copy keeps SMAC's seeding off the task's
+space). The run seed becomes ``Scenario(seed=...)``; maximized objectives are
+negated. SMAC insists on an output directory: it gets a temporary one that is
+deleted as soon as the facade is built, and ``tell`` never saves, so nothing is
+written to the working directory. SMAC's loggers are set to ``WARNING`` unless
+the user configured them.
+
+Multi-fidelity facades use the task's fidelity range as SMAC's ``min_budget`` /
+``max_budget`` and ask for trials at SMAC's (float) budgets; on a task with
+discrete fidelity values each budget is snapped to the nearest admissible value
+(in log scale) and SMAC is told the result under its own budget. The BO facades
+run tasks with a fidelity axis at the highest fidelity.
+
+Example:
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> from optimizers.base import Budget, Problem
+    >>> from tasks.base import Objective, Result
+    >>> space = ConfigurationSpace({"x": (-2.0, 2.0), "k": ["a", "b"]}, seed=0)
+    >>> opt = SmacHPO(Problem(space, (Objective("y"),), None, Budget(5)), seed=1)
+    >>> trial = opt.ask()
+    >>> trial.config["k"] in ("a", "b")
+    True
+    >>> opt.tell(trial, Result((trial.config["x"] ** 2,)))
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ConfigSpace import ConfigurationSpace
+
+from optimizers.base import Optimizer, Problem, Trial
+from optimizers.space_conversion import (
+    library_seed,
+    minimization_losses,
+    plain,
+    unsupported_features,
+)
+from tasks.base import Fidelity, Result
+
+
+def quiet_smac_logging() -> None:
+    """Keep SMAC's INFO chatter out of the run logs, unless the user set a level for it.
+
+    Example:
+        >>> quiet_smac_logging()
+        >>> logging.getLogger("smac").getEffectiveLevel() >= logging.WARNING
+        True
+    """
+    smac_logger = logging.getLogger("smac")
+    if smac_logger.level == logging.NOTSET:
+        smac_logger.setLevel(logging.WARNING)
+
+
+def snap_fidelity(fidelity: Fidelity, budget: float) -> float:
+    """The admissible fidelity closest to SMAC's/DEHB's float ``budget``.
+
+    Discrete axes snap to the nearest value in log scale (budgets are spaced
+    geometrically); continuous axes clip to ``[low, high]`` (float round-off).
+
+    Example:
+        >>> snap_fidelity(Fidelity("epochs", 1, 10, values=(1.0, 2.0, 5.0, 10.0)), 3.33)
+        5.0
+        >>> snap_fidelity(Fidelity("epochs", 1, 27), 27.000000001)
+        27.0
+    """
+    if fidelity.values is not None:
+        target = math.log(budget)
+        return float(min(fidelity.values, key=lambda v: abs(math.log(v) - target)))
+    return float(min(max(budget, fidelity.low), fidelity.high))
+
+
+def fidelity_range(problem: Problem, min_fidelity: float | None) -> tuple[float, float]:
+    """(lowest, highest) fidelity a Hyperband-style method should use on ``problem``.
+
+    ``min_fidelity`` overrides the task's lowest value and must lie inside the axis.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> from optimizers.base import Budget
+        >>> from tasks.base import Objective
+        >>> p = Problem(ConfigurationSpace({"x": (0.0, 1.0)}), (Objective("y"),),
+        ...             Fidelity("epochs", 1, 81), Budget(5))
+        >>> fidelity_range(p, None), fidelity_range(p, 3)
+        ((1.0, 81.0), (3.0, 81.0))
+    """
+    fid = problem.fidelity
+    if fid is None:
+        raise ValueError("this optimizer needs a task with a fidelity axis, the task has none")
+    low = min(fid.values) if fid.values is not None else fid.low
+    high = max(fid.values) if fid.values is not None else fid.high
+    if min_fidelity is not None:
+        if not low <= float(min_fidelity) < high:
+            raise ValueError(
+                f"min_fidelity={min_fidelity!r} is outside the task's fidelity axis: valid is "
+                f"{low} <= min_fidelity < {high}, or null for the task's lowest fidelity"
+            )
+        low = float(min_fidelity)
+    return float(low), float(high)
+
+
+class SmacOptimizer(Optimizer):
+    """Shared adapter: builds a SMAC facade and forwards ``ask``/``tell`` to it.
+
+    Args:
+        problem: The problem to optimize.
+        seed: Run seed; becomes ``Scenario(seed=...)`` (reduced to 31 bits).
+        deterministic: ``Scenario(deterministic=...)``. ``True`` (default) makes
+            SMAC evaluate each configuration once per budget instead of
+            re-running it under new seeds; the runner, not SMAC, decides the
+            seed an evaluation uses, so repeats would only spend budget.
+        n_initial_configs: Size of the initial design; ``None`` keeps the
+            facade's default rule (a multiple of the dimension, at most a quarter
+            of ``n_trials``).
+        eta: Hyperband's halving rate (multi-fidelity facades only).
+        min_fidelity: Lowest budget; ``None`` = the task's lowest fidelity
+            (multi-fidelity facades only).
+    """
+
+    supports: ClassVar[frozenset[str]] = frozenset()
+    #: Attribute of the ``smac`` package holding the facade class.
+    facade_name: ClassVar[str] = "HyperparameterOptimizationFacade"
+    #: Keyword parameters this optimizer accepts (the YAML's ``params``).
+    param_names: ClassVar[frozenset[str]] = frozenset({"deterministic", "n_initial_configs"})
+
+    def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
+        super().__init__(problem, seed, **params)
+        unknown = sorted(set(params) - self.param_names)
+        if unknown:
+            raise ValueError(
+                f"unknown {type(self).__name__} parameter(s) {unknown}: valid are {sorted(self.param_names)}"
+            )
+        import smac
+        from smac.runhistory.dataclasses import TrialValue
+
+        quiet_smac_logging()
+        self._trial_value = TrialValue
+        facade_cls = getattr(smac, self.facade_name)
+        scenario_kwargs: dict[str, Any] = {}
+        n_trials = math.ceil(problem.budget.n_trials)
+        if self.requires_fidelity:
+            low, high = fidelity_range(problem, params.get("min_fidelity"))
+            scenario_kwargs.update(min_budget=low, max_budget=high)
+            # The budget counts full-fidelity equivalents: at most high/low evaluations each.
+            n_trials = math.ceil(problem.budget.n_trials * high / low)
+        if problem.is_multi_objective:
+            scenario_kwargs["objectives"] = [o.name for o in problem.objectives]
+        with tempfile.TemporaryDirectory(prefix="nxm-smac-") as tmp:
+            scenario = smac.Scenario(
+                copy.deepcopy(problem.space),
+                output_directory=Path(tmp) / "smac",
+                deterministic=bool(params.get("deterministic", True)),
+                n_trials=max(1, n_trials),
+                seed=library_seed(self.seed),
+                **scenario_kwargs,
+            )
+            components = self._components(facade_cls, scenario, params)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self._facade = facade_cls(
+                    scenario, None, logging_level=False, overwrite=True, **components
+                )
+        self._pending: dict[int, Any] = {}
+        self._n_asked = 0
+        self._worst: list[float] = []
+
+    def _components(self, facade_cls: Any, scenario: Any, params: dict[str, Any]) -> dict[str, Any]:
+        """Facade components that differ from the facade's defaults."""
+        out: dict[str, Any] = {}
+        if params.get("n_initial_configs") is not None:
+            out["initial_design"] = facade_cls.get_initial_design(
+                scenario, n_configs=int(params["n_initial_configs"])
+            )
+        if self.requires_fidelity and "eta" in params:
+            out["intensifier"] = facade_cls.get_intensifier(scenario, eta=int(params["eta"]))
+        return out
+
+    @classmethod
+    def check_space(cls, space: ConfigurationSpace) -> str | None:
+        return unsupported_features(space, "SMAC", conditions=True, forbiddens=True)
+
+    @classmethod
+    def incompatibility(cls, problem: Problem) -> str | None:
+        fid = problem.fidelity
+        if cls.requires_fidelity and fid is not None:
+            values = fid.values or (fid.low, fid.high)
+            if min(values) >= max(values):
+                return f"{cls.__name__} needs a fidelity range, but the task's axis has a single value"
+        return super().incompatibility(problem)
+
+    def ask(self) -> Trial:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            info = self._facade.ask()
+        key = self._n_asked
+        self._n_asked += 1
+        self._pending[key] = info
+        config = {name: plain(value) for name, value in info.config.items()}
+        fidelity = None
+        meta: dict[str, Any] = {"smac_trial": key}
+        if self.requires_fidelity and info.budget is not None:
+            assert self.problem.fidelity is not None
+            meta["smac_budget"] = float(info.budget)
+            fidelity = snap_fidelity(self.problem.fidelity, float(info.budget))
+        return Trial(config, fidelity, meta)
+
+    def tell(self, trial: Trial, result: Result) -> None:
+        key = trial.meta.get("smac_trial")
+        if key not in self._pending:
+            raise ValueError(f"trial meta smac_trial={key!r} was not asked or was told already")
+        info = self._pending.pop(key)
+        losses = minimization_losses(self.problem, result, self._worst)
+        cost = losses if self.problem.is_multi_objective else losses[0]
+        value = self._trial_value(cost=cost, time=float(result.cost))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self._facade.tell(info, value, save=False)
+
+
+class SmacBlackBox(SmacOptimizer):
+    """SMAC ``BlackBoxFacade``: Gaussian-process BO with a Sobol initial design."""
+
+    facade_name = "BlackBoxFacade"
+
+
+class SmacHPO(SmacOptimizer):
+    """SMAC ``HyperparameterOptimizationFacade``: random-forest BO with a Sobol initial design."""
+
+    facade_name = "HyperparameterOptimizationFacade"
+
+
+class SmacMultiFidelity(SmacOptimizer):
+    """SMAC ``MultiFidelityFacade``: random-forest BO proposing configs for Hyperband (BOHB-style)."""
+
+    supports = frozenset({"multi_fidelity"})
+    requires_fidelity = True
+    facade_name = "MultiFidelityFacade"
+    param_names = frozenset({"deterministic", "n_initial_configs", "eta", "min_fidelity"})
+
+
+class SmacHyperband(SmacOptimizer):
+    """SMAC ``HyperbandFacade``: Hyperband with randomly sampled configurations."""
+
+    supports = frozenset({"multi_fidelity"})
+    requires_fidelity = True
+    facade_name = "HyperbandFacade"
+    # Its initial design is the default configuration only: no size to set.
+    param_names = frozenset({"deterministic", "eta", "min_fidelity"})
+
+
+class SmacParEGO(SmacOptimizer):
+    """SMAC random-forest facade with ParEGO (random Chebyshev scalarizations), multi-objective.
+
+    Args:
+        problem: The problem to optimize (two or more objectives).
+        seed: Run seed.
+        rho: ParEGO's augmentation factor (SMAC's default 0.05).
+        **params: As for :class:`SmacOptimizer`.
+    """
+
+    supports = frozenset({"multi_objective"})
+    facade_name = "HyperparameterOptimizationFacade"
+
+    def __init__(self, problem: Problem, seed: int, rho: float = 0.05, **params: Any) -> None:
+        self._rho = float(rho)
+        super().__init__(problem, seed, **params)
+
+    def _components(self, facade_cls: Any, scenario: Any, params: dict[str, Any]) -> dict[str, Any]:
+        from smac.multi_objective.parego import ParEGO
+
+        out = super()._components(facade_cls, scenario, params)
+        out["multi_objective_algorithm"] = ParEGO(scenario, rho=self._rho, seed=scenario.seed)
+        return out
+
+    @classmethod
+    def incompatibility(cls, problem: Problem) -> str | None:
+        if not problem.is_multi_objective:
+            return "SmacParEGO scalarizes several objectives; the task has one (use smac_hpo)"
+        return super().incompatibility(problem)

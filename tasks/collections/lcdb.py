@@ -1,0 +1,172 @@
+"""LCDB learning curves (Mohr et al. 2022) from the ``lcdb`` package's bundled CSV.
+
+The ``lcdb`` package ships ``database-accuracy.csv``: for 248 OpenML datasets and
+20 scikit-learn learners (default hyperparameters), accuracy and training time at
+geometrically spaced training-set sizes ("anchors", 16, 23, 32, ... up to the
+dataset size), over 5 outer × 5 inner splits. The package module itself imports
+``openml``, so the CSV is read directly.
+
+Each dataset becomes an algorithm-selection task with learning curves:
+
+* ``lcdb/<openmlid>``: choose the learner (categorical, 20 choices); fidelity =
+  training-set size (the recorded anchors); objective = validation error
+  ``1 - score_valid``; ``Result.cost`` = recorded training time (s);
+* ``lcdb/<openmlid>/mo``: validation error vs. training time.
+
+The run seed picks one of the 25 recorded splits (``seed % 25``, outer-major).
+An entry the original study did not record (the learner failed or timed out at
+that size) is NaN. The first use converts the whole CSV (about 150 MB) once into
+per-dataset tables under ``~/.cache/nxm-bench`` (see :func:`tasks.tabular.cache_dir`).
+
+Example:
+    >>> from tasks.collections.lcdb import families
+    >>> families()[0].name
+    'lcdb'
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+from functools import cache
+from pathlib import Path
+
+from tasks.base import Task, TaskFamily
+from tasks.tabular import Table, TabularFamily, Variant, cache_dir, load_table
+
+PACKAGE = "lcdb"
+_INSTALL = "pip install 'nxm-bench[tabular]' (or: pip install --no-deps lcdb)"
+METRICS = ("val_error", "traintime", "test_error", "train_error")
+VARIANTS = (
+    Variant(
+        "", ("val_error",), description="LCDB learner selection: validation error over training-set size"
+    ),
+    Variant("mo", ("val_error", "traintime"), description="LCDB: validation error vs. training time"),
+)
+
+
+def csv_path() -> Path | None:
+    """The bundled ``database-accuracy.csv``, located without importing the package."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "database-accuracy.csv"
+    return path if path.is_file() else None
+
+
+def _unavailable() -> str | None:
+    return (
+        None if csv_path() is not None else f"package {PACKAGE!r} (with its CSV) is not installed: {_INSTALL}"
+    )
+
+
+def _folder() -> Path:
+    return cache_dir() / "tables" / "lcdb" / f"{PACKAGE}-{importlib.metadata.version(PACKAGE)}"
+
+
+def convert_all(csv: Path, out: Path) -> list[int]:
+    """Convert the CSV into one ``<openmlid>.npz`` table per dataset plus ``index.json``."""
+    import pyarrow.csv as pacsv
+
+    cols = [
+        "openmlid",
+        "learner",
+        "size_train",
+        "outer_seed",
+        "inner_seed",
+        "traintime",
+        "score_train",
+        "score_valid",
+        "score_test",
+    ]
+    frame = pacsv.read_csv(csv, convert_options=pacsv.ConvertOptions(include_columns=cols)).to_pandas()
+    frame["seed"] = frame["outer_seed"] * 5 + frame["inner_seed"]
+    frame["val_error"] = 1.0 - frame["score_valid"]
+    frame["test_error"] = 1.0 - frame["score_test"]
+    frame["train_error"] = 1.0 - frame["score_train"]
+    # A few (dataset, learner, size, split) records appear more than once; average them.
+    frame = (
+        frame.groupby(["openmlid", "learner", "size_train", "seed"], sort=False)[list(METRICS)]
+        .mean()
+        .reset_index()
+    )
+    learners = tuple(sorted(frame["learner"].unique()))
+    out.mkdir(parents=True, exist_ok=True)
+    ids: list[int] = []
+    for openmlid, sub in frame.groupby("openmlid", sort=True):
+        table = Table.from_frame(
+            sub,
+            f"lcdb/{openmlid}",
+            {"learner": learners},
+            METRICS,
+            (True, True, True, True),
+            fidelity="size_train",
+            seed="seed",
+            cost_metric="traintime",
+            description=f"LCDB learning curves of 20 learners on OpenML dataset {openmlid}",
+            extra={"source": f"{PACKAGE} {importlib.metadata.version(PACKAGE)}", "openmlid": int(openmlid)},
+        )
+        table.save(out / f"{openmlid}.npz")
+        ids.append(int(openmlid))
+    (out / "index.json").write_text(json.dumps(ids))
+    return ids
+
+
+@cache
+def dataset_ids() -> tuple[int, ...]:
+    """OpenML ids of the LCDB datasets (converting the CSV on first use)."""
+    index = _folder() / "index.json"
+    if not index.is_file():
+        path = csv_path()
+        if path is None:
+            raise ValueError(f"package {PACKAGE!r} is not installed: {_INSTALL}")
+        convert_all(path, _folder())
+    return tuple(json.loads(index.read_text()))
+
+
+def load(openmlid: int) -> Table:
+    """The table of one dataset."""
+    if openmlid not in dataset_ids():
+        raise ValueError(f"unknown LCDB dataset {openmlid!r}; valid: {list(dataset_ids())[:10]}, ...")
+    return load_table(_folder() / f"{openmlid}.npz")
+
+
+class LcdbFamily(TabularFamily):
+    """The ``lcdb`` family; the dataset list is read (or converted) on first use only.
+
+    Example:
+        >>> LcdbFamily().name
+        'lcdb'
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "lcdb",
+            {},
+            VARIANTS,
+            description="LCDB learning curves: learner selection, fidelity = training-set size",
+            unavailable=_unavailable,
+            tags=("lcdb", "tabular"),
+        )
+
+    def _ensure(self) -> None:
+        if not self._tables and _unavailable() is None:
+            self._tables = {str(i): (lambda i=i: load(i)) for i in dataset_ids()}  # type: ignore[misc]
+
+    def ids(self) -> list[str]:
+        self._ensure()
+        return super().ids()
+
+    def table(self, table_name: str) -> Table:
+        self._ensure()
+        return super().table(table_name)
+
+    def make(self, task_id: str) -> Task:
+        self._ensure()
+        return super().make(task_id)
+
+
+def families() -> list[TaskFamily]:
+    """The ``lcdb`` family (needs the ``lcdb`` package)."""
+    return [LcdbFamily()]

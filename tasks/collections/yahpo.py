@@ -1,0 +1,484 @@
+"""YAHPO Gym surrogate benchmarks, evaluated with ``onnxruntime`` directly.
+
+YAHPO Gym (Pfisterer et al., 2022) ships one ONNX surrogate per *scenario*
+(``lcbench``, ``rbv2_xgboost``, ...) that predicts every target of an ML
+pipeline from its hyperparameters, the *instance* (an OpenML task) and the
+fidelity. This module reads a user-given data folder with, per scenario,
+``model.onnx``, ``config_space.json`` and ``encoding.json`` and reproduces the
+reference ``yahpo_gym`` (1.0.2) input encoding exactly, without depending on
+that package (it pins ``numpy<2``):
+
+* the model takes ``x_cat`` (int32) and ``x_cont`` (float32), in the scenario's
+  fixed ``cat_names`` / ``cont_names`` order (:data:`SCENARIOS`);
+* categoricals are integer codes from ``encoding.json``; an inactive
+  categorical is ``"#na#"`` and an inactive numeric parameter is ``0``;
+* numeric values go in raw: log transforms and scaling live inside the ONNX
+  graph, and so does the output de-normalization.
+
+Tasks are ``yahpo/<scenario>/<instance>`` (single objective, the scenario's
+primary target) and ``yahpo/<scenario>/<instance>/mo`` (primary target vs.
+predicted training time). Every target is returned in ``Result.info``;
+``Result.cost`` is the predicted training time (clipped at 0). For ``rbv2_*``
+the replication parameter ``repl`` is fixed to 10, as Syne Tune does.
+
+The data folder comes from the ``NXM_YAHPO_DATA`` environment variable (or the
+``data_dir`` argument of :class:`YahpoFamily`); without it the family is
+listed as unavailable.
+
+Example:
+    >>> fam = YahpoFamily(data_dir="/nonexistent")
+    >>> print(fam.unavailable_reason())  # doctest: +ELLIPSIS
+    YAHPO data folder '/nonexistent' does not exist (set NXM_YAHPO_DATA to a folder ...)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ConfigSpace import ConfigurationSpace
+
+from tasks.base import Fidelity, Objective, Result, Task, TaskFamily, TaskMeta, task_type
+
+#: Environment variable naming the folder with one subfolder per YAHPO scenario.
+DATA_ENV = "NXM_YAHPO_DATA"
+#: Categorical code for an inactive (or missing) categorical parameter.
+NA_CATEGORY = "#na#"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Static description of a YAHPO scenario, as in ``yahpo_gym.benchmarks``.
+
+    ``cont_names`` and ``cat_names`` fix the column order of the model inputs;
+    ``fixed`` holds parameters pinned to a constant (not searched).
+
+    Example:
+        >>> SCENARIOS["lcbench"].fidelity_name
+        'epoch'
+    """
+
+    name: str
+    cont_names: tuple[str, ...]
+    cat_names: tuple[str, ...]
+    instance_name: str
+    fidelity_name: str
+    targets: tuple[str, ...]
+    minimize: tuple[bool, ...]
+    runtime_name: str
+    primary: str
+    fixed: Mapping[str, Any]
+    integer_fidelity: bool = False
+
+    def objective(self, target: str) -> Objective:
+        return Objective(target, minimize=self.minimize[self.targets.index(target)])
+
+
+_RBV2_TARGETS = ("acc", "bac", "auc", "brier", "f1", "logloss", "timetrain", "timepredict", "memory")
+_RBV2_MIN = (False, False, False, True, True, True, True, True, True)
+_IAML_TARGETS = (
+    "mmce",
+    "f1",
+    "auc",
+    "logloss",
+    "ramtrain",
+    "rammodel",
+    "rampredict",
+    "timetrain",
+    "timepredict",
+    "mec",
+    "ias",
+    "nf",
+)
+_IAML_MIN = (True, False, False, True, True, True, True, True, True, True, True, True)
+
+#: Scenarios whose encoding was checked against the reference implementation.
+SCENARIOS: dict[str, Scenario] = {
+    "lcbench": Scenario(
+        name="lcbench",
+        cont_names=(
+            "epoch",
+            "batch_size",
+            "learning_rate",
+            "momentum",
+            "weight_decay",
+            "num_layers",
+            "max_units",
+            "max_dropout",
+        ),
+        cat_names=("OpenML_task_id",),
+        instance_name="OpenML_task_id",
+        fidelity_name="epoch",
+        targets=(
+            "time",
+            "val_accuracy",
+            "val_cross_entropy",
+            "val_balanced_accuracy",
+            "test_cross_entropy",
+            "test_balanced_accuracy",
+        ),
+        minimize=(True, False, True, False, True, False),
+        runtime_name="time",
+        primary="val_accuracy",
+        fixed={},
+        integer_fidelity=True,
+    ),
+    "rbv2_xgboost": Scenario(
+        name="rbv2_xgboost",
+        cont_names=(
+            "nrounds",
+            "eta",
+            "gamma",
+            "lambda",
+            "alpha",
+            "subsample",
+            "max_depth",
+            "min_child_weight",
+            "colsample_bytree",
+            "colsample_bylevel",
+            "rate_drop",
+            "skip_drop",
+            "trainsize",
+            "repl",
+        ),
+        cat_names=("task_id", "booster", "num.impute.selected.cpo"),
+        instance_name="task_id",
+        fidelity_name="trainsize",
+        targets=_RBV2_TARGETS,
+        minimize=_RBV2_MIN,
+        runtime_name="timetrain",
+        primary="acc",
+        fixed={"repl": 10},
+    ),
+    "rbv2_rpart": Scenario(
+        name="rbv2_rpart",
+        cont_names=("cp", "maxdepth", "minbucket", "minsplit", "trainsize", "repl"),
+        cat_names=("task_id", "num.impute.selected.cpo"),
+        instance_name="task_id",
+        fidelity_name="trainsize",
+        targets=_RBV2_TARGETS,
+        minimize=_RBV2_MIN,
+        runtime_name="timetrain",
+        primary="acc",
+        fixed={"repl": 10},
+    ),
+    "iaml_glmnet": Scenario(
+        name="iaml_glmnet",
+        cont_names=("alpha", "s", "trainsize"),
+        cat_names=("task_id",),
+        instance_name="task_id",
+        fidelity_name="trainsize",
+        targets=_IAML_TARGETS,
+        minimize=_IAML_MIN,
+        runtime_name="timetrain",
+        primary="mmce",
+        fixed={},
+    ),
+}
+
+
+def data_dir_from_env() -> Path | None:
+    """The YAHPO data folder named by ``NXM_YAHPO_DATA``, or ``None`` when unset.
+
+    Example:
+        >>> isinstance(data_dir_from_env(), (Path, type(None)))
+        True
+    """
+    value = os.environ.get(DATA_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def _read_space_json(folder: Path) -> dict[str, Any]:
+    raw = json.loads((folder / "config_space.json").read_text())
+    # Files written by ConfigSpace < 1.0 say "default"; newer readers warn and expect "default_value".
+    for hp in raw["hyperparameters"]:
+        if "default" in hp:
+            hp["default_value"] = hp.pop("default")
+    return dict(raw)
+
+
+class YahpoSurrogate:
+    """One scenario's ONNX model plus the exact ``yahpo_gym`` input encoding.
+
+    Thread-safe and shared per ``(folder, scenario)`` via :func:`load_surrogate`;
+    the ONNX session is created lazily on the first prediction.
+
+    Example:
+        >>> SCENARIOS["iaml_glmnet"].cont_names
+        ('alpha', 's', 'trainsize')
+    """
+
+    def __init__(self, data_dir: Path, scenario: str) -> None:
+        if scenario not in SCENARIOS:
+            raise ValueError(f"unknown YAHPO scenario {scenario!r}; valid: {sorted(SCENARIOS)}")
+        self.scenario = SCENARIOS[scenario]
+        self.folder = Path(data_dir) / scenario
+        for name in ("model.onnx", "config_space.json", "encoding.json"):
+            if not (self.folder / name).is_file():
+                raise ValueError(f"YAHPO scenario {scenario!r}: missing file {self.folder / name}")
+        self.space_json = _read_space_json(self.folder)
+        self.encoding: dict[str, dict[str, int]] = json.loads((self.folder / "encoding.json").read_text())
+        self.params: dict[str, dict[str, Any]] = {hp["name"]: hp for hp in self.space_json["hyperparameters"]}
+        self._session: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def instances(self) -> list[str]:
+        """Instance ids in the order of ``config_space.json``."""
+        return [str(c) for c in self.params[self.scenario.instance_name]["choices"]]
+
+    def _session_or_load(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+
+                opts = ort.SessionOptions()
+                # One thread: runs are parallelized by the runner, and 1-row inference gains nothing.
+                opts.intra_op_num_threads = 1
+                opts.inter_op_num_threads = 1
+                self._session = ort.InferenceSession(
+                    str(self.folder / "model.onnx"), sess_options=opts, providers=["CPUExecutionProvider"]
+                )
+            return self._session
+
+    def encode(self, configs: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        """``(x_cat, x_cont)`` model inputs for full configurations (instance and fidelity included).
+
+        Missing (inactive) categoricals become ``"#na#"`` and missing numerics ``0``,
+        exactly as ``yahpo_gym.BenchmarkSet._config_to_xs``.
+        """
+        sc = self.scenario
+        x_cat = np.empty((len(configs), len(sc.cat_names)), dtype=np.int32)
+        x_cont = np.empty((len(configs), len(sc.cont_names)), dtype=np.float32)
+        for i, cfg in enumerate(configs):
+            for j, name in enumerate(sc.cat_names):
+                value = cfg.get(name)
+                key = NA_CATEGORY if value is None else str(value)
+                code = self.encoding[name].get(key)
+                if code is None:
+                    valid = [c for c in self.encoding[name] if c != NA_CATEGORY]
+                    raise ValueError(f"{sc.name}: {name}={value!r} is not one of {valid}")
+                x_cat[i, j] = code
+            for j, name in enumerate(sc.cont_names):
+                value = cfg.get(name)
+                x_cont[i, j] = 0.0 if value is None else float(value)
+        return x_cat, x_cont
+
+    def predict(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """All targets (``scenario.targets`` order) for full configurations, shape ``(n, n_targets)``."""
+        if not configs:
+            return np.empty((0, len(self.scenario.targets)))
+        x_cat, x_cont = self.encode(configs)
+        session = self._session_or_load()
+        names = [i.name for i in session.get_inputs()]
+        # The reference feeds inputs by position: first x_cat, then x_cont.
+        out = session.run(None, {names[0]: x_cat, names[1]: x_cont})[0]
+        return np.asarray(out, dtype=np.float64)
+
+    def search_space(self, seed: int = 0) -> ConfigurationSpace:
+        """The optimizer's space: all parameters but instance, fidelity and fixed ones."""
+        sc = self.scenario
+        drop = {sc.instance_name, sc.fidelity_name, *sc.fixed}
+        # The decoder pops keys from the dicts it reads, so it gets a deep copy.
+        raw = copy.deepcopy(self.space_json)
+        raw["hyperparameters"] = [hp for hp in raw["hyperparameters"] if hp["name"] not in drop]
+        raw["conditions"] = [c for c in raw["conditions"] if c["child"] not in drop]
+        space = ConfigurationSpace.from_serialized_dict(raw)
+        space.seed(seed)
+        return space
+
+    def fidelity(self) -> Fidelity:
+        hp = self.params[self.scenario.fidelity_name]
+        low, high = float(hp["lower"]), float(hp["upper"])
+        values = (
+            tuple(float(v) for v in range(int(low), int(high) + 1))
+            if self.scenario.integer_fidelity
+            else None
+        )
+        return Fidelity(self.scenario.fidelity_name, low, high, values=values)
+
+
+@cache
+def load_surrogate(data_dir: str, scenario: str) -> YahpoSurrogate:
+    """The shared :class:`YahpoSurrogate` of one scenario (cached per process)."""
+    return YahpoSurrogate(Path(data_dir), scenario)
+
+
+class YahpoTask(Task):
+    """One YAHPO instance as a multi-fidelity task (single- or multi-objective).
+
+    ``objectives`` are target names of the scenario; ``None`` picks the scenario's
+    primary target. The fidelity defaults to its highest value.
+
+    Example:
+        >>> SCENARIOS["rbv2_rpart"].objective("acc")
+        Objective(name='acc', minimize=False)
+    """
+
+    def __init__(
+        self,
+        surrogate: YahpoSurrogate,
+        instance: str,
+        objectives: Sequence[str] | None = None,
+        suffix: str = "",
+    ) -> None:
+        sc = surrogate.scenario
+        if instance not in surrogate.instances:
+            raise ValueError(f"unknown {sc.name} instance {instance!r}; valid: {surrogate.instances}")
+        names = tuple(objectives) if objectives else (sc.primary,)
+        for name in names:
+            if name not in sc.targets:
+                raise ValueError(f"unknown {sc.name} target {name!r}; valid: {list(sc.targets)}")
+        self.surrogate = surrogate
+        self.instance = instance
+        self.id = f"yahpo/{sc.name}/{instance}" + (f"/{suffix}" if suffix else "")
+        self.space = surrogate.search_space()
+        self.objectives = tuple(sc.objective(n) for n in names)
+        self.fidelity = surrogate.fidelity()
+        self._columns = [sc.targets.index(n) for n in names]
+        self._runtime = sc.targets.index(sc.runtime_name)
+        self._names = {hp.name for hp in self.space.values()}
+        param_types = tuple(sorted({type(hp).__name__ for hp in self.space.values()}))
+        self.meta = TaskMeta(
+            family="yahpo",
+            type=task_type(len(names), self.fidelity),
+            kind="surrogate",
+            dims=len(self._names),
+            param_types=param_types,
+            tags=("yahpo", sc.name),
+            description=f"YAHPO Gym {sc.name} surrogate on OpenML instance {instance}",
+        )
+
+    def _full_config(self, config: Mapping[str, Any], fidelity: float | None) -> dict[str, Any]:
+        sc = self.surrogate.scenario
+        unknown = set(config) - self._names
+        if unknown:
+            raise ValueError(
+                f"{self.id}: unknown parameter(s) {sorted(unknown)}; valid: {sorted(self._names)}"
+            )
+        for name, value in config.items():
+            hp = self.surrogate.params[name]
+            if "choices" in hp:
+                if str(value) not in {str(c) for c in hp["choices"]}:
+                    raise ValueError(f"{self.id}: {name}={value!r} is not one of {hp['choices']}")
+            elif not hp["lower"] <= float(value) <= hp["upper"]:
+                raise ValueError(f"{self.id}: {name}={value!r} is outside [{hp['lower']}, {hp['upper']}]")
+        assert self.fidelity is not None
+        z = self.fidelity.high if fidelity is None else float(fidelity)
+        if not self.fidelity.contains(z):
+            lo, hi = self.fidelity.low, self.fidelity.high
+            discrete = self.fidelity.values is not None
+            allowed = f"one of {int(lo)}..{int(hi)}" if discrete else f"in [{lo}, {hi}]"
+            raise ValueError(f"{self.id}: fidelity {sc.fidelity_name}={fidelity!r} must be {allowed}")
+        full = dict(config)
+        full.update(sc.fixed)
+        full[sc.instance_name] = self.instance
+        full[sc.fidelity_name] = int(z) if sc.integer_fidelity else z
+        return full
+
+    def evaluate_batch(
+        self,
+        configs: Sequence[Mapping[str, Any]],
+        fidelities: Sequence[float | None] | float | None = None,
+        seed: int = 0,
+    ) -> list[Result]:
+        """Evaluate many configurations in one model call (deterministic; ``seed`` is unused)."""
+        if fidelities is None or isinstance(fidelities, (int, float)):
+            fids: Sequence[float | None] = [fidelities] * len(configs)
+        else:
+            fids = fidelities
+        if len(fids) != len(configs):
+            raise ValueError(f"{self.id}: got {len(configs)} configs but {len(fids)} fidelities")
+        full = [self._full_config(c, f) for c, f in zip(configs, fids, strict=True)]
+        out = self.surrogate.predict(full)
+        targets = self.surrogate.scenario.targets
+        return [
+            Result(
+                values=tuple(float(row[j]) for j in self._columns),
+                cost=max(float(row[self._runtime]), 0.0),
+                info={t: float(v) for t, v in zip(targets, row, strict=True)},
+            )
+            for row in out
+        ]
+
+    def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None, seed: int = 0) -> Result:
+        return self.evaluate_batch([config], [fidelity], seed)[0]
+
+
+class YahpoFamily(TaskFamily):
+    """Every instance of every known scenario found in the YAHPO data folder.
+
+    Ids: ``yahpo/<scenario>/<instance>`` and ``yahpo/<scenario>/<instance>/mo``.
+
+    Example:
+        >>> YahpoFamily(data_dir="/nonexistent").ids()
+        []
+    """
+
+    name = "yahpo"
+    description = "YAHPO Gym ONNX surrogates (lcbench, rbv2_*, iaml_*); data folder from NXM_YAHPO_DATA"
+
+    def __init__(self, data_dir: str | Path | None = None) -> None:
+        self._explicit = Path(data_dir).expanduser() if data_dir is not None else None
+
+    @property
+    def data_dir(self) -> Path | None:
+        return self._explicit if self._explicit is not None else data_dir_from_env()
+
+    def scenarios(self) -> list[str]:
+        """Known scenarios present (with a model) in the data folder."""
+        root = self.data_dir
+        if root is None or not root.is_dir():
+            return []
+        return [s for s in SCENARIOS if (root / s / "model.onnx").is_file()]
+
+    def unavailable_reason(self) -> str | None:
+        root = self.data_dir
+        hint = f"set {DATA_ENV} to a folder with one subfolder per scenario"
+        if root is None:
+            return f"no YAHPO data folder ({hint})"
+        if not root.is_dir():
+            return f"YAHPO data folder {str(root)!r} does not exist ({hint})"
+        if not self.scenarios():
+            return f"YAHPO data folder {str(root)!r} has none of the scenarios {sorted(SCENARIOS)}"
+        return None
+
+    def _surrogate(self, scenario: str) -> YahpoSurrogate:
+        assert self.data_dir is not None
+        return load_surrogate(str(self.data_dir.resolve()), scenario)
+
+    def ids(self) -> list[str]:
+        out: list[str] = []
+        for s in self.scenarios():
+            for inst in self._surrogate(s).instances:
+                out += [f"yahpo/{s}/{inst}", f"yahpo/{s}/{inst}/mo"]
+        return out
+
+    def make(self, task_id: str) -> Task:
+        reason = self.unavailable_reason()
+        if reason:
+            raise ValueError(f"cannot make {task_id!r}: {reason}")
+        parts = task_id.split("/")
+        if len(parts) not in (3, 4) or parts[0] != self.name or (len(parts) == 4 and parts[3] != "mo"):
+            raise ValueError(f"bad YAHPO task id {task_id!r}; expected yahpo/<scenario>/<instance>[/mo]")
+        scenario = parts[1]
+        if scenario not in self.scenarios():
+            raise ValueError(f"unknown YAHPO scenario {scenario!r} in {task_id!r}; valid: {self.scenarios()}")
+        sur = self._surrogate(scenario)
+        if len(parts) == 4:
+            sc = sur.scenario
+            return YahpoTask(sur, parts[2], objectives=(sc.primary, sc.runtime_name), suffix="mo")
+        return YahpoTask(sur, parts[2])
+
+
+def families() -> list[TaskFamily]:
+    """The YAHPO family (unavailable until ``NXM_YAHPO_DATA`` names the data folder)."""
+    return [YahpoFamily()]

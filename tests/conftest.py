@@ -1,0 +1,71 @@
+"""Shared fixtures: run the CLI in a subprocess, make tiny studies, load user plugins."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PLUGINS = Path(__file__).resolve().parent / "plugins"
+
+
+def _env(extra_conf: Path | None = None, plugins: bool = False) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), str(PLUGINS) if plugins else "",
+                                                       env.get("PYTHONPATH", "")]))
+    confs = [str(c) for c in (extra_conf, PLUGINS / "faulty_conf" if plugins else None) if c]
+    if confs:
+        env["NXMBENCH_CONFIG_PATH"] = os.pathsep.join(confs)
+    if plugins:
+        env["NXMBENCH_TASK_MODULES"] = "faulty_plugin"
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``python -m bench ARGS`` in ``tmp_path``; returns the completed process."""
+
+    def run(*args: str, extra_conf: Path | None = None, plugins: bool = False,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bench", *args], cwd=tmp_path, text=True,
+                              capture_output=True, env=_env(extra_conf, plugins), timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+
+    return run
+
+
+@pytest.fixture
+def study_conf(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write ``study/<name>.yaml`` into a user config folder and return the folder."""
+    conf = tmp_path / "user_conf"
+
+    def write(name: str, body: str) -> Path:
+        (conf / "study").mkdir(parents=True, exist_ok=True)
+        (conf / "study" / f"{name}.yaml").write_text(textwrap.dedent(body))
+        return conf
+
+    return write
+
+
+@pytest.fixture
+def plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make the faulty test plugins visible to the in-process registry."""
+    from bench import registry
+
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    monkeypatch.setenv("NXMBENCH_TASK_MODULES", "faulty_plugin")
+    monkeypatch.setenv("NXMBENCH_CONFIG_PATH", str(PLUGINS / "faulty_conf"))
+    registry.task_families.cache_clear()
+    registry.task_ids.cache_clear()
+    registry._task_id_set.cache_clear()
+    yield
+    registry.task_families.cache_clear()
+    registry.task_ids.cache_clear()
+    registry._task_id_set.cache_clear()

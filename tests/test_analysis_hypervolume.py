@@ -1,0 +1,70 @@
+"""Hypervolume regret against hand-computed 2-D hypervolumes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.hypervolume import hv_curves, hv_runs
+from analysis.stats import final_ranks
+
+
+def mo_frame(
+    points: dict[str, list[tuple[float, float]]],
+    fidelity: dict[str, list[float]] | None = None,
+    sign2: float = 1.0,
+) -> pd.DataFrame:
+    rows = []
+    for opt, pts in points.items():
+        for i, (f1, f2) in enumerate(pts):
+            rows.append(
+                {
+                    "task": "zdt/t",
+                    "task_type": "mfmo" if fidelity else "mo",
+                    "optimizer": opt,
+                    "seed": 0,
+                    "trial": i,
+                    "value": f1,
+                    "values": [f1, sign2 * f2],
+                    "fidelity": fidelity[opt][i] if fidelity else np.nan,
+                    "budget_used": i + 1.0,
+                    "optimum": np.nan,
+                    "minimize": True,
+                    "run_status": "ok",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+POINTS = {"a": [(0.0, 1.0), (1.0, 0.0)], "b": [(0.5, 0.5)]}
+# Union front {(0,1), (.5,.5), (1,0)} with reference 1.1: HV = 0.05 + 0.3 + 0.11 = 0.46.
+HV_A, HV_B, HV_STAR = 0.21, 0.36, 0.46
+
+
+def test_final_hv_regret_hand_example() -> None:
+    r = hv_runs(mo_frame(POINTS)).set_index("optimizer")["final_hv_regret"]
+    assert r["a"] == pytest.approx((HV_STAR - HV_A) / HV_STAR)
+    assert r["b"] == pytest.approx((HV_STAR - HV_B) / HV_STAR)
+    assert final_ranks(mo_frame(POINTS)).index.tolist() == ["b", "a"]
+
+
+def test_maximized_objective_via_directions() -> None:
+    flipped = mo_frame(POINTS, sign2=-1.0)
+    r = hv_runs(flipped, directions={"zdt/t": [True, False]}).set_index("optimizer")["final_hv_regret"]
+    assert r["a"] == pytest.approx((HV_STAR - HV_A) / HV_STAR)
+
+
+def test_hv_regret_over_budget_and_mf_mask() -> None:
+    pts = {"a": [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0)], "b": [(0.5, 0.5)]}
+    df = mo_frame(pts, fidelity={"a": [1.0, 9.0, 9.0], "b": [9.0]})
+    # The fidelity-1 point (0, 0) would dominate everything; it is not a final-front point.
+    c = hv_curves(df, grid=np.array([0.34, 0.67, 1.0]))
+    assert c is not None
+    a = c.values[c.runs["optimizer"].astype(str) == "a"][0]
+    assert a.tolist() == pytest.approx([1.0, (HV_STAR - 0.11) / HV_STAR, (HV_STAR - HV_A) / HV_STAR])
+
+
+def test_no_mo_tasks_gives_none() -> None:
+    df = mo_frame(POINTS).assign(task_type="bb")
+    assert hv_curves(df) is None and hv_runs(df).empty

@@ -1,0 +1,115 @@
+"""YAHPO Gym surrogates: outputs equal the reference ``yahpo_gym`` ones (tests/data/yahpo_reference.json)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tasks.collections.yahpo import SCENARIOS, YahpoFamily, YahpoTask, families
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data" / "yahpo"
+REFERENCE = json.loads((Path(__file__).parent / "data" / "yahpo_reference.json").read_text())
+
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"YAHPO data folder {DATA} is absent")
+
+
+@pytest.fixture(scope="module")
+def family() -> YahpoFamily:
+    return YahpoFamily(data_dir=DATA)
+
+
+def test_unavailable_without_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NXM_YAHPO_DATA", raising=False)
+    fam = families()[0]
+    assert fam.name == "yahpo"
+    assert "NXM_YAHPO_DATA" in (fam.unavailable_reason() or "")
+    assert fam.ids() == []
+    with pytest.raises(ValueError, match="NXM_YAHPO_DATA"):
+        fam.make("yahpo/lcbench/3945")
+
+
+@needs_data
+def test_env_var_enables_family(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NXM_YAHPO_DATA", str(DATA))
+    fam = families()[0]
+    assert isinstance(fam, YahpoFamily)
+    assert fam.unavailable_reason() is None
+    assert set(fam.scenarios()) == {"lcbench", "rbv2_xgboost", "rbv2_rpart", "iaml_glmnet"}
+
+
+@needs_data
+@pytest.mark.parametrize("scenario", sorted(REFERENCE["scenarios"]))
+def test_matches_reference_implementation(family: YahpoFamily, scenario: str) -> None:
+    ref = REFERENCE["scenarios"][scenario]
+    sc = SCENARIOS[scenario]
+    assert tuple(ref["targets"]) == sc.targets
+    expected = np.asarray(ref["outputs"])
+    # The raw encoder + model on the full configurations.
+    got = family._surrogate(scenario).predict(ref["configs"])
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+    # And through the task API: instance from the id, fidelity as argument, repl fixed.
+    for cfg, row in zip(ref["configs"], expected, strict=True):
+        task = family.make(f"yahpo/{scenario}/{cfg[sc.instance_name]}")
+        hp = {k: v for k, v in cfg.items() if k not in {sc.instance_name, sc.fidelity_name, *sc.fixed}}
+        res = task.evaluate(hp, fidelity=cfg[sc.fidelity_name], seed=0)
+        np.testing.assert_allclose([res.info[t] for t in sc.targets], row, rtol=1e-5, atol=1e-7)
+        assert res.values == (res.info[sc.primary],)
+        assert res.cost == max(res.info[sc.runtime_name], 0.0)
+
+
+@needs_data
+def test_ids_cover_every_instance_and_mo_variant(family: YahpoFamily) -> None:
+    ids = family.ids()
+    assert "yahpo/lcbench/3945" in ids and "yahpo/lcbench/3945/mo" in ids
+    n_lcbench = sum(1 for i in ids if i.startswith("yahpo/lcbench/") and not i.endswith("/mo"))
+    assert n_lcbench == 34
+    assert sum(1 for i in ids if i.startswith("yahpo/iaml_glmnet/")) == 2 * 4
+
+
+@needs_data
+def test_task_space_and_fidelity(family: YahpoFamily) -> None:
+    task = family.make("yahpo/rbv2_xgboost/1040")
+    assert isinstance(task, YahpoTask)
+    names = set(task.space)
+    assert not names & {"task_id", "trainsize", "repl"}
+    assert task.fidelity is not None and (task.fidelity.low, task.fidelity.high) == (0.03, 1.0)
+    assert task.meta.type == "mf" and task.meta.kind == "surrogate"
+    lc = family.make("yahpo/lcbench/3945")
+    assert lc.fidelity is not None and lc.fidelity.values == tuple(float(e) for e in range(1, 53))
+    # Sampled (possibly with inactive parameters) configurations evaluate in one batch.
+    configs = [dict(c) for c in task.space.sample_configuration(16)]
+    results = task.evaluate_batch(configs, fidelities=0.5)
+    assert len(results) == 16 and all(math.isfinite(r.values[0]) for r in results)
+    assert results[0] == task.evaluate(configs[0], fidelity=0.5, seed=3)
+
+
+@needs_data
+def test_mo_variant(family: YahpoFamily) -> None:
+    task = family.make("yahpo/iaml_glmnet/40981/mo")
+    assert [o.name for o in task.objectives] == ["mmce", "timetrain"]
+    assert task.meta.type == "mfmo"
+    res = task.evaluate(dict(task.space.get_default_configuration()))
+    assert res.values == (res.info["mmce"], res.info["timetrain"])
+
+
+@needs_data
+def test_bad_input_is_value_error(family: YahpoFamily) -> None:
+    task = family.make("yahpo/lcbench/3945")
+    good = dict(task.space.get_default_configuration())
+    with pytest.raises(ValueError, match="learning_rate"):
+        task.evaluate({**good, "learning_rate": 5.0})
+    with pytest.raises(ValueError, match="bogus"):
+        task.evaluate({**good, "bogus": 1})
+    with pytest.raises(ValueError, match="epoch"):
+        task.evaluate(good, fidelity=60)
+    with pytest.raises(ValueError, match=r"impute\.mean"):
+        family.make("yahpo/rbv2_rpart/1040").evaluate({"num.impute.selected.cpo": "zero"})
+    with pytest.raises(ValueError, match="valid"):
+        family.make("yahpo/lcbench/999999")
+    with pytest.raises(ValueError, match="scenario"):
+        family.make("yahpo/nope/1")
