@@ -23,7 +23,7 @@ from bench.config import LIST_KINDS, ConfigError, settings_from_cfg
 from bench.parallel import run_all
 from bench.plan import make_plan
 from bench.registry import UnknownNameError, unknown, yaml_ids
-from bench.summary import summarize
+from bench.summary import refusal_lines, summarize
 
 #: Config groups whose values name YAML files under conf/.
 GROUPS = {"study": "study", "optimizer": "optimizer", "backend": "backend"}
@@ -89,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"study {study.name!r}: {len(study.optimizers)} optimizers × {len(plan.tasks)} tasks × "
           f"{len(study.seeds)} seeds = {len(plan.specs)} runs, budget {study.budget.n_trials:g} "
           f"full-fidelity trials" + (f", {study.budget.time:g} s simulated" if study.budget.time else ""))
-    for r in plan.refused:
-        print(f"  refused: {r.optimizer} × {r.task}: {r.reason}")
+    for line in refusal_lines(plan):
+        print(line)
     try:
         sweep = run_all(plan.specs, settings.output_dir, settings.n_jobs, settings.backend,
                         settings.progress)

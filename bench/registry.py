@@ -32,6 +32,9 @@ from tasks.base import Task, TaskFamily
 TASK_FAMILY_MODULES: tuple[str, ...] = (
     "tasks.synthetic",
     "tasks.bbob",
+    "tasks.collections.yahpo",
+    "tasks.collections.simple_hpo",
+    "tasks.collections.lcdb",
 )
 
 

@@ -9,6 +9,22 @@ from bench.plan import Plan
 from bench.results import load
 
 
+TYPE_NAMES = {"bb": "black-box", "mf": "multi-fidelity", "mo": "multi-objective",
+              "mfmo": "multi-fidelity multi-objective"}
+
+
+def refusal_lines(plan: Plan) -> list[str]:
+    """Refused pairs grouped by optimizer and reason, so a big study prints a few lines."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for r in plan.refused:
+        groups.setdefault((r.optimizer, r.reason), []).append(r.task)
+    out = []
+    for (opt, reason), tasks in groups.items():
+        shown = ", ".join(tasks[:3]) + (f", … ({len(tasks)} tasks)" if len(tasks) > 3 else "")
+        out.append(f"  refused: {opt} on {shown}: {reason}")
+    return out
+
+
 def summarize(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
     """Human-readable summary of a finished sweep (the whole study, resumed runs included)."""
     from analysis.stats import final_ranks
@@ -27,10 +43,12 @@ def summarize(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
     if len(df):
         wanted = {s.run_id for s in plan.specs}
         df = df[df["run_id"].isin(wanted)]
-    if len(df):
-        ranks = final_ranks(df)
+    # One leaderboard per task type: optimizers that cannot run a type must not be ranked on it.
+    for ttype, part in df.groupby("task_type", observed=True, sort=True) if len(df) else ():
+        ranks = final_ranks(part)
         lines.append("")
-        lines.append(f"leaderboard ({df['task'].nunique()} tasks, mean rank over tasks, lower is better):")
+        lines.append(f"leaderboard, {TYPE_NAMES.get(str(ttype), ttype)} tasks ({part['task'].nunique()} tasks, "
+                     "mean rank over tasks, lower is better):")
         lines.append(ranks.to_string(float_format=lambda v: f"{v:.2f}"))
     lines.append("")
     lines.append(f"results: {study_dir}  (load with: analysis.load({str(study_dir)!r}))")
