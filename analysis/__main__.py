@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--baseline", default="random_search", help="optimizer for wins/ties/losses")
     r.add_argument("--alpha", type=float, default=0.05, help="significance level")
     r.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
+    r.add_argument("--no-figures", action="store_true", help="tables only (fast)")
     return p
 
 
@@ -62,7 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     start = time.perf_counter()
     df, runs_meta = _load(args.results)
-    rep = build_report(df, runs_meta, x=args.x, baseline=args.baseline, alpha=args.alpha, n_boot=args.n_boot)
+    rep = build_report(
+        df,
+        runs_meta,
+        x=args.x,
+        baseline=args.baseline,
+        alpha=args.alpha,
+        n_boot=args.n_boot,
+        figures=not args.no_figures,
+    )
     src = Path(args.results)
     out = Path(args.out) if args.out else (src if src.is_dir() else src.parent) / "report"
     html_path, md_path = write_report(rep, out)

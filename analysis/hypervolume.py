@@ -41,6 +41,11 @@ def _hypervolume(points: np.ndarray, ref: np.ndarray) -> float:
     return float(moocore.hypervolume(inside, ref=ref))
 
 
+def _labels(col: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """String labels of a categorical column at ``rows`` (no per-row work elsewhere)."""
+    return np.asarray(col.cat.categories.astype(str))[col.cat.codes.to_numpy()[rows]]
+
+
 def values_matrix(col: pd.Series) -> np.ndarray:
     """The ``values`` list column as a float matrix (ragged rows padded with NaN).
 
@@ -62,15 +67,16 @@ def _mo_rows(
     """Sorted-row positions of multi-objective trials and their oriented objective matrix."""
     if "values" not in df.columns:
         raise ValueError("results frame lacks the 'values' column needed for hypervolume")
-    ttype = prep.trials["task_type"].astype(str).to_numpy()
-    rows = np.flatnonzero(~np.isin(ttype, [*SINGLE_OBJECTIVE_TYPES, "unknown"]))
+    tt = prep.trials["task_type"].cat
+    is_mo = ~np.asarray(tt.categories.isin(SINGLE_OBJECTIVE_TYPES))
+    rows = np.flatnonzero(is_mo[tt.codes.to_numpy()])
     if len(rows) == 0:
         return rows, np.empty((0, 0))
     vals = values_matrix(df["values"].iloc[prep.source_rows[rows]])
     minimize = df["minimize"].iloc[prep.source_rows[rows]].fillna(True).astype(bool).to_numpy()
     vals[:, 0] = np.where(minimize, vals[:, 0], -vals[:, 0])
     if directions:
-        tasks = prep.trials["task"].astype(str).to_numpy()[rows]
+        tasks = _labels(prep.trials["task"], rows)
         for task, dirs in directions.items():
             sel = tasks == task
             sign = np.where(np.asarray(dirs, dtype=bool), 1.0, -1.0)[: vals.shape[1]]
@@ -91,7 +97,7 @@ def _hv_per_trial(
     out = np.full(len(prep.trials), np.nan)
     if len(rows) == 0:
         return out, pd.DataFrame(columns=["hv_ref_front"])
-    task = prep.trials["task"].astype(str).to_numpy()[rows]
+    task = _labels(prep.trials["task"], rows)
     run = prep.trials["run"].to_numpy()[rows]
     ref_front: dict[str, float] = {}
     for t in np.unique(task):

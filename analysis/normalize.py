@@ -116,7 +116,20 @@ class Prepared:
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes into sorted unique labels; cheap for categoricals (no string work per row)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cat = col.cat.remove_unused_categories()
+        labels = cat.cat.categories.astype(str)
+        order = np.argsort(np.asarray(labels), kind="stable")
+        remap = np.empty(len(order), dtype=np.int64)
+        remap[order] = np.arange(len(order))
+        codes = cat.cat.codes.to_numpy()
+        if (codes < 0).any():
+            raise ValueError(f"column {col.name!r} has missing values; every trial row needs one")
+        return remap[codes], pd.Index(np.asarray(labels)[order])
     codes, uniques = pd.factorize(col, sort=True)
+    if (codes < 0).any():
+        raise ValueError(f"column {col.name!r} has missing values; every trial row needs one")
     return codes.astype(np.int64), pd.Index(uniques)
 
 
@@ -227,7 +240,8 @@ def prepare(df: pd.DataFrame, full_fidelity_only: bool = True) -> Prepared:
     trials = pd.DataFrame(trials_cols)
 
     first, last = starts[:-1], starts[1:] - 1
-    status = take(np.asarray(df["run_status"].astype(str)))
+    source = np.arange(len(key)) if order is None else order
+    status = np.asarray(df["run_status"].iloc[source[first]].astype(str))
     runs = pd.DataFrame(
         {
             "task": task_cat[first],
@@ -235,7 +249,7 @@ def prepare(df: pd.DataFrame, full_fidelity_only: bool = True) -> Prepared:
             "task_type": task_type[first],
             "optimizer": opt_cat[first],
             "seed": trials_cols["seed"][first],
-            "run_status": status[first],
+            "run_status": status,
             "n_trials": np.diff(starts),
             "final_regret": incumbent[last],
             "final_log_regret": np.log10(np.maximum(incumbent[last], LOG_FLOOR)),
@@ -244,13 +258,15 @@ def prepare(df: pd.DataFrame, full_fidelity_only: bool = True) -> Prepared:
         },
         index=pd.RangeIndex(n_runs, name="run"),
     )
-    source = np.arange(len(key)) if order is None else order
     return Prepared(trials=trials, runs=runs, bounds=bounds, starts=starts, source_rows=source)
 
 
 def _category(df: pd.DataFrame, name: str, take: Any, fallback: Any) -> pd.Categorical:
     if name in df.columns:
-        codes, uniques = _codes(df[name].astype("object").fillna("unknown"))
+        col = df[name]
+        if col.isna().any():
+            col = col.astype("object").fillna("unknown")
+        codes, uniques = _codes(col)
         return pd.Categorical.from_codes(take(codes), categories=uniques.astype(str))
     if fallback is not None:
         return pd.Categorical(fallback)

@@ -89,7 +89,7 @@ def rank_plot(
 
     Example:
         >>> r = pd.DataFrame({"a": [1.5, 1.0], "b": [1.5, 2.0]}, index=[0.5, 1.0])
-        >>> rank_plot(r).axes[0].yaxis_inverted()
+        >>> bool(rank_plot(r).axes[0].yaxis_inverted())
         True
     """
     fig = Figure(figsize=(7, 4.2), layout="constrained")

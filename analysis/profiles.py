@@ -46,9 +46,10 @@ def task_dimension(task: str) -> int | None:
 
 
 def _run_dims(prep: Prepared) -> np.ndarray:
-    tasks = prep.runs["task"].astype(str)
-    dims = tasks.map(lambda t: task_dimension(t) or 0).to_numpy(dtype=np.float64)
-    return dims
+    # Parse once per task, not once per run.
+    cat = prep.runs["task"].cat
+    per_task = np.array([task_dimension(str(t)) or 0 for t in cat.categories], dtype=np.float64)
+    return per_task[cat.codes.to_numpy()]
 
 
 def budget_to_solve(data: pd.DataFrame | Prepared, tau: float = 1e-3, x: str = "trials") -> pd.Series:
@@ -168,7 +169,8 @@ def bbob_ecdf(
     prep = as_prepared(data)
     tr = prep.trials
     bbob_tasks = prep.bounds.index[prep.bounds["has_optimum"] & prep.bounds.index.str.startswith("bbob/")]
-    sel = tr["task"].astype(str).isin(bbob_tasks).to_numpy()
+    task_col = tr["task"].cat
+    sel = np.asarray(task_col.categories.isin(bbob_tasks))[task_col.codes.to_numpy()]
     if not sel.any():
         return pd.DataFrame(index=pd.Index([], name="budget"), columns=prep.optimizers, dtype=float)
     asc = np.sort(np.asarray(targets, dtype=np.float64))

@@ -7,7 +7,7 @@ as PNG files under ``figures/``).
 
 Example:
     >>> from analysis.synthetic import synthetic_results
-    >>> rep = build_report(synthetic_results(n_tasks=4, n_optimizers=3, n_seeds=2), n_boot=50)
+    >>> rep = build_report(synthetic_results(n_tasks=4, n_optimizers=3, n_seeds=2), n_boot=50, figures=False)
     >>> rep.tables["leaderboard"].index[0]
     'opt2'
 """
@@ -20,6 +20,7 @@ import html
 import io
 import json
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -60,7 +61,7 @@ class Report:
             out += [*(f"{t}\n" for t in s.text)]
             for caption, t in s.tables:
                 out += [f"**{caption}**", "", _md_table(t), ""]
-            out += [f"![{name}]({figure_dir}/{name}.png)\n" for name in s.figures]
+            out += [f"![{name}]({figure_dir}/{name}.png)\n" for name in s.figures if name in self.figures]
         return "\n".join(out)
 
     def html(self) -> str:
@@ -75,10 +76,9 @@ class Report:
             body += [f"<p>{html.escape(t)}</p>" for t in s.text]
             for caption, t in s.tables:
                 body.append(
-                    f'<div class="tbl"><p class="cap">{html.escape(caption)}</p>'
-                    f"{_html_table(t)}</div>"
+                    f'<div class="tbl"><p class="cap">{html.escape(caption)}</p>{_html_table(t)}</div>'
                 )
-            for name in s.figures:
+            for name in (n for n in s.figures if n in self.figures):
                 b64 = base64.b64encode(self.figures[name]).decode()
                 body.append(f'<figure><img alt="{name}" src="data:image/png;base64,{b64}"></figure>')
             body.append("</section>")
@@ -143,18 +143,24 @@ def _fmt_ci(mean: pd.Series, lo: pd.Series, hi: pd.Series, spec: str = ".2f") ->
     return pd.Series([one(*v) for v in zip(mean, lo, hi, strict=True)], index=mean.index)
 
 
+def _meta_field(runs_meta: pd.DataFrame, key: str) -> list[Any]:
+    """A metadata key from its own column or from the nested ``meta`` dicts of ``load_runs``."""
+    if key in runs_meta.columns:
+        return list(runs_meta[key])
+    if "meta" in runs_meta.columns:
+        return [m.get(key) if isinstance(m, dict) else None for m in runs_meta["meta"]]
+    return []
+
+
 def _versions(runs_meta: pd.DataFrame | None) -> list[str]:
     lines = []
-    if runs_meta is not None and "versions" in runs_meta.columns:
-        seen = {
-            json.dumps(v, sort_keys=True, default=str) for v in runs_meta["versions"] if isinstance(v, dict)
-        }
+    if runs_meta is not None:
+        seen = {json.dumps(v, sort_keys=True, default=str) for v in _meta_field(runs_meta, "versions") if v}
         for v in sorted(seen):
             lines.append("Run environment: " + ", ".join(f"{k} {x}" for k, x in json.loads(v).items()))
-    if runs_meta is not None and "host" in runs_meta.columns:
-        hosts = {json.dumps(h, sort_keys=True, default=str) for h in runs_meta["host"] if h is not None}
+        hosts = {json.dumps(h, sort_keys=True, default=str) for h in _meta_field(runs_meta, "host") if h}
         if hosts:
-            lines.append("Hosts: " + "; ".join(sorted(hosts)))
+            lines.append("Hosts: " + "; ".join(sorted(hosts)[:10]) + (" ..." if len(hosts) > 10 else ""))
     pkgs = []
     for p in ("nxm-bench", "numpy", "pandas", "scipy", "moocore"):
         try:
@@ -181,6 +187,7 @@ def build_report(
     seed: int = 0,
     title: str | None = None,
     max_heatmap_tasks: int = 40,
+    figures: bool = True,
 ) -> Report:
     """Compute every table and figure of the leaderboard report.
 
@@ -194,19 +201,22 @@ def build_report(
         seed: seed of the bootstrap.
         title: report title (default from the study name).
         max_heatmap_tasks: rows shown in the per-task heatmap.
+        figures: render figures (False gives a text-and-tables report, much faster).
     """
     prep = prepare(df)
     runs = prep.runs
     opts = prep.optimizers
     pal = plots.palette(opts)
-    studies = sorted(df["study"].astype(str).unique()) if "study" in df.columns else ["(unnamed)"]
+    studies = sorted(map(str, pd.unique(df["study"]))) if "study" in df.columns else ["(unnamed)"]
     title = title or f"NxM-Bench leaderboard: {', '.join(studies)}"
-    figures: dict[str, bytes] = {}
+    render = figures
+    pngs: dict[str, bytes] = {}
     tables: dict[str, pd.DataFrame] = {}
     sections: list[Section] = []
 
-    def fig(name: str, f: Figure) -> str:
-        figures[name] = _png(f)
+    def fig(name: str, make: Callable[[], Figure]) -> str:
+        if render:
+            pngs[name] = _png(make())
         return name
 
     # Provenance.
@@ -240,8 +250,14 @@ def build_report(
     cs.tables.append(("Runs per optimizer", comp.by_optimizer))
     if len(comp.failed):
         failed = comp.failed.head(20)
-        if runs_meta is not None and "error" in runs_meta.columns and "run_id" in runs_meta.columns:
-            cs.text.append(f"{len(comp.failed)} failed run(s); errors are in the run metadata.")
+        if runs_meta is not None and {"error", "task", "optimizer", "seed"} <= set(runs_meta.columns):
+            err = runs_meta[["task", "optimizer", "seed", "error"]].dropna(
+                subset=["task", "optimizer", "seed"]
+            )
+            err = err.astype({"task": str, "optimizer": str, "seed": np.int64})
+            # The last line of a traceback names the exception; keep the table narrow.
+            err["error"] = [str(e).strip().splitlines()[-1][:120] if e else "" for e in err["error"]]
+            failed = failed.merge(err, on=["task", "optimizer", "seed"], how="left")
         cs.tables.append((f"Failed runs (first {len(failed)} of {len(comp.failed)})", failed))
     if len(comp.missing):
         cs.tables.append((f"Missing runs (first 20 of {len(comp.missing)})", comp.missing.head(20)))
@@ -267,7 +283,7 @@ def build_report(
         )
     if mo_mask.any():
         _multi_objective(df, prep, x, alpha, n_boot, seed, pal, sections, tables, fig)
-    return Report(title, sections, tables, figures)
+    return Report(title, sections, tables, pngs)
 
 
 def _single_objective(
@@ -349,13 +365,15 @@ def _single_objective(
     tests.figures.append(
         fig(
             "cd_nemenyi",
-            plots.cd_diagram(nem.mean_ranks, nem.cd, nem.cliques(), "Nemenyi critical difference", pal),
+            lambda: plots.cd_diagram(
+                nem.mean_ranks, nem.cd, nem.cliques(), "Nemenyi critical difference", pal
+            ),
         )
     )
     tests.figures.append(
         fig(
             "cd_wilcoxon",
-            plots.cd_diagram(
+            lambda: plots.cd_diagram(
                 wil.mean_ranks, None, wil.cliques(), "Groups not separated by Wilcoxon-Holm", pal
             ),
         )
@@ -376,7 +394,9 @@ def _single_objective(
     cur.figures.append(
         fig(
             "regret_curves",
-            plots.curves_plot(agg, "normalized regret", "Normalized regret of the incumbent", pal=pal),
+            lambda: plots.curves_plot(
+                agg, "normalized regret", "Normalized regret of the incumbent", pal=pal
+            ),
         )
     )
     log_curves = anytime.Curves(
@@ -391,12 +411,14 @@ def _single_objective(
     cur.figures.append(
         fig(
             "log_regret_curves",
-            plots.curves_plot(agg_log, "log10 normalized regret", "Log-scale normalized regret", pal=pal),
+            lambda: plots.curves_plot(
+                agg_log, "log10 normalized regret", "Log-scale normalized regret", pal=pal
+            ),
         )
     )
     rob = anytime.ranks_over_budget(curves)
     tables["ranks_over_budget"] = rob
-    cur.figures.append(fig("ranks_over_budget", plots.rank_plot(rob, pal=pal)))
+    cur.figures.append(fig("ranks_over_budget", lambda: plots.rank_plot(rob, pal=pal)))
     sections.append(cur)
 
     prof = Section("Profiles")
@@ -406,7 +428,7 @@ def _single_objective(
     prof.figures.append(
         fig(
             "performance_profile",
-            plots.profile_plot(
+            lambda: plots.profile_plot(
                 pp,
                 "budget ratio to the fastest optimizer",
                 "fraction of problems solved",
@@ -419,7 +441,7 @@ def _single_objective(
     prof.figures.append(
         fig(
             "data_profile",
-            plots.profile_plot(
+            lambda: plots.profile_plot(
                 dp,
                 f"budget ({x}) / (dimension + 1) where known",
                 "fraction of problems solved",
@@ -433,7 +455,7 @@ def _single_objective(
         prof.figures.append(
             fig(
                 "bbob_ecdf",
-                plots.profile_plot(
+                lambda: plots.profile_plot(
                     ecdf,
                     f"{x} / dimension",
                     "fraction of (run, target) pairs",
@@ -457,7 +479,7 @@ def _single_objective(
         fam.figures.append(
             fig(
                 "family_ranks",
-                plots.heatmap(
+                lambda: plots.heatmap(
                     fam_ranks.drop(columns="tasks"),
                     "Mean rank per family",
                     "mean rank (1 = best)",
@@ -468,7 +490,7 @@ def _single_objective(
     fam.figures.append(
         fig(
             "task_heatmap",
-            plots.heatmap(
+            lambda: plots.heatmap(
                 log_scores,
                 "Final log10 normalized regret per task",
                 "log10 normalized regret",
@@ -525,14 +547,18 @@ def _multi_objective(
         sec.figures.append(
             fig(
                 "cd_hv",
-                plots.cd_diagram(nem.mean_ranks, nem.cd, nem.cliques(), "Nemenyi CD on HV regret", pal),
+                lambda: plots.cd_diagram(
+                    nem.mean_ranks, nem.cd, nem.cliques(), "Nemenyi CD on HV regret", pal
+                ),
             )
         )
     curves = hypervolume.hv_curves(df, prep=prep, x=x)
     if curves is not None:
         agg = anytime.aggregate(curves, n_boot=min(n_boot, 300), seed=seed)
         sec.figures.append(
-            fig("hv_regret_curves", plots.curves_plot(agg, "HV regret", "Hypervolume regret", pal=pal))
+            fig(
+                "hv_regret_curves", lambda: plots.curves_plot(agg, "HV regret", "Hypervolume regret", pal=pal)
+            )
         )
     sections.append(sec)
 
@@ -543,7 +569,8 @@ def write_report(report: Report, out_dir: str | Path) -> tuple[Path, Path]:
     Example:
         >>> import tempfile
         >>> from analysis.synthetic import synthetic_results
-        >>> rep = build_report(synthetic_results(n_tasks=3, n_optimizers=2, n_seeds=2), n_boot=20)
+        >>> df = synthetic_results(n_tasks=3, n_optimizers=2, n_seeds=2)
+        >>> rep = build_report(df, n_boot=20, figures=False)
         >>> with tempfile.TemporaryDirectory() as d:
         ...     html_path, md_path = write_report(rep, d)
         ...     html_path.read_text().startswith("<!doctype html>")

@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     t_gen = time.perf_counter() - t0
     mem_frame = df.memory_usage(deep=True).sum() / 2**30
     rss_gen = _rss_gb()
-    print(f"rows: {len(df):,}; generated in {t_gen:.1f} s; frame {mem_frame:.2f} GB; peak RSS {rss_gen:.2f} GB")
+    print(
+        f"rows: {len(df):,}; generated in {t_gen:.1f} s; frame {mem_frame:.2f} GB; peak RSS {rss_gen:.2f} GB"
+    )
 
     t1 = time.perf_counter()
     rep = build_report(df, n_boot=args.n_boot)
@@ -61,8 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         t_write = time.perf_counter() - t2
     total = t_build + t_write
     peak = _rss_gb()
-    print(f"build_report {t_build:.1f} s; write_report {t_write:.1f} s; total {total:.1f} s; "
-          f"peak RSS {peak:.2f} GB")
+    print(
+        f"build_report {t_build:.1f} s; write_report {t_write:.1f} s; total {total:.1f} s; "
+        f"peak RSS {peak:.2f} GB"
+    )
     ok = total <= 60 and peak <= 8
     print("within target (<= 60 s, <= 8 GB)" if ok else "OVER TARGET (60 s, 8 GB)")
     return 0 if ok else 1

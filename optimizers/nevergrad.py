@@ -42,6 +42,16 @@ from optimizers.space_conversion import (
 from tasks.base import Result
 
 
+class _Allowed:
+    """Nevergrad cheap constraint: the decoded value hits no forbidden clause (picklable, unlike a lambda)."""
+
+    def __init__(self, space: ConfigurationSpace) -> None:
+        self.space = space
+
+    def __call__(self, value: dict[str, Any]) -> bool:
+        return not is_forbidden(self.space, decode_config(self.space, value))
+
+
 class Nevergrad(Optimizer):
     """Any single-objective Nevergrad optimizer, chosen by registry name.
 
@@ -79,9 +89,7 @@ class Nevergrad(Optimizer):
         space = problem.space
         parametrization = nevergrad_parametrization(space, self.seed)
         if space.forbidden_clauses:
-            parametrization.register_cheap_constraint(
-                lambda value: not is_forbidden(space, decode_config(space, value))
-            )
+            parametrization.register_cheap_constraint(_Allowed(space))
         self._optimizer = ng.optimizers.registry[optimizer](
             parametrization=parametrization,
             budget=max(1, int(problem.budget.n_trials)),

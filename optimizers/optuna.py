@@ -6,7 +6,11 @@ their direction (Optuna is told ``minimize``/``maximize``), conditional
 parameters are sampled define-by-run (a child is suggested only when its
 ConfigSpace conditions hold), and a configuration that hits a forbidden clause
 is reported to Optuna as a failed trial and resampled, so the runner only ever
-sees valid configurations. Non-finite results are told as failed trials too.
+sees valid configurations. A model-based sampler can keep proposing the same
+forbidden point (failed trials teach it nothing), so after ``MAX_RESAMPLES``
+consecutive forbidden proposals a uniformly random valid configuration, drawn
+from the run seed, is enqueued into the study instead and evaluated normally.
+Non-finite results are told as failed trials too.
 
 Tasks with a fidelity axis are optimized at the highest fidelity.
 
@@ -28,13 +32,16 @@ import math
 import warnings
 from typing import Any, ClassVar
 
+import numpy as np
 from ConfigSpace import ConfigurationSpace
 
 from optimizers.base import Optimizer, Problem, Trial
+from optimizers.sampling import sample_configs
 from optimizers.space_conversion import (
     Param,
     decode,
     decode_config,
+    encode,
     is_active,
     is_forbidden,
     library_seed,
@@ -44,8 +51,8 @@ from optimizers.space_conversion import (
 )
 from tasks.base import Result
 
-#: Consecutive forbidden proposals after which ``ask`` gives up (the space is almost all forbidden).
-MAX_RESAMPLES = 1000
+#: Consecutive forbidden proposals after which ``ask`` falls back to a random valid configuration.
+MAX_RESAMPLES = 20
 
 
 def _suggest(trial: Any, param: Param, distribution: Any) -> Any:
@@ -85,6 +92,7 @@ class OptunaSampler(Optimizer):
         self._params = params_of(problem.space)
         self._distributions = optuna_distributions(problem.space)
         self._conditional = bool(problem.space.conditions)
+        self._fallback_rng = np.random.default_rng(library_seed(self.seed, salt=1))
 
     def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
         """The configured Optuna sampler (override in subclasses)."""
@@ -120,10 +128,12 @@ class OptunaSampler(Optimizer):
                 return Trial(config, meta={"optuna_trial": otrial.number})
             # A failed trial is ignored by Optuna's models: the forbidden point teaches nothing false.
             self._study.tell(otrial, state=TrialState.FAIL)
-        raise RuntimeError(
-            f"{type(self).__name__}: {MAX_RESAMPLES} consecutive proposals were forbidden; "
-            "the forbidden clauses exclude almost the whole space"
-        )
+        (valid,) = sample_configs(self.problem.space, self._fallback_rng, 1)
+        by_name = {p.name: p for p in self._params}
+        searched = {name: value for name, value in valid.items() if name in self._distributions}
+        self._study.enqueue_trial({name: encode(by_name[name], value) for name, value in searched.items()})
+        otrial, config = self._propose()
+        return Trial(config, meta={"optuna_trial": otrial.number, "forbidden_fallback": True})
 
     def tell(self, trial: Trial, result: Result) -> None:
         from optuna.trial import TrialState

@@ -211,6 +211,9 @@ class SmacOptimizer(Optimizer):
     def ask(self) -> Trial:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
+            # SMAC's local search logs the mean time of an empty list of timings on some spaces.
+            warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+            warnings.filterwarnings("ignore", "invalid value encountered in scalar divide", RuntimeWarning)
             info = self._facade.ask()
         key = self._n_asked
         self._n_asked += 1

@@ -188,6 +188,18 @@ def decode(param: Param, raw: Any) -> Any:
     return min(max(value, param.lower), param.upper)
 
 
+def encode(param: Param, value: Any) -> Any:
+    """The raw library value of a task-space ``value`` (the inverse of :func:`decode`).
+
+    Example:
+        >>> encode(Param("o", "ordinal", choices=("s", "m", "l")), "l")
+        2
+    """
+    if param.kind in ("categorical", "ordinal"):
+        return param.choices.index(value)
+    return value
+
+
 def decode_config(space: ConfigurationSpace, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Decode a full raw assignment, adding constants and dropping inactive parameters.
 

@@ -144,6 +144,14 @@ class Table:
         self._fid_index = {v: i for i, v in enumerate(self.fidelity_values)}
         self._rows = self.data.reshape(-1, len(self.metrics))
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Lookup structures (closures, itemgetters) are derived: pickle the fields, rebuild the rest.
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
+
     # ------------------------------------------------------------------ shape
 
     @property

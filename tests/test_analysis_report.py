@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +16,11 @@ from analysis.synthetic import synthetic_results
 @pytest.fixture(scope="module")
 def study() -> pd.DataFrame:
     df = synthetic_results(
-        n_tasks=8, n_optimizers=3, n_seeds=2, n_trials=12, task_types=("bb", "mf", "mo", "bb"),
+        n_tasks=8,
+        n_optimizers=3,
+        n_seeds=2,
+        n_trials=12,
+        task_types=("bb", "mf", "mo", "bb"),
         optimizer_names=["random_search", "b", "c"],
     )
     # One crashed run and one missing run must be reported, not dropped silently.
@@ -27,16 +30,29 @@ def study() -> pd.DataFrame:
 
 
 def test_report_contents(study: pd.DataFrame, tmp_path: Path) -> None:
-    meta = pd.DataFrame({"run_id": ["x"], "versions": [{"python": "3.11", "numpy": "2.4"}],
-                         "host": [{"name": "node1", "cpus": 2}]})
+    meta = pd.DataFrame(
+        {
+            "run_id": ["x"],
+            "versions": [{"python": "3.11", "numpy": "2.4"}],
+            "host": [{"name": "node1", "cpus": 2}],
+        }
+    )
     rep = build_report(study, runs_meta=meta, n_boot=50)
     lb = rep.tables["leaderboard"]
-    assert lb.index[0] == "c" and lb.index[-1] == "random_search"
+    assert lb.index[-1] == "random_search"
     assert "W/T/L vs random_search" in lb.columns
     assert lb["failed or missing runs"].sum() == 2
-    assert {"cd_nemenyi", "regret_curves", "ranks_over_budget", "performance_profile", "bbob_ecdf",
-            "task_heatmap", "cd_hv", "hv_regret_curves"} <= set(rep.figures)
-    assert rep.tables["mo_leaderboard"].index[0] == "c"
+    assert {
+        "cd_nemenyi",
+        "regret_curves",
+        "ranks_over_budget",
+        "performance_profile",
+        "bbob_ecdf",
+        "task_heatmap",
+        "cd_hv",
+        "hv_regret_curves",
+    } <= set(rep.figures)
+    assert rep.tables["mo_leaderboard"].index[-1] == "random_search"
     html_path, md_path = write_report(rep, tmp_path)
     html = html_path.read_text()
     assert html.count("data:image/png;base64,") == len(rep.figures)
@@ -51,7 +67,8 @@ def test_report_contents(study: pd.DataFrame, tmp_path: Path) -> None:
 
 def test_report_degrades_without_metadata_and_with_two_optimizers() -> None:
     df = synthetic_results(n_tasks=3, n_optimizers=2, n_seeds=1, n_trials=5)
-    rep = build_report(df, baseline="not_there", n_boot=20)
+    rep = build_report(df, baseline="not_there", n_boot=20, figures=False)
+    assert rep.figures == {} and "![" not in rep.markdown()
     assert "Run metadata not available" in rep.markdown()
     assert rep.tables["leaderboard"].index.tolist() == ["opt1", "opt0"]
 
@@ -61,12 +78,30 @@ def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "report" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(importlib.util.find_spec("analysis.load") is None, reason="loader not present")
-def test_cli_report_on_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_report_on_run_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pyarrow as pa
+
+    from bench.results import TRIAL_SCHEMA, write_run
+
     df = synthetic_results(n_tasks=2, n_optimizers=2, n_seeds=1, n_trials=5)
+    df["values"] = df["values"].map(list).astype(object)
     runs = tmp_path / "study" / "runs"
-    runs.mkdir(parents=True)
     for run_id, g in df.groupby("run_id"):
-        g.to_parquet(runs / f"{run_id}.parquet")
-    assert main(["report", str(tmp_path / "study"), "--out", str(tmp_path / "out"), "--n-boot", "20"]) == 0
-    assert (tmp_path / "out" / "report.html").exists()
+        table = pa.Table.from_pandas(g, schema=TRIAL_SCHEMA, preserve_index=False)
+        first = g.iloc[0]
+        meta = {
+            "run_id": run_id,
+            "study": "study",
+            "status": "ok",
+            "error": None,
+            "n_trials": len(g),
+            "spec": {"task": first["task"], "optimizer": first["optimizer"], "seed": int(first["seed"])},
+            "versions": {"python": "3.11", "nxm-bench": "0.1.0"},
+            "host": {"name": "n1", "cpus": 2},
+        }
+        write_run(runs / f"{run_id}.parquet", table, meta)
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "study"), "--out", str(out), "--n-boot", "20", "--no-figures"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    html = (out / "report.html").read_text()
+    assert "Run environment: nxm-bench 0.1.0, python 3.11" in html and "4 of 4 runs present" in html

@@ -26,8 +26,8 @@ from tasks.base import Fidelity, Objective, Result, Task, TaskMeta, task_type
 pytest.importorskip("smac")
 pytest.importorskip("dehb")
 
-from optimizers.dehb import DEHB  # noqa: E402
-from optimizers.smac import (  # noqa: E402
+from optimizers.dehb import DEHB
+from optimizers.smac import (
     SmacBlackBox,
     SmacHPO,
     SmacHyperband,
@@ -143,8 +143,9 @@ def test_smac_parego_on_two_objectives() -> None:
     opt, first = run(SmacParEGO, task, seed=2, n=6)
     _, again = run(SmacParEGO, task, seed=2, n=6)
     assert first == again
-    costs = sorted(tuple(v.cost) for v in opt._facade.runhistory.values())  # type: ignore[attr-defined]
-    assert costs == pytest.approx(sorted((c["x"] ** 2, -c["x"]) for c, _ in first))
+    told = sorted(tuple(v.cost) for v in opt._facade.runhistory.values())  # type: ignore[attr-defined]
+    expected = sorted((c["x"] ** 2, -c["x"]) for c, _ in first)  # the maximized score is negated
+    assert [x for pair in told for x in pair] == pytest.approx([x for pair in expected for x in pair])
     assert "one" in (SmacParEGO.incompatibility(problem_of(TinyTask(task.space))) or "")
 
 
@@ -155,7 +156,7 @@ def test_smac_multi_fidelity_budgets(cls: type[Optimizer], fidelity: Fidelity) -
     _, first = run(cls, task, seed=0, n=14)
     _, again = run(cls, task, seed=0, n=14)
     assert first == again
-    used = {f for _, f in first}
+    used = {f for _, f in first if f is not None}
     assert min(used) == min(fidelity.values or (fidelity.low,))
     assert len(used) > 1  # successive halving promoted something
 
@@ -228,11 +229,8 @@ def test_snap_fidelity_and_task_space_untouched() -> None:
     assert snap_fidelity(DISCRETE, 10.000001) == 10.0
     assert snap_fidelity(CONTINUOUS, 0.99999) == 1.0
     space = rich_space(False)
-    before = space.sample_configuration(3)
-    space.seed(0)
     task = TinyTask(space, fidelity=CONTINUOUS)
     run(DEHB, task, seed=1, n=3)
     run(SmacHyperband, task, seed=1, n=3)
-    # Neither library reseeded or sampled from the task's own space object.
-    space.seed(0)
-    assert space.sample_configuration(3) == before
+    # Neither library reseeded or drew from the task's own space: its stream is where it started.
+    assert space.sample_configuration(3) == rich_space(False).sample_configuration(3)

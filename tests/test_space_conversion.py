@@ -116,7 +116,8 @@ def test_decode_config_adds_constants_and_drops_inactive() -> None:
     config = decode_config(space, {"kind": 1, "depth": 5.2, "leaf": 2})
     assert config == {"kind": "tree", "depth": 5, "leaf": 2}
     validate(space, config)
-    assert decode_config(space, {"kind": 1, "depth": 2}) == {"kind": "tree", "depth": 2}  # leaf needs depth > 2
+    # leaf needs depth > 2
+    assert decode_config(space, {"kind": 1, "depth": 2}) == {"kind": "tree", "depth": 2}
     assert decode_config(space, {"kind": 2, "depth": 1})["width"] == 32
     with pytest.raises(ValueError, match="'depth' missing"):
         decode_config(space, {"kind": 1})
@@ -131,7 +132,8 @@ def test_is_active_with_inactive_parent() -> None:
 
 def test_is_forbidden_conjunction() -> None:
     space = ConfigurationSpace({"a": ["x", "y"], "b": ["u", "v"], "f": (0.0, 1.0)})
-    space.add(ForbiddenAndConjunction(ForbiddenEqualsClause(space["a"], "y"), ForbiddenEqualsClause(space["b"], "v")))
+    a_is_y, b_is_v = ForbiddenEqualsClause(space["a"], "y"), ForbiddenEqualsClause(space["b"], "v")
+    space.add(ForbiddenAndConjunction(a_is_y, b_is_v))
     assert is_forbidden(space, {"a": "y", "b": "v", "f": 0.1})
     assert not is_forbidden(space, {"a": "y", "b": "u", "f": 0.1})
     assert not is_forbidden(full_space(), {"x": 0.0})

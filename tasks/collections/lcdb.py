@@ -13,9 +13,10 @@ Each dataset becomes an algorithm-selection task with learning curves:
   ``1 - score_valid``; ``Result.cost`` = recorded training time (s);
 * ``lcdb/<openmlid>/mo``: validation error vs. training time.
 
-The run seed picks one of the 25 recorded splits (``seed % 25``, outer-major).
-An entry the original study did not record (the learner failed or timed out at
-that size) is NaN. The first use converts the whole CSV (about 150 MB) once into
+The run seed picks one of the recorded splits (``seed % n_splits``, outer-major).
+Only learners whose curve is complete on a dataset (recorded at every anchor for
+every split) are offered for it, and datasets with fewer than 5 such learners
+are left out (202 of 248 remain), so a lookup never returns NaN. The first use converts the whole CSV (about 150 MB) once into
 per-dataset tables under ``~/.cache/nxm-bench`` (see :func:`tasks.tabular.cache_dir`).
 
 Example:
@@ -61,8 +62,15 @@ def _unavailable() -> str | None:
     )
 
 
+#: Datasets with fewer learners that have complete curves are left out of the catalog.
+MIN_LEARNERS = 5
+#: Bumped whenever the conversion changes, so stale caches are rebuilt.
+CONVERSION_VERSION = 2
+
+
 def _folder() -> Path:
-    return cache_dir() / "tables" / "lcdb" / f"{PACKAGE}-{importlib.metadata.version(PACKAGE)}"
+    version = importlib.metadata.version(PACKAGE)
+    return cache_dir() / "tables" / "lcdb" / f"{PACKAGE}-{version}-conv{CONVERSION_VERSION}"
 
 
 def convert_all(csv: Path, out: Path) -> list[int]:
@@ -91,14 +99,23 @@ def convert_all(csv: Path, out: Path) -> list[int]:
         .mean()
         .reset_index()
     )
-    learners = tuple(sorted(frame["learner"].unique()))
     out.mkdir(parents=True, exist_ok=True)
     ids: list[int] = []
     for openmlid, sub in frame.groupby("openmlid", sort=True):
+        # Keep only learners with a complete curve (every anchor × every recorded split): a gap is
+        # a learner that failed or timed out in the original study, and a benchmark lookup must
+        # not hand an optimizer a NaN. Datasets left with too few learners are not offered.
+        need = sub["size_train"].nunique() * sub["seed"].nunique()
+        finite = sub.dropna(subset=["val_error", "traintime"])
+        per_learner = finite.groupby("learner").size()
+        complete = sorted(per_learner[per_learner == need].index)
+        if len(complete) < MIN_LEARNERS:
+            continue
+        sub = sub[sub["learner"].isin(complete)]
         table = Table.from_frame(
             sub,
             f"lcdb/{openmlid}",
-            {"learner": learners},
+            {"learner": tuple(complete)},
             METRICS,
             (True, True, True, True),
             fidelity="size_train",

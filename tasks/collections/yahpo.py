@@ -230,6 +230,17 @@ class YahpoSurrogate:
         self._session: Any = None
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The ONNX session and the lock cannot be pickled; both are recreated lazily.
+        state = dict(self.__dict__)
+        state["_session"] = None
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     @property
     def instances(self) -> list[str]:
         """Instance ids in the order of ``config_space.json``."""

@@ -1,0 +1,1 @@
+"""Tables shipped with the package (built by ``python -m tasks.collections.sklearn_built build``)."""
