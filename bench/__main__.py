@@ -10,6 +10,7 @@ Examples::
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,9 +21,10 @@ from omegaconf.errors import OmegaConfBaseException
 
 from bench.catalog import print_listing
 from bench.config import LIST_KINDS, ConfigError, settings_from_cfg
-from bench.parallel import run_all
+from bench.parallel import check_writable, run_all
 from bench.plan import make_plan
 from bench.registry import UnknownNameError, unknown, yaml_ids
+from bench.results import write_manifest
 from bench.summary import refusal_lines, summarize
 
 #: Config groups whose values name YAML files under conf/.
@@ -39,8 +41,8 @@ def _choices(overrides: Sequence[str]) -> dict[str, str]:
         if sep and key in GROUPS:
             valid = yaml_ids(GROUPS[key])
             if value not in valid:
-                raise unknown(key, value, valid, hint=f"list them with: python -m bench list={LIST_NAMES[key]}"
-                              if key != "backend" else "")
+                hint = f"list them with: python -m bench list={LIST_NAMES[key]}" if key != "backend" else ""
+                raise unknown(key, value, valid, hint=hint)
             chosen[key] = value
         if sep and key == "list" and value not in LIST_KINDS:
             raise ConfigError(f"list={value!r} is invalid: use one of {', '.join(LIST_KINDS)}")
@@ -72,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             cfg = compose_config(args)
         except (HydraException, OmegaConfBaseException) as exc:
             raise ConfigError(" ".join(str(exc).split())) from exc
+        if cfg.get("yahpo_data"):
+            # Read by the yahpo family here and, inherited, in every worker process.
+            os.environ["NXM_YAHPO_DATA"] = str(cfg.yahpo_data)
         if show_cfg:
             print(OmegaConf.to_yaml(cfg))
             return 0
@@ -92,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in refusal_lines(plan):
         print(line)
     try:
+        check_writable(study_dir)
+        write_manifest(study_dir, plan.manifest(study))
         sweep = run_all(plan.specs, settings.output_dir, settings.n_jobs, settings.backend,
                         settings.progress)
     except ConfigError as exc:

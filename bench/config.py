@@ -162,9 +162,12 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
     budget = Budget(n_trials=_positive(n_trials, "n_trials") or 0.0,
                     time=_positive(time_budget, "time_budget", allow_none=True))
     # A pair the user named explicitly must not be skipped quietly: refuse it.
-    incompatible = "error" if task is not None else study.get("incompatible", "error")
-    if incompatible not in ("error", "skip"):
-        raise ConfigError(f"study.incompatible={incompatible!r} is invalid: use 'error' or 'skip'")
+    incompatible: Literal["error", "skip"] = "error"
+    if task is None:
+        value = study.get("incompatible", "error")
+        if value not in ("error", "skip"):
+            raise ConfigError(f"study.incompatible={value!r} is invalid: use 'error' or 'skip'")
+        incompatible = value
 
     n_jobs = cfg.get("n_jobs", -1)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
@@ -180,7 +183,7 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
     return Settings(
         study=StudyConfig(name=str(name), optimizers=optimizers, tasks=tasks, seeds=seeds,
                           budget=budget, incompatible=incompatible,
-                          description=str(study.get("description", ""))),
+                          description="" if task is not None else str(study.get("description", ""))),
         output_dir=Path(out),
         n_jobs=n_jobs,
         backend=BackendConfig(name=bname, address=backend.get("address"),

@@ -65,10 +65,19 @@ def run_path(output_dir: Path, spec: RunSpec) -> Path:
     return output_dir / spec.study / "runs" / f"{spec.run_id}.parquet"
 
 
+#: Distribution name of the library behind each adapter module (for run metadata).
+ADAPTER_LIBRARIES = {
+    "optimizers.optuna": "optuna", "optimizers.nevergrad": "nevergrad",
+    "optimizers.skopt": "scikit-optimize", "optimizers.hyperopt": "hyperopt",
+    "optimizers.smac": "smac", "optimizers.dehb": "dehb",
+}
+
+
 def _versions(optimizer_cls: type[Optimizer] | None) -> dict[str, str]:
     out = {"python": platform.python_version()}
     libs = ["nxm-bench", "numpy", "ConfigSpace", "coco-experiment"]
-    lib = getattr(optimizer_cls, "library", None)
+    lib = getattr(optimizer_cls, "library", None) or ADAPTER_LIBRARIES.get(
+        getattr(optimizer_cls, "__module__", ""))
     if lib:
         libs.append(lib)
     for name in libs:

@@ -12,6 +12,8 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from bench.config import ConfigError, StudyConfig
 from bench.registry import expand_tasks, make_task, optimizer_class
@@ -31,6 +33,20 @@ class Plan:
     specs: list[RunSpec]
     refused: list[Refusal] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
+
+    def manifest(self, study: StudyConfig) -> dict[str, Any]:
+        """What this sweep planned, as stored in ``<study dir>/study.json``."""
+        return {
+            "study": study.name, "description": study.description,
+            "optimizers": [o.id for o in study.optimizers], "tasks": self.tasks,
+            "seeds": list(study.seeds),
+            "budget": {"n_trials": study.budget.n_trials, "time": study.budget.time},
+            "runs": [{"run_id": s.run_id, "task": s.task, "optimizer": s.optimizer, "seed": s.seed}
+                     for s in self.specs],
+            "refused": [{"task": r.task, "optimizer": r.optimizer, "reason": r.reason}
+                        for r in self.refused],
+            "planned_at": datetime.now(UTC).isoformat(),
+        }
 
 
 def make_plan(study: StudyConfig) -> Plan:

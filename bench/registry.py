@@ -103,7 +103,8 @@ def _load_yaml(group: str, name: str, kind: str) -> DictConfig:
         if path.is_file():
             break
     else:
-        raise unknown(kind, name, yaml_ids(group), hint=f"list them with: python -m bench list={LIST_NAMES.get(group, group)}")
+        hint = f"list them with: python -m bench list={LIST_NAMES.get(group, group)}"
+        raise unknown(kind, name, yaml_ids(group), hint=hint)
     cfg = OmegaConf.load(path)
     assert isinstance(cfg, DictConfig)
     return cfg

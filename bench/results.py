@@ -154,6 +154,33 @@ def write_run(path: Path, table: pa.Table, meta: Mapping[str, Any]) -> Path:
     return path
 
 
+MANIFEST = "study.json"
+
+
+def write_manifest(study_dir: Path, manifest: Mapping[str, Any]) -> Path:
+    """Write ``<study dir>/study.json`` atomically: what the latest sweep planned and refused.
+
+    Analysis uses it to tell refused pairs (never meant to run) from missing runs.
+    """
+    study_dir.mkdir(parents=True, exist_ok=True)
+    path = study_dir / MANIFEST
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"schema_version": SCHEMA_VERSION, **manifest}, indent=1, default=str))
+    os.replace(tmp, path)
+    return path
+
+
+def read_manifest(path: Path | str) -> dict[str, Any] | None:
+    """The study manifest for a study folder (or a file/folder inside it), ``None`` if absent."""
+    p = Path(path)
+    for folder in (p, p.parent, p.parent.parent):
+        f = folder / MANIFEST
+        if f.is_file():
+            data: dict[str, Any] = json.loads(f.read_text())
+            return data
+    return None
+
+
 def read_run_meta(path: Path) -> dict[str, Any]:
     """The metadata dict of one run file (raises on a corrupt or foreign file)."""
     md = pq.read_schema(path).metadata or {}

@@ -8,7 +8,6 @@ from bench.parallel import SweepResult
 from bench.plan import Plan
 from bench.results import load
 
-
 TYPE_NAMES = {"bb": "black-box", "mf": "multi-fidelity", "mo": "multi-objective",
               "mfmo": "multi-fidelity multi-objective"}
 
@@ -47,7 +46,8 @@ def summarize(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
     for ttype, part in df.groupby("task_type", observed=True, sort=True) if len(df) else ():
         ranks = final_ranks(part)
         lines.append("")
-        lines.append(f"leaderboard, {TYPE_NAMES.get(str(ttype), ttype)} tasks ({part['task'].nunique()} tasks, "
+        kind = TYPE_NAMES.get(str(ttype), ttype)
+        lines.append(f"leaderboard, {kind} tasks ({part['task'].nunique()} tasks, "
                      "mean rank over tasks, lower is better):")
         lines.append(ranks.to_string(float_format=lambda v: f"{v:.2f}"))
     lines.append("")

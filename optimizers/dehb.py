@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 from ConfigSpace import ConfigurationSpace
 
 from optimizers.base import Optimizer, Problem, Trial
-from optimizers.smac import fidelity_range, snap_fidelity
+from optimizers.smac import check_eta, fidelity_range, snap_fidelity
 from optimizers.space_conversion import (
     decode,
     library_seed,
@@ -117,7 +117,7 @@ class DEHB(Optimizer):
                 cs=copy.deepcopy(problem.space),
                 min_fidelity=low,
                 max_fidelity=high,
-                eta=int(params.get("eta", 3)),
+                eta=check_eta(params.get("eta", 3)),
                 mutation_factor=float(params.get("mutation_factor", 0.5)),
                 crossover_prob=float(params.get("crossover_prob", 0.5)),
                 strategy=str(params.get("strategy", "rand1_bin")),

@@ -72,6 +72,18 @@ def quiet_smac_logging() -> None:
         smac_logger.setLevel(logging.WARNING)
 
 
+def check_eta(eta: Any) -> int:
+    """``eta`` as an int, or ``ValueError`` unless it is an integer >= 2.
+
+    Example:
+        >>> check_eta(3)
+        3
+    """
+    if isinstance(eta, bool) or not isinstance(eta, int) or eta < 2:
+        raise ValueError(f"eta={eta!r} is not valid: valid is an integer >= 2 (3 is usual)")
+    return eta
+
+
 def snap_fidelity(fidelity: Fidelity, budget: float) -> float:
     """The admissible fidelity closest to SMAC's/DEHB's float ``budget``.
 
@@ -150,6 +162,13 @@ class SmacOptimizer(Optimizer):
             raise ValueError(
                 f"unknown {type(self).__name__} parameter(s) {unknown}: valid are {sorted(self.param_names)}"
             )
+        deterministic = params.get("deterministic", True)
+        if not isinstance(deterministic, bool):
+            raise ValueError(f"deterministic={deterministic!r} is not valid: valid are true, false")
+        n_initial = params.get("n_initial_configs")
+        if n_initial is not None and (isinstance(n_initial, bool) or not isinstance(n_initial, int)
+                                      or n_initial < 1):
+            raise ValueError(f"n_initial_configs={n_initial!r} is not valid: valid are null or an int >= 1")
         import smac
         from smac.runhistory.dataclasses import TrialValue
 
@@ -169,7 +188,7 @@ class SmacOptimizer(Optimizer):
             scenario = smac.Scenario(
                 copy.deepcopy(problem.space),
                 output_directory=Path(tmp) / "smac",
-                deterministic=bool(params.get("deterministic", True)),
+                deterministic=deterministic,
                 n_trials=max(1, n_trials),
                 seed=library_seed(self.seed),
                 **scenario_kwargs,
@@ -192,7 +211,7 @@ class SmacOptimizer(Optimizer):
                 scenario, n_configs=int(params["n_initial_configs"])
             )
         if self.requires_fidelity and "eta" in params:
-            out["intensifier"] = facade_cls.get_intensifier(scenario, eta=int(params["eta"]))
+            out["intensifier"] = facade_cls.get_intensifier(scenario, eta=check_eta(params["eta"]))
         return out
 
     @classmethod
@@ -285,6 +304,8 @@ class SmacParEGO(SmacOptimizer):
     facade_name = "HyperparameterOptimizationFacade"
 
     def __init__(self, problem: Problem, seed: int, rho: float = 0.05, **params: Any) -> None:
+        if isinstance(rho, bool) or not isinstance(rho, int | float) or not rho > 0:
+            raise ValueError(f"rho={rho!r} is not valid: valid is a number > 0 (SMAC default 0.05)")
         self._rho = float(rho)
         super().__init__(problem, seed, **params)
 

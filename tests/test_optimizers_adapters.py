@@ -43,7 +43,7 @@ FAST_PARAMS: dict[str, dict[str, Any]] = {
     "skopt_gp": {"n_initial_points": 5},
     "skopt_rf": {"n_initial_points": 5},
 }
-N_TRIALS = {"skopt_gp": 10, "skopt_rf": 12}
+N_TRIALS = {"skopt_gp": 10, "skopt_rf": 10}
 
 
 def make(oid: str, problem: Problem, seed: int = 0, **override: Any) -> Optimizer:
@@ -99,7 +99,9 @@ def test_ids_are_registered() -> None:
     assert set(SINGLE + MULTI) <= set(optimizer_ids())
 
 
-@pytest.mark.parametrize("oid", SINGLE)
+@pytest.mark.parametrize(
+    "oid", [pytest.param(o, marks=pytest.mark.slow) if o.startswith("skopt") else o for o in SINGLE]
+)
 def test_improves_over_random_and_is_deterministic(oid: str, random_quartile: float) -> None:
     """Best of n trials beats the random 25th percentile (best-of-20 random fails that ~0.3% of the time)."""
     n = N_TRIALS.get(oid, 20)

@@ -114,9 +114,9 @@ def test_smac_hpo_on_conditional_forbidden_space_is_valid_and_deterministic(
     monkeypatch.chdir(tmp_path)  # SMAC must not leave output in the working directory
     task = TinyTask(rich_space())
     assert SmacHPO.incompatibility(problem_of(task)) is None
-    _, first = run(SmacHPO, task, seed=3, n=8, n_initial_configs=4)
-    _, again = run(SmacHPO, task, seed=3, n=8, n_initial_configs=4)
-    _, other = run(SmacHPO, task, seed=4, n=8, n_initial_configs=4)
+    _, first = run(SmacHPO, task, seed=3, n=6, n_initial_configs=3)
+    _, again = run(SmacHPO, task, seed=3, n=6, n_initial_configs=3)
+    _, other = run(SmacHPO, task, seed=4, n=6, n_initial_configs=3)
     assert first == again
     assert first != other
     assert list(tmp_path.iterdir()) == []
@@ -140,8 +140,8 @@ def test_smac_blackbox_gp_runs_a_few_trials() -> None:
 
 def test_smac_parego_on_two_objectives() -> None:
     task = TinyTask(ConfigurationSpace({"x": (-1.0, 1.0), "c": ["a", "b"]}, seed=0), n_objectives=2)
-    opt, first = run(SmacParEGO, task, seed=2, n=6)
-    _, again = run(SmacParEGO, task, seed=2, n=6)
+    opt, first = run(SmacParEGO, task, seed=2, n=5, n_initial_configs=3)
+    _, again = run(SmacParEGO, task, seed=2, n=5, n_initial_configs=3)
     assert first == again
     told = sorted(tuple(v.cost) for v in opt._facade.runhistory.values())  # type: ignore[attr-defined]
     expected = sorted((c["x"] ** 2, -c["x"]) for c, _ in first)  # the maximized score is negated
@@ -205,10 +205,15 @@ def test_promotions_follow_the_objective_direction(cls: type[Optimizer]) -> None
     ("cls", "params", "match"),
     [
         (SmacHPO, {"eta": 3}, "unknown SmacHPO parameter"),
+        (SmacHPO, {"deterministic": "no"}, "deterministic='no' is not valid"),
+        (SmacMultiFidelity, {"n_initial_configs": 0}, "n_initial_configs=0 is not valid"),
         (SmacHyperband, {"n_initial_configs": 3}, "unknown SmacHyperband parameter"),
         (SmacMultiFidelity, {"min_fidelity": 20}, "min_fidelity=20 is outside"),
+        (SmacParEGO, {"rho": -1}, "rho=-1 is not valid"),
         (DEHB, {"boundary_fix_type": "wrap"}, "boundary_fix_type='wrap' is not valid"),
         (DEHB, {"popsize": 3}, "unknown DEHB parameter"),
+        (DEHB, {"eta": 1}, "eta=1 is not valid"),
+        (SmacHyperband, {"eta": 2.5}, "eta=2.5 is not valid"),
     ],
 )
 def test_bad_params_raise_value_error(cls: type[Optimizer], params: dict[str, Any], match: str) -> None:
