@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -30,9 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, help="output folder (default: RESULTS/report)")
     r.add_argument(
         "--x",
-        default="trials",
+        default=None,
         choices=["trials", "budget_used", "sim_time", "wall_time"],
-        help="budget axis of the anytime curves",
+        help="budget axis of the anytime curves and profiles "
+        "(default: budget_used on multi-fidelity task types, trials on the others)",
     )
     r.add_argument("--baseline", default="random_search", help="optimizer for wins/ties/losses")
     r.add_argument("--alpha", type=float, default=0.05, help="significance level")
@@ -41,15 +43,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _load(path: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _load(path: str) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any] | None]:
     load = importlib.import_module("analysis.load").load
     df = load(path)
+    if len(df) == 0:
+        raise ValueError(f"no trial rows under {path!r}; point at a study folder with runs/*.parquet")
     try:
-        runs_meta = importlib.import_module("bench.results").load_runs(path)
+        results = importlib.import_module("bench.results")
+        runs_meta = results.load_runs(path)
     except (ImportError, AttributeError, OSError, ValueError):
         # Metadata only enriches provenance; the report stands without it.
-        runs_meta = None
-    return df, runs_meta
+        return df, None, None
+    try:
+        manifest = results.read_manifest(path)
+    except (AttributeError, OSError, ValueError):
+        # Without the manifest the expected grid is the cross product seen in the data.
+        manifest = None
+    return df, runs_meta, manifest
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,10 +72,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from analysis.report import build_report, write_report
 
     start = time.perf_counter()
-    df, runs_meta = _load(args.results)
+    try:
+        df, runs_meta, manifest = _load(args.results)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     rep = build_report(
         df,
         runs_meta,
+        manifest=manifest,
         x=args.x,
         baseline=args.baseline,
         alpha=args.alpha,

@@ -46,6 +46,44 @@ def _labels(col: pd.Series, rows: np.ndarray) -> np.ndarray:
     return np.asarray(col.cat.categories.astype(str))[col.cat.codes.to_numpy()[rows]]
 
 
+def objective_directions(runs_meta: pd.DataFrame | None) -> dict[str, tuple[bool, ...]]:
+    """Per task, the ``minimize`` flag of every objective, from run metadata.
+
+    Reads the ``objectives`` list (``[{name, minimize}, ...]``) that the runner
+    stores in each run's metadata (the ``meta`` dicts of
+    ``bench.results.load_runs``, or an ``objectives`` column). Tasks without it
+    are absent: their objectives count as minimized (the first follows the
+    ``minimize`` column of the trials).
+
+    Example:
+        >>> meta = pd.DataFrame({"meta": [{"spec": {"task": "yahpo/lcbench/3945"},
+        ...     "objectives": [{"name": "val_accuracy", "minimize": False},
+        ...                    {"name": "time", "minimize": True}]}]})
+        >>> objective_directions(meta)
+        {'yahpo/lcbench/3945': (False, True)}
+    """
+    out: dict[str, tuple[bool, ...]] = {}
+    if runs_meta is None or len(runs_meta) == 0:
+        return out
+    n = len(runs_meta)
+    metas = list(runs_meta["meta"]) if "meta" in runs_meta.columns else [None] * n
+    objs = list(runs_meta["objectives"]) if "objectives" in runs_meta.columns else [None] * n
+    tasks = list(runs_meta["task"]) if "task" in runs_meta.columns else [None] * n
+    for meta, obj, task in zip(metas, objs, tasks, strict=True):
+        m = meta if isinstance(meta, Mapping) else {}
+        obj = obj if isinstance(obj, Sequence) and not isinstance(obj, str) else m.get("objectives")
+        task = task if isinstance(task, str) else (m.get("spec") or {}).get("task")
+        if not task or not obj or str(task) in out:
+            continue
+        try:
+            out[str(task)] = tuple(bool(o.get("minimize", True)) for o in obj)
+        except AttributeError as exc:
+            raise ValueError(
+                f"objectives of task {task!r} are {obj!r}; expected a list of {{name, minimize}} records"
+            ) from exc
+    return out
+
+
 def values_matrix(col: pd.Series) -> np.ndarray:
     """The ``values`` list column as a float matrix (ragged rows padded with NaN).
 
@@ -127,11 +165,30 @@ def _hv_per_trial(
     return out, pd.DataFrame({"hv_ref_front": pd.Series(ref_front)})
 
 
+def hv_per_trial(
+    df: pd.DataFrame,
+    prep: Prepared | None = None,
+    directions: Mapping[str, Sequence[bool]] | None = None,
+    ref: float = REF,
+) -> np.ndarray:
+    """Running HV regret of every trial row of ``prep.trials`` (NaN outside multi-objective tasks).
+
+    Example:
+        >>> from analysis.synthetic import synthetic_results
+        >>> df = synthetic_results(n_tasks=1, n_optimizers=1, n_seeds=1, n_trials=4, task_types=("mo",))
+        >>> bool(np.all(np.diff(hv_per_trial(df)) <= 0))
+        True
+    """
+    prep = prep if prep is not None else prepare(df)
+    return _hv_per_trial(df, prep, directions, ref)[0]
+
+
 def hv_runs(
     df: pd.DataFrame,
     prep: Prepared | None = None,
     directions: Mapping[str, Sequence[bool]] | None = None,
     ref: float = REF,
+    per_trial: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Final hypervolume regret of every multi-objective run.
 
@@ -142,13 +199,16 @@ def hv_runs(
             metadata); default: the ``minimize`` column for the first objective,
             the others minimized.
         ref: reference point coordinate after normalization.
+        per_trial: the result of :func:`hv_per_trial`, if already computed
+            (it is the expensive part; curves and final values can share it).
 
     Returns:
         One row per MO run: task, family, task_type, optimizer, seed, run_status,
         n_trials, ``final_hv_regret``.
     """
     prep = prep if prep is not None else prepare(df)
-    per_trial, _ = _hv_per_trial(df, prep, directions, ref)
+    if per_trial is None:
+        per_trial = hv_per_trial(df, prep, directions, ref)
     last = prep.starts[1:] - 1
     runs = prep.runs.copy()
     runs["final_hv_regret"] = per_trial[last]
@@ -164,6 +224,7 @@ def hv_curves(
     grid: np.ndarray | None = None,
     directions: Mapping[str, Sequence[bool]] | None = None,
     ref: float = REF,
+    per_trial: np.ndarray | None = None,
 ) -> Curves | None:
     """HV regret of every multi-objective run on a common budget grid (None without MO runs).
 
@@ -174,7 +235,8 @@ def hv_curves(
         2
     """
     prep = prep if prep is not None else prepare(df)
-    per_trial, _ = _hv_per_trial(df, prep, directions, ref)
+    if per_trial is None:
+        per_trial = hv_per_trial(df, prep, directions, ref)
     mo_runs = np.isfinite(per_trial[prep.starts[1:] - 1])
     if not mo_runs.any():
         return None

@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -317,16 +318,29 @@ def score_table(
     return table
 
 
+#: Columns of :attr:`Completeness.refused`.
+REFUSED_COLUMNS: tuple[str, ...] = ("task", "optimizer", "reason", "task_type")
+
+
 @dataclass(frozen=True)
 class Completeness:
-    """Which runs of the task x optimizer x seed grid are missing or failed.
+    """Which runs of the expected grid are missing or failed, and which pairs were refused.
 
     Attributes:
-        expected: size of the full grid.
-        present: runs with at least one trial row.
-        missing: rows (task, optimizer, seed) of grid cells with no trial rows.
-        failed: rows (task, optimizer, seed, run_status) of runs whose status is not ``ok``.
-        by_optimizer: per optimizer: ``expected``, ``present``, ``missing``, ``failed``.
+        expected: size of the expected grid: the study manifest's planned runs
+            when a manifest is given, otherwise every task x optimizer x seed seen.
+        present: runs of that grid with at least one trial row.
+        missing: rows (task, optimizer, seed, task_type) of expected runs with no
+            trial rows and no metadata.
+        failed: rows (task, optimizer, seed, run_status, task_type) of runs whose
+            status is not ``ok`` or that have metadata but no trial row.
+        by_optimizer: per optimizer: ``expected``, ``present``, ``missing``,
+            ``failed`` and ``refused`` (task pairs the runner refused).
+        refused: rows (task, optimizer, reason, task_type) of pairs the runner
+            refused as incompatible; they were never meant to run, so they are not missing.
+        unplanned: runs in the data that the manifest does not list (left over
+            from an earlier plan of the study); they are still analysed.
+        source: ``"manifest"`` or ``"grid"``, where ``expected`` comes from.
     """
 
     expected: int
@@ -334,6 +348,9 @@ class Completeness:
     missing: pd.DataFrame
     failed: pd.DataFrame
     by_optimizer: pd.DataFrame
+    refused: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REFUSED_COLUMNS)))
+    unplanned: int = 0
+    source: str = "grid"
 
     def summary(self) -> str:
         """One line for logs and reports.
@@ -343,18 +360,53 @@ class Completeness:
             >>> completeness(synthetic_results(n_tasks=1, n_optimizers=2, n_seeds=1)).summary()
             '2 of 2 runs present; 0 missing; 0 failed'
         """
-        return (
+        line = (
             f"{self.present} of {self.expected} runs present; "
             f"{len(self.missing)} missing; {len(self.failed)} failed"
         )
+        if self.source == "manifest":
+            line += f"; refused: {len(self.refused)} pairs"
+            if self.unplanned:
+                line += f"; {self.unplanned} runs not in the study manifest"
+        return line
+
+    def refused_groups(self, max_tasks: int = 3) -> pd.DataFrame:
+        """Refused pairs grouped by optimizer and reason: ``tasks`` (count) and ``examples``.
+
+        Example:
+            >>> c = Completeness(0, 0, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+            ...     pd.DataFrame({"task": ["a", "b"], "optimizer": "hb", "reason": "no fidelity",
+            ...                   "task_type": "bb"}), source="manifest")
+            >>> c.refused_groups().to_dict("records")
+            [{'optimizer': 'hb', 'reason': 'no fidelity', 'tasks': 2, 'examples': 'a, b'}]
+        """
+        cols = ["optimizer", "reason", "tasks", "examples"]
+        if len(self.refused) == 0:
+            return pd.DataFrame(columns=cols)
+        rows = []
+        for (opt, reason), g in self.refused.groupby(["optimizer", "reason"], sort=True):
+            tasks = sorted(map(str, g["task"].unique()))
+            more = f", ... ({len(tasks)} tasks)" if len(tasks) > max_tasks else ""
+            rows.append([opt, reason, len(tasks), ", ".join(tasks[:max_tasks]) + more])
+        return pd.DataFrame(rows, columns=cols)
 
 
-def completeness(data: pd.DataFrame | Prepared, runs_meta: pd.DataFrame | None = None) -> Completeness:
-    """Count missing and failed runs against the full task x optimizer x seed grid.
+_KEYS = ["task", "optimizer", "seed"]
 
-    The grid is every task, optimizer and seed seen in the trial rows (and in
-    ``runs_meta``, the per-run metadata of ``bench.results.load_runs``, when
-    given: it also lists runs that crashed before their first trial).
+
+def completeness(
+    data: pd.DataFrame | Prepared,
+    runs_meta: pd.DataFrame | None = None,
+    manifest: Mapping[str, Any] | None = None,
+) -> Completeness:
+    """Count missing and failed runs against the expected grid; list refused pairs.
+
+    With a study ``manifest`` (``study.json``, see ``bench.results.read_manifest``)
+    the expected grid is the runs it planned, and the task/optimizer pairs it
+    refused as incompatible are reported apart: they are not missing runs.
+    Without one, the grid is every task, optimizer and seed seen in the trial
+    rows and in ``runs_meta`` (the per-run metadata of ``bench.results.load_runs``,
+    which also lists runs that crashed before their first trial).
 
     Example:
         >>> from analysis.synthetic import synthetic_results
@@ -364,47 +416,114 @@ def completeness(data: pd.DataFrame | Prepared, runs_meta: pd.DataFrame | None =
         (8, 1)
     """
     prep = as_prepared(data)
-    runs = prep.runs[["task", "optimizer", "seed", "run_status"]].astype(
-        {"task": str, "optimizer": str, "run_status": str}
-    )
+    with_rows = prep.runs[[*_KEYS, "run_status"]].astype({"task": str, "optimizer": str, "run_status": str})
+    with_rows = with_rows.astype({"seed": np.int64})
+    types = task_types(prep, runs_meta)
     meta = _meta_runs(runs_meta)
+    runs = with_rows
     if meta is not None:
         # Metadata is the authority on status; it also knows zero-trial runs.
-        runs = (
-            pd.concat([meta, runs], ignore_index=True)
-            .drop_duplicates(["task", "optimizer", "seed"], keep="first")
-            .reset_index(drop=True)
-        )
-        present_keys = set(
-            map(
-                tuple,
-                prep.runs[["task", "optimizer", "seed"]]
-                .astype({"task": str, "optimizer": str})
-                .to_numpy()
-                .tolist(),
-            )
-        )
+        runs = pd.concat([meta, with_rows], ignore_index=True).drop_duplicates(_KEYS, keep="first")
+        runs = runs.reset_index(drop=True)
+    have = pd.MultiIndex.from_frame(runs[_KEYS])
+    rows_idx = pd.MultiIndex.from_frame(with_rows[_KEYS])
+    refused = pd.DataFrame(columns=list(REFUSED_COLUMNS))
+    unplanned = 0
+    if manifest is not None:
+        grid = _manifest_grid(manifest)
+        refused = _manifest_refused(manifest, types)
+        unplanned = len(have.difference(grid))
+        source = "manifest"
     else:
-        present_keys = None
-    tasks = sorted(runs["task"].unique())
-    opts = sorted(runs["optimizer"].unique())
-    seeds = sorted(runs["seed"].unique())
-    grid = pd.MultiIndex.from_product([tasks, opts, seeds], names=["task", "optimizer", "seed"])
-    have = pd.MultiIndex.from_frame(runs[["task", "optimizer", "seed"]])
+        grid = pd.MultiIndex.from_product(
+            [sorted(runs[k].unique()) for k in _KEYS], names=_KEYS
+        )
+        source = "grid"
     missing = grid.difference(have).to_frame(index=False)
-    failed = runs[runs["run_status"] != "ok"].reset_index(drop=True)
-    if present_keys is not None:
-        # A run in the metadata with no trial rows is failed even if it says ok.
-        zero = [tuple(r) not in present_keys for r in runs[["task", "optimizer", "seed"]].to_numpy().tolist()]
-        failed = pd.concat([failed, runs[np.array(zero, dtype=bool) & (runs["run_status"] == "ok")]])
-        failed = failed.reset_index(drop=True)
+    if len(missing) == 0:
+        missing = pd.DataFrame(columns=_KEYS)
+    # A run in the metadata with no trial rows is failed even if it says ok.
+    no_rows = ~have.isin(rows_idx)
+    failed = runs[(runs["run_status"] != "ok").to_numpy() | no_rows].reset_index(drop=True)
+    for frame in (missing, failed):
+        frame["task_type"] = [types.get(str(t), "unknown") for t in frame["task"]]
+    present_idx = rows_idx.intersection(grid)
+    opts = sorted(
+        set(grid.get_level_values("optimizer")) | set(runs["optimizer"]) | set(refused["optimizer"])
+    )
     by_opt = pd.DataFrame(index=pd.Index(opts, name="optimizer"))
-    by_opt["expected"] = len(tasks) * len(seeds)
-    by_opt["present"] = runs.groupby("optimizer").size().reindex(opts, fill_value=0)
-    by_opt["missing"] = missing.groupby("optimizer").size().reindex(opts, fill_value=0)
-    by_opt["failed"] = failed.groupby("optimizer").size().reindex(opts, fill_value=0)
-    n_present = len(prep.runs)
-    return Completeness(len(grid), n_present, missing, failed, by_opt.astype(int))
+
+    def per_opt(values: Any) -> pd.Series:
+        return pd.Series(np.asarray(values, dtype=object)).value_counts().reindex(opts, fill_value=0)
+
+    by_opt["expected"] = per_opt(grid.get_level_values("optimizer")).to_numpy()
+    by_opt["present"] = per_opt(present_idx.get_level_values("optimizer")).to_numpy()
+    by_opt["missing"] = per_opt(missing["optimizer"]).to_numpy()
+    by_opt["failed"] = per_opt(failed["optimizer"]).to_numpy()
+    if manifest is not None:
+        by_opt["refused"] = per_opt(refused["optimizer"]).to_numpy()
+    return Completeness(
+        expected=len(grid),
+        present=len(present_idx),
+        missing=missing,
+        failed=failed,
+        by_optimizer=by_opt.astype(int),
+        refused=refused,
+        unplanned=unplanned,
+        source=source,
+    )
+
+
+def _manifest_grid(manifest: Mapping[str, Any]) -> pd.MultiIndex:
+    planned = manifest.get("runs")
+    if not isinstance(planned, list):
+        raise ValueError(
+            f"study manifest 'runs' is {planned!r}; expected a list of {{task, optimizer, seed}} records"
+        )
+    try:
+        keys = [(str(r["task"]), str(r["optimizer"]), int(r["seed"])) for r in planned]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"study manifest run record lacks a valid task/optimizer/seed ({exc!r}); "
+            "each record needs keys ['task', 'optimizer', 'seed']"
+        ) from exc
+    if not keys:
+        return pd.MultiIndex.from_arrays([[], [], []], names=_KEYS)
+    return pd.MultiIndex.from_tuples(sorted(set(keys)), names=_KEYS)
+
+
+def _manifest_refused(manifest: Mapping[str, Any], types: Mapping[str, str]) -> pd.DataFrame:
+    rows = [
+        (str(r.get("task")), str(r.get("optimizer")), str(r.get("reason", "")))
+        for r in manifest.get("refused") or []
+        if isinstance(r, Mapping)
+    ]
+    out = pd.DataFrame(rows, columns=list(REFUSED_COLUMNS[:3]))
+    out["task_type"] = [types.get(t, "unknown") for t in out["task"]]
+    return out
+
+
+def task_types(prep: Prepared, runs_meta: pd.DataFrame | None = None) -> dict[str, str]:
+    """Task id -> task type, from the trial rows, else from run metadata (``task_meta``).
+
+    Example:
+        >>> from analysis.synthetic import synthetic_results
+        >>> task_types(prepare(synthetic_results(n_tasks=2, n_optimizers=1, n_seeds=1,
+        ...                                      task_types=("bb", "mo"))))
+        {'bbob/f01/d02/i01': 'bb', 'synthetic/mo0001': 'mo'}
+    """
+    out: dict[str, str] = {}
+    if runs_meta is not None and len(runs_meta) and "meta" in runs_meta.columns:
+        for m in runs_meta["meta"]:
+            if not isinstance(m, Mapping):
+                continue
+            task = (m.get("spec") or {}).get("task")
+            ttype = (m.get("task_meta") or {}).get("type")
+            if task and ttype:
+                out[str(task)] = str(ttype)
+    first = prep.runs.drop_duplicates("task")
+    out.update(zip(first["task"].astype(str), first["task_type"].astype(str), strict=True))
+    return dict(sorted(out.items()))
 
 
 def _meta_runs(runs_meta: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -5,10 +5,16 @@ collects tables and figures; :func:`write_report` writes ``report.html``
 (self-contained: figures embedded as base64 PNG) and ``report.md`` (figures
 as PNG files under ``figures/``).
 
+Optimizers are compared within one task type at a time (``bb``, ``mf``,
+``mo``, ``mfmo``): an optimizer that only runs multi-fidelity tasks is never
+ranked on black-box tasks. Each type present gets its own section (leaderboard,
+tests, critical-difference diagram, curves) and its tables and figures carry the
+type as a suffix (``leaderboard_bb``, ``cd_nemenyi_mf``, ...).
+
 Example:
     >>> from analysis.synthetic import synthetic_results
     >>> rep = build_report(synthetic_results(n_tasks=4, n_optimizers=3, n_seeds=2), n_boot=50, figures=False)
-    >>> rep.tables["leaderboard"].index[0]
+    >>> rep.tables["leaderboard_bb"].index[0]
     'opt2'
 """
 
@@ -20,7 +26,7 @@ import html
 import io
 import json
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -31,17 +37,36 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis import anytime, hypervolume, plots, profiles, stats
-from analysis.normalize import SINGLE_OBJECTIVE_TYPES, completeness, prepare, score_table
+from analysis.normalize import (
+    SINGLE_OBJECTIVE_TYPES,
+    Completeness,
+    Prepared,
+    check_axis,
+    completeness,
+    prepare,
+    score_table,
+)
+
+#: Order of the per-type sections; other types follow alphabetically.
+TYPE_ORDER: tuple[str, ...] = ("bb", "mf", "mo", "mfmo")
+TYPE_NAMES: dict[str, str] = {
+    "bb": "Black-box",
+    "mf": "Multi-fidelity",
+    "mo": "Multi-objective",
+    "mfmo": "Multi-fidelity multi-objective",
+    "unknown": "Untyped",
+}
 
 
 @dataclass
 class Section:
-    """A titled block of prose, tables and figures."""
+    """A titled block of prose, tables and figures; ``level`` 2 is a chapter, 3 a sub-section."""
 
     title: str
     text: list[str] = field(default_factory=list)
     tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
+    level: int = 2
 
 
 @dataclass
@@ -57,7 +82,7 @@ class Report:
         """The report as Markdown, figures referenced as ``figure_dir/<name>.png``."""
         out = [f"# {self.title}", ""]
         for s in self.sections:
-            out += [f"## {s.title}", ""]
+            out += [f"{'#' * s.level} {s.title}", ""]
             out += [*(f"{t}\n" for t in s.text)]
             for caption, t in s.tables:
                 out += [f"**{caption}**", "", _md_table(t), ""]
@@ -68,11 +93,14 @@ class Report:
         """The report as one self-contained HTML page."""
         body = [f"<h1>{html.escape(self.title)}</h1>"]
         toc = "".join(
-            f'<li><a href="#s{i}">{html.escape(s.title)}</a></li>' for i, s in enumerate(self.sections)
+            f'<li><a href="#s{i}">{html.escape(s.title)}</a></li>'
+            for i, s in enumerate(self.sections)
+            if s.level <= 2
         )
         body.append(f"<nav><ol>{toc}</ol></nav>")
         for i, s in enumerate(self.sections):
-            body.append(f'<section id="s{i}"><h2>{html.escape(s.title)}</h2>')
+            h = f"h{min(max(s.level, 2), 4)}"
+            body.append(f'<section id="s{i}"><{h}>{html.escape(s.title)}</{h}>')
             body += [f"<p>{html.escape(t)}</p>" for t in s.text]
             for caption, t in s.tables:
                 body.append(
@@ -92,6 +120,7 @@ body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; ma
        margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }}
 h1 {{ border-bottom: 2px solid #444; padding-bottom: .2em; }}
 h2 {{ margin-top: 2em; border-bottom: 1px solid #ccc; }}
+h3 {{ margin-top: 1.5em; }}
 nav ol {{ columns: 2; font-size: .95em; }}
 table {{ border-collapse: collapse; font-size: .85em; margin: .4em 0 1.2em; }}
 th, td {{ padding: .25em .6em; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }}
@@ -180,7 +209,7 @@ def _versions(runs_meta: pd.DataFrame | None) -> list[str]:
 def build_report(
     df: pd.DataFrame,
     runs_meta: pd.DataFrame | None = None,
-    x: str = "trials",
+    x: str | None = None,
     baseline: str = "random_search",
     alpha: float = 0.05,
     n_boot: int = 1000,
@@ -188,52 +217,145 @@ def build_report(
     title: str | None = None,
     max_heatmap_tasks: int = 40,
     figures: bool = True,
+    manifest: Mapping[str, Any] | None = None,
+    directions: Mapping[str, Sequence[bool]] | None = None,
 ) -> Report:
     """Compute every table and figure of the leaderboard report.
 
     Args:
         df: the long results frame.
         runs_meta: per-run metadata (``bench.results.load_runs``), optional.
-        x: budget axis of the anytime curves.
+        x: budget axis of the anytime curves and profiles; default ``budget_used``
+            (full-fidelity equivalents) on multi-fidelity task types and
+            ``trials`` on the others.
         baseline: optimizer for wins/ties/losses (skipped if absent).
         alpha: significance level of the tests.
         n_boot: bootstrap resamples for confidence intervals.
         seed: seed of the bootstrap.
         title: report title (default from the study name).
-        max_heatmap_tasks: rows shown in the per-task heatmap.
+        max_heatmap_tasks: rows shown in the per-task heatmaps.
         figures: render figures (False gives a text-and-tables report, much faster).
+        manifest: the study manifest (``bench.results.read_manifest``): its planned
+            runs are the expected grid and its refused pairs are listed apart.
+        directions: per multi-objective task, the ``minimize`` flag of every
+            objective; default from ``runs_meta`` (its ``objectives``), else minimized.
+
+    Example:
+        >>> from analysis.synthetic import synthetic_results
+        >>> df = synthetic_results(n_tasks=4, n_optimizers=2, n_seeds=1, task_types=("bb", "mo"))
+        >>> [s.title for s in build_report(df, n_boot=10, figures=False).sections if s.level == 2]
+        ['Provenance', 'Missing, failed and refused runs', 'Black-box tasks (bb)', \
+'Multi-objective tasks (mo)', 'Per-family breakdown']
     """
+    if x is not None:
+        check_axis(x)
     prep = prepare(df)
-    runs = prep.runs
+    if directions is None:
+        directions = hypervolume.objective_directions(runs_meta)
     opts = prep.optimizers
     pal = plots.palette(opts)
-    studies = sorted(map(str, pd.unique(df["study"]))) if "study" in df.columns else ["(unnamed)"]
+    if "study" in df.columns:
+        studies = sorted(map(str, pd.unique(df["study"])))
+    else:
+        studies = [str(manifest["study"])] if manifest and manifest.get("study") else ["(unnamed)"]
     title = title or f"NxM-Bench leaderboard: {', '.join(studies)}"
-    render = figures
     pngs: dict[str, bytes] = {}
     tables: dict[str, pd.DataFrame] = {}
     sections: list[Section] = []
 
     def fig(name: str, make: Callable[[], Figure]) -> str:
-        if render:
+        if figures:
             pngs[name] = _png(make())
         return name
 
-    # Provenance.
-    comp = completeness(prep, runs_meta)
-    so = runs[runs["task_type"].astype(str).isin(SINGLE_OBJECTIVE_TYPES)]
-    mo_mask = ~runs["task_type"].astype(str).isin(SINGLE_OBJECTIVE_TYPES)
+    comp = completeness(prep, runs_meta, manifest)
+    sections.append(_provenance(df, prep, runs_meta, manifest, studies))
+    sections.append(_completeness_section(comp, runs_meta, tables))
+
+    ctx = _Ctx(baseline, alpha, n_boot, seed, pal, max_heatmap_tasks, fig, sections, tables, comp, directions)
+    present = set(prep.runs["task_type"].astype(str))
+    types = [t for t in TYPE_ORDER if t in present] + sorted(present - set(TYPE_ORDER))
+    families: list[pd.DataFrame] = []
+    heatmaps: list[tuple[str, pd.DataFrame, bool]] = []
+    for t in types:
+        df_t, prep_t = (df, prep) if len(types) == 1 else _type_subset(df, prep, t)
+        axis = x or _default_axis(t, prep_t)
+        out = _type_sections(t, df_t, prep_t, axis, ctx)
+        if out is not None:
+            families.append(out[0])
+            heatmaps.append((t, out[1], t not in SINGLE_OBJECTIVE_TYPES))
+    sections.append(_family_section(families, heatmaps, ctx))
+    return Report(title, sections, tables, pngs)
+
+
+@dataclass
+class _Ctx:
+    """Settings and collectors shared by the per-type sections."""
+
+    baseline: str
+    alpha: float
+    n_boot: int
+    seed: int
+    pal: dict[str, plots.Color]
+    max_heatmap_tasks: int
+    fig: Callable[[str, Callable[[], Figure]], str]
+    sections: list[Section]
+    tables: dict[str, pd.DataFrame]
+    comp: Completeness
+    directions: Mapping[str, Sequence[bool]]
+
+
+def _default_axis(task_type: str, prep: Prepared) -> str:
+    # Hyperband spends most trials at low fidelity: count full-fidelity equivalents instead.
+    if task_type in ("mf", "mfmo") and np.isfinite(prep.trials["budget_used"].to_numpy()).any():
+        return "budget_used"
+    return "trials"
+
+
+def _type_subset(df: pd.DataFrame, prep: Prepared, task_type: str) -> tuple[pd.DataFrame, Prepared]:
+    """Rows of one task type, prepared on their own (normalization is per task, so it is unchanged)."""
+    tt = prep.trials["task_type"].cat
+    code = list(tt.categories.astype(str)).index(task_type)
+    rows = np.sort(prep.source_rows[tt.codes.to_numpy() == code])
+    sub = df.iloc[rows]
+    return sub, prepare(sub)
+
+
+def _provenance(
+    df: pd.DataFrame,
+    prep: Prepared,
+    runs_meta: pd.DataFrame | None,
+    manifest: Mapping[str, Any] | None,
+    studies: list[str],
+) -> Section:
+    runs = prep.runs
+    opts = prep.optimizers
     fams = runs.groupby(runs["family"].astype(str))["task"].nunique()
+    ttypes = runs.groupby(runs["task_type"].astype(str))["task"].nunique()
     budget = runs.groupby(runs["task_type"].astype(str)).agg(
         trials=("n_trials", "max"), budget_used=("final_budget_used", "max")
     )
+    seeds = sorted(runs["seed"].unique())
     prov = Section("Provenance")
+    prov.text.append(
+        f"Study: {', '.join(studies)}. Generated {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}."
+    )
+    if manifest and manifest.get("description"):
+        prov.text.append(f"Description: {manifest['description']}")
+    if manifest and isinstance(manifest.get("budget"), Mapping):
+        b = manifest["budget"]
+        prov.text.append(
+            f"Planned budget per run: {b.get('n_trials')} full-fidelity trials"
+            + (f", {b['time']} simulated seconds" if b.get("time") else "")
+            + (f"; planned at {manifest['planned_at']}" if manifest.get("planned_at") else "")
+            + "."
+        )
     prov.text += [
-        f"Study: {', '.join(studies)}. Generated {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}.",
-        f"Tasks: {runs['task'].nunique()} ({', '.join(f'{f} {n}' for f, n in fams.items())}); "
-        f"optimizers: {len(opts)} ({', '.join(opts)}); seeds: {runs['seed'].nunique()} "
-        f"({', '.join(map(str, sorted(runs['seed'].unique())[:20]))}"
-        f"{', ...' if runs['seed'].nunique() > 20 else ''}); trial rows: {len(prep.trials):,}.",
+        f"Tasks: {runs['task'].nunique()} by type ({', '.join(f'{t} {n}' for t, n in ttypes.items())}), "
+        f"by family ({', '.join(f'{f} {n}' for f, n in fams.items())}); "
+        f"optimizers: {len(opts)} ({', '.join(opts)}); seeds: {len(seeds)} "
+        f"({', '.join(map(str, seeds[:20]))}{', ...' if len(seeds) > 20 else ''}); "
+        f"trial rows: {len(prep.trials):,}.",
         "Largest budget per task type: "
         + "; ".join(
             f"{t}: {int(r.trials)} trials, {r.budget_used:.4g} full-fidelity equivalents"
@@ -241,13 +363,36 @@ def build_report(
         ),
         *_versions(runs_meta),
         "Normalized regret: (best cost - lower) / (upper - lower) per task, lower = known optimum "
-        "if any else best of the study, upper = worst of the study; lower ranks are better.",
+        "if any else best of the study, upper = worst of the study; lower ranks are better. "
+        "Optimizers are ranked within one task type at a time.",
     ]
-    sections.append(prov)
+    return prov
 
-    # Completeness.
-    cs = Section("Missing and failed runs", [comp.summary() + "."])
+
+def _completeness_section(
+    comp: Completeness, runs_meta: pd.DataFrame | None, tables: dict[str, pd.DataFrame]
+) -> Section:
+    cs = Section("Missing, failed and refused runs", [comp.summary() + "."])
+    if comp.source == "manifest":
+        cs.text.append(
+            f"Expected runs are the {comp.expected} runs the study manifest (study.json) planned. "
+            "Refused pairs are task/optimizer combinations the runner declined as incompatible "
+            "(e.g. a multi-fidelity method on a task without a fidelity): never run, not missing."
+        )
+        if comp.unplanned:
+            cs.text.append(
+                f"{comp.unplanned} run(s) in the results are not in the manifest (from an earlier "
+                "plan of the study); they are analysed with the rest."
+            )
+    else:
+        cs.text.append(
+            "No study manifest: the expected grid is every task x optimizer x seed seen in the results."
+        )
     cs.tables.append(("Runs per optimizer", comp.by_optimizer))
+    if len(comp.refused):
+        groups = comp.refused_groups()
+        cs.tables.append((f"Refused pairs ({len(comp.refused)}), grouped by optimizer and reason", groups))
+        tables["refused"] = groups
     if len(comp.failed):
         failed = comp.failed.head(20)
         if runs_meta is not None and {"error", "task", "optimizer", "seed"} <= set(runs_meta.columns):
@@ -262,305 +407,316 @@ def build_report(
     if len(comp.missing):
         cs.tables.append((f"Missing runs (first 20 of {len(comp.missing)})", comp.missing.head(20)))
     tables["completeness"] = comp.by_optimizer
-    sections.append(cs)
+    return cs
 
-    failed_per_opt = comp.by_optimizer["failed"] + comp.by_optimizer["missing"]
-    if len(so):
-        _single_objective(
-            prep,
-            so,
-            x,
-            baseline,
-            alpha,
-            n_boot,
-            seed,
-            pal,
-            failed_per_opt,
-            max_heatmap_tasks,
-            sections,
-            tables,
-            fig,
+
+def _subset_curves(curves: anytime.Curves, tasks: list[str], opts: list[str]) -> anytime.Curves:
+    keep = (
+        curves.runs["task"].astype(str).isin(tasks) & curves.runs["optimizer"].astype(str).isin(opts)
+    ).to_numpy()
+    return anytime.Curves(
+        curves.grid, curves.values[keep], curves.runs[keep].reset_index(drop=True), curves.x,
+        curves.value, curves.log_grid,
+    )
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _listing(items: Sequence[str], n: int = 10) -> str:
+    return ", ".join(items[:n]) + (f" ... ({len(items)} in all)" if len(items) > n else "")
+
+
+def _type_sections(
+    t: str, df: pd.DataFrame, prep: Prepared, x: str, ctx: _Ctx
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Append the sections of one task type; return its per-family ranks and per-task score table."""
+    mo = t not in SINGLE_OBJECTIVE_TYPES
+    name = f"{TYPE_NAMES.get(t, t)} tasks ({t})"
+    head = Section(name)
+    ctx.sections.append(head)
+    if mo and "values" not in df.columns:
+        head.text.append("The results lack the 'values' column: hypervolume cannot be computed.")
+        return None
+    if mo:
+        per_trial = hypervolume.hv_per_trial(df, prep, ctx.directions)
+        runs = hypervolume.hv_runs(df, prep, ctx.directions, per_trial=per_trial)
+        value, label = "final_hv_regret", "HV regret"
+        curves = hypervolume.hv_curves(df, prep, x, directions=ctx.directions, per_trial=per_trial)
+    else:
+        runs, value, label = prep.runs, "final_regret", "norm. regret"
+        curves = anytime.resample(prep, x=x)
+    scores_all = score_table(runs, value=value)
+    block = stats.largest_complete_block(scores_all)
+    scores = block.scores
+    tasks, opts = [str(i) for i in scores.index], [str(c) for c in scores.columns]
+    head.text.append(
+        f"{_n(len(scores_all), 'task')}, {_n(scores_all.shape[1], 'optimizer')} with runs on them. "
+        + (
+            "Score: final hypervolume regret (1 - HV of the run / HV of all runs' union, objectives "
+            "min-max normalized per task), averaged over seeds"
+            if mo
+            else "Score: final normalized regret, averaged over seeds"
         )
-    if mo_mask.any():
-        _multi_objective(df, prep, x, alpha, n_boot, seed, pal, sections, tables, fig)
-    return Report(title, sections, tables, pngs)
-
-
-def _single_objective(
-    prep: Any,
-    so: pd.DataFrame,
-    x: str,
-    baseline: str,
-    alpha: float,
-    n_boot: int,
-    seed: int,
-    pal: dict[str, plots.Color],
-    failed_per_opt: pd.Series,
-    max_heatmap_tasks: int,
-    sections: list[Section],
-    tables: dict[str, pd.DataFrame],
-    fig: Any,
-) -> None:
-    scores = score_table(so)
-    log_scores = score_table(so, value="final_log_regret")
-    mr = stats.mean_ranks(scores, n_boot=n_boot, seed=seed)
-    reg = stats.bootstrap_mean(scores, n_boot=n_boot, seed=seed)
-    so_types = tuple(sorted(set(so["task_type"].astype(str))))
-    curves = anytime.resample(prep, x=x)
-    keep = curves.runs["task_type"].astype(str).isin(so_types).to_numpy()
-    curves = anytime.Curves(
-        curves.grid,
-        curves.values[keep],
-        curves.runs[keep].reset_index(drop=True),
-        curves.x,
-        curves.value,
-        curves.log_grid,
+        + f"; ranks over {len(scores)} complete tasks; CIs are percentile bootstraps over tasks "
+        f"({ctx.n_boot} resamples). Budget axis of curves: {x}."
     )
-    any_runs = curves.runs.assign(anytime=anytime.anytime_score(curves).to_numpy())
-    any_scores = score_table(any_runs, value="anytime")
-    t = mr.table
-    lb = pd.DataFrame(index=t.index)
-    lb["mean rank [95% CI]"] = _fmt_ci(t["mean_rank"], t["ci_low"], t["ci_high"])
-    lb["mean norm. regret [95% CI]"] = _fmt_ci(reg["mean"], reg["ci_low"], reg["ci_high"], ".3g").reindex(
-        t.index
-    )
-    lb["mean log10 regret"] = log_scores.mean().reindex(t.index).round(2)
-    lb["anytime (AUC)"] = any_scores.mean().reindex(t.index).round(3)
-    if baseline in scores.columns:
-        wtl = stats.wins_ties_losses(scores, baseline).reindex(t.index)
-        lb[f"W/T/L vs {baseline}"] = [f"{w}/{ti}/{lo}" for w, ti, lo in wtl.to_numpy()]
-    lb["failed or missing runs"] = failed_per_opt.reindex(t.index).fillna(0).astype(int)
-    lb["tasks"] = t["n_tasks"]
-    tables["leaderboard"] = lb
-    main = Section("Leaderboard (single-objective tasks)")
-    main.text.append(
-        f"{len(scores)} tasks; ranks use final normalized regret averaged over seeds; "
-        f"CIs are percentile bootstraps over tasks ({n_boot} resamples)."
-    )
-    if mr.dropped_tasks:
-        main.text.append(
-            f"{len(mr.dropped_tasks)} task(s) lack a run of some optimizer and are left out of "
-            f"ranks and tests: {', '.join(mr.dropped_tasks[:10])}"
-            f"{' ...' if len(mr.dropped_tasks) > 10 else ''}."
+    if block.dropped_optimizers:
+        counts = scores_all[block.dropped_optimizers].notna().sum()
+        head.text.append(
+            "Not ranked (they cover too few of this type's tasks; keeping them would drop more "
+            "tasks than it adds): "
+            + ", ".join(f"{o} ({counts[o]} of {len(scores_all)} tasks)" for o in block.dropped_optimizers)
+            + "."
         )
-    main.tables.append(("Leaderboard (sorted by mean rank; lower is better)", lb))
-    sections.append(main)
+    if block.dropped_tasks:
+        head.text.append(
+            f"{len(block.dropped_tasks)} task(s) lack a run of some ranked optimizer and are left out "
+            f"of ranks and tests: {_listing(block.dropped_tasks)}."
+        )
+    refused = ctx.comp.refused
+    refused_here = refused[refused["task_type"] == t] if len(refused) else refused
+    absent = sorted(set(refused_here["optimizer"]) - set(scores_all.columns)) if len(refused_here) else []
+    if absent:
+        reasons = refused_here.groupby("optimizer")["reason"].first()
+        head.text.append(
+            "Not compared on this type (the runner refused every pair): "
+            + "; ".join(f"{o}: {reasons[o]}" for o in absent)
+            + "."
+        )
+    if len(scores) == 0 or len(opts) == 0:
+        head.text.append("No complete block of tasks x optimizers: nothing to rank.")
+        return None
 
-    tests = Section("Statistical tests")
-    fr = stats.friedman(scores)
-    nem = stats.nemenyi(scores, alpha)
-    con = stats.conover_holm(scores, alpha)
-    wil = stats.wilcoxon_holm(scores, alpha)
-    tests.text.append(
-        f"Friedman: chi2 = {fr.statistic:.3f}, p = {fr.pvalue:.3g}; "
-        f"Iman-Davenport F = {fr.iman_davenport:.3f}, p = {fr.iman_davenport_pvalue:.3g} "
-        f"(k = {fr.k}, N = {fr.n}). {fr.note}".strip()
+    curves_b = _subset_curves(curves, tasks, opts) if curves is not None else None
+    mr = stats.mean_ranks(scores, n_boot=ctx.n_boot, seed=ctx.seed)
+    reg = stats.bootstrap_mean(scores, n_boot=ctx.n_boot, seed=ctx.seed)
+    tbl = mr.table
+    lb = pd.DataFrame(index=tbl.index)
+    lb["mean rank [95% CI]"] = _fmt_ci(tbl["mean_rank"], tbl["ci_low"], tbl["ci_high"])
+    lb[f"mean {label} [95% CI]"] = _fmt_ci(reg["mean"], reg["ci_low"], reg["ci_high"], ".3g").reindex(
+        tbl.index
     )
-    tests.text.append(
-        f"Nemenyi critical difference at alpha = {alpha}: CD = {nem.cd:.3f}. {nem.note}".strip()
+    if not mo:
+        log_scores = score_table(runs, value="final_log_regret").reindex(index=tasks, columns=opts)
+        lb["mean log10 regret"] = log_scores.mean().reindex(tbl.index).round(2)
+    if curves_b is not None and len(curves_b.runs):
+        any_runs = curves_b.runs.assign(anytime=anytime.anytime_score(curves_b).to_numpy())
+        lb["anytime (AUC)"] = score_table(any_runs, value="anytime").mean().reindex(tbl.index).round(3)
+    if ctx.baseline in scores_all.columns:
+        # Pairwise with the baseline on every task both ran, so it needs no complete block.
+        wtl = stats.wins_ties_losses(scores_all, ctx.baseline).reindex(tbl.index)
+        lb[f"W/T/L vs {ctx.baseline}"] = [f"{w}/{ti}/{lo}" for w, ti, lo in wtl.to_numpy()]
+    bad = pd.concat(
+        [ctx.comp.failed.loc[ctx.comp.failed["task_type"] == t, "optimizer"],
+         ctx.comp.missing.loc[ctx.comp.missing["task_type"] == t, "optimizer"]]
     )
+    lb["failed or missing runs"] = bad.value_counts().reindex(tbl.index, fill_value=0).astype(int)
+    lb["tasks"] = tbl["n_tasks"]
+    ctx.tables[f"leaderboard_{t}"] = lb
+    ctx.tables[f"scores_{t}"] = scores_all
+    head.tables.append(("Leaderboard (sorted by mean rank; lower is better)", lb))
+
+    k = len(opts)
+    if k < 2:
+        head.text.append("One optimizer only: nothing to compare, no tests.")
+    else:
+        fr = stats.friedman(scores)
+        nem = stats.nemenyi(scores, ctx.alpha)
+        head.text.append(
+            f"Friedman: chi2 = {fr.statistic:.3f}, p = {fr.pvalue:.3g}; "
+            f"Iman-Davenport F = {fr.iman_davenport:.3f}, p = {fr.iman_davenport_pvalue:.3g} "
+            f"(k = {fr.k}, N = {fr.n}). {fr.note}".strip()
+        )
+        head.text.append(
+            f"Nemenyi critical difference at alpha = {ctx.alpha}: CD = {nem.cd:.3f}. {nem.note}".strip()
+        )
+        if np.isfinite(nem.cd):
+            head.figures.append(
+                ctx.fig(
+                    f"cd_nemenyi_{t}",
+                    lambda: plots.cd_diagram(
+                        nem.mean_ranks, nem.cd, nem.cliques(),
+                        f"{TYPE_NAMES.get(t, t)}: Nemenyi critical difference on {label}", ctx.pal,
+                    ),
+                )
+            )
+        _pairwise(t, scores, nem, label, ctx)
+
+    if curves_b is not None and len(curves_b.runs):
+        _curves_section(t, curves_b, mo, x, ctx)
+    if not mo:
+        _profiles_section(t, prep, x, ctx)
+
+    full = stats.ranks(scores)
+    fam_of = runs.assign(task=runs["task"].astype(str)).groupby("task")["family"].first().astype(str)
+    groups = fam_of.reindex(full.index).to_numpy()
+    fam = full.groupby(groups).mean()
+    fam.insert(0, "task type", t)
+    fam["tasks"] = full.groupby(groups).size()
+    fam.index.name = "family"
+    heat = score_table(runs, value="final_hv_regret" if mo else "final_log_regret")
+    return fam, heat
+
+
+def _pairwise(t: str, scores: pd.DataFrame, nem: stats.PosthocResult, label: str, ctx: _Ctx) -> None:
+    sec = Section("Pairwise tests", level=3)
+    con = stats.conover_holm(scores, ctx.alpha)
+    wil = stats.wilcoxon_holm(scores, ctx.alpha)
     for res in (con, wil):
         if res.note:
-            tests.text.append(f"{res.method}: {res.note}")
-    tests.figures.append(
-        fig(
-            "cd_nemenyi",
-            lambda: plots.cd_diagram(
-                nem.mean_ranks, nem.cd, nem.cliques(), "Nemenyi critical difference", pal
-            ),
-        )
-    )
-    tests.figures.append(
-        fig(
-            "cd_wilcoxon",
-            lambda: plots.cd_diagram(
-                wil.mean_ranks, None, wil.cliques(), "Groups not separated by Wilcoxon-Holm", pal
-            ),
-        )
-    )
+            sec.text.append(f"{res.method}: {res.note}")
     order = list(nem.mean_ranks.index)
     for res in (con, wil):
         pv = res.pvalues.loc[order, order].map(lambda v: f"{v:.3g}" if np.isfinite(v) else "")
-        tests.tables.append((f"{res.method} adjusted p-values", pv))
-        tables[f"pvalues_{res.method}"] = res.pvalues
-    sections.append(tests)
+        sec.tables.append((f"{res.method} adjusted p-values", pv))
+        ctx.tables[f"pvalues_{res.method}_{t}"] = res.pvalues
+    if np.isfinite(wil.pvalues.to_numpy()).any():
+        sec.figures.append(
+            ctx.fig(
+                f"cd_wilcoxon_{t}",
+                lambda: plots.cd_diagram(
+                    wil.mean_ranks, None, wil.cliques(),
+                    f"{TYPE_NAMES.get(t, t)}: groups not separated by Wilcoxon-Holm ({label})", ctx.pal,
+                ),
+            )
+        )
+    ctx.sections.append(sec)
 
-    cur = Section("Anytime performance")
-    cur.text.append(
+
+def _curves_section(t: str, curves: anytime.Curves, mo: bool, x: str, ctx: _Ctx) -> None:
+    sec = Section("Anytime performance", level=3)
+    sec.text.append(
         f"Budget axis: {x}, as a fraction of the largest budget reached on each task; "
         "mean over tasks of the seed-mean incumbent, with 95% bootstrap bands over tasks."
     )
-    agg = anytime.aggregate(curves, n_boot=min(n_boot, 300), seed=seed)
-    cur.figures.append(
-        fig(
-            "regret_curves",
-            lambda: plots.curves_plot(
-                agg, "normalized regret", "Normalized regret of the incumbent", pal=pal
-            ),
+    n_boot = min(ctx.n_boot, 300)
+    agg = anytime.aggregate(curves, n_boot=n_boot, seed=ctx.seed)
+    kind = TYPE_NAMES.get(t, t)
+    if mo:
+        sec.figures.append(
+            ctx.fig(
+                f"hv_regret_curves_{t}",
+                lambda: plots.curves_plot(agg, "HV regret", f"{kind}: hypervolume regret", pal=ctx.pal),
+            )
         )
-    )
-    log_curves = anytime.Curves(
-        curves.grid,
-        np.log10(np.maximum(curves.values, 1e-10)),
-        curves.runs,
-        curves.x,
-        "log_regret",
-        curves.log_grid,
-    )
-    agg_log = anytime.aggregate(log_curves, n_boot=min(n_boot, 300), seed=seed)
-    cur.figures.append(
-        fig(
-            "log_regret_curves",
-            lambda: plots.curves_plot(
-                agg_log, "log10 normalized regret", "Log-scale normalized regret", pal=pal
-            ),
+    else:
+        sec.figures.append(
+            ctx.fig(
+                f"regret_curves_{t}",
+                lambda: plots.curves_plot(
+                    agg, "normalized regret", f"{kind}: normalized regret of the incumbent", pal=ctx.pal
+                ),
+            )
         )
-    )
-    rob = anytime.ranks_over_budget(curves)
-    tables["ranks_over_budget"] = rob
-    cur.figures.append(fig("ranks_over_budget", lambda: plots.rank_plot(rob, pal=pal)))
-    sections.append(cur)
+        log_curves = anytime.Curves(
+            curves.grid, np.log10(np.maximum(curves.values, 1e-10)), curves.runs, curves.x,
+            "log_regret", curves.log_grid,
+        )
+        agg_log = anytime.aggregate(log_curves, n_boot=n_boot, seed=ctx.seed)
+        sec.figures.append(
+            ctx.fig(
+                f"log_regret_curves_{t}",
+                lambda: plots.curves_plot(
+                    agg_log, "log10 normalized regret", f"{kind}: log-scale normalized regret", pal=ctx.pal
+                ),
+            )
+        )
+    if curves.runs["optimizer"].nunique() > 1:
+        rob = anytime.ranks_over_budget(curves)
+        ctx.tables[f"ranks_over_budget_{t}"] = rob
+        sec.figures.append(
+            ctx.fig(
+                f"ranks_over_budget_{t}",
+                lambda: plots.rank_plot(rob, f"{kind}: mean rank over budget", pal=ctx.pal),
+            )
+        )
+    ctx.sections.append(sec)
 
-    prof = Section("Profiles")
+
+def _profiles_section(t: str, prep: Prepared, x: str, ctx: _Ctx) -> None:
+    sec = Section("Profiles", level=3)
     tau = 1e-2
-    prof.text.append(f"A (task, seed) problem is solved once the incumbent normalized regret is <= {tau}.")
+    kind = TYPE_NAMES.get(t, t)
+    sec.text.append(
+        f"A (task, seed) problem is solved once the incumbent normalized regret is <= {tau}; "
+        "a missing run counts as unsolved."
+    )
     pp = profiles.performance_profile(prep, tau=tau, x=x)
-    prof.figures.append(
-        fig(
-            "performance_profile",
+    sec.figures.append(
+        ctx.fig(
+            f"performance_profile_{t}",
             lambda: plots.profile_plot(
-                pp,
-                "budget ratio to the fastest optimizer",
-                "fraction of problems solved",
-                "Performance profile",
-                pal,
+                pp, "budget ratio to the fastest optimizer", "fraction of problems solved",
+                f"{kind}: performance profile", ctx.pal,
             ),
         )
     )
     dp = profiles.data_profile(prep, tau=tau, x=x)
-    prof.figures.append(
-        fig(
-            "data_profile",
+    sec.figures.append(
+        ctx.fig(
+            f"data_profile_{t}",
             lambda: plots.profile_plot(
-                dp,
-                f"budget ({x}) / (dimension + 1) where known",
-                "fraction of problems solved",
-                "Data profile",
-                pal,
+                dp, f"budget ({x}) / (dimension + 1) where known", "fraction of problems solved",
+                f"{kind}: data profile", ctx.pal,
             ),
         )
     )
     ecdf = profiles.bbob_ecdf(prep, x=x)
     if len(ecdf):
-        prof.figures.append(
-            fig(
-                "bbob_ecdf",
+        sec.figures.append(
+            ctx.fig(
+                f"bbob_ecdf_{t}",
                 lambda: plots.profile_plot(
-                    ecdf,
-                    f"{x} / dimension",
-                    "fraction of (run, target) pairs",
-                    "bbob runtime ECDF, targets 1e2..1e-8",
-                    pal,
+                    ecdf, f"{x} / dimension", "fraction of (run, target) pairs",
+                    f"{kind}: bbob runtime ECDF, targets 1e2..1e-8", ctx.pal,
                 ),
             )
         )
-    sections.append(prof)
+    ctx.sections.append(sec)
 
+
+def _family_section(
+    families: list[pd.DataFrame], heatmaps: list[tuple[str, pd.DataFrame, bool]], ctx: _Ctx
+) -> Section:
     fam = Section("Per-family breakdown")
-    full, _ = stats.complete_blocks(scores)
-    r = stats.ranks(full)
-    fam_of = so.assign(task=so["task"].astype(str)).groupby("task")["family"].first().astype(str)
-    fam_ranks = r.groupby(fam_of.reindex(r.index).to_numpy()).mean()
-    fam_ranks.index.name = "family"
-    fam_ranks["tasks"] = r.groupby(fam_of.reindex(r.index).to_numpy()).size()
-    tables["family_ranks"] = fam_ranks
-    fam.tables.append(("Mean rank per family", fam_ranks.round(2)))
-    if len(fam_ranks):
+    fam.text.append(
+        "Mean rank per task family, within each task type (ranks as in that type's leaderboard; "
+        "blank where an optimizer is not ranked on the type)."
+    )
+    if families:
+        table = pd.concat(families).reset_index()
+        opt_cols = [c for c in table.columns if c not in ("family", "task type", "tasks")]
+        table = table[["task type", "family", *sorted(opt_cols), "tasks"]]
+        ctx.tables["family_ranks"] = table
+        fam.tables.append(("Mean rank per family (1 = best)", table.round(2)))
+        heat = table.set_index(table["task type"] + ": " + table["family"])[sorted(opt_cols)]
         fam.figures.append(
-            fig(
+            ctx.fig(
                 "family_ranks",
-                lambda: plots.heatmap(
-                    fam_ranks.drop(columns="tasks"),
-                    "Mean rank per family",
-                    "mean rank (1 = best)",
-                    cmap="viridis_r",
-                ),
+                lambda: plots.heatmap(heat, "Mean rank per family", "mean rank (1 = best)", cmap="viridis_r"),
             )
         )
-    fam.figures.append(
-        fig(
-            "task_heatmap",
-            lambda: plots.heatmap(
-                log_scores,
-                "Final log10 normalized regret per task",
-                "log10 normalized regret",
-                fmt=".1f",
-                max_rows=max_heatmap_tasks,
-                cmap="magma_r",
-            ),
-        )
-    )
-    sections.append(fam)
+    for t, h, mo in heatmaps:
+        fam.figures.append(ctx.fig(f"task_heatmap_{t}", _task_heatmap(t, h, mo, ctx.max_heatmap_tasks)))
+    return fam
 
 
-def _multi_objective(
-    df: pd.DataFrame,
-    prep: Any,
-    x: str,
-    alpha: float,
-    n_boot: int,
-    seed: int,
-    pal: dict[str, plots.Color],
-    sections: list[Section],
-    tables: dict[str, pd.DataFrame],
-    fig: Any,
-) -> None:
-    sec = Section("Multi-objective tasks (hypervolume)")
-    sec.text.append(
-        f"Objectives min-max normalized per task over the study; reference point {hypervolume.REF} in every "
-        "dimension; HV regret = (HV of all runs' union - HV of the run) / HV of the union."
-    )
-    if "values" not in df.columns:
-        sec.text.append("The results lack the 'values' column: hypervolume cannot be computed.")
-        sections.append(sec)
-        return
-    hv = hypervolume.hv_runs(df, prep=prep)
-    scores = score_table(hv, value="final_hv_regret")
-    mr = stats.mean_ranks(scores, n_boot=n_boot, seed=seed)
-    reg = stats.bootstrap_mean(scores, n_boot=n_boot, seed=seed)
-    fr = stats.friedman(scores)
-    nem = stats.nemenyi(scores, alpha)
-    t = mr.table
-    tab = pd.DataFrame(index=t.index)
-    tab["mean rank [95% CI]"] = _fmt_ci(t["mean_rank"], t["ci_low"], t["ci_high"])
-    tab["mean HV regret [95% CI]"] = _fmt_ci(reg["mean"], reg["ci_low"], reg["ci_high"], ".3g").reindex(
-        t.index
-    )
-    tab["tasks"] = t["n_tasks"]
-    tables["mo_leaderboard"] = tab
-    sec.tables.append(("Hypervolume leaderboard", tab))
-    sec.text.append(
-        f"Friedman: chi2 = {fr.statistic:.3f}, p = {fr.pvalue:.3g} (k = {fr.k}, N = {fr.n}). "
-        f"{fr.note}".strip()
-    )
-    if np.isfinite(nem.cd):
-        sec.figures.append(
-            fig(
-                "cd_hv",
-                lambda: plots.cd_diagram(
-                    nem.mean_ranks, nem.cd, nem.cliques(), "Nemenyi CD on HV regret", pal
-                ),
-            )
+def _task_heatmap(t: str, table: pd.DataFrame, mo: bool, max_rows: int) -> Callable[[], Figure]:
+    what = "final HV regret" if mo else "final log10 normalized regret"
+
+    def make() -> Figure:
+        return plots.heatmap(
+            table,
+            f"{TYPE_NAMES.get(t, t)} tasks: {what} per task",
+            what,
+            fmt=".2f" if mo else ".1f",
+            max_rows=max_rows,
+            cmap="magma_r",
         )
-    curves = hypervolume.hv_curves(df, prep=prep, x=x)
-    if curves is not None:
-        agg = anytime.aggregate(curves, n_boot=min(n_boot, 300), seed=seed)
-        sec.figures.append(
-            fig(
-                "hv_regret_curves", lambda: plots.curves_plot(agg, "HV regret", "Hypervolume regret", pal=pal)
-            )
-        )
-    sections.append(sec)
+
+    return make
 
 
 def write_report(report: Report, out_dir: str | Path) -> tuple[Path, Path]:

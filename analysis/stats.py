@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -62,7 +63,60 @@ def complete_blocks(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return scores[ok], [str(t) for t in scores.index[~ok]]
 
 
-def final_ranks(df: pd.DataFrame) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Block:
+    """A complete score table (no NaN) cut out of an incomplete one, and what was cut.
+
+    Attributes:
+        scores: tasks x optimizers, every cell present.
+        dropped_tasks: tasks left out because a kept optimizer had no score on them.
+        dropped_optimizers: optimizers left out because keeping them would have cost
+            more cells (tasks x optimizers) than it added.
+    """
+
+    scores: pd.DataFrame
+    dropped_tasks: list[str]
+    dropped_optimizers: list[str]
+
+
+def largest_complete_block(scores: pd.DataFrame, min_optimizers: int = 2) -> Block:
+    """The complete tasks x optimizers block with the most cells, found greedily.
+
+    Dropping the tasks that some optimizer lacks (:func:`complete_blocks`) can
+    leave almost nothing when one optimizer ran on a few tasks only; then that
+    optimizer is dropped instead. Starting from all optimizers, the one whose
+    removal completes the most tasks is removed in turn (never below
+    ``min_optimizers``), and the block with the most cells wins; ties keep
+    more optimizers.
+
+    Example:
+        >>> s = pd.DataFrame({"a": [0.1, 0.2, 0.3], "b": [0.2, 0.1, 0.3], "c": [0.5, None, None]},
+        ...                  index=["t1", "t2", "t3"])
+        >>> b = largest_complete_block(s)
+        >>> b.scores.shape, b.dropped_optimizers, b.dropped_tasks
+        ((3, 2), ['c'], [])
+    """
+    avail = scores.notna().to_numpy()
+    cols = list(scores.columns)
+    keep = list(range(len(cols)))
+
+    def n_complete(idx: list[int]) -> int:
+        return int(avail[:, idx].all(axis=1).sum()) if idx else 0
+
+    best, best_cells = list(keep), n_complete(keep) * len(keep)
+    if best_cells < avail.size:
+        while len(keep) > max(min_optimizers, 1):
+            # Remove the optimizer whose absence completes most tasks; on a tie, the one with fewest scores.
+            n, _, j = max((n_complete([i for i in keep if i != j]), -int(avail[:, j].sum()), j) for j in keep)
+            keep = [i for i in keep if i != j]
+            if n * len(keep) > best_cells:
+                best, best_cells = list(keep), n * len(keep)
+    sub = scores.iloc[:, best]
+    full, dropped = complete_blocks(sub)
+    return Block(full, dropped, [str(cols[i]) for i in range(len(cols)) if i not in best])
+
+
+def final_ranks(df: pd.DataFrame, directions: Mapping[str, Sequence[bool]] | None = None) -> pd.DataFrame:
     """Cheap leaderboard for the end of a sweep: mean per-task rank of each optimizer.
 
     Single-objective tasks are scored by final normalized regret, multi-objective
@@ -72,6 +126,9 @@ def final_ranks(df: pd.DataFrame) -> pd.DataFrame:
 
     Args:
         df: the long results frame.
+        directions: per multi-objective task, the ``minimize`` flag of every
+            objective (see :func:`analysis.hypervolume.objective_directions`);
+            default: every objective but the first minimized.
 
     Returns:
         Indexed by optimizer, sorted best first: ``mean_rank``, ``n_tasks``, ``mean_regret``.
@@ -89,7 +146,7 @@ def final_ranks(df: pd.DataFrame) -> pd.DataFrame:
     if mo_types:
         from analysis.hypervolume import hv_runs
 
-        mo = hv_runs(df, prep=prep)
+        mo = hv_runs(df, prep=prep, directions=directions)
         if len(mo):
             table = pd.concat([table, score_table(mo, value="final_hv_regret")]).sort_index(axis=1)
     r = ranks(table)

@@ -121,6 +121,9 @@ class Optimizer(ABC):
     supports: ClassVar[frozenset[str]] = frozenset()
     #: True for methods that only make sense with a fidelity axis (SH, Hyperband, ...).
     requires_fidelity: ClassVar[bool] = False
+    #: True when the method ignores its seed by design (e.g. grid search); the contract suite
+    #: then skips its different-seeds-give-different-trials check.
+    deterministic: ClassVar[bool] = False
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         self.problem = problem

@@ -58,8 +58,8 @@ FAMILY = "surrogate"
 #: Regression models: id → description.
 MODELS: dict[str, str] = {
     "knn": "k-nearest neighbours (k=5, distance-weighted)",
-    "rf": "random forest (64 trees)",
-    "gb": "histogram gradient boosting (300 iterations)",
+    "rf": "random forest (32 trees)",
+    "gb": "histogram gradient boosting (200 iterations)",
 }
 #: Source families whose tasks get surrogates in the ``surrogate`` family.
 SOURCE_FAMILIES = ("sklearn-tab", "fcnet", "hpobench-mlp", "nb201")
@@ -178,11 +178,13 @@ def _regressor(kind: str, seed: int) -> Any:
     if kind == "rf":
         from sklearn.ensemble import RandomForestRegressor
 
-        return RandomForestRegressor(n_estimators=64, min_samples_leaf=1, random_state=seed, n_jobs=1)
+        return RandomForestRegressor(
+            n_estimators=32, min_samples_leaf=2, max_features=0.5, random_state=seed, n_jobs=1
+        )
     if kind == "gb":
         from sklearn.ensemble import HistGradientBoostingRegressor
 
-        return HistGradientBoostingRegressor(max_iter=300, learning_rate=0.1, random_state=seed)
+        return HistGradientBoostingRegressor(max_iter=200, learning_rate=0.1, random_state=seed)
     raise ValueError(f"unknown surrogate model {kind!r}; valid: {list(MODELS)}")
 
 
@@ -194,8 +196,22 @@ class _Target:
     spearman: float
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        y = self.model.predict(X)
+        with _one_thread():
+            y = self.model.predict(X)
         return np.exp(y) if self.log else y
+
+
+@cache
+def _controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_thread() -> Any:
+    """Limit OpenMP/BLAS to one thread: on a shared machine, tiny fits and predictions slow
+    down by orders of magnitude when their threads compete (and runs are parallel anyway)."""
+    return _controller().limit(limits=1)
 
 
 def _fit_target(kind: str, X: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int) -> _Target:
@@ -246,7 +262,8 @@ def _fit(table: Table, kind: str, metrics: tuple[str, ...], use_fidelity: bool, 
     encoder = _Encoder(table, use_fidelity)
     X = encoder.columns(cols, np.asarray(table.fidelity_values)[fidx] if use_fidelity else None)
     values = table.seed_mean[cidx, 0, fidx]
-    targets = {m: _fit_target(kind, X, values[:, table.metrics.index(m)], cidx, seed) for m in metrics}
+    with _one_thread():
+        targets = {m: _fit_target(kind, X, values[:, table.metrics.index(m)], cidx, seed) for m in metrics}
     return _Fitted(encoder, targets, time.perf_counter() - start, len(cidx))
 
 
@@ -295,7 +312,7 @@ class SurrogateTask(Task):
         source: TabularTask,
         model: str = "rf",
         task_id: str | None = None,
-        max_rows: int = 5000,
+        max_rows: int = 3000,
         seed: int = 0,
     ) -> None:
         if model not in MODELS:

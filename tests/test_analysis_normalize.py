@@ -79,13 +79,55 @@ def test_completeness_counts_missing_and_failed() -> None:
     assert (c.expected, c.present, len(c.missing), len(c.failed)) == (8, 7, 1, 1)
     assert c.by_optimizer["missing"].sum() == 1
     # Metadata knows a run that crashed before its first trial: it is failed, not missing.
-    task, opt, seed = c.missing.iloc[0]
+    task, opt, seed = c.missing.iloc[0][["task", "optimizer", "seed"]]
+    assert c.missing["task_type"].iloc[0] == "bb"
     meta = pd.DataFrame(
         {"spec": [{"task": task, "optimizer": opt, "seed": int(seed)}], "status": ["crashed"]}
     )
     c2 = completeness(df, meta)
     assert (len(c2.missing), len(c2.failed)) == (0, 2)
     assert "7 of 8 runs present" in c2.summary()
+
+
+def _manifest(df: pd.DataFrame, refused: list[dict[str, str]]) -> dict[str, object]:
+    keys = df[["task", "optimizer", "seed"]].drop_duplicates().astype({"seed": int})
+    return {"study": "s", "runs": keys.to_dict("records"), "refused": refused}
+
+
+def test_completeness_uses_manifest_and_separates_refused_pairs() -> None:
+    # An "mf-only" optimizer is refused on the black-box tasks: that is not a missing run.
+    bb = synthetic_results(n_tasks=2, n_optimizers=2, n_seeds=2, n_trials=3, optimizer_names=["rs", "tpe"])
+    mf = synthetic_results(n_tasks=1, n_optimizers=2, n_seeds=2, n_trials=3, task_types=("mf",),
+                           optimizer_names=["rs", "hb"])
+    mf = mf.assign(task="mfam/t0", family="mfam", run_id="mf-" + mf["run_id"])
+    df = pd.concat([bb, mf], ignore_index=True)
+    refused = [{"task": t, "optimizer": "hb", "reason": "needs a fidelity"} for t in bb["task"].unique()]
+    refused.append({"task": mf["task"].iloc[0], "optimizer": "tpe", "reason": "no multi-fidelity"})
+    manifest = _manifest(df, refused)
+    # One planned run never ran.
+    gone = df["run_id"].iloc[0]
+    c = completeness(df[df["run_id"] != gone], manifest=manifest)
+    assert (c.expected, c.present, len(c.missing), len(c.failed)) == (12, 11, 1, 0)
+    assert c.summary() == "11 of 12 runs present; 1 missing; 0 failed; refused: 3 pairs"
+    assert c.by_optimizer.loc["hb"].to_dict() == {
+        "expected": 2, "present": 2, "missing": 0, "failed": 0, "refused": 2}
+    groups = c.refused_groups()
+    assert groups.set_index("optimizer")["tasks"].to_dict() == {"hb": 2, "tpe": 1}
+    assert set(c.refused["task_type"]) == {"bb", "mf"}
+    # Without the manifest the full cross product is expected: hb and tpe look incomplete.
+    c_grid = completeness(df)
+    assert (c_grid.expected, len(c_grid.missing)) == (18, 6)
+    # Runs left over from an earlier plan are counted apart, not as expected.
+    smaller = {**manifest, "runs": manifest["runs"][2:]}  # type: ignore[index]
+    assert completeness(df, manifest=smaller).unplanned == 2
+
+
+def test_completeness_rejects_a_malformed_manifest() -> None:
+    df = synthetic_results(n_tasks=1, n_optimizers=1, n_seeds=1, n_trials=2)
+    with pytest.raises(ValueError, match="manifest 'runs'"):
+        completeness(df, manifest={"study": "s"})
+    with pytest.raises(ValueError, match=r"needs keys \['task', 'optimizer', 'seed'\]"):
+        completeness(df, manifest={"runs": [{"task": "t"}]})
 
 
 def test_missing_column_message() -> None:

@@ -95,8 +95,10 @@ def run(cls: type[Optimizer], task: Task, seed: int, n: int, **params: Any
         validate(task.space, trial.config)
         if task.fidelity is None:
             assert trial.fidelity is None
-        else:
-            assert trial.fidelity is not None and task.fidelity.contains(trial.fidelity)
+        elif trial.fidelity is not None:  # None = the highest fidelity
+            assert task.fidelity.contains(trial.fidelity)
+        if cls.requires_fidelity:
+            assert trial.fidelity is not None
         trace.append((dict(trial.config), trial.fidelity))
         opt.tell(trial, task.evaluate(trial.config, trial.fidelity))
     return opt, trace
