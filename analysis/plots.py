@@ -218,10 +218,10 @@ def heatmap(
 def profile_plot(
     profile: pd.DataFrame, xlabel: str, ylabel: str, title: str, pal: Mapping[str, Color] | None = None
 ) -> Figure:
-    """Step plot of a performance/data profile or runtime ECDF (log x).
+    """Step plot of a performance/data profile or runtime ECDF (log x when it spans a decade or more).
 
     Example:
-        >>> p = pd.DataFrame({"a": [0.2, 1.0]}, index=[1.0, 2.0])
+        >>> p = pd.DataFrame({"a": [0.2, 1.0]}, index=[1.0, 20.0])
         >>> profile_plot(p, "ratio", "fraction", "perf").axes[0].get_xscale()
         'log'
     """
@@ -232,7 +232,11 @@ def profile_plot(
         ax.step(
             profile.index, profile[name], where="post", label=str(name), color=colors.get(str(name)), lw=1.8
         )
-    ax.set_xscale("log")
+    x = np.asarray(profile.index, dtype=np.float64)
+    x = x[np.isfinite(x) & (x > 0)]
+    # A log axis over less than a decade shows crowded labels and no information gain.
+    if len(x) and x.max() / x.min() >= 10:
+        ax.set_xscale("log")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

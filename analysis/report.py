@@ -137,12 +137,12 @@ img {{ max-width: 100%; height: auto; }}
 
 
 def _html_table(t: pd.DataFrame) -> str:
-    # A named index becomes an ordinary first column: no extra header row.
+    # A named index becomes an ordinary first column: no extra header row; a row counter is not shown.
     if t.index.name or isinstance(t.index, pd.MultiIndex):
         flat = t.reset_index()
         flat.columns.name = None
         return flat.to_html(na_rep="", border=0, index=False)
-    return t.to_html(na_rep="", border=0)
+    return t.to_html(na_rep="", border=0, index=not isinstance(t.index, pd.RangeIndex))
 
 
 def _md_table(t: pd.DataFrame) -> str:
@@ -518,20 +518,10 @@ def _type_sections(
     ctx.tables[f"scores_{t}"] = scores_all
     head.tables.append(("Leaderboard (sorted by mean rank; lower is better)", lb))
 
-    k = len(opts)
-    if k < 2:
+    if len(opts) < 2:
         head.text.append("One optimizer only: nothing to compare, no tests.")
     else:
-        fr = stats.friedman(scores)
         nem = stats.nemenyi(scores, ctx.alpha)
-        head.text.append(
-            f"Friedman: chi2 = {fr.statistic:.3f}, p = {fr.pvalue:.3g}; "
-            f"Iman-Davenport F = {fr.iman_davenport:.3f}, p = {fr.iman_davenport_pvalue:.3g} "
-            f"(k = {fr.k}, N = {fr.n}). {fr.note}".strip()
-        )
-        head.text.append(
-            f"Nemenyi critical difference at alpha = {ctx.alpha}: CD = {nem.cd:.3f}. {nem.note}".strip()
-        )
         if np.isfinite(nem.cd):
             head.figures.append(
                 ctx.fig(
@@ -542,7 +532,7 @@ def _type_sections(
                     ),
                 )
             )
-        _pairwise(t, scores, nem, label, ctx)
+        _tests_section(t, scores, nem, label, ctx)
 
     if curves_b is not None and len(curves_b.runs):
         _curves_section(t, curves_b, mo, x, ctx)
@@ -560,8 +550,18 @@ def _type_sections(
     return fam, heat
 
 
-def _pairwise(t: str, scores: pd.DataFrame, nem: stats.PosthocResult, label: str, ctx: _Ctx) -> None:
-    sec = Section("Pairwise tests", level=3)
+def _tests_section(t: str, scores: pd.DataFrame, nem: stats.PosthocResult, label: str, ctx: _Ctx) -> None:
+    sec = Section("Statistical tests", level=3)
+    fr = stats.friedman(scores)
+    sec.text.append(
+        f"Friedman: chi2 = {fr.statistic:.3f}, p = {fr.pvalue:.3g}; "
+        f"Iman-Davenport F = {fr.iman_davenport:.3f}, p = {fr.iman_davenport_pvalue:.3g} "
+        f"(k = {fr.k}, N = {fr.n}). {fr.note}".strip()
+    )
+    sec.text.append(
+        f"Nemenyi critical difference at alpha = {ctx.alpha}: CD = {nem.cd:.3f} "
+        f"(the diagram above: optimizers joined by a bar are not significantly different). {nem.note}".strip()
+    )
     con = stats.conover_holm(scores, ctx.alpha)
     wil = stats.wilcoxon_holm(scores, ctx.alpha)
     for res in (con, wil):

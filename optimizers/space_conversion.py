@@ -349,6 +349,59 @@ def nevergrad_parametrization(space: ConfigurationSpace, seed: int) -> Any:
     return parametrization
 
 
+class UnitCubeFloats:
+    """A continuous space as one Nevergrad ``Array`` on the unit cube, decoded per dimension.
+
+    Nevergrad's ``Dict`` of per-parameter scalars costs tens of milliseconds per
+    ask/tell in 10-D (deep-copying nested parameter trees); one array is ~100× cheaper.
+    Used only when every searched parameter is a float and there are no conditions
+    or forbidden clauses; log-scaled floats are searched on their log scale.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace, Float
+        >>> space = ConfigurationSpace({"a": (0.0, 10.0)})
+        >>> _ = space.add(Float("b", (1e-4, 1.0), log=True))
+        >>> UnitCubeFloats.of(space).decode([0.5, 0.5])
+        {'a': 5.0, 'b': 0.01}
+    """
+
+    def __init__(self, space: ConfigurationSpace, params: list[Param]) -> None:
+        self.space = space
+        self.names = [p.name for p in params]
+        self.log = np.array([p.log for p in params])
+        lo = np.array([p.lower for p in params], dtype=float)
+        hi = np.array([p.upper for p in params], dtype=float)
+        self.lo = np.where(self.log, np.log(np.where(self.log, lo, 1.0)), lo)
+        self.hi = np.where(self.log, np.log(np.where(self.log, hi, 1.0)), hi)
+        self.bounds = (lo, hi)
+
+    @classmethod
+    def of(cls, space: ConfigurationSpace) -> UnitCubeFloats | None:
+        """The unit-cube view of ``space``, or ``None`` when it is not purely continuous."""
+        params = searchable(space)
+        if space.conditions or space.forbidden_clauses or not params:
+            return None
+        if any(p.kind != "float" for p in params) or len(params) != len(params_of(space)):
+            return None
+        return cls(space, params)
+
+    def parametrization(self, seed: int) -> Any:
+        import nevergrad as ng
+
+        d = len(self.names)
+        # sigma 1/6 of the range, as ng.p.Scalar(lower, upper) uses per parameter
+        arr = ng.p.Array(init=np.full(d, 0.5), lower=0.0, upper=1.0).set_mutation(sigma=1.0 / 6.0)
+        arr.random_state = np.random.RandomState(library_seed(seed))
+        return arr
+
+    def decode(self, unit: Any) -> dict[str, float]:
+        u = np.clip(np.asarray(unit, dtype=float), 0.0, 1.0)
+        x = self.lo + u * (self.hi - self.lo)
+        x = np.where(self.log, np.exp(x), x)
+        x = np.clip(x, *self.bounds)  # exp/log round-off must not leave the bounds
+        return {n: float(v) for n, v in zip(self.names, x, strict=True)}
+
+
 def skopt_dimensions(space: ConfigurationSpace) -> list[Any]:
     """scikit-optimize dimensions for every searched parameter, in ``searchable`` order.
 

@@ -1,10 +1,12 @@
-"""End-to-end report on a small mixed study, and the command line."""
+"""End-to-end report on small mixed studies (per-type sections, manifest, directions) and the CLI."""
 
 from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -38,29 +40,46 @@ def test_report_contents(study: pd.DataFrame, tmp_path: Path) -> None:
         }
     )
     rep = build_report(study, runs_meta=meta, n_boot=50)
-    lb = rep.tables["leaderboard"]
-    assert lb.index[-1] == "random_search"
-    assert "W/T/L vs random_search" in lb.columns
-    assert lb["failed or missing runs"].sum() == 2
+    # One leaderboard per task type, each with the worst optimizer last.
+    for t in ("bb", "mf", "mo"):
+        lb = rep.tables[f"leaderboard_{t}"]
+        assert lb.index[-1] == "random_search", t
+        assert "W/T/L vs random_search" in lb.columns and "anytime (AUC)" in lb.columns
+    # The crashed and the missing run are both on black-box tasks (types cycle bb, mf, mo, bb).
+    assert rep.tables["leaderboard_bb"]["failed or missing runs"].sum() == 2
+    assert rep.tables["leaderboard_mo"]["failed or missing runs"].sum() == 0
     assert {
-        "cd_nemenyi",
-        "regret_curves",
-        "ranks_over_budget",
-        "performance_profile",
-        "bbob_ecdf",
-        "task_heatmap",
-        "cd_hv",
-        "hv_regret_curves",
+        "cd_nemenyi_bb",
+        "regret_curves_bb",
+        "ranks_over_budget_mf",
+        "performance_profile_bb",
+        "bbob_ecdf_bb",
+        "task_heatmap_bb",
+        "cd_nemenyi_mo",
+        "hv_regret_curves_mo",
+        "family_ranks",
     } <= set(rep.figures)
-    assert rep.tables["mo_leaderboard"].index[-1] == "random_search"
+    assert "performance_profile_mo" not in rep.figures
+    titles = [s.title for s in rep.sections if s.level == 2]
+    assert titles == [
+        "Provenance",
+        "Missing, failed and refused runs",
+        "Black-box tasks (bb)",
+        "Multi-fidelity tasks (mf)",
+        "Multi-objective tasks (mo)",
+        "Per-family breakdown",
+    ]
+    fam = rep.tables["family_ranks"]
+    assert set(fam["task type"]) == {"bb", "mf", "mo"}
     html_path, md_path = write_report(rep, tmp_path)
     html = html_path.read_text()
     assert html.count("data:image/png;base64,") == len(rep.figures)
     first = html.split("data:image/png;base64,")[1].split('"')[0]
     assert base64.b64decode(first)[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Run environment: numpy 2.4, python 3.11" in html and "2 failed" not in html
+    assert "<h3>Anytime performance</h3>" in html
     md = md_path.read_text()
-    assert "| optimizer | mean rank [95% CI]" in md
+    assert "| optimizer | mean rank [95% CI]" in md and "### Pairwise tests" in md
     assert "1 missing; 1 failed" in md
     assert all((tmp_path / "figures" / f"{n}.png").exists() for n in rep.figures)
 
@@ -70,7 +89,89 @@ def test_report_degrades_without_metadata_and_with_two_optimizers() -> None:
     rep = build_report(df, baseline="not_there", n_boot=20, figures=False)
     assert rep.figures == {} and "![" not in rep.markdown()
     assert "Run metadata not available" in rep.markdown()
-    assert rep.tables["leaderboard"].index.tolist() == ["opt1", "opt0"]
+    assert rep.tables["leaderboard_bb"].index.tolist() == ["opt1", "opt0"]
+    with pytest.raises(ValueError, match="unknown budget axis 'evals'"):
+        build_report(df, x="evals")
+
+
+def _mixed_study() -> tuple[pd.DataFrame, dict[str, Any]]:
+    """bb tasks with rs/tpe (hb refused) and mf tasks with rs/hb (tpe refused), as the runner plans it."""
+    bb = synthetic_results(n_tasks=4, n_optimizers=2, n_seeds=2, n_trials=10,
+                           optimizer_names=["random_search", "tpe"])
+    mf = synthetic_results(n_tasks=3, n_optimizers=2, n_seeds=2, n_trials=10, task_types=("mf",),
+                           optimizer_names=["random_search", "hb"], seed=1)
+    mf = mf.assign(task="mfam/" + mf["task"].str.replace("/", "_"), family="mfam",
+                   run_id="mf-" + mf["run_id"])
+    df = pd.concat([bb, mf], ignore_index=True)
+    runs = df[["run_id", "task", "optimizer", "seed"]].drop_duplicates().astype({"seed": int})
+    refused = [{"task": t, "optimizer": "hb", "reason": "needs a fidelity"} for t in bb["task"].unique()]
+    refused += [{"task": t, "optimizer": "tpe", "reason": "no multi-fidelity support"}
+                for t in mf["task"].unique()]
+    return df, {"study": "mixed", "description": "a test", "runs": runs.to_dict("records"),
+                "refused": refused, "budget": {"n_trials": 10, "time": None}}
+
+
+def test_refused_pairs_are_not_missing_and_types_are_ranked_apart() -> None:
+    df, manifest = _mixed_study()
+    rep = build_report(df, manifest=manifest, n_boot=20, figures=False)
+    md = rep.markdown()
+    assert "28 of 28 runs present; 0 missing; 0 failed; refused: 7 pairs" in md
+    groups = rep.tables["refused"].set_index("optimizer")
+    assert groups.loc["hb", "tasks"] == 4 and groups.loc["tpe", "reason"] == "no multi-fidelity support"
+    # Every task of each type is ranked: nothing is dropped for lack of the other type's optimizer.
+    bb, mf = rep.tables["leaderboard_bb"], rep.tables["leaderboard_mf"]
+    assert sorted(bb.index) == ["random_search", "tpe"] and set(bb["tasks"]) == {4}
+    assert sorted(mf.index) == ["hb", "random_search"] and set(mf["tasks"]) == {3}
+    assert "Not compared on this type (the runner refused every pair): hb: needs a fidelity" in md
+    assert "left out of ranks" not in md
+    assert "Description: a test" in md
+    # Without the manifest, the cross product is expected: the refused pairs look missing.
+    assert "14 missing" in build_report(df, n_boot=20, figures=False).markdown()
+
+
+def test_optimizer_covering_few_tasks_is_left_out_not_the_tasks() -> None:
+    df = synthetic_results(n_tasks=6, n_optimizers=3, n_seeds=1, n_trials=6)
+    rare = df["task"].unique()[0]
+    df = df[(df["optimizer"] != "opt2") | (df["task"] == rare)]
+    rep = build_report(df, n_boot=20, figures=False)
+    lb = rep.tables["leaderboard_bb"]
+    assert sorted(lb.index) == ["opt0", "opt1"] and set(lb["tasks"]) == {6}
+    assert "Not ranked (they cover too few of this type's tasks" in rep.markdown()
+    assert "opt2 (1 of 6 tasks)" in rep.markdown()
+
+
+def _biobjective() -> pd.DataFrame:
+    """Two optimizers on one bi-objective task: 'hi' finds large second objectives, 'lo' small ones."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for task in ("mo/a", "mo/b", "mo/c"):
+        for opt, shift in (("hi", 1.0), ("lo", 0.0)):
+            for seed in range(2):
+                for i in range(8):
+                    f1 = float(rng.random())
+                    # 'hi' trades f1 for a larger f2 on the same front shape.
+                    f2 = float((1 - f1) + shift + 0.01 * rng.random())
+                    rows.append({"study": "s", "task": task, "family": "mo", "task_type": "mo",
+                                 "optimizer": opt, "seed": seed, "trial": i, "value": f1,
+                                 "values": [f1, f2], "optimum": np.nan, "minimize": True,
+                                 "run_status": "ok"})
+    return pd.DataFrame(rows)
+
+
+def test_maximized_second_objective_comes_from_run_metadata() -> None:
+    df = _biobjective()
+    meta = pd.DataFrame({"meta": [
+        {"spec": {"task": t, "optimizer": "hi", "seed": 0}, "status": "ok",
+         "objectives": [{"name": "f1", "minimize": True}, {"name": "acc", "minimize": False}]}
+        for t in ("mo/a", "mo/b", "mo/c")]})
+    # Maximizing the second objective, 'hi' dominates; minimizing it (the default), 'lo' does.
+    maxi = build_report(df, runs_meta=meta, n_boot=20, figures=False).tables["leaderboard_mo"]
+    mini = build_report(df, n_boot=20, figures=False).tables["leaderboard_mo"]
+    assert maxi.index.tolist() == ["hi", "lo"]
+    assert mini.index.tolist() == ["lo", "hi"]
+    explicit = build_report(df, directions={t: (True, False) for t in ("mo/a", "mo/b", "mo/c")},
+                            n_boot=20, figures=False).tables["leaderboard_mo"]
+    assert explicit.index.tolist() == ["hi", "lo"]
 
 
 def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,16 +179,19 @@ def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "report" in capsys.readouterr().out
 
 
-def test_cli_report_on_run_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_report_on_run_files_with_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import pyarrow as pa
 
-    from bench.results import TRIAL_SCHEMA, write_run
+    from bench.results import TRIAL_SCHEMA, write_manifest, write_run
 
-    df = synthetic_results(n_tasks=2, n_optimizers=2, n_seeds=1, n_trials=5)
+    df, manifest = _mixed_study()
+    df = df[df["seed"] == 0]
+    manifest["runs"] = [r for r in manifest["runs"] if r["seed"] == 0]
     df["values"] = df["values"].map(list).astype(object)
+    df["task_kind"] = "synthetic"
     runs = tmp_path / "study" / "runs"
     for run_id, g in df.groupby("run_id"):
-        table = pa.Table.from_pandas(g, schema=TRIAL_SCHEMA, preserve_index=False)
+        table = pa.Table.from_pandas(g[TRIAL_SCHEMA.names], schema=TRIAL_SCHEMA, preserve_index=False)
         first = g.iloc[0]
         meta = {
             "run_id": run_id,
@@ -98,10 +202,15 @@ def test_cli_report_on_run_files(tmp_path: Path, capsys: pytest.CaptureFixture[s
             "spec": {"task": first["task"], "optimizer": first["optimizer"], "seed": int(first["seed"])},
             "versions": {"python": "3.11", "nxm-bench": "0.1.0"},
             "host": {"name": "n1", "cpus": 2},
+            "task_meta": {"type": first["task_type"]},
         }
         write_run(runs / f"{run_id}.parquet", table, meta)
+    write_manifest(tmp_path / "study", manifest)
     out = tmp_path / "out"
     assert main(["report", str(tmp_path / "study"), "--out", str(out), "--n-boot", "20", "--no-figures"]) == 0
     assert "wrote" in capsys.readouterr().out
     html = (out / "report.html").read_text()
-    assert "Run environment: nxm-bench 0.1.0, python 3.11" in html and "4 of 4 runs present" in html
+    assert "Run environment: nxm-bench 0.1.0, python 3.11" in html
+    assert "14 of 14 runs present; 0 missing; 0 failed; refused: 7 pairs" in html
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
+    assert "no results at" in capsys.readouterr().err

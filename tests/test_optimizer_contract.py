@@ -25,10 +25,22 @@ def registered_ids() -> list[Any]:
     return [pytest.param(n, marks=() if builtin(n) else pytest.mark.slow) for n in optimizer_ids()]
 
 
+#: Model-based optimizers whose per-trial model fit costs seconds: a smaller initial design and
+#: fewer trials still exercise model-based proposals, in a time CI can afford.
+SLOW_MODEL_OVERRIDES: dict[str, tuple[dict[str, Any], int]] = {
+    "smac_bb": ({"n_initial_configs": 3}, 6),
+    "smac_hpo": ({"n_initial_configs": 3}, 8),
+    "smac_parego": ({"n_initial_configs": 3}, 8),
+    "skopt_gp": ({}, 8),
+    "skopt_rf": ({}, 8),
+}
+
+
 @pytest.mark.parametrize("optimizer_id", registered_ids())
 def test_registered_optimizer_meets_contract(optimizer_id: str) -> None:
+    params, n_trials = SLOW_MODEL_OVERRIDES.get(optimizer_id, ({}, 12))
     try:
-        report = check_optimizer(optimizer_id)
+        report = check_optimizer(optimizer_id, params or None, n_trials=n_trials)
     except ImportError as exc:
         pytest.skip(f"{optimizer_id}: optional library not installed ({exc})")
     assert report.checked, f"{optimizer_id} was checked on no task"
