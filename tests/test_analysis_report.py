@@ -79,7 +79,7 @@ def test_report_contents(study: pd.DataFrame, tmp_path: Path) -> None:
     assert "Run environment: numpy 2.4, python 3.11" in html and "2 failed" not in html
     assert "<h3>Anytime performance</h3>" in html
     md = md_path.read_text()
-    assert "| optimizer | mean rank [95% CI]" in md and "### Pairwise tests" in md
+    assert "| optimizer | mean rank [95% CI]" in md and "### Statistical tests" in md
     assert "1 missing; 1 failed" in md
     assert all((tmp_path / "figures" / f"{n}.png").exists() for n in rep.figures)
 

@@ -165,3 +165,22 @@ def test_final_ranks_is_fast_on_a_small_study() -> None:
     assert time.perf_counter() - start < 2.0
     assert list(out.columns) == ["mean_rank", "n_tasks", "mean_regret"]
     assert out["n_tasks"].tolist() == [6, 6, 6, 6]
+
+
+def test_largest_complete_block_drops_the_cheaper_side() -> None:
+    from analysis.stats import largest_complete_block
+
+    tasks = [f"t{i}" for i in range(12)]
+    s = pd.DataFrame({"a": np.linspace(0, 1, 12), "b": np.linspace(1, 0, 12)}, index=tasks)
+    # 'rare' ran on one task of twelve: dropping it keeps 24 cells, dropping tasks keeps 3.
+    s["rare"] = [0.5] + [np.nan] * 11
+    # 'gappy' lacks one task: dropping that task (33 cells) beats dropping 'gappy' (24).
+    s["gappy"] = [np.nan] + [0.3] * 11
+    b = largest_complete_block(s)
+    assert b.dropped_optimizers == ["rare"]
+    assert b.dropped_tasks == ["t0"]
+    assert b.scores.shape == (11, 3) and not b.scores.isna().any().any()
+    # A complete table comes back unchanged; two optimizers are never reduced to one.
+    full = largest_complete_block(s[["a", "b"]])
+    assert full.scores.equals(s[["a", "b"]]) and full.dropped_optimizers == full.dropped_tasks == []
+    assert largest_complete_block(s[["a", "rare"]]).dropped_optimizers == []
