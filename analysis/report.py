@@ -689,6 +689,7 @@ def _family_section(
         table = pd.concat(families).reset_index()
         opt_cols = [c for c in table.columns if c not in ("family", "task type", "tasks")]
         table = table[["task type", "family", *sorted(opt_cols), "tasks"]]
+        table.columns.name = None
         ctx.tables["family_ranks"] = table
         fam.tables.append(("Mean rank per family (1 = best)", table.round(2)))
         heat = table.set_index(table["task type"] + ": " + table["family"])[sorted(opt_cols)]

@@ -223,7 +223,9 @@ def _ada(c: Mapping[str, Any], problem: Problem, seed: int, probability: bool) -
     from sklearn.ensemble import AdaBoostClassifier, AdaBoostRegressor
 
     cls = AdaBoostClassifier if problem == "classification" else AdaBoostRegressor
-    return cls(n_estimators=int(c["n_estimators"]), learning_rate=float(c["learning_rate"]), random_state=seed)
+    return cls(
+        n_estimators=int(c["n_estimators"]), learning_rate=float(c["learning_rate"]), random_state=seed
+    )
 
 
 def _hgb_space(problem: Problem) -> list[Any]:
@@ -402,14 +404,17 @@ class SklearnLiveTask(Task):
         classification = self.problem == "classification"
         classes = np.unique(y)
         splitter = (StratifiedKFold if classification else KFold)(N_FOLDS, shuffle=True, random_state=seed)
+        from threadpoolctl import threadpool_limits
+
         start = time.perf_counter()
         scores: list[float] = []
-        with warnings.catch_warnings():
+        # One thread (n_jobs=1 in spirit): OpenMP/BLAS threads of tiny fits thrash on shared machines.
+        with threadpool_limits(1), warnings.catch_warnings():
             # Non-converged fits (tiny max_iter, tol) are a legitimate outcome of a configuration.
             warnings.simplefilter("ignore")
             for fold, (train, test) in enumerate(splitter.split(X, y)):
                 order = stratified_order(y[train], seed + 7919 * fold, classification)
-                n = max(len(classes) * 2 if classification else 10, int(round(frac * len(train))))
+                n = max(len(classes) * 2 if classification else 10, round(frac * len(train)))
                 sub = train[order[:n]]
                 params = dict(config)
                 if "n_neighbors" in params:  # k cannot exceed the (possibly subsampled) training set

@@ -123,7 +123,8 @@ def continuous_space(table: Table, seed: int = 0) -> ConfigurationSpace:
     """The continuous relaxation of a table's grid (see the module docstring).
 
     Example:
-        >>> t = Table("t", {"lr": (1e-3, 1e-2, 1e-1), "act": ("relu", "tanh")}, np.zeros((6, 1, 1, 1)), ("y",))
+        >>> grid = {"lr": (1e-3, 1e-2, 1e-1), "act": ("relu", "tanh")}
+        >>> t = Table("t", grid, np.zeros((6, 1, 1, 1)), ("y",))
         >>> continuous_space(t)["lr"].log
         True
     """
@@ -203,6 +204,7 @@ class _Target:
 
 @cache
 def _controller() -> Any:
+    import sklearn.ensemble  # noqa: F401  (loads the OpenMP runtime first: the controller sees loaded libraries only)
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
@@ -244,7 +246,9 @@ class _Fitted:
     rows: int
 
 
-def _fit(table: Table, kind: str, metrics: tuple[str, ...], use_fidelity: bool, max_rows: int, seed: int) -> _Fitted:
+def _fit(
+    table: Table, kind: str, metrics: tuple[str, ...], use_fidelity: bool, max_rows: int, seed: int
+) -> _Fitted:
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     n_fid = table.n_fidelities if use_fidelity else 1
@@ -337,7 +341,9 @@ class SurrogateTask(Task):
         self.fit_quality: dict[str, dict[str, float]] = {
             m: {"r2": t.r2, "spearman": t.spearman} for m, t in self._fitted.targets.items()
         }
-        quality = "; ".join(f"{m} R2={q['r2']:.3f} Spearman={q['spearman']:.3f}" for m, q in self.fit_quality.items())
+        quality = "; ".join(
+            f"{m} R2={q['r2']:.3f} Spearman={q['spearman']:.3f}" for m, q in self.fit_quality.items()
+        )
         self.meta = TaskMeta(
             family=FAMILY,
             type=task_type(len(self.objectives), self.fidelity),
@@ -361,7 +367,9 @@ class SurrogateTask(Task):
         self._check(config)
         if self.fidelity is None:
             if fidelity is not None:
-                raise ValueError(f"{self.id}: this task has no fidelity, got fidelity={fidelity!r}; pass None")
+                raise ValueError(
+                    f"{self.id}: this task has no fidelity, got fidelity={fidelity!r}; pass None"
+                )
             fid = None
         else:
             fid = self.fidelity.high if fidelity is None else float(fidelity)

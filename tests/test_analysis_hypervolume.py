@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.hypervolume import hv_curves, hv_runs
+from analysis.hypervolume import hv_curves, hv_per_trial, hv_runs, objective_directions
 from analysis.stats import final_ranks
 
 
@@ -53,6 +53,30 @@ def test_maximized_objective_via_directions() -> None:
     flipped = mo_frame(POINTS, sign2=-1.0)
     r = hv_runs(flipped, directions={"zdt/t": [True, False]}).set_index("optimizer")["final_hv_regret"]
     assert r["a"] == pytest.approx((HV_STAR - HV_A) / HV_STAR)
+
+
+def test_directions_from_run_metadata_hand_example() -> None:
+    # As bench.results.load_runs returns it: one row per run, the metadata dict in `meta`.
+    meta = pd.DataFrame({"task": ["zdt/t"], "meta": [{
+        "spec": {"task": "zdt/t"},
+        "objectives": [{"name": "loss", "minimize": True}, {"name": "accuracy", "minimize": False}]}]})
+    dirs = objective_directions(meta)
+    assert dirs == {"zdt/t": (True, False)}
+    flipped = mo_frame(POINTS, sign2=-1.0)
+    r = hv_runs(flipped, directions=dirs).set_index("optimizer")["final_hv_regret"]
+    assert r["b"] == pytest.approx((HV_STAR - HV_B) / HV_STAR)
+    assert final_ranks(flipped, directions=dirs).index.tolist() == ["b", "a"]
+    # Read as minimized, the flipped second objective gives a different front: 'a' alone spans it.
+    assert hv_runs(flipped).set_index("optimizer")["final_hv_regret"]["a"] == pytest.approx(0.0)
+    assert objective_directions(None) == {} and objective_directions(pd.DataFrame({"x": [1]})) == {}
+    with pytest.raises(ValueError, match="expected a list of"):
+        objective_directions(pd.DataFrame({"task": ["t"], "objectives": [["loss"]]}))
+
+
+def test_shared_per_trial_gives_the_same_runs() -> None:
+    df = mo_frame(POINTS)
+    pt = hv_per_trial(df)
+    assert hv_runs(df, per_trial=pt).equals(hv_runs(df))
 
 
 def test_hv_regret_over_budget_and_mf_mask() -> None:

@@ -48,7 +48,7 @@ import numpy as np
 
 from tasks.base import Task, TaskFamily
 from tasks.sklearn_live import load_dataset, stratified_order
-from tasks.tabular import GridValue, TabularTask, Table, Variant, load_table
+from tasks.tabular import GridValue, Table, TabularTask, Variant, load_table
 
 FAMILY = "sklearn-tab"
 DATASETS = ("iris", "wine", "breast_cancer", "digits")
@@ -73,9 +73,7 @@ def run_hgb(config: Mapping[str, Any], split: Split, fidelities: Sequence[float]
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     Xtr, ytr, Xva, yva, Xte, yte = split
-    model = HistGradientBoostingClassifier(
-        warm_start=True, early_stopping=False, random_state=seed, **config
-    )
+    model = HistGradientBoostingClassifier(warm_start=True, early_stopping=False, random_state=seed, **config)
     out, elapsed = [], 0.0
     for it in fidelities:
         model.set_params(max_iter=int(it))
@@ -93,7 +91,9 @@ def run_mlp(config: Mapping[str, Any], split: Split, fidelities: Sequence[float]
 
     Xtr, ytr, Xva, yva, Xte, yte = split
     params = dict(config)
-    model = MLPClassifier(hidden_layer_sizes=(int(params.pop("width")),), batch_size=64, random_state=seed, **params)
+    model = MLPClassifier(
+        hidden_layer_sizes=(int(params.pop("width")),), batch_size=64, random_state=seed, **params
+    )
     classes = np.unique(np.concatenate([ytr, yva, yte]))
     out, elapsed, epoch = [], 0.0, 0
     for target in fidelities:
@@ -115,7 +115,7 @@ def run_svc(config: Mapping[str, Any], split: Split, fidelities: Sequence[float]
     order = stratified_order(ytr, seed)
     out = []
     for frac in fidelities:
-        sub = order[: max(2 * len(np.unique(ytr)), int(round(frac * len(ytr))))]
+        sub = order[: max(2 * len(np.unique(ytr)), round(frac * len(ytr)))]
         model = SVC(random_state=seed, **config)
         start = time.perf_counter()
         model.fit(Xtr[sub], ytr[sub])
@@ -306,7 +306,12 @@ class SklearnTabFamily(TaskFamily):
         ]
 
     def unavailable_reason(self) -> str | None:
-        missing = [p.name for lrn in LEARNERS for d in DATASETS if not (p := table_path(lrn, d, self.folder)).is_file()]
+        missing = [
+            p.name
+            for lrn in LEARNERS
+            for d in DATASETS
+            if not (p := table_path(lrn, d, self.folder)).is_file()
+        ]
         if missing:
             return f"missing tables {missing[:3]}: run python -m tasks.collections.sklearn_built build"
         return None
