@@ -121,6 +121,9 @@ class Nevergrad(Optimizer):
             # Nevergrad warns when it runs past its budget or fails to satisfy a constraint;
             # the first is the runner's business, the second is checked just below.
             warnings.simplefilter("ignore", ng.errors.NevergradWarning)
+            # pycma warns when told a candidate it did not sample itself; Nevergrad's CMA
+            # wrapper does this by design (it re-injects the parametrization's candidates).
+            warnings.filterwarnings("ignore", message=".*orphanated injected solution")
             candidate = self._optimizer.ask()
         if self._cube is not None:
             config: dict[str, Any] = self._cube.decode(candidate.value)
@@ -144,6 +147,9 @@ class Nevergrad(Optimizer):
         with warnings.catch_warnings():
             # Multi-objective telling warns about points outside the current reference box.
             warnings.simplefilter("ignore", ng.errors.NevergradWarning)
+            # pycma warns when told a candidate it did not sample itself; Nevergrad's CMA
+            # wrapper does this by design (it re-injects the parametrization's candidates).
+            warnings.filterwarnings("ignore", message=".*orphanated injected solution")
             self._optimizer.tell(candidate, losses[0] if len(losses) == 1 else losses)
 
 

@@ -28,7 +28,7 @@ def registered_ids() -> list[Any]:
 #: Model-based optimizers whose per-trial model fit costs seconds: a smaller initial design and
 #: fewer trials still exercise model-based proposals, in a time CI can afford.
 SLOW_MODEL_OVERRIDES: dict[str, tuple[dict[str, Any], int]] = {
-    "smac_bb": ({"n_initial_configs": 3}, 6),
+    "smac_bb": ({"n_initial_configs": 2}, 4),
     "smac_hpo": ({"n_initial_configs": 3}, 8),
     "smac_parego": ({"n_initial_configs": 3}, 8),
     "skopt_gp": ({}, 8),
