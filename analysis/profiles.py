@@ -141,7 +141,8 @@ def data_profile(
         finite = vals[np.isfinite(vals)]
         lo = float(finite.min()) if len(finite) else 1.0
         hi = float(finite.max()) if len(finite) else 2.0
-        kappas = np.geomspace(max(lo, 1e-9), max(hi, lo * 1.01), 60)
+        # At least a decade, so a profile with few solved problems still reads as a curve.
+        kappas = np.geomspace(max(min(lo, hi / 10), 1e-9), max(hi * 1.05, lo * 1.01), 60)
     frac = (vals[:, :, None] <= np.asarray(kappas)[None, None, :]).mean(axis=0).T
     return pd.DataFrame(frac, index=pd.Index(kappas, name="kappa"), columns=m.columns)
 

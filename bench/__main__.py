@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(OmegaConf.to_yaml(cfg))
             return 0
         if cfg.get("list"):
-            print_listing(str(cfg.list), cfg.get("filter"))
+            print_listing(str(cfg.list), cfg.get("filter"), cfg.get("task_type"), cfg.get("task_kind"))
             return 0
         settings = settings_from_cfg(cfg, choices.get("study", "default"), choices.get("optimizer"))
         plan = make_plan(settings.study)

@@ -20,8 +20,14 @@ from bench.registry import (
 DETAIL_LIMIT = 300
 
 
-def print_listing(kind: str, pattern: str | None = None) -> None:
-    """Print the catalog of ``kind`` (tasks, optimizers, tasksets, studies), filtered by a glob."""
+TASK_TYPES = ("bb", "mf", "mo", "mfmo")
+TASK_KINDS = ("synthetic", "tabular", "surrogate", "real")
+
+
+def print_listing(kind: str, pattern: str | None = None, task_type: str | None = None,
+                  task_kind: str | None = None) -> None:
+    """Print the catalog of ``kind`` (tasks, optimizers, tasksets, studies), filtered by a glob
+    and, for tasks, by type and kind."""
     if kind == "optimizers":
         for oid in _filter(optimizer_ids(), pattern):
             print(f"{oid:28s} {optimizer_config(oid).get('description', '')}")
@@ -32,19 +38,29 @@ def print_listing(kind: str, pattern: str | None = None) -> None:
         for sid in _filter(study_ids(), pattern):
             print(sid)
     else:
-        _print_tasks(pattern)
+        _print_tasks(pattern, task_type, task_kind)
 
 
 def _filter(ids: list[str] | tuple[str, ...], pattern: str | None) -> list[str]:
     return list(ids) if not pattern else fnmatch.filter(ids, pattern)
 
 
-def _print_tasks(pattern: str | None) -> None:
+def _print_tasks(pattern: str | None, task_type: str | None, task_kind: str | None) -> None:
+    from bench.config import ConfigError
+
+    if task_type is not None and task_type not in TASK_TYPES:
+        raise ConfigError(f"task_type={task_type!r} is invalid: use one of {', '.join(TASK_TYPES)}")
+    if task_kind is not None and task_kind not in TASK_KINDS:
+        raise ConfigError(f"task_kind={task_kind!r} is invalid: use one of {', '.join(TASK_KINDS)}")
     for name, fam in task_families().items():
         reason = fam.unavailable_reason()
         if reason:
             print(f"# family {name}: unavailable ({reason})")
     ids = _filter(task_ids(), pattern)
+    if task_type or task_kind:  # metadata filters need the task objects: build the glob's matches
+        ids = [t for t in ids
+               if (task_type is None or make_task(t).meta.type == task_type)
+               and (task_kind is None or make_task(t).meta.kind == task_kind)]
     if len(ids) <= DETAIL_LIMIT:
         print(f"{'id':32s} {'type':5s} {'kind':10s} {'dims':>4s}  fidelity / objectives")
         for tid in ids:

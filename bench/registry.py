@@ -35,6 +35,9 @@ TASK_FAMILY_MODULES: tuple[str, ...] = (
     "tasks.collections.yahpo",
     "tasks.collections.simple_hpo",
     "tasks.collections.lcdb",
+    "tasks.collections.sklearn_built",
+    "tasks.surrogate",
+    "tasks.sklearn_live",
 )
 
 

@@ -88,6 +88,14 @@ def test_listings(bench_main, kind: str) -> None:
     assert proc.stdout.strip()
 
 
+def test_task_listing_filters_by_type_and_kind(bench_main) -> None:
+    proc = bench_main("list=tasks", "filter=synthetic/*", "task_type=mf")
+    assert proc.returncode == 0, proc.stderr
+    assert "synthetic/mfh3 " in proc.stdout and "synthetic/branin" not in proc.stdout
+    line = _one_line_error(bench_main("list=tasks", "task_kind=tabluar"))
+    assert "task_kind='tabluar'" in line and "tabular" in line
+
+
 def test_task_listing_filter(bench_main) -> None:
     proc = bench_main("list=tasks", "filter='bbob/f01/d0[25]/i01'")
     assert proc.returncode == 0, proc.stderr

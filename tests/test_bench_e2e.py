@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from bench import results
 from bench.config import OptimizerChoice, StudyConfig

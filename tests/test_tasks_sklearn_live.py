@@ -27,11 +27,11 @@ def test_metrics_against_direct_sklearn() -> None:
     from sklearn.preprocessing import StandardScaler
 
     task = sl.make("sklearn-live/linear/breast_cancer/nll")
-    cfg = {"C": 0.5, "intercept_scaling": 1.0, "tol": 1e-4}
+    cfg = {"C": 0.5, "tol": 1e-4, "fit_intercept": "true"}
     X, y = sl.load_dataset("breast_cancer")
     losses = []
     for train, test in StratifiedKFold(3, shuffle=True, random_state=5).split(X, y):
-        m = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, solver="liblinear", random_state=5))
+        m = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, tol=1e-4, max_iter=200))
         losses.append(log_loss(y[test], m.fit(X[train], y[train]).predict_proba(X[test])))
     assert task.evaluate(cfg, seed=5).values[0] == pytest.approx(np.mean(losses), rel=1e-9)
 
@@ -64,6 +64,8 @@ def test_catalog_and_bad_input() -> None:
     assert len(fam.ids()) == len(sl.MODELS) * 5 * 2 * 2
     task = fam.make("sklearn-live/knn/iris/err")
     with pytest.raises(ValueError, match="did you mean"):
+        fam.make("sklearn-live/knn/iris/err/mfx")
+    with pytest.raises(ValueError, match=r"metric 'acc' is not one .* valid: \['err', 'nll'\]"):
         fam.make("sklearn-live/knn/iris/acc")
     with pytest.raises(ValueError, match="metric 'mse' is not one for classification"):
         sl.SklearnLiveTask("knn", "iris", "mse")
@@ -71,5 +73,5 @@ def test_catalog_and_bad_input() -> None:
         task.evaluate({"n_neighbors": 99, "p": 2, "weights": "uniform"})
     with pytest.raises(ValueError, match="missing parameter"):
         task.evaluate({"n_neighbors": 3})
-    with pytest.raises(ValueError, match="fidelity 0.5 is not admissible"):
+    with pytest.raises(ValueError, match=r"fidelity 0\.5 is not admissible"):
         task.evaluate({"n_neighbors": 3, "p": 2, "weights": "uniform"}, fidelity=0.5)
