@@ -17,7 +17,8 @@ The run seed picks one of the recorded splits (``seed % n_splits``, outer-major)
 Only learners whose curve is complete on a dataset (recorded at every anchor for
 every split) are offered for it, and datasets with fewer than 5 such learners
 are left out (202 of 248 remain), so a lookup never returns NaN. The first use
-converts the whole CSV (about 150 MB) once into per-dataset tables under ``~/.cache/nxm-bench`` (see :func:`tasks.tabular.cache_dir`).
+converts the whole CSV (about 150 MB) once into per-dataset tables under
+``~/.cache/nxm-bench`` (see :func:`tasks.tabular.cache_dir`).
 
 Example:
     >>> from tasks.collections.lcdb import families
