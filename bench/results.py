@@ -74,59 +74,76 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot serialize {type(obj).__name__} in a configuration")
 
 
-class TrialRecorder:
-    """Column buffers for one run's trials; cheap per trial, converted once at the end."""
+#: One encoder for all configs: ``json.dumps(default=...)`` would build a new one per call.
+_encode_config = json.JSONEncoder(default=_json_default, check_circular=False).encode
 
-    __slots__ = ("budget_used", "configs", "costs", "eval_times", "fidelities", "sim_time",
-                 "values", "wall_times")
+
+class TrialRecorder:
+    """Row buffer for one run's trials: one tuple append per trial, columns built once at the end.
+
+    Example:
+        >>> rec = TrialRecorder()
+        >>> rec.add({"x": 0.5}, None, (1.0,), 0.0, 1.0, 0.0, 0.01, 0.001)
+        >>> len(rec), rec.values
+        (1, [(1.0,)])
+    """
+
+    __slots__ = ("rows",)
 
     def __init__(self) -> None:
-        self.configs: list[Mapping[str, Any]] = []
-        self.fidelities: list[float | None] = []
-        self.values: list[tuple[float, ...]] = []
-        self.costs: list[float] = []
-        self.budget_used: list[float] = []
-        self.sim_time: list[float] = []
-        self.wall_times: list[float] = []
-        self.eval_times: list[float] = []
+        self.rows: list[tuple[Any, ...]] = []
 
     def add(self, config: Mapping[str, Any], fidelity: float | None, values: tuple[float, ...],
             cost: float, budget_used: float, sim_time: float, wall_time: float,
             eval_time: float) -> None:
-        self.configs.append(config)
-        self.fidelities.append(fidelity)
-        self.values.append(values)
-        self.costs.append(cost)
-        self.budget_used.append(budget_used)
-        self.sim_time.append(sim_time)
-        self.wall_times.append(wall_time)
-        self.eval_times.append(eval_time)
+        self.rows.append((config, fidelity, values, cost, budget_used, sim_time, wall_time, eval_time))
 
     def __len__(self) -> int:
-        return len(self.configs)
+        return len(self.rows)
+
+    def _column(self, i: int) -> list[Any]:
+        return [r[i] for r in self.rows]
+
+    @property
+    def configs(self) -> list[Mapping[str, Any]]:
+        return self._column(0)
+
+    @property
+    def fidelities(self) -> list[float | None]:
+        return self._column(1)
+
+    @property
+    def values(self) -> list[tuple[float, ...]]:
+        return self._column(2)
 
     def table(self, *, study: str, run_id: str, task: str, family: str, task_type: str,
               task_kind: str, optimizer: str, seed: int, optimum: float | None, minimize: bool,
               run_status: str) -> pa.Table:
         """The run's trials as an Arrow table with :data:`TRIAL_SCHEMA`."""
         n = len(self.configs)
-        dumps = json.dumps
         const = {
             "study": study, "run_id": run_id, "task": task, "family": family,
             "task_type": task_type, "task_kind": task_kind, "optimizer": optimizer,
             "run_status": run_status,
         }
-        cols: dict[str, Any] = {k: pa.array([v] * n, pa.string()) for k, v in const.items()}
+        zeros = pa.array(np.zeros(n, dtype=np.int32))
+        cols: dict[str, Any] = {  # one dictionary entry repeated n times: C-speed, no Python strings
+            k: pa.DictionaryArray.from_arrays(zeros, pa.array([v], pa.string())).cast(pa.string())
+            for k, v in const.items()
+        }
         cols["seed"] = pa.array(np.full(n, seed, dtype=np.int64))
         cols["trial"] = pa.array(np.arange(n, dtype=np.int64))
-        cols["config"] = pa.array([dumps(c, default=_json_default) for c in self.configs], pa.string())
-        cols["fidelity"] = pa.array(
-            np.array([np.nan if f is None else f for f in self.fidelities], dtype=np.float64))
-        cols["value"] = pa.array(np.array([v[0] for v in self.values], dtype=np.float64))
-        cols["values"] = pa.array([list(v) for v in self.values], pa.list_(pa.float64()))
-        for name, data in (("cost", self.costs), ("budget_used", self.budget_used),
-                           ("sim_time", self.sim_time), ("wall_time", self.wall_times),
-                           ("eval_time", self.eval_times)):
+        configs, fidelities, vals, costs, used, sim, wall, evals = (
+            zip(*self.rows, strict=True) if n else ((),) * 8)
+        cols["config"] = pa.array(list(map(_encode_config, configs)), pa.string())
+        cols["fidelity"] = pa.array(np.array(fidelities, dtype=np.float64))  # None → NaN
+        values = np.asarray(vals, dtype=np.float64).reshape(n, -1) if n else np.empty((0, 1))
+        cols["value"] = pa.array(values[:, 0])
+        k = values.shape[1]
+        cols["values"] = pa.ListArray.from_arrays(
+            pa.array(np.arange(0, n * k + 1, k, dtype=np.int32)), pa.array(values.ravel()))
+        for name, data in (("cost", costs), ("budget_used", used), ("sim_time", sim),
+                           ("wall_time", wall), ("eval_time", evals)):
             cols[name] = pa.array(np.asarray(data, dtype=np.float64))
         cols["optimum"] = pa.array(np.full(n, np.nan if optimum is None else optimum))
         cols["minimize"] = pa.array(np.full(n, minimize, dtype=bool))
