@@ -36,7 +36,7 @@ from typing import Any
 from bench.registry import make_task, optimizer_class
 from bench.results import TrialRecorder, write_run
 from bench.spec import RunSpec
-from optimizers.base import Budget, Optimizer, Problem
+from optimizers.base import Budget, Optimizer, Problem, SearchExhausted
 from tasks.base import Fidelity, Task
 
 
@@ -89,8 +89,11 @@ def _versions(optimizer_cls: type[Optimizer] | None) -> dict[str, str]:
 
 
 def _loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed: int,
-          rec: TrialRecorder, t_start: float) -> None:
-    """The hot path: keep per-trial work to list appends and a few float ops."""
+          rec: TrialRecorder, t_start: float) -> str | None:
+    """The hot path: keep per-trial work to list appends and a few float ops.
+
+    Returns why the run stopped before its budget was spent, or ``None``.
+    """
     fidelity: Fidelity | None = task.fidelity
     high = fidelity.high if fidelity is not None else None
     n_max, t_max = budget.n_trials, budget.time
@@ -99,7 +102,10 @@ def _loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed: int,
     used = sim = 0.0
     i = 0
     while used < n_max and (t_max is None or sim < t_max):
-        trial = ask()
+        try:
+            trial = ask()
+        except SearchExhausted as exc:
+            return f"{type(optimizer).__name__} exhausted the search space: {exc}"
         fid = trial.fidelity
         if high is None:
             if fid is not None:
@@ -126,6 +132,7 @@ def _loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed: int,
         add(trial.config, fid, values, result.cost, used, sim, t1 - t_start, t1 - t0)
         i += 1
         tell(trial, result)
+    return None
 
 
 def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:
@@ -133,7 +140,7 @@ def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:
     started = datetime.now(UTC)
     t_start = time.perf_counter()
     rec = TrialRecorder()
-    status, error = "ok", None
+    status, error, stopped_early = "ok", None, None
     task: Task | None = None
     cls: type[Optimizer] | None = None
     try:
@@ -146,7 +153,7 @@ def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:
         space.seed(opt_seed)
         problem = Problem(space, task.objectives, task.fidelity, spec.budget)
         optimizer = cls(problem, seed=opt_seed, **spec.optimizer_params)
-        _loop(task, optimizer, spec.budget, noise_seed, rec, t_start)
+        stopped_early = _loop(task, optimizer, spec.budget, noise_seed, rec, t_start)
     except Exception as exc:  # a broken run must never take down the sweep
         status = "crashed"
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
@@ -154,6 +161,7 @@ def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:
     meta: dict[str, Any] = {
         "run_id": spec.run_id, "study": spec.study, "spec": spec.to_dict(),
         "fingerprint": spec.fingerprint, "status": status, "error": error, "n_trials": len(rec),
+        "stopped_early": stopped_early,
         "started": started.isoformat(), "finished": datetime.now(UTC).isoformat(),
         "duration": duration, "versions": _versions(cls),
         "host": {"name": socket.gethostname(), "cpus": _cpu_count(), "platform": sys.platform},

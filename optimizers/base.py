@@ -105,6 +105,21 @@ class Trial:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+class SearchExhausted(Exception):
+    """Raised by :meth:`Optimizer.ask` when the optimizer has nothing left to propose.
+
+    For example, a model-based method that evaluates each configuration once has
+    tried every point of a small finite (tabular) grid. The runner ends the run
+    normally (status ``ok``) with the budget it used, and records the reason.
+
+    Example:
+        >>> raise SearchExhausted("all 36 grid points evaluated")
+        Traceback (most recent call last):
+        ...
+        optimizers.base.SearchExhausted: all 36 grid points evaluated
+    """
+
+
 class Optimizer(ABC):
     """Base class of every optimizer: thin on purpose.
 

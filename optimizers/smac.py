@@ -49,7 +49,7 @@ from typing import Any, ClassVar
 
 from ConfigSpace import ConfigurationSpace
 
-from optimizers.base import Optimizer, Problem, Trial
+from optimizers.base import Optimizer, Problem, SearchExhausted, Trial
 from optimizers.space_conversion import (
     library_seed,
     minimization_losses,
@@ -233,7 +233,13 @@ class SmacOptimizer(Optimizer):
             # SMAC's local search logs the mean time of an empty list of timings on some spaces.
             warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
             warnings.filterwarnings("ignore", "invalid value encountered in scalar divide", RuntimeWarning)
-            info = self._facade.ask()
+            from smac.main.exceptions import ConfigurationSpaceExhaustedException
+
+            try:
+                info = self._facade.ask()
+            except ConfigurationSpaceExhaustedException as exc:
+                # A small finite (tabular) grid runs out: every config was evaluated at every budget.
+                raise SearchExhausted(f"SMAC evaluated every configuration {exc}".strip()) from exc
         key = self._n_asked
         self._n_asked += 1
         self._pending[key] = info

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from bench import results
 from bench.config import OptimizerChoice, StudyConfig
@@ -191,3 +192,18 @@ def test_cli_exit_status_reports_failed_runs_in_parallel(run_cli, tmp_path: Path
     assert (runs["status"] == "crashed").any() and (runs["status"] == "ok").any()
     df = results.load(tmp_path / "results" / "single")
     _check_fault_runs(runs, df, 5)
+
+
+def test_exhausted_search_space_ends_the_run_normally(tmp_path: Path) -> None:
+    """SMAC evaluates each config once per budget; on a 36-point grid it runs out before the budget."""
+    pytest.importorskip("smac")
+    study = StudyConfig(
+        "exhaust", (OptimizerChoice("smac_hb", "optimizers.smac.SmacHyperband", {}),),
+        ("sklearn-tab/hgb/iris",), (0,), Budget(500))
+    sweep = run_all(make_plan(study).specs, tmp_path, n_jobs=1, progress=False)
+    assert [o.status for o in sweep.outcomes] == ["ok"]
+    meta = results.read_run_meta(Path(sweep.outcomes[0].path))
+    assert "exhausted the search space" in meta["stopped_early"]
+    df = results.load(tmp_path)
+    assert 0 < df["budget_used"].max() < 500
+    assert not df.duplicated(["config", "fidelity"]).any()
