@@ -149,7 +149,14 @@ def _ordinal_space() -> ConfigurationSpace:
     return space
 
 
-def _conditional_space() -> ConfigurationSpace:
+def conditional_space() -> ConfigurationSpace:
+    """A space with a conditional pair (alpha only for linear, depth only for tree) and a
+    forbidden clause (tree with exact mode): the hardest features adapters must handle.
+
+    Example:
+        >>> len(conditional_space().conditions), len(conditional_space().forbidden_clauses)
+        (2, 1)
+    """
     space = ConfigurationSpace(seed=0)
     kind = CategoricalHyperparameter("kind", ["linear", "tree"])
     alpha = Float("alpha", (1e-3, 10.0), log=True)
@@ -176,10 +183,10 @@ def contract_tasks() -> list[ContractTask]:
         ContractTask("contract/continuous", _continuous_space()),
         ContractTask("contract/mixed", _mixed_space()),
         ContractTask("contract/ordinal-constant", _ordinal_space()),
-        ContractTask("contract/conditional-forbidden", _conditional_space()),
+        ContractTask("contract/conditional-forbidden", conditional_space()),
         ContractTask("contract/mf-continuous", _mixed_space(), fidelity=continuous_fidelity),
         ContractTask("contract/mf-discrete", _mixed_space(), fidelity=discrete_fidelity),
-        ContractTask("contract/mf-conditional", _conditional_space(), fidelity=continuous_fidelity),
+        ContractTask("contract/mf-conditional", conditional_space(), fidelity=continuous_fidelity),
         ContractTask("contract/mo", _mixed_space(), n_objectives=2),
         ContractTask("contract/mfmo", _mixed_space(), n_objectives=2, fidelity=continuous_fidelity),
     ]

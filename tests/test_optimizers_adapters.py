@@ -18,7 +18,6 @@ import pytest
 from ConfigSpace import (
     CategoricalHyperparameter,
     ConfigurationSpace,
-    EqualsCondition,
     Float,
     ForbiddenAndConjunction,
     ForbiddenEqualsClause,
@@ -29,6 +28,7 @@ from omegaconf import OmegaConf
 
 from bench.registry import optimizer_class, optimizer_config, optimizer_ids
 from optimizers.base import Budget, Optimizer, Problem
+from optimizers.contract import conditional_space
 from optimizers.sampling import sample_configs, validate
 from tasks.base import Fidelity, Objective, Result
 
@@ -155,17 +155,7 @@ def test_black_box_adapters_accept_multi_fidelity_tasks() -> None:
 
 
 def structured_space() -> ConfigurationSpace:
-    space = ConfigurationSpace(seed=0)
-    kind = CategoricalHyperparameter("kind", ["linear", "tree"])
-    alpha = Float("alpha", (1e-3, 10.0), log=True)
-    depth = Integer("depth", (1, 8))
-    mode = CategoricalHyperparameter("mode", ["fast", "exact"])
-    space.add(kind, alpha, depth, mode, Float("x", (0.0, 1.0)))
-    space.add(EqualsCondition(alpha, kind, "linear"), EqualsCondition(depth, kind, "tree"))
-    space.add(
-        ForbiddenAndConjunction(ForbiddenEqualsClause(kind, "tree"), ForbiddenEqualsClause(mode, "exact"))
-    )
-    return space
+    return conditional_space()  # the contract suite's conditional + forbidden space
 
 
 def structured_loss(config: Mapping[str, Any]) -> tuple[float]:
