@@ -36,7 +36,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any, Literal
 
 import numpy as np
@@ -199,18 +199,15 @@ def _dt(c: Mapping[str, Any], problem: Problem, seed: int, probability: bool) ->
     return cls(random_state=seed, **_tree_params(c))
 
 
-def _forest(extra: bool) -> Callable[[Mapping[str, Any], Problem, int, bool], Any]:
-    def make(c: Mapping[str, Any], problem: Problem, seed: int, probability: bool) -> Any:
-        from sklearn import ensemble
+def _forest(c: Mapping[str, Any], problem: Problem, seed: int, probability: bool, *, extra: bool) -> Any:
+    from sklearn import ensemble
 
-        kind = ("ExtraTrees" if extra else "RandomForest") + (
-            "Classifier" if problem == "classification" else "Regressor"
-        )
-        return getattr(ensemble, kind)(
-            n_estimators=int(c["n_estimators"]), random_state=seed, n_jobs=1, **_tree_params(c)
-        )
-
-    return make
+    kind = ("ExtraTrees" if extra else "RandomForest") + (
+        "Classifier" if problem == "classification" else "Regressor"
+    )
+    return getattr(ensemble, kind)(
+        n_estimators=int(c["n_estimators"]), random_state=seed, n_jobs=1, **_tree_params(c)
+    )
 
 
 def _ada_space(problem: Problem) -> list[Any]:
@@ -310,9 +307,10 @@ MODELS: dict[str, Model] = {
     for m in (
         Model("knn", _knn_space, _knn, "k-nearest neighbours"),
         Model("svm", _svm_space, _svm, "RBF support-vector machine (SVC / SVR)"),
-        Model("dt", lambda p: _tree_space(p), _dt, "decision tree"),
-        Model("rf", lambda p: _tree_space(p, ensemble=True), _forest(False), "random forest"),
-        Model("et", lambda p: _tree_space(p, ensemble=True), _forest(True), "extra trees"),
+        # partials of module-level functions, not lambdas: tasks must pickle
+        Model("dt", _tree_space, _dt, "decision tree"),
+        Model("rf", partial(_tree_space, ensemble=True), partial(_forest, extra=False), "random forest"),
+        Model("et", partial(_tree_space, ensemble=True), partial(_forest, extra=True), "extra trees"),
         Model("ada", _ada_space, _ada, "AdaBoost"),
         Model("hgb", _hgb_space, _hgb, "histogram gradient boosting"),
         Model("mlp", _mlp_space, _mlp, "one-hidden-layer MLP trained with Adam"),
