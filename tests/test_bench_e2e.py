@@ -113,7 +113,7 @@ def test_kill_and_resume_loses_and_duplicates_nothing(study_conf, tmp_path: Path
         optimizers: [random_search]
         tasks: ["bbob/f0[1-8]/d02/i01"]
         seeds: 5
-        n_trials: 400
+        n_trials: 2000
     """)
     env = dict(os.environ, NXMBENCH_CONFIG_PATH=str(conf),
                PYTHONPATH=str(Path(__file__).resolve().parents[1]))
@@ -133,7 +133,7 @@ def test_kill_and_resume_loses_and_duplicates_nothing(study_conf, tmp_path: Path
     assert f"{done_before} already done" in rerun.stdout
     df = results.load(runs)
     assert df.groupby("run_id", observed=True).ngroups == 40
-    assert (df.groupby("run_id", observed=True).size() == 400).all()
+    assert (df.groupby("run_id", observed=True).size() == 2000).all()
     assert not df.duplicated(["run_id", "trial"]).any()
 
 
