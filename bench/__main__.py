@@ -6,6 +6,12 @@ Examples::
     python -m bench optimizer=random_search task=bbob/f01/d02/i01 seed=0
     python -m bench study=blackbox_dev n_jobs=8
     python -m bench list=tasks filter='bbob/f01/*/i01'
+    python -m bench list=optimizers | list=studies | list=tasksets
+    python -m bench --cfg study=default                      # show the composed config
+
+Overrides: study.*, optimizer.params.*, task=, seed=, n_trials=, time_budget=, n_jobs=,
+output_dir=, backend=loky|threading|dask (backend.address=...), yahpo_data=, progress=false.
+Exit status: 0 all runs finished, 1 some run failed (recorded, the sweep went on), 2 bad input.
 """
 
 from __future__ import annotations
