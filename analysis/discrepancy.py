@@ -1,0 +1,380 @@
+"""Exact L-infinity star discrepancy of a point set, w.r.t. the uniform or an empirical measure.
+
+For points ``P`` (n x d) in ``[0, 1]^d`` and a reference measure ``mu``, the star discrepancy is the
+largest gap between ``mu`` and the share of ``P`` over anchored boxes ``[0, q)`` and ``[0, q]``:
+
+    D*(P) = sup_q  max(|mu([0,q)) - |P ∩ [0,q)|/n|, |mu([0,q]) - |P ∩ [0,q]|/n|)
+
+* ``reference="uniform"``: ``mu`` is the volume (the classical definition). The sup is attained on the
+  grid ``Γ = Γ_1 x ... x Γ_d`` with ``Γ_j = {x_ij} ∪ {1}``: an open box at a grid corner (volume too
+  large for its count) or a closed one (count too large for its volume).
+* ``reference=Q`` (an m x d array): ``mu`` is the share of ``Q``'s points in the box, i.e. how
+  representative ``P`` is of ``Q``. The same grid (``P``'s coordinates, plus "everything" in a
+  dimension) suffices: an open box at the next ``P`` coordinate has the same ``P`` count and at least
+  as much ``Q`` mass; a closed box shrunk to the last ``P`` coordinate keeps its count and loses ``Q``
+  mass. :func:`brute_force_discrepancy` checks this against all boxes of ``P ∪ Q``'s grid.
+
+Algorithms (``method``):
+
+* ``"grid"``: all ``(n+1)^d`` grid corners at once, vectorized as successive outer products and a
+  final matrix product, chunked so no temporary exceeds a few million entries. Cost ``O(n^(d+1))``
+  flops; the right choice for ``d <= 3`` (n = 1,000, d = 2 in milliseconds; d = 3, n = 100 in ~0.1 s).
+* ``"bnb"``: branch and bound over the leading ``d - 3`` dimensions (descending grid values; a box's
+  gap is at most its reference mass, resp. its point share, so whole branches are cut once those fall
+  below the best gap found), with ``"grid"`` on the last three. Worst case ``O(n^(d+1))`` like the
+  grid, in practice less: d = 6, n = 30 in ~2 s; d = 5, n = 60 in ~10 s (busy 2-core machine).
+  It is exact but not Dobkin–Eppstein–Mitchell's ``O(n^(1+d/2))``: for d >= 5 and n in the
+  hundreds it is too slow, and a compiled DEM code is the tool.
+* ``"auto"``: ``"grid"`` for ``d <= 3``, else ``"bnb"``.
+
+Example:
+    >>> star_discrepancy(np.array([[0.5]]))
+    0.5
+    >>> x = np.array([[0.1, 0.2], [0.6, 0.7]])
+    >>> round(star_discrepancy(x), 4) == round(brute_force_discrepancy(x), 4)
+    True
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+Reference = Literal["uniform"] | npt.ArrayLike
+METHODS: tuple[str, ...] = ("auto", "grid", "bnb")
+#: Largest temporary (entries) of the grid kernel; bounds memory at ~32 MB of float64.
+_CHUNK = 4_000_000
+
+
+@dataclass(frozen=True)
+class WorstBox:
+    """The anchored box where the discrepancy is attained.
+
+    Attributes:
+        value: the discrepancy.
+        corner: the box's upper corner ``q`` (``inf`` means "the whole axis" in that dimension).
+        closed: True for ``[0, q]`` (too many points for its mass), False for ``[0, q)`` (too few).
+    """
+
+    value: float
+    corner: np.ndarray
+    closed: bool
+
+    def contains(self, x: np.ndarray) -> np.ndarray:
+        """Boolean mask of the rows of ``x`` inside the box.
+
+        Example:
+            >>> WorstBox(0.5, np.array([0.5]), closed=False).contains(np.array([[0.2], [0.5]])).tolist()
+            [True, False]
+        """
+        return np.all(x <= self.corner, axis=1) if self.closed else np.all(x < self.corner, axis=1)
+
+
+def check_points(points: npt.ArrayLike, name: str = "points") -> np.ndarray:
+    """Validate a point set in ``[0, 1]^d`` and return it as a 2-D float array.
+
+    Example:
+        >>> check_points([[0.2, 1.5]])
+        Traceback (most recent call last):
+        ...
+        ValueError: points must lie in [0, 1]^d; got values in [0.2, 1.5]
+    """
+    x = np.asarray(points, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty (n, d) array; got shape {x.shape}")
+    if not np.isfinite(x).all() or x.min() < 0 or x.max() > 1:
+        raise ValueError(f"{name} must lie in [0, 1]^d; got values in [{x.min()}, {x.max()}]")
+    return x
+
+
+def _box_sums(x: np.ndarray, w: np.ndarray, grids: list[np.ndarray], strict: bool) -> np.ndarray:
+    """``S[a_1..a_r] = sum_i w_i prod_j [x_ij (<|<=) grids_j[a_j]]`` over the product grid."""
+    shape = tuple(len(g) for g in grids)
+    if x.shape[0] == 0:
+        return np.zeros(shape)
+    ind = [(x[:, j][None, :] < g[:, None]) if strict else (x[:, j][None, :] <= g[:, None])
+           for j, g in enumerate(grids)]
+    if len(grids) == 1:
+        return ind[0].astype(float) @ w
+    last = ind[-1].astype(float).T * w[:, None]  # (p, m_last), weights folded into the final product
+    inner = int(np.prod(shape[1:-1], dtype=np.int64)) * x.shape[0]
+    step = max(1, _CHUNK // max(inner, 1))
+    out = np.empty(shape)
+    for lo in range(0, shape[0], step):
+        t = ind[0][lo:lo + step].astype(float)
+        for j in range(1, len(grids) - 1):
+            t = (t[:, None, :] * ind[j][None, :, :]).reshape(-1, x.shape[0])
+        out[lo:lo + step] = (t @ last).reshape((-1, *shape[1:]))
+    return out
+
+
+def _volumes(grids: list[np.ndarray]) -> np.ndarray:
+    vol = np.ones(())
+    for g in grids:
+        vol = np.multiply.outer(vol, np.minimum(g, 1.0))
+    return vol
+
+
+def _grid_worst(
+    po: np.ndarray, pc: np.ndarray, qo: np.ndarray | None, qc: np.ndarray | None,
+    n: int, m: int, scale: float, top: float,
+) -> tuple[float, tuple[float, ...], bool]:
+    """Worst box over the full grid of ``pc``'s coordinates (``scale``: mass of the fixed dims)."""
+    d = pc.shape[1]
+    grids = [np.union1d(pc[:, j], [top]) for j in range(d)]
+    if qo is None or qc is None:  # uniform reference: mass = volume
+        vol = scale * _volumes(grids)
+        open_gap = vol - _box_sums(po, np.full(len(po), 1.0 / n), grids, strict=True)
+        closed_gap = _box_sums(pc, np.full(len(pc), 1.0 / n), grids, strict=False) - vol
+    else:  # signed weights: one pass gives mu(box) - share(box)
+        w_open = np.r_[np.full(len(qo), 1.0 / m), np.full(len(po), -1.0 / n)]
+        w_closed = np.r_[np.full(len(pc), 1.0 / n), np.full(len(qc), -1.0 / m)]
+        open_gap = _box_sums(np.vstack([qo, po]), w_open, grids, strict=True)
+        closed_gap = _box_sums(np.vstack([pc, qc]), w_closed, grids, strict=False)
+    io, ic = int(np.argmax(open_gap)), int(np.argmax(closed_gap))
+    closed = bool(closed_gap.flat[ic] > open_gap.flat[io])
+    idx = np.unravel_index(ic if closed else io, open_gap.shape)
+    value = float(closed_gap.flat[ic] if closed else open_gap.flat[io])
+    return value, tuple(float(g[i]) for g, i in zip(grids, idx, strict=True)), closed
+
+
+def _bnb(
+    po: np.ndarray, pc: np.ndarray, qo: np.ndarray | None, qc: np.ndarray | None,
+    n: int, m: int, scale: float, top: float, best: list,
+) -> None:
+    """Branch over dimension 0 (descending), recurse; ``best`` = [value, corner, closed] in place."""
+    d = pc.shape[1]
+    if d <= 3:
+        value, corner, closed = _grid_worst(po, pc, qo, qc, n, m, scale, top)
+        if value > best[0]:
+            best[:] = [value, corner, closed]
+        return
+    for a in np.union1d(pc[:, 0], [top])[::-1]:
+        sub_scale = scale * min(a, 1.0)
+        po_a, pc_a = po[po[:, 0] < a], pc[pc[:, 0] <= a]
+        qo_a = qc_a = None
+        if qo is not None and qc is not None:
+            qo_a, qc_a = qo[qo[:, 0] < a], qc[qc[:, 0] <= a]
+        # an open box's gap is at most its mass; a closed box's at most its point share
+        open_bound = sub_scale if qo_a is None else len(qo_a) / m
+        if max(open_bound, len(pc_a) / n) <= best[0]:
+            break  # both bounds only shrink as ``a`` decreases
+        before = best[0]
+        _bnb(po_a[:, 1:], pc_a[:, 1:], None if qo_a is None else qo_a[:, 1:],
+             None if qc_a is None else qc_a[:, 1:], n, m, sub_scale, top, best)
+        if best[0] > before and len(best[1]) == d - 1:
+            best[1] = (float(a), *best[1])
+
+
+def worst_box(points: npt.ArrayLike, reference: Reference = "uniform", method: str = "auto") -> WorstBox:
+    """Star discrepancy of ``points`` and the anchored box attaining it.
+
+    Args:
+        points: (n, d) array in ``[0, 1]^d`` (duplicates allowed).
+        reference: ``"uniform"`` (volume) or an (m, d) array whose empirical measure is the reference.
+        method: ``"auto"``, ``"grid"`` or ``"bnb"`` (see the module docstring).
+
+    Example:
+        >>> box = worst_box(np.array([[0.5]]))
+        >>> box.value, box.corner.tolist(), box.closed
+        (0.5, [0.5], False)
+    """
+    p = check_points(points)
+    n, d = p.shape
+    q: np.ndarray | None = None
+    if isinstance(reference, str):
+        if reference != "uniform":
+            raise ValueError(f"unknown reference {reference!r}; valid choices: 'uniform' or an (m, d) array")
+        top = 1.0
+    else:
+        q = check_points(reference, "reference")
+        if q.shape[1] != d:
+            raise ValueError(f"reference has {q.shape[1]} dimensions; the points have {d}")
+        top = np.inf
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid choices: {list(METHODS)}")
+    m = 0 if q is None else len(q)
+    if method == "grid" or (method == "auto" and d <= 3):
+        value, corner, closed = _grid_worst(p, p, q, q, n, m, 1.0, top)
+    else:
+        best: list = [-np.inf, (), False]
+        _bnb(p, p, q, q, n, m, 1.0, top, best)
+        value, corner, closed = best
+    return WorstBox(max(float(value), 0.0), np.asarray(corner, dtype=float), bool(closed))
+
+
+def star_discrepancy(points: npt.ArrayLike, reference: Reference = "uniform", method: str = "auto") -> float:
+    """Exact star discrepancy of ``points`` w.r.t. ``reference`` (see :func:`worst_box`).
+
+    Example:
+        >>> round(star_discrepancy(np.array([[0.25], [0.75]])), 6)  # the optimal 2-point set
+        0.25
+        >>> star_discrepancy(np.array([[0.1], [0.9]]), reference=np.array([[0.1], [0.9]]))
+        0.0
+    """
+    return worst_box(points, reference, method).value
+
+
+def star_discrepancy_batch(points: np.ndarray, return_box: bool = False) -> Any:
+    """Uniform star discrepancy of a batch of equal-size sets, shape (B, k, d) -> (B,).
+
+    Works in rank space: each set's points are binned at their grid ranks (ties exact: a point counts
+    in a closed box from its value's first grid index on, in an open one from past its last), and
+    ``d`` cumulative sums give every corner's counts in ``O((k+2)^d)`` per set, against the
+    ``O(k^(d+1))`` of the dense kernel. Memory is ``B (k+2)^d``: meant for small ``k`` and ``d <= 3``.
+
+    Args:
+        points: (B, k, d) array in ``[0, 1]^d``.
+        return_box: also return the :class:`WorstBox` of each set (a list).
+
+    Example:
+        >>> star_discrepancy_batch(np.array([[[0.25], [0.75]], [[0.5], [0.5]]])).round(6).tolist()
+        [0.25, 0.5]
+    """
+    x = np.asarray(points, dtype=float)
+    b, k, d = x.shape
+    grid = np.sort(np.concatenate([x, np.ones((b, 1, d))], axis=1), axis=1)  # (B, k+1, d)
+    # first grid index of each value (closed boxes) and one past its last (open boxes)
+    left = (grid[:, None, :, :] < x[:, :, None, :]).sum(axis=2)  # (B, k, d)
+    right = (grid[:, None, :, :] <= x[:, :, None, :]).sum(axis=2)
+    size = (k + 2) ** d
+    stride = (k + 2) ** np.arange(d - 1, -1, -1)
+    base = (np.arange(b) * size)[:, None]
+    tri = np.triu(np.ones((k + 2, k + 2), dtype=np.float32))
+    counts = []
+    for rank in (right, left):
+        flat = (base + rank @ stride).ravel()
+        c = np.bincount(flat, minlength=b * size).astype(np.float32).reshape((b, *(k + 2,) * d))
+        c = c @ tri  # the innermost prefix sum as a BLAS product: cumsum on short rows is slow
+        for ax in range(1, d):  # in-place running sums over slabs beat np.cumsum on strided axes
+            for i in range(1, k + 2):
+                c[(slice(None),) * ax + (i,)] += c[(slice(None),) * ax + (i - 1,)]
+        counts.append(c[(slice(None), *(slice(0, k + 1),) * d)].astype(float) / k)  # exact integer counts
+    vol = np.ones((b, *(1,) * d))
+    for j in range(d):
+        shape = [b, *(1,) * d]
+        shape[j + 1] = k + 1
+        vol = vol * grid[:, :, j].reshape(shape)
+    open_gap = (vol - counts[0]).reshape(b, -1)
+    closed_gap = (counts[1] - vol).reshape(b, -1)
+    io, ic = open_gap.argmax(axis=1), closed_gap.argmax(axis=1)
+    vo, vc = open_gap[np.arange(b), io], closed_gap[np.arange(b), ic]
+    values = np.maximum(vo, vc)
+    if not return_box:
+        return values
+    boxes = []
+    for i in range(b):
+        closed = bool(vc[i] > vo[i])
+        idx = np.unravel_index(ic[i] if closed else io[i], (k + 1,) * d)
+        boxes.append(WorstBox(float(values[i]), grid[i, list(idx), np.arange(d)], closed))
+    return values, boxes
+
+
+def _rank_counts(x: np.ndarray, grid: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Open and closed counts of each set of ``x`` (B, p, d) at every corner of ``grid`` (B, M, d),
+    as (B, M+pad, ..) float arrays (padded corners hold the totals)."""
+    b, _, d = x.shape
+    m = grid.shape[1] + pad
+    left = (grid[:, None, :, :] < x[:, :, None, :]).sum(axis=2)  # first grid index of the value
+    right = (grid[:, None, :, :] <= x[:, :, None, :]).sum(axis=2)  # one past its last
+    stride = m ** np.arange(d - 1, -1, -1)
+    base = (np.arange(b) * m**d)[:, None]
+    tri = np.triu(np.ones((m, m), dtype=np.float32))
+    out = []
+    for rank in (right, left):
+        c = np.bincount((base + rank @ stride).ravel(), minlength=b * m**d)
+        c = c.astype(np.float32).reshape((b, *(m,) * d)) @ tri  # innermost prefix sum via BLAS
+        for ax in range(1, d):  # in-place running sums over slabs beat np.cumsum on strided axes
+            for i in range(1, m):
+                c[(slice(None),) * ax + (i,)] += c[(slice(None),) * ax + (i - 1,)]
+        out.append(c.astype(float))  # exact: float32 holds these integer counts
+    return out[0], out[1]
+
+
+def swap_discrepancies(subset: np.ndarray, adds: np.ndarray) -> np.ndarray:
+    """Uniform discrepancy after every swap "add ``adds[b]``, drop ``subset[r]``", shape (B, k).
+
+    One evaluation per added point covers all ``k`` drops: counts are taken on the grid of the
+    ``k + 1`` points (extra corners are still boxes, so the sup is unchanged) and dropping ``r``
+    lowers them by one exactly on its orthant. Hence the open gap becomes
+    ``max(max G, max_{orthant} G + 1/k)`` and the closed gap
+    ``max(max_{outside} H, max_{orthant} H - 1/k)``, read off suffix maxima (orthant) and per-axis
+    prefix maxima (its complement, a union of half-spaces). Cost ``O(B (k+2)^d)``; ``d <= 3``.
+
+    Example:
+        >>> swap_discrepancies(np.array([[0.1], [0.75]]), np.array([[0.25]])).round(4).tolist()
+        [[0.25, 0.75]]
+    """
+    s = np.asarray(subset, dtype=float)
+    a = np.asarray(adds, dtype=float)
+    k, d = s.shape
+    b = len(a)
+    x = np.concatenate([np.broadcast_to(s, (b, k, d)), a[:, None, :]], axis=1)  # (B, k+1, d)
+    grid = np.sort(np.concatenate([x, np.ones((b, 1, d))], axis=1), axis=1)  # (B, M, d)
+    m = k + 2
+    opened, closed = _rank_counts(x, grid, pad=1)
+    core = (slice(None), *(slice(0, m),) * d)
+    vol = np.ones((b, *(1,) * d))
+    for j in range(d):
+        shape = [b, *(1,) * d]
+        shape[j + 1] = m
+        vol = vol * grid[:, :, j].reshape(shape)
+    g = np.full(opened.shape, -np.inf)
+    h = np.full(opened.shape, -np.inf)
+    g[core] = vol - opened[core] / k
+    h[core] = closed[core] / k - vol
+    g_max = g.reshape(b, -1).max(axis=1)
+    # per-axis prefix maxima of h (max over the other axes first), for the orthant's complement
+    prefix = []
+    for j in range(d):
+        other = tuple(ax for ax in range(1, d + 1) if ax != j + 1)
+        marg = h[core].max(axis=other) if other else h[core]
+        prefix.append(np.concatenate([np.full((b, 1), -np.inf), np.maximum.accumulate(marg, axis=1)], axis=1))
+    for t in (g, h):  # suffix maxima in place: t[i..] = max over corners >= i (padding stays -inf)
+        for ax in range(1, d + 1):
+            for i in range(m - 2, -1, -1):
+                sl, nx = (slice(None),) * ax + (i,), (slice(None),) * ax + (i + 1,)
+                np.maximum(t[sl], t[nx], out=t[sl])
+    left = (grid[:, None, :, :] < s[None, :, None, :]).sum(axis=2)  # (B, k, d)
+    right = (grid[:, None, :, :] <= s[None, :, None, :]).sum(axis=2)
+    bi = np.arange(b)[:, None]
+    open_gap = np.maximum(g_max[:, None], g[(bi, *right.transpose(2, 0, 1))] + 1.0 / k)
+    outside = np.max([prefix[j][bi, left[:, :, j]] for j in range(d)], axis=0)
+    closed_gap = np.maximum(outside, h[(bi, *left.transpose(2, 0, 1))] - 1.0 / k)
+    return np.maximum(open_gap, closed_gap)
+
+
+def brute_force_discrepancy(points: npt.ArrayLike, reference: Reference = "uniform") -> float:
+    """Test oracle: every box of the full grid, one at a time (tiny inputs only).
+
+    Uniform: open and closed boxes at corners from ``{x_ij} ∪ {1}``. Empirical: closed boxes at
+    corners from the union of both sets' coordinates plus "the whole axis", which covers every
+    anchored box (open, closed or mixed) without relying on the reduction used by :func:`worst_box`.
+
+    Example:
+        >>> brute_force_discrepancy(np.array([[0.5]]))
+        0.5
+    """
+    p = check_points(points)
+    n, d = p.shape
+    best = 0.0
+    if isinstance(reference, str):
+        if reference != "uniform":
+            raise ValueError(f"unknown reference {reference!r}; valid choices: 'uniform' or an (m, d) array")
+        for corner in itertools.product(*[np.union1d(p[:, j], [1.0]) for j in range(d)]):
+            c = np.asarray(corner)
+            vol = float(np.prod(c))
+            best = max(best, vol - np.all(p < c, axis=1).sum() / n, np.all(p <= c, axis=1).sum() / n - vol)
+        return float(best)
+    q = check_points(reference, "reference")
+    grids = [np.union1d(np.union1d(p[:, j], q[:, j]), [np.inf]) for j in range(d)]
+    for corner in itertools.product(*grids):
+        c = np.asarray(corner)
+        best = max(best, abs(np.all(q <= c, axis=1).mean() - np.all(p <= c, axis=1).mean()))
+    return float(best)

@@ -1,0 +1,247 @@
+"""Select k of n tasks whose embedding has low star discrepancy (a representative subset).
+
+* :func:`embed_scores`: a tasks x optimizers score table -> points in ``[0, 1]^d`` (one coordinate
+  per optimizer; optional log, then min-max PER COLUMN, never per row). Tied or duplicate points are
+  allowed: the discrepancy handles equal coordinates exactly.
+* :func:`select_subset`: ``"shift"`` local search in the spirit of Clément, Doerr & Paquete (star
+  discrepancy subset selection): take the worst box of the current subset; if it holds too few
+  points, swap a selected point outside it for an unselected one inside it, else a selected point
+  inside it for an unselected one outside; candidate swaps near the box's border are preferred,
+  evaluated in vectorized batches, the best improving one is taken; restarts until the time budget
+  is spent; the best subset is kept. ``"greedy"`` and ``"random"`` are baselines.
+* :func:`dev_test_split`: disjoint dev and test subsets (test chosen among the tasks not in dev).
+
+Example:
+    >>> x = np.random.default_rng(0).random((40, 2))
+    >>> sel = select_subset(x, 8, seed=0, time_budget=0.5)
+    >>> len(sel.indices), sel.discrepancy < select_subset(x, 8, method="random", seed=0).discrepancy
+    (8, True)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from analysis.discrepancy import (
+    WorstBox,
+    check_points,
+    star_discrepancy,
+    star_discrepancy_batch,
+    swap_discrepancies,
+    worst_box,
+)
+
+METHODS: tuple[str, ...] = ("shift", "greedy", "random")
+REFERENCES: tuple[str, ...] = ("uniform", "empirical")
+#: Candidate swaps evaluated per step of the local search.
+BATCH = 48
+#: Added points per step on the fast path (uniform, d <= 3), each tried against every drop.
+BATCH_ADDS = 16
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A selected subset.
+
+    Attributes:
+        indices: sorted row indices into the point set.
+        discrepancy: its star discrepancy w.r.t. the chosen reference.
+        method: how it was selected.
+        evaluations: discrepancy evaluations spent.
+        seconds: wall time spent.
+    """
+
+    indices: np.ndarray
+    discrepancy: float
+    method: str
+    evaluations: int
+    seconds: float
+
+
+def embed_scores(table: pd.DataFrame, log: bool = False, floor: float = 1e-10) -> pd.DataFrame:
+    """Tasks x optimizers scores (lower is better) -> coordinates in ``[0, 1]``, scaled per column.
+
+    Each optimizer's column is min-max scaled on its own, so a coordinate says where a task sits
+    among all tasks for that optimizer; a constant column maps to 0. Rows are never rescaled (that
+    would erase how hard a task is). Missing scores are refused.
+
+    Args:
+        table: e.g. ``analysis.normalize.score_table`` output (final normalized regret, mean over seeds).
+        log: take ``log10(max(score, floor))`` first (regrets spanning decades).
+        floor: smallest score before the log.
+
+    Example:
+        >>> t = pd.DataFrame({"a": [0.1, 0.3, 0.2], "b": [1.0, 1.0, 1.0]}, index=["t1", "t2", "t3"])
+        >>> embed_scores(t).round(2).to_dict("list")
+        {'a': [0.0, 1.0, 0.5], 'b': [0.0, 0.0, 0.0]}
+    """
+    values = table.to_numpy(dtype=float)
+    if np.isnan(values).any():
+        bad = list(table.index[np.isnan(values).any(axis=1)][:5])
+        raise ValueError(f"score table has missing values for tasks {bad}; drop them or complete the runs")
+    if log:
+        values = np.log10(np.maximum(values, floor))
+    lo, span = values.min(axis=0), np.ptp(values, axis=0)
+    scaled = np.where(span > 0, (values - lo) / np.where(span > 0, span, 1.0), 0.0)
+    return pd.DataFrame(np.clip(scaled, 0.0, 1.0), index=table.index, columns=table.columns)
+
+
+def _evaluator(x: np.ndarray, reference: str) -> Callable[[np.ndarray], np.ndarray]:
+    """A function: (B, k) index batch -> (B,) discrepancies."""
+    if reference == "uniform" and x.shape[1] <= 3:
+        return lambda idx: star_discrepancy_batch(x[idx])
+    ref = "uniform" if reference == "uniform" else x
+    return lambda idx: np.array([star_discrepancy(x[i], ref) for i in idx])
+
+
+def select_subset(
+    points: npt.ArrayLike,
+    k: int,
+    method: str = "shift",
+    reference: str = "uniform",
+    exclude: npt.ArrayLike | None = None,
+    seed: int | np.random.Generator = 0,
+    time_budget: float = 10.0,
+    patience: int = 15,
+    perturb: float = 0.8,
+    kick: int = 3,
+) -> Selection:
+    """Choose ``k`` rows of ``points`` minimizing star discrepancy.
+
+    Args:
+        points: (n, d) array in ``[0, 1]^d``.
+        k: subset size, ``1 <= k <= n - len(exclude)``.
+        method: ``"shift"`` (local search with restarts), ``"greedy"`` (add the best point, one at a
+            time) or ``"random"``.
+        reference: ``"uniform"`` (the classical discrepancy) or ``"empirical"`` (w.r.t. all ``points``:
+            how representative the subset is of the full set).
+        exclude: row indices that may not be selected (e.g. the dev subset).
+        seed: seed or numpy Generator.
+        time_budget: seconds for ``"shift"`` (it stops after the step that crosses it).
+        patience: steps without strict improvement before a ``"shift"`` restart.
+        perturb: chance that a restart kicks the best subset (``kick`` random swaps) rather than
+            drawing a fresh random one.
+        kick: swaps of a kick.
+
+    Example:
+        >>> sel = select_subset(np.linspace(0, 1, 9)[:, None], 2, time_budget=0.2)
+        >>> sel.indices.tolist(), round(sel.discrepancy, 3)
+        ([2, 6], 0.25)
+    """
+    x = check_points(points)
+    n = len(x)
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid choices: {list(METHODS)}")
+    if reference not in REFERENCES:
+        raise ValueError(f"unknown reference {reference!r}; valid choices: {list(REFERENCES)}")
+    banned = np.zeros(n, dtype=bool)
+    if exclude is not None:
+        banned[np.asarray(exclude, dtype=int)] = True
+    pool = np.flatnonzero(~banned)
+    if not 1 <= k <= len(pool):
+        raise ValueError(f"k={k} must be in [1, {len(pool)}] (points available after exclusions)")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    evaluate = _evaluator(x, reference)
+    start = time.perf_counter()
+    evals = 0
+    if method == "random":
+        best = np.sort(rng.choice(pool, k, replace=False))
+        value = float(evaluate(best[None])[0])
+        return Selection(best, value, method, 1, time.perf_counter() - start)
+    if method == "greedy":
+        chosen: list[int] = []
+        value = np.inf
+        for _ in range(k):
+            rest = np.setdiff1d(pool, chosen)
+            vals = evaluate(np.column_stack([np.tile(chosen, (len(rest), 1)), rest]).astype(int))
+            evals += len(rest)
+            j = int(np.argmin(vals))  # first minimum: deterministic ties
+            chosen.append(int(rest[j]))
+            value = float(vals[j])
+        return Selection(np.sort(chosen), value, method, evals, time.perf_counter() - start)
+    ref = "uniform" if reference == "uniform" else x
+    fast = reference == "uniform" and x.shape[1] <= 3
+
+    def box_of(idx: np.ndarray) -> WorstBox:
+        if reference == "uniform" and x.shape[1] <= 3:
+            return star_discrepancy_batch(x[idx][None], return_box=True)[1][0]
+        return worst_box(x[idx], ref)
+
+    best, value = np.array([], dtype=int), np.inf
+    while True:
+        if len(best) and rng.random() < perturb:
+            # iterated local search: kick the best subset by a few random swaps
+            cur = best.copy()
+            free = np.setdiff1d(pool, cur)
+            swaps = min(kick, k, len(free))
+            cur[rng.choice(k, swaps, replace=False)] = rng.choice(free, swaps, replace=False)
+        else:
+            cur = rng.choice(pool, k, replace=False)
+        cur_val = float(evaluate(cur[None])[0])
+        evals += 1
+        fails = 0
+        while fails < patience and time.perf_counter() - start < time_budget:
+            box = box_of(cur)
+            inside = box.contains(x)
+            selected = np.zeros(n, dtype=bool)
+            selected[cur] = True
+            # too few points in the box -> bring one in; too many -> take one out
+            add_ok = ~selected & ~banned & (~inside if box.closed else inside)
+            out_ok = selected & (inside if box.closed else ~inside)
+            adds, outs = np.flatnonzero(add_ok), np.flatnonzero(out_ok)
+            if len(adds) == 0 or len(outs) == 0:
+                break
+            # the point swapped on the box's side is drawn near its upper faces (moving those
+            # shifts the box border, the "shift" move); the other one uniformly
+            corner = np.minimum(box.corner, 1.0)
+            side, other = (outs, adds) if box.closed else (adds, outs)
+            near = np.abs(x[side] - corner).min(axis=1)
+            w = np.exp(-near / (near.std() + 1e-12))
+            if fast:  # every drop of each sampled add in one pass
+                p_add = None if box.closed else w / w.sum()
+                a = rng.choice(adds, BATCH_ADDS, p=p_add)
+                vals2 = swap_discrepancies(x[cur], x[a])
+                cand = np.repeat(cur[None], BATCH_ADDS * k, axis=0)
+                cand[np.arange(BATCH_ADDS * k), np.tile(np.arange(k), BATCH_ADDS)] = np.repeat(a, k)
+                vals = vals2.ravel()
+            else:
+                pick = rng.choice(side, BATCH, p=w / w.sum())
+                rest = rng.choice(other, BATCH)
+                a, o = (rest, pick) if box.closed else (pick, rest)
+                cand = np.tile(cur, (BATCH, 1))
+                cand[np.arange(BATCH), np.argsort(cur)[np.searchsorted(np.sort(cur), o)]] = a
+                vals = evaluate(cand)
+            evals += len(cand)
+            j = int(np.argmin(vals))
+            # plateau moves are taken too (they move the worst box); only strict gains reset patience
+            fails = 0 if vals[j] < cur_val - 1e-12 else fails + 1
+            if vals[j] <= cur_val + 1e-12:
+                cur, cur_val = cand[j], float(vals[j])
+        if cur_val < value:
+            best, value = np.sort(cur), cur_val
+        if time.perf_counter() - start >= time_budget:
+            return Selection(best, value, method, evals, time.perf_counter() - start)
+
+
+def dev_test_split(
+    points: npt.ArrayLike, k_dev: int, k_test: int, method: str = "shift", reference: str = "uniform",
+    seed: int = 0, time_budget: float = 10.0,
+) -> tuple[Selection, Selection]:
+    """Disjoint dev and test subsets: dev first, then test among the remaining rows.
+
+    Example:
+        >>> dev, test = dev_test_split(np.random.default_rng(1).random((30, 2)), 5, 5, method="greedy")
+        >>> len(set(dev.indices) & set(test.indices))
+        0
+    """
+    rng = np.random.default_rng(seed)
+    dev = select_subset(points, k_dev, method, reference, seed=rng, time_budget=time_budget)
+    test = select_subset(points, k_test, method, reference, exclude=dev.indices, seed=rng,
+                         time_budget=time_budget)
+    return dev, test

@@ -1,0 +1,80 @@
+"""Subset selection: baselines, the shift local search, dev/test split and the score embedding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.discrepancy import star_discrepancy
+from analysis.subset import dev_test_split, embed_scores, select_subset
+
+
+def test_selections_report_their_exact_discrepancy() -> None:
+    x = np.random.default_rng(0).random((80, 3))
+    for method in ("random", "greedy", "shift"):
+        sel = select_subset(x, 10, method=method, seed=1, time_budget=0.5)
+        assert len(np.unique(sel.indices)) == 10
+        assert sel.discrepancy == pytest.approx(star_discrepancy(x[sel.indices]), abs=1e-12)
+
+
+def test_shift_beats_random_and_greedy_in_3d() -> None:
+    x = np.random.default_rng(1).random((300, 3))
+    rnd = np.median([select_subset(x, 20, method="random", seed=s).discrepancy for s in range(10)])
+    greedy = select_subset(x, 20, method="greedy").discrepancy
+    shift = select_subset(x, 20, seed=0, time_budget=1.5).discrepancy
+    assert shift < greedy < rnd
+    assert shift < 0.16  # a uniform random 20-subset sits near 0.25
+
+
+def test_seeding() -> None:
+    x = np.random.default_rng(2).random((50, 2))
+    a = select_subset(x, 6, method="random", seed=5)
+    b = select_subset(x, 6, method="random", seed=np.random.default_rng(5))
+    assert a.indices.tolist() == b.indices.tolist()
+    # the shift search stops on a wall-clock budget, so only its quality is seed-independent
+    assert select_subset(x, 6, seed=5, time_budget=0.3).discrepancy <= a.discrepancy
+
+
+def test_empirical_reference_and_high_dimension() -> None:
+    x = np.random.default_rng(3).random((30, 4))
+    sel = select_subset(x, 6, reference="empirical", seed=0, time_budget=0.5)
+    rnd = select_subset(x, 6, method="random", reference="empirical", seed=0)
+    assert sel.discrepancy == pytest.approx(star_discrepancy(x[sel.indices], reference=x), abs=1e-12)
+    assert sel.discrepancy <= rnd.discrepancy
+
+
+def test_dev_and_test_are_disjoint() -> None:
+    x = np.random.default_rng(4).random((60, 2))
+    dev, test = dev_test_split(x, 8, 8, seed=0, time_budget=0.3)
+    assert not set(dev.indices) & set(test.indices)
+    assert len(dev.indices) == len(test.indices) == 8
+    excluded = select_subset(x, 50, method="random", exclude=np.arange(10), seed=0)
+    assert excluded.indices.min() >= 10
+
+
+def test_embedding_scales_per_optimizer_not_per_task() -> None:
+    table = pd.DataFrame(
+        {"opt_a": [1e-6, 1e-3, 1.0, 1e-3], "opt_b": [0.5, 0.5, 0.5, 0.5], "opt_c": [2.0, 4.0, 3.0, 4.0]},
+        index=pd.Index(["t1", "t2", "t3", "t4"], name="task"),
+    )
+    emb = embed_scores(table)
+    assert emb["opt_c"].tolist() == [0.0, 1.0, 0.5, 1.0]  # ties stay ties
+    assert (emb["opt_b"] == 0.0).all()  # a constant column carries no information
+    logged = embed_scores(table, log=True)
+    assert logged["opt_a"].round(6).tolist() == [0.0, 0.5, 1.0, 0.5]
+    assert list(emb.index) == list(table.index) and list(emb.columns) == list(table.columns)
+    # duplicate points (t2, t4) are fine for the selection
+    assert len(select_subset(emb.to_numpy(), 2, method="greedy").indices) == 2
+
+
+def test_bad_input() -> None:
+    x = np.random.default_rng(5).random((10, 2))
+    with pytest.raises(ValueError, match="unknown method 'best'"):
+        select_subset(x, 3, method="best")
+    with pytest.raises(ValueError, match="unknown reference 'gaussian'"):
+        select_subset(x, 3, reference="gaussian")
+    with pytest.raises(ValueError, match="k=11"):
+        select_subset(x, 11)
+    with pytest.raises(ValueError, match="missing values for tasks \\['b'\\]"):
+        embed_scores(pd.DataFrame({"o": [0.1, np.nan]}, index=["a", "b"]))
