@@ -6,6 +6,7 @@ Examples::
     python -m bench optimizer=random_search task=bbob/f01/d02/i01 seed=0
     python -m bench study=blackbox_dev n_jobs=8
     python -m bench list=tasks filter='bbob/f01/*/i01'
+    python -m bench list=tasks "filter='bbob/f0[1-5]/d05/i01'"   # brackets: quote for Hydra
     python -m bench list=optimizers | list=studies | list=tasksets
     python -m bench --cfg study=default                      # show the composed config
 
@@ -79,7 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             cfg = compose_config(args)
         except (HydraException, OmegaConfBaseException) as exc:
-            raise ConfigError(" ".join(str(exc).split())) from exc
+            msg = " ".join(str(exc).split())
+            bracketed = [a for a in args if "=" in a and "[" in a.split("=", 1)[1]
+                         and not a.split("=", 1)[1].startswith(("'", '"', "["))]
+            if bracketed:  # a glob like f0[1-5] reads as a Hydra list unless quoted
+                key, value = bracketed[0].split("=", 1)
+                msg += f" — quote glob patterns for Hydra: \"{key}='{value}'\""
+            raise ConfigError(msg) from exc
         if cfg.get("yahpo_data"):
             # Read by the yahpo family here and, inherited, in every worker process.
             os.environ["NXM_YAHPO_DATA"] = str(cfg.yahpo_data)

@@ -42,6 +42,8 @@ def bench_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
         (["optimizer=random_search", "task=bbob/f9*"], ["matches no task"]),
         (["study.taskset=nope"], ["taskset 'nope'"]),
         (["list=taks"], ["list='taks'", "tasks"]),
+        (["list=tasks", "filter=bbob/f0[1-5]/d05/i01"],
+         ["quote glob patterns", "filter='bbob/f0[1-5]/d05/i01'"]),
         (["optimizer=random_search", "task=bbob/f01/d02/i01", "n_trials=0"], ["n_trials=0"]),
         (["optimizer=random_search", "task=bbob/f01/d02/i01", "n_trials=-3"], ["n_trials=-3"]),
         (["optimizer=random_search", "task=bbob/f01/d02/i01", "seed=-1"], ["seed=-1", "[0, 4294967295]"]),
