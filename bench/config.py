@@ -171,7 +171,8 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
 
     n_jobs = cfg.get("n_jobs", -1)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
-        raise ConfigError(f"n_jobs={n_jobs!r} is invalid: use a positive worker count or -1 for all cores")
+        raise ConfigError(f"n_jobs={n_jobs!r} is invalid: use a positive worker count, or -1 for all cores "
+                          "(-2 all but one, as in joblib)")
     backend = cfg.get("backend") or {}
     bname = backend.get("name", "loky")
     if bname not in ("loky", "threading", "dask"):
