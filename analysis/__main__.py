@@ -1,8 +1,8 @@
-"""Command line: ``python -m analysis report RESULTS_DIR [--out DIR]``.
+"""Command line: ``python -m analysis report RESULTS_DIR [--out DIR]`` and ``... subset RESULTS_DIR``.
 
 Example:
     >>> main([])  # doctest: +ELLIPSIS
-    usage: python -m analysis [-h] {report} ...
+    usage: python -m analysis [-h] {report,subset} ...
     ...
     0
 """
@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
+import shlex
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -40,6 +43,21 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--alpha", type=float, default=0.05, help="significance level")
     r.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     r.add_argument("--no-figures", action="store_true", help="tables only (fast)")
+    s = sub.add_parser("subset", help="select representative dev (and test) task subsets; write tasksets")
+    s.add_argument("results", help="a study folder, its runs/ folder, or one run file")
+    s.add_argument("--k", type=int, default=10, help="tasks per subset")
+    s.add_argument("--embed-optimizers", default=None,
+                   help="comma-separated optimizers to embed tasks with (default: up to 3 dissimilar ones)")
+    s.add_argument("--reference", default="uniform", help="discrepancy reference: uniform or empirical")
+    s.add_argument("--method", default="shift", help="selection method: shift, greedy or random")
+    s.add_argument("--log", action="store_true", help="embed log10 of the regrets")
+    s.add_argument("--time-budget", type=float, default=10.0, help="seconds per selected subset")
+    s.add_argument("--seed", type=int, default=0, help="seed of the selection and the random subsets")
+    s.add_argument("--task-type", default=None, help="only this task type (default: each type present)")
+    s.add_argument("--name", default=None, help="taskset name prefix (default: the study folder name)")
+    s.add_argument("--out", default="conf/taskset", help="folder for <name>_dev.yaml / <name>_test.yaml")
+    s.add_argument("--test", action="store_true", help="also select a disjoint test subset")
+    s.add_argument("--n-random", type=int, default=1000, help="random subsets for the tau percentile")
     return p
 
 
@@ -62,12 +80,106 @@ def _load(path: str) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any] 
     return df, runs_meta, manifest
 
 
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    """``subset``: embed, select dev (and test), validate on held-out optimizers, write tasksets."""
+    from analysis.normalize import prepare, score_table
+    from analysis.stats import complete_blocks
+    from analysis.subset import METHODS, REFERENCES, dev_test_split, embed_scores, select_subset
+    from analysis.subset_validation import default_embed_optimizers, taskset_yaml, validate
+
+    if args.reference not in REFERENCES:
+        raise ValueError(f"unknown --reference {args.reference!r}; valid choices: {list(REFERENCES)}")
+    if args.method not in METHODS:
+        raise ValueError(f"unknown --method {args.method!r}; valid choices: {list(METHODS)}")
+    if args.k < 1:
+        raise ValueError(f"--k {args.k} must be >= 1")
+    if args.time_budget <= 0:
+        raise ValueError(f"--time-budget {args.time_budget} must be > 0 seconds")
+    src = Path(args.results)
+    name = args.name or (src if src.is_dir() else src.parent).resolve().name
+    if name == "runs":
+        name = src.resolve().parent.name
+    if not _NAME_RE.match(name):
+        raise ValueError(f"--name {name!r} is not a valid taskset name; use letters, digits, '_', '.', '-'")
+    df, _, _ = _load(args.results)
+    runs = prepare(df).runs
+    types = sorted(runs["task_type"].astype(str).unique())
+    if args.task_type is not None:
+        if args.task_type not in types:
+            raise ValueError(f"unknown --task-type {args.task_type!r}; valid choices: {types}")
+        types = [args.task_type]
+    for ttype in types:
+        prefix = name if len(types) == 1 else f"{name}_{ttype}"
+        scores, dropped = complete_blocks(score_table(runs, task_types=(ttype,)))
+        opts = [str(c) for c in scores.columns]
+        if args.embed_optimizers:
+            embed = [o.strip() for o in args.embed_optimizers.split(",") if o.strip()]
+            bad = [o for o in embed if o not in opts]
+            if bad:
+                raise ValueError(f"unknown --embed-optimizers {bad} ({ttype} tasks); valid choices: {opts}")
+        else:
+            embed = default_embed_optimizers(scores)
+        held = [o for o in opts if o not in embed]
+        n = len(scores)
+        need = 2 * args.k if args.test else args.k
+        if need > n:
+            top = n // 2 if args.test else n
+            raise ValueError(f"--k {args.k} needs {need} tasks{' (dev + test)' if args.test else ''} but "
+                             f"task type {ttype} has {n} complete tasks; valid choices: --k 1..{top}")
+        points = embed_scores(scores[embed], log=args.log).to_numpy()
+        kw = dict(method=args.method, reference=args.reference, seed=args.seed, time_budget=args.time_budget)
+        if args.test:
+            sels = dict(zip(("dev", "test"), dev_test_split(points, args.k, args.k, **kw), strict=True))
+        else:
+            sels = {"dev": select_subset(points, args.k, **kw)}
+        rnd = [select_subset(points, args.k, "random", args.reference, seed=args.seed + 1 + i).discrepancy
+               for i in range(50)]
+        print(f"== task type {ttype}: {n} tasks x {len(opts)} optimizers"
+              + (f" ({len(dropped)} incomplete tasks dropped)" if dropped else ""))
+        print(f"embedding optimizers: {', '.join(embed)}; reference {args.reference}; method {args.method}")
+        print(f"random {args.k}-task subsets: median discrepancy {np.median(rnd):.4f}")
+        out = Path(args.out)
+        for part, sel in sels.items():
+            tasks = [str(t) for t in scores.index[sel.indices]]
+            val = validate(scores, tasks, held, n_random=args.n_random, seed=args.seed)
+            print(f"-- {prefix}_{part}: k={args.k}, discrepancy {sel.discrepancy:.4f}")
+            print("tasks: " + ", ".join(tasks))
+            print(val.summary())
+            header = [
+                f"{part} subset of {args.k} {ttype} tasks with low star discrepancy",
+                f"source: {src.resolve()} ({n} tasks x {len(opts)} optimizers)",
+                f"embedding optimizers: {', '.join(embed)}; reference: {args.reference}; "
+                f"method: {args.method}; log: {args.log}; seed: {args.seed}",
+                f"discrepancy: {sel.discrepancy:.4f} (random subsets: median {np.median(rnd):.4f})",
+                f"held-out optimizers: {', '.join(held)}",
+                f"Kendall tau of held-out mean ranks vs all tasks: {val.tau:.3f} "
+                f"(percentile {val.percentile:.1f} among {val.n_random} random subsets); "
+                f"top-1 {'agrees' if val.top1_agree else 'differs'}",
+                *( [f"note: {val.note}"] if val.note else []),
+                "command: python -m analysis " + " ".join(shlex.quote(a) for a in argv),
+            ]
+            out.mkdir(parents=True, exist_ok=True)
+            path = out / f"{prefix}_{part}.yaml"
+            path.write_text(taskset_yaml(tasks, header))
+            print(f"wrote {path} (use as study.taskset={prefix}_{part})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     if args.command is None:
         parser.print_help(sys.stdout)
+        return 0
+    if args.command == "subset":
+        try:
+            _subset(args, argv=sys.argv[1:] if argv is None else list(argv))
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         return 0
     from analysis.report import build_report, write_report
 

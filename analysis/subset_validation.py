@@ -1,0 +1,269 @@
+"""Does a task subset rank optimizers like the full task set? Validation on held-out optimizers.
+
+A subset chosen from an embedding built with some optimizers is only useful if it also ranks
+*other* optimizers (the held-out ones, not used in the embedding) as the full set does.
+:func:`validate` compares the held-out optimizers' mean ranks on all tasks and on the subset:
+
+* Kendall's tau-b between the two mean-rank vectors (ties handled as in ``scipy.stats.kendalltau``);
+* its percentile among ``n_random`` uniformly random subsets of the same size (seeded): the share
+  of random subsets with a lower tau, counting equal tau as half (a mid-rank percentile, so a
+  subset no better than any random one scores 50, not 100);
+* top-1 agreement: whether the best held-out optimizer on the subset is a best one on all tasks;
+* the largest absolute change of an optimizer's position (1 = best, ties averaged).
+
+Ranks are per task and among the held-out optimizers only (1 = lowest score), averaged over the
+tasks where every held-out optimizer has a score; mean ranks closer than ``1e-12`` count as tied.
+
+Example:
+    >>> s = pd.DataFrame({"a": [0.1, 0.2, 0.3, 0.1], "b": [0.2, 0.1, 0.4, 0.3],
+    ...                   "c": [0.3, 0.3, 0.5, 0.2]}, index=["t1", "t2", "t3", "t4"])
+    >>> v = validate(s, ["t1", "t3"], ["a", "b", "c"], n_random=100)
+    >>> v.tau, v.top1_agree, v.max_rank_change
+    (1.0, True, 0.0)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.stats import complete_blocks, ranks
+
+#: Mean ranks closer than this count as tied.
+TIE_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class Validation:
+    """How well a subset reproduces the full-set ranking of the held-out optimizers.
+
+    Attributes:
+        tau: Kendall tau-b between full-set and subset mean ranks (NaN when undefined).
+        percentile: percent of random same-size subsets with a lower tau (equal counts half).
+        random_tau_median: median tau of the random subsets.
+        top1_full: best held-out optimizer(s) on all tasks.
+        top1_subset: best held-out optimizer(s) on the subset.
+        top1_agree: whether the two share an optimizer.
+        max_rank_change: largest absolute change of an optimizer's position (1 = best).
+        max_rank_change_optimizer: the optimizer with that change (first by name on ties).
+        full_mean_ranks: held-out mean ranks on all complete tasks.
+        subset_mean_ranks: held-out mean ranks on the subset's complete tasks.
+        n_tasks: complete tasks in the full set.
+        n_subset: complete tasks in the subset.
+        n_random: random subsets drawn.
+        note: why something is undefined, or which tasks were dropped.
+    """
+
+    tau: float
+    percentile: float
+    random_tau_median: float
+    top1_full: tuple[str, ...]
+    top1_subset: tuple[str, ...]
+    top1_agree: bool
+    max_rank_change: float
+    max_rank_change_optimizer: str
+    full_mean_ranks: pd.Series
+    subset_mean_ranks: pd.Series
+    n_tasks: int
+    n_subset: int
+    n_random: int
+    note: str = ""
+
+    def summary(self) -> str:
+        """A few lines for the terminal.
+
+        Example:
+            >>> s = pd.DataFrame({"a": [0.1, 0.2], "b": [0.2, 0.1]}, index=["t1", "t2"])
+            >>> print(validate(s, ["t1"], ["a"], n_random=0).summary().splitlines()[0])
+            held-out optimizers: a
+        """
+        lines = [
+            f"held-out optimizers: {', '.join(self.full_mean_ranks.index)}",
+            f"Kendall tau (full vs subset mean ranks): {self.tau:.3f}",
+            f"  percentile among {self.n_random} random {self.n_subset}-task subsets: "
+            f"{self.percentile:.1f} (random median tau {self.random_tau_median:.3f})",
+            f"top-1: full {'/'.join(self.top1_full)}, subset {'/'.join(self.top1_subset)} -> "
+            f"{'agree' if self.top1_agree else 'DISAGREE'}",
+            f"largest rank change: {self.max_rank_change:g} ({self.max_rank_change_optimizer})",
+        ]
+        if self.note:
+            lines.append(f"note: {self.note}")
+        return "\n".join(lines)
+
+
+def kendall_tau_b(x: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Kendall tau-b between ``x`` (k,) and each row of ``ys`` (B, k); NaN where a side is all tied.
+
+    Equal to ``scipy.stats.kendalltau`` (variant b), vectorized over the rows.
+
+    Example:
+        >>> kendall_tau_b(np.array([1.0, 2.0, 3.0]), np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]))
+        array([ 1., -1.])
+    """
+    x = np.asarray(x, dtype=float)
+    ys = np.atleast_2d(np.asarray(ys, dtype=float))
+    i, j = np.triu_indices(len(x), k=1)
+
+    def signs(a: np.ndarray) -> np.ndarray:
+        d = a[..., i] - a[..., j]
+        return np.where(np.abs(d) <= TIE_TOL, 0.0, np.sign(d))
+
+    sx, sy = signs(x), signs(ys)
+    denom = np.sqrt(np.count_nonzero(sx) * np.count_nonzero(sy, axis=1).astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, (sy * sx).sum(axis=1) / np.where(denom > 0, denom, 1.0), np.nan)
+
+
+def _positions(mean_ranks: np.ndarray) -> np.ndarray:
+    """1 = best; ties (within TIE_TOL) get the average position."""
+    r = np.round(mean_ranks / TIE_TOL) * TIE_TOL
+    return pd.Series(r).rank(method="average").to_numpy()
+
+
+def _best(mean_ranks: pd.Series) -> tuple[str, ...]:
+    return tuple(str(o) for o in mean_ranks.index[mean_ranks <= mean_ranks.min() + TIE_TOL])
+
+
+def validate(
+    scores: pd.DataFrame,
+    subset_tasks: Sequence[str],
+    held_out_optimizers: Sequence[str],
+    n_random: int = 1000,
+    seed: int = 0,
+) -> Validation:
+    """Compare the held-out optimizers' ranking on ``subset_tasks`` with the one on all tasks.
+
+    Args:
+        scores: tasks x optimizers, lower is better (e.g. ``analysis.normalize.score_table``).
+        subset_tasks: task ids (index labels of ``scores``) of the subset.
+        held_out_optimizers: optimizers not used to choose the subset (columns of ``scores``).
+        n_random: random subsets of the same size for the percentile (0 skips it).
+        seed: seed of the random subsets.
+
+    Returns:
+        A :class:`Validation`. With fewer than 2 held-out optimizers, tau and the percentile are
+        NaN and ``note`` says why.
+
+    Example:
+        >>> s = pd.DataFrame({"a": [0.0, 1.0, 0.0], "b": [1.0, 0.0, 1.0]}, index=["x", "y", "z"])
+        >>> v = validate(s, ["y"], ["a", "b"], n_random=10)
+        >>> v.tau, v.top1_full, v.top1_subset, v.max_rank_change, v.max_rank_change_optimizer
+        (-1.0, ('a',), ('b',), 1.0, 'a')
+    """
+    held = [str(o) for o in held_out_optimizers]
+    bad = [o for o in held if o not in scores.columns]
+    if bad:
+        valid = sorted(map(str, scores.columns))
+        raise ValueError(f"unknown held-out optimizer(s) {bad}; valid choices: {valid}")
+    if len(set(held)) != len(held):
+        raise ValueError(f"held-out optimizers {held} contain duplicates")
+    subset = [str(t) for t in subset_tasks]
+    missing = [t for t in subset if t not in scores.index]
+    if missing:
+        raise ValueError(f"unknown subset task(s) {missing[:5]}; valid choices: the score table's tasks "
+                         f"(e.g. {list(map(str, scores.index[:3]))})")
+    if not subset:
+        raise ValueError("subset_tasks is empty; give at least one task id")
+    if n_random < 0:
+        raise ValueError(f"n_random={n_random} must be >= 0")
+    full, dropped = complete_blocks(scores[held])
+    notes = []
+    if dropped:
+        notes.append(f"{len(dropped)} task(s) without a score for every held-out optimizer left out")
+    in_sub = full.index.isin(subset)
+    if not in_sub.any():
+        raise ValueError("no subset task has a score for every held-out optimizer")
+    r = ranks(full).to_numpy()
+    full_mr = r.mean(axis=0)
+    sub_mr = r[in_sub].mean(axis=0)
+    m = int(in_sub.sum())
+    full_s = pd.Series(full_mr, index=held, name="mean_rank")
+    sub_s = pd.Series(sub_mr, index=held, name="mean_rank")
+    change = np.abs(_positions(full_mr) - _positions(sub_mr))
+    # first by name among the largest changes: deterministic on ties
+    order = sorted(range(len(held)), key=lambda q: (-round(float(change[q]), 9), held[q]))
+    j = order[0] if held else 0
+    top_full, top_sub = _best(full_s), _best(sub_s)
+    tau = percentile = rnd_median = float("nan")
+    if len(held) < 2:
+        notes.append(f"Kendall tau needs at least 2 held-out optimizers, got {len(held)}")
+    else:
+        tau = float(kendall_tau_b(full_mr, sub_mr[None])[0])
+        if np.isnan(tau):
+            notes.append("tau undefined: all held-out optimizers tie on the full set or on the subset")
+        elif n_random > 0:
+            rng = np.random.default_rng(seed)
+            # each row: the first m of a random permutation of the complete tasks
+            idx = np.argsort(rng.random((n_random, len(r))), axis=1)[:, :m]
+            taus = kendall_tau_b(full_mr, r[idx].mean(axis=1))
+            # a random subset with all ties carries no ranking information: tau 0
+            taus = np.nan_to_num(taus, nan=0.0)
+            lower = np.count_nonzero(taus < tau - TIE_TOL)
+            equal = np.count_nonzero(np.abs(taus - tau) <= TIE_TOL)
+            percentile = 100.0 * (lower + 0.5 * equal) / n_random
+            rnd_median = float(np.median(taus))
+    return Validation(
+        tau=tau,
+        percentile=percentile,
+        random_tau_median=rnd_median,
+        top1_full=top_full,
+        top1_subset=top_sub,
+        top1_agree=bool(set(top_full) & set(top_sub)),
+        max_rank_change=float(change[j]) if held else 0.0,
+        max_rank_change_optimizer=held[j] if held else "",
+        full_mean_ranks=full_s,
+        subset_mean_ranks=sub_s,
+        n_tasks=len(full),
+        n_subset=m,
+        n_random=n_random,
+        note="; ".join(notes),
+    )
+
+
+def default_embed_optimizers(scores: pd.DataFrame, baseline: str = "random_search") -> list[str]:
+    """Up to 3 dissimilar optimizers to embed tasks with, leaving at least 2 held out.
+
+    The rule: ``baseline`` if present (else the worst by mean rank), then the best by mean rank,
+    then the remaining optimizer whose per-task scores are least Spearman-correlated with those
+    already chosen (smallest maximum correlation; first by name on ties). Only
+    ``max(1, min(3, n - 2))`` are taken for ``n`` optimizers so that at least 2 stay held out
+    when ``n >= 3``.
+
+    Example:
+        >>> s = pd.DataFrame({"random_search": [3, 2, 1, 4], "good": [1, 1, 0, 1],
+        ...                   "twin": [1.1, 1.0, 0.1, 1.2], "odd": [0, 3, 3, 0], "x": [2, 2, 2, 2.5]})
+        >>> default_embed_optimizers(s)
+        ['random_search', 'good', 'odd']
+    """
+    full, _ = complete_blocks(scores)
+    cols = [str(c) for c in full.columns]
+    if not cols:
+        raise ValueError("the score table has no optimizers")
+    mean_rank = ranks(full).mean().set_axis(cols)
+    n_take = max(1, min(3, len(cols) - 2))
+    chosen = [baseline if baseline in cols else str(mean_rank.idxmax())]
+    best = str(mean_rank.drop(chosen).idxmin()) if len(cols) > 1 else chosen[0]
+    if len(chosen) < n_take and best not in chosen:
+        chosen.append(best)
+    corr = full.set_axis(cols, axis=1).rank().corr().fillna(0.0)
+    while len(chosen) < n_take:
+        rest = sorted(c for c in cols if c not in chosen)
+        chosen.append(min(rest, key=lambda c: (round(float(corr.loc[c, chosen].max()), 12), c)))
+    return chosen
+
+
+def taskset_yaml(tasks: Sequence[str], header: Sequence[str]) -> str:
+    """The text of a taskset file: ``# header`` comment lines, then ``tasks: [ids...]``.
+
+    Example:
+        >>> print(taskset_yaml(["bbob/f01/d05/i01"], ["dev subset"]), end="")
+        # dev subset
+        tasks: ["bbob/f01/d05/i01"]
+    """
+    lines = [f"# {h}".rstrip() for text in header for h in str(text).splitlines()]
+    ids = ", ".join(json.dumps(str(t)) for t in tasks)
+    return "\n".join([*lines, f"tasks: [{ids}]"]) + "\n"

@@ -1,0 +1,118 @@
+"""Subset validation on hand examples, and the ``python -m analysis subset`` command end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from scipy.stats import kendalltau
+
+from analysis.__main__ import main
+from analysis.subset_validation import kendall_tau_b, validate
+from analysis.synthetic import synthetic_results
+from bench.registry import taskset_patterns
+from bench.results import TRIAL_SCHEMA, write_run
+
+
+def _scores(seed: int = 0, n: int = 12, k: int = 5) -> pd.DataFrame:
+    x = np.random.default_rng(seed).random((n, k))
+    return pd.DataFrame(x, index=[f"t{i:02d}" for i in range(n)], columns=[f"o{j}" for j in range(k)])
+
+
+def test_identical_subset_gives_tau_one() -> None:
+    s = _scores()
+    v = validate(s, list(s.index), list(s.columns), n_random=50)
+    assert v.tau == 1.0 and v.top1_agree and v.max_rank_change == 0.0
+    # every random subset of all tasks is the full set: all tie with the observed tau -> 50
+    assert v.percentile == 50.0
+
+
+def test_percentile_semantics() -> None:
+    # o0 is best on all tasks but t0, where the order is reversed
+    s = pd.DataFrame({"o0": [3.0, 0.0, 0.0, 0.0], "o1": [2.0, 1.0, 1.0, 1.0], "o2": [1.0, 2.0, 2.0, 2.0]},
+                     index=["t0", "t1", "t2", "t3"])
+    good, bad = validate(s, ["t1"], ["o0", "o1", "o2"], 400), validate(s, ["t0"], ["o0", "o1", "o2"], 400)
+    assert good.tau == 1.0 and bad.tau == -1.0
+    # random 1-task subsets: t0 with prob 1/4 (tau -1), else tau 1
+    assert good.percentile == pytest.approx(100 * (0.25 + 0.75 / 2), abs=6)
+    assert bad.percentile == pytest.approx(100 * 0.25 / 2, abs=4)
+    assert not bad.top1_agree and bad.top1_subset == ("o2",)
+    assert bad.max_rank_change == 2.0 and bad.max_rank_change_optimizer == "o0"
+
+
+def test_ties() -> None:
+    s = pd.DataFrame({"a": [0.0, 0.0, 1.0], "b": [0.0, 1.0, 0.0], "c": [1.0, 1.0, 1.0]},
+                     index=["x", "y", "z"])
+    v = validate(s, ["x"], ["a", "b", "c"], n_random=20)
+    # on x, a and b tie for best; on all tasks too (mean ranks 1.5, 1.5, 3.0)
+    assert v.top1_full == ("a", "b") and v.top1_subset == ("a", "b") and v.top1_agree
+    assert v.tau == pytest.approx(1.0)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        x, y = rng.integers(0, 3, 6).astype(float), rng.integers(0, 3, (1, 6)).astype(float)
+        ref = kendalltau(x, y[0]).statistic
+        assert np.allclose(kendall_tau_b(x, y), ref, equal_nan=True)
+
+
+def test_fewer_than_two_held_out_and_bad_input() -> None:
+    s = _scores()
+    v = validate(s, ["t00", "t01"], ["o1"], n_random=10)
+    assert np.isnan(v.tau) and np.isnan(v.percentile) and "at least 2" in v.note
+    with pytest.raises(ValueError, match=r"'nope'.*valid choices"):
+        validate(s, ["t00"], ["nope"])
+    with pytest.raises(ValueError, match="unknown subset task"):
+        validate(s, ["zz"], ["o1", "o2"])
+
+
+def test_seeded_percentile() -> None:
+    s = _scores(1, n=20, k=6)
+    a, b = (validate(s, list(s.index[:5]), list(s.columns), seed=7) for _ in range(2))
+    assert a.percentile == b.percentile and 0 <= a.percentile <= 100
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    df = synthetic_results(n_tasks=16, n_optimizers=6, n_seeds=2, n_trials=8,
+                           optimizer_names=["random_search", "a", "b", "c", "d", "e"], seed=1)
+    root = tmp_path_factory.mktemp("study")
+    for run_id, g in df.groupby("run_id", sort=False):
+        table = pa.Table.from_pandas(g.reset_index(drop=True), schema=TRIAL_SCHEMA, preserve_index=False)
+        write_run(root / "runs" / f"{run_id}.parquet", table, {"status": "ok"})
+    return root
+
+
+def test_cli_writes_usable_tasksets(study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "taskset"
+    rc = main(["subset", str(study), "--k", "4", "--test", "--time-budget", "0.3", "--name", "demo",
+               "--out", str(out), "--n-random", "200"])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    assert "embedding optimizers: random_search" in printed and "Kendall tau" in printed
+    monkeypatch.setenv("NXMBENCH_CONFIG_PATH", str(tmp_path))
+    dev, test = taskset_patterns("demo_dev"), taskset_patterns("demo_test")
+    assert len(dev) == len(test) == 4 and not set(dev) & set(test)
+    tasks = set(pd.read_parquet(study / "runs")["task"].astype(str))
+    assert set(dev) <= tasks
+    text = (out / "demo_dev.yaml").read_text()
+    assert "discrepancy:" in text and "Kendall tau" in text and "command: python -m analysis subset" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--reference", "cube"], "'cube'; valid choices: ['uniform', 'empirical']"),
+        (["--k", "40"], "--k 40 needs 40 tasks"),
+        (["--embed-optimizers", "zz"], "['zz']"),
+        (["--task-type", "mo"], "'mo'; valid choices: ['bb']"),
+    ],
+)
+def test_cli_bad_input(study: Path, tmp_path: Path, args: list[str], message: str,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["subset", str(study), "--out", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not list(tmp_path.glob("*.yaml"))
