@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 from ConfigSpace import ConfigurationSpace
 
 from optimizers.base import Optimizer, Problem, Trial
-from optimizers.smac import check_eta, fidelity_range, snap_fidelity
+from optimizers.smac import check_eta, fidelity_range, single_fidelity_reason, snap_fidelity
 from optimizers.space_conversion import (
     decode,
     library_seed,
@@ -137,12 +137,7 @@ class DEHB(Optimizer):
 
     @classmethod
     def incompatibility(cls, problem: Problem) -> str | None:
-        fid = problem.fidelity
-        if fid is not None:
-            values = fid.values or (fid.low, fid.high)
-            if min(values) >= max(values):
-                return "DEHB needs a fidelity range, but the task's axis has a single value"
-        return super().incompatibility(problem)
+        return single_fidelity_reason("DEHB", problem) or super().incompatibility(problem)
 
     def _plain_config(self, config: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -102,6 +102,26 @@ def snap_fidelity(fidelity: Fidelity, budget: float) -> float:
     return float(min(max(budget, fidelity.low), fidelity.high))
 
 
+def single_fidelity_reason(name: str, problem: Problem) -> str | None:
+    """Why a bracket-based method cannot run ``problem``: its fidelity axis has one value only.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> from optimizers.base import Budget
+        >>> from tasks.base import Fidelity, Objective
+        >>> p = Problem(ConfigurationSpace(), (Objective("y"),), Fidelity("z", 3, 3), Budget(5))
+        >>> single_fidelity_reason("DEHB", p)
+        "DEHB needs a fidelity range, but the task's axis has a single value"
+    """
+    fid = problem.fidelity
+    if fid is None:
+        return None
+    values = fid.values or (fid.low, fid.high)
+    if min(values) >= max(values):
+        return f"{name} needs a fidelity range, but the task's axis has a single value"
+    return None
+
+
 def fidelity_range(problem: Problem, min_fidelity: float | None) -> tuple[float, float]:
     """(lowest, highest) fidelity a Hyperband-style method should use on ``problem``.
 
@@ -220,12 +240,8 @@ class SmacOptimizer(Optimizer):
 
     @classmethod
     def incompatibility(cls, problem: Problem) -> str | None:
-        fid = problem.fidelity
-        if cls.requires_fidelity and fid is not None:
-            values = fid.values or (fid.low, fid.high)
-            if min(values) >= max(values):
-                return f"{cls.__name__} needs a fidelity range, but the task's axis has a single value"
-        return super().incompatibility(problem)
+        reason = single_fidelity_reason(cls.__name__, problem) if cls.requires_fidelity else None
+        return reason or super().incompatibility(problem)
 
     def ask(self) -> Trial:
         with warnings.catch_warnings():
