@@ -1,8 +1,11 @@
-"""Command line: ``python -m analysis report RESULTS_DIR [--out DIR]`` and ``... subset RESULTS_DIR``.
+"""Command line: ``python -m analysis report DIR``, ``... subset SOURCE...``, ``... scores SOURCE...``.
+
+``subset`` and ``scores`` accept several sources: study folders (or run files) and score tables
+written by ``scores --out``, so pieces of one study run on different machines can be combined.
 
 Example:
     >>> main([])  # doctest: +ELLIPSIS
-    usage: python -m analysis [-h] {report,subset} ...
+    usage: python -m analysis [-h] {report,subset,scores} ...
     ...
     0
 """
@@ -44,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     r.add_argument("--no-figures", action="store_true", help="tables only (fast)")
     s = sub.add_parser("subset", help="select representative dev (and test) task subsets; write tasksets")
-    s.add_argument("results", help="a study folder, its runs/ folder, or one run file")
+    s.add_argument("results", nargs="+", metavar="SOURCE",
+                   help="study folders, run files, or score tables written by 'scores --out'")
     s.add_argument("--k", type=int, default=10, help="tasks per subset")
     s.add_argument("--embed-optimizers", default=None,
                    help="comma-separated optimizers to embed tasks with (default: up to 3 dissimilar ones)")
@@ -58,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="conf/taskset", help="folder for <name>_dev.yaml / <name>_test.yaml")
     s.add_argument("--test", action="store_true", help="also select a disjoint test subset")
     s.add_argument("--n-random", type=int, default=1000, help="random subsets for the tau percentile")
+    c = sub.add_parser("scores", help="write the tasks x optimizers score table (mean final regret)")
+    c.add_argument("results", nargs="+", metavar="SOURCE",
+                   help="study folders, run files, or score tables written by this command")
+    c.add_argument("--out", required=True, help="output file, .parquet or .csv")
     return p
 
 
@@ -83,9 +91,80 @@ def _load(path: str) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any] 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
+#: Columns of a score table file written by ``scores --out``.
+SCORE_COLUMNS = ("task", "task_type", "optimizer", "score", "n_runs")
+
+
+def _read_score_file(path: Path) -> pd.DataFrame | None:
+    """A score table file as a long frame, or None when ``path`` is something else (a run file)."""
+    if path.suffix == ".csv":
+        frame = pd.read_csv(path)
+    elif path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        if not set(SCORE_COLUMNS) <= set(pq.read_schema(path).names):
+            return None
+        frame = pd.read_parquet(path)
+    else:
+        return None
+    missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{str(path)!r} is not a score table: columns {missing} missing; "
+                         "write one with 'python -m analysis scores SOURCE --out FILE'")
+    return frame[list(SCORE_COLUMNS)]
+
+
+def _long_scores(path: str) -> pd.DataFrame:
+    """Mean final normalized regret per (task, optimizer) of one source, in long form."""
+    from analysis.normalize import prepare
+
+    file = _read_score_file(Path(path)) if Path(path).is_file() else None
+    if file is not None:
+        return file
+    df, _, _ = _load(path)
+    runs = prepare(df).runs
+    grouped = (runs.assign(task=runs["task"].astype(str), optimizer=runs["optimizer"].astype(str),
+                           task_type=runs["task_type"].astype(str))
+               .groupby(["task", "task_type", "optimizer"], observed=True)["final_regret"])
+    out = grouped.agg(["mean", "count"]).reset_index()
+    return out.rename(columns={"mean": "score", "count": "n_runs"})[list(SCORE_COLUMNS)]
+
+
+def combined_scores(sources: Sequence[str]) -> pd.DataFrame:
+    """Long score table of several sources; a (task, optimizer) pair may come from one source only.
+
+    Normalization is per task (regret against the task's optimum or its own min-max over the
+    runs), so scores of disjoint task sets computed in different places can be stacked.
+    """
+    frames = [_long_scores(src).assign(_source=src) for src in sources]
+    long = pd.concat(frames, ignore_index=True)
+    dup = long[long.duplicated(["task", "optimizer"], keep=False)]
+    if len(dup):
+        pairs = dup.drop_duplicates(["task", "optimizer"]).head(3)
+        shown = ", ".join(f"{t} x {o}" for t, o in zip(pairs["task"], pairs["optimizer"], strict=True))
+        raise ValueError(f"{dup[['task', 'optimizer']].drop_duplicates().shape[0]} (task, optimizer) "
+                         f"pairs appear in more than one source (e.g. {shown}); "
+                         "give each run of a pair in one source only")
+    return long.drop(columns="_source")
+
+
+def _scores(args: argparse.Namespace) -> None:
+    """``scores``: write the combined long score table."""
+    out = Path(args.out)
+    if out.suffix not in (".parquet", ".csv"):
+        raise ValueError(f"--out {args.out!r} must end in .parquet or .csv")
+    long = combined_scores(args.results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        long.to_csv(out, index=False)
+    else:
+        long.to_parquet(out, index=False)
+    counts = long.groupby("task_type")["task"].nunique().to_dict()
+    print(f"wrote {out}: {len(long)} scores; tasks per type {counts}")
+
+
 def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
     """``subset``: embed, select dev (and test), validate on held-out optimizers, write tasksets."""
-    from analysis.normalize import prepare, score_table
     from analysis.stats import complete_blocks
     from analysis.subset import METHODS, REFERENCES, dev_test_split, embed_scores, select_subset
     from analysis.subset_validation import default_embed_optimizers, taskset_yaml, validate
@@ -98,22 +177,24 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         raise ValueError(f"--k {args.k} must be >= 1")
     if args.time_budget <= 0:
         raise ValueError(f"--time-budget {args.time_budget} must be > 0 seconds")
-    src = Path(args.results)
+    src = Path(args.results[0])
     name = args.name or (src if src.is_dir() else src.parent).resolve().name
     if name == "runs":
         name = src.resolve().parent.name
     if not _NAME_RE.match(name):
         raise ValueError(f"--name {name!r} is not a valid taskset name; use letters, digits, '_', '.', '-'")
-    df, _, _ = _load(args.results)
-    runs = prepare(df).runs
-    types = sorted(runs["task_type"].astype(str).unique())
+    long = combined_scores(args.results)
+    types = sorted(long["task_type"].astype(str).unique())
     if args.task_type is not None:
         if args.task_type not in types:
             raise ValueError(f"unknown --task-type {args.task_type!r}; valid choices: {types}")
         types = [args.task_type]
     for ttype in types:
         prefix = name if len(types) == 1 else f"{name}_{ttype}"
-        scores, dropped = complete_blocks(score_table(runs, task_types=(ttype,)))
+        sel_type = long[long["task_type"] == ttype]
+        wide = sel_type.pivot_table(index="task", columns="optimizer", values="score", aggfunc="mean")
+        wide.columns.name = "optimizer"
+        scores, dropped = complete_blocks(wide.sort_index(axis=0).sort_index(axis=1))
         opts = [str(c) for c in scores.columns]
         if args.embed_optimizers:
             embed = [o.strip() for o in args.embed_optimizers.split(",") if o.strip()]
@@ -150,7 +231,8 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
             print(val.summary())
             header = [
                 f"{part} subset of {args.k} {ttype} tasks with low star discrepancy",
-                f"source: {src.resolve()} ({n} tasks x {len(opts)} optimizers)",
+                f"source: {', '.join(str(Path(a).resolve().name) for a in args.results)} "
+                f"({n} tasks x {len(opts)} optimizers)",
                 f"embedding optimizers: {', '.join(embed)}; reference: {args.reference}; "
                 f"method: {args.method}; log: {args.log}; seed: {args.seed}",
                 f"discrepancy: {sel.discrepancy:.4f} (random subsets: median {np.median(rnd):.4f})",
@@ -174,9 +256,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stdout)
         return 0
-    if args.command == "subset":
+    if args.command in ("subset", "scores"):
         try:
-            _subset(args, argv=sys.argv[1:] if argv is None else list(argv))
+            if args.command == "scores":
+                _scores(args)
+            else:
+                _subset(args, argv=sys.argv[1:] if argv is None else list(argv))
         except (FileNotFoundError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

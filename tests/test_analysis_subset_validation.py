@@ -116,3 +116,49 @@ def test_cli_bad_input(study: Path, tmp_path: Path, args: list[str], message: st
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not list(tmp_path.glob("*.yaml"))
+
+
+def _split_study(study: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """The study's run files divided by task into two folders, as if run on two machines."""
+    halves = (tmp_path / "part_a", tmp_path / "part_b")
+    files = sorted((study / "runs").glob("*.parquet"))
+    task_of = {f: str(pd.read_parquet(f, columns=["task"])["task"].iloc[0]) for f in files}
+    order = sorted(set(task_of.values()))
+    for f in files:
+        dest = halves[order.index(task_of[f]) % 2] / "runs"
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / f.name).write_bytes(f.read_bytes())
+    return halves
+
+
+def test_scores_of_pieces_combine_to_the_whole(study: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = _split_study(study, tmp_path)
+    whole, piece = tmp_path / "whole.parquet", tmp_path / "a.csv"
+    assert main(["scores", str(study), "--out", str(whole)]) == 0
+    assert main(["scores", str(a), "--out", str(piece)]) == 0
+    full = pd.read_parquet(whole).sort_values(["task", "optimizer"]).reset_index(drop=True)
+    assert set(full.columns) == {"task", "task_type", "optimizer", "score", "n_runs"}
+    assert (full["n_runs"] == 2).all() and full["task"].nunique() == 16
+    combined = tmp_path / "combined.parquet"
+    # a score file from one machine plus a study folder from another gives the same table
+    assert main(["scores", str(piece), str(b), "--out", str(combined)]) == 0
+    again = pd.read_parquet(combined).sort_values(["task", "optimizer"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(full, again, check_dtype=False)
+    # ... and the same subset (greedy is deterministic)
+    outs = []
+    for sources in ([str(study)], [str(piece), str(b)]):
+        capsys.readouterr()
+        assert main(["subset", *sources, "--k", "4", "--method", "greedy", "--name", "demo",
+                     "--out", str(tmp_path / "ts"), "--n-random", "50"]) == 0
+        outs.append([ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("tasks: ")])
+    assert outs[0] == outs[1] and outs[0]
+
+
+def test_overlapping_sources_are_refused(study: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scores", str(study), str(study), "--out", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "appear in more than one source" in err and err.count("\n") == 1
+    assert main(["scores", str(study), "--out", str(tmp_path / "x.txt")]) == 2
+    assert "must end in .parquet or .csv" in capsys.readouterr().err
