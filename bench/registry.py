@@ -205,9 +205,23 @@ def is_pattern(text: str) -> bool:
 
 
 def expand_tasks(patterns: Iterable[str]) -> list[str]:
-    """Expand ids and glob patterns (``bbob/f0[1-5]/d02/i01``) into task ids, order kept, no duplicates."""
+    """Expand ids and glob patterns (``bbob/f0[1-5]/d02/i01``) into task ids, order kept, no duplicates.
+
+    A pattern starting with ``!`` removes the ids it matches from those expanded so far (``*``
+    matches ``/`` too, so ``["fcnet/*", "!*/mo*"]`` keeps FCNet's single-objective tasks).
+
+    Example:
+        >>> expand_tasks(["synthetic/hartmann*", "!*6"])
+        ['synthetic/hartmann3']
+    """
     out: dict[str, None] = {}
     for pat in patterns:
+        if pat.startswith("!"):
+            drop = set(fnmatch.filter(list(out), pat[1:]))
+            if not drop:
+                raise UnknownNameError(f"exclusion {pat!r} matches none of the {len(out)} tasks listed before it")
+            out = {t: None for t in out if t not in drop}
+            continue
         if not is_pattern(pat):
             _family_of(pat)  # raise for unknown families early
             if pat not in _task_id_set(pat.split("/", 1)[0]):
