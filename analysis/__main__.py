@@ -115,17 +115,30 @@ def _read_score_file(path: Path) -> pd.DataFrame | None:
 
 
 def _long_scores(path: str) -> pd.DataFrame:
-    """Mean final normalized regret per (task, optimizer) of one source, in long form."""
-    from analysis.normalize import prepare
+    """Mean final score per (task, optimizer) of one source, in long form.
+
+    The score is what the leaderboards rank: final normalized regret of the first objective on
+    single-objective types, final hypervolume regret on multi-objective ones.
+    """
+    from analysis.normalize import SINGLE_OBJECTIVE_TYPES, prepare
 
     file = _read_score_file(Path(path)) if Path(path).is_file() else None
     if file is not None:
         return file
-    df, _, _ = _load(path)
-    runs = prepare(df).runs
-    grouped = (runs.assign(task=runs["task"].astype(str), optimizer=runs["optimizer"].astype(str),
-                           task_type=runs["task_type"].astype(str))
-               .groupby(["task", "task_type", "optimizer"], observed=True)["final_regret"])
+    df, runs_meta, _ = _load(path)
+    prep = prepare(df)
+    runs = prep.runs.assign(task_type=prep.runs["task_type"].astype(str))
+    single = runs[runs["task_type"].isin(SINGLE_OBJECTIVE_TYPES)].assign(score=lambda r: r["final_regret"])
+    parts = [single]
+    if len(single) < len(runs):
+        from analysis.hypervolume import hv_runs, objective_directions
+
+        directions = objective_directions(runs_meta) if runs_meta is not None else None
+        mo = hv_runs(df, prep=prep, directions=directions)
+        parts.append(mo.assign(task_type=mo["task_type"].astype(str), score=mo["final_hv_regret"]))
+    runs = pd.concat(parts, ignore_index=True)
+    grouped = (runs.assign(task=runs["task"].astype(str), optimizer=runs["optimizer"].astype(str))
+               .groupby(["task", "task_type", "optimizer"], observed=True)["score"])
     out = grouped.agg(["mean", "count"]).reset_index()
     return out.rename(columns={"mean": "score", "count": "n_runs"})[list(SCORE_COLUMNS)]
 

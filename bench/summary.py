@@ -44,9 +44,14 @@ def summarize(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
         df = df[df["run_id"].isin(wanted)]
     # One leaderboard per task type: optimizers that cannot run a type must not be ranked on it.
     for ttype, part in df.groupby("task_type", observed=True, sort=True) if len(df) else ():
-        ranks = final_ranks(part)
         lines.append("")
         kind = TYPE_NAMES.get(str(ttype), ttype)
+        try:
+            ranks = final_ranks(part)
+        except ImportError as exc:  # an optional analysis package (moocore for hypervolume) is missing
+            lines.append(f"leaderboard, {kind} tasks: not computed, {exc.name or exc} is not installed "
+                         "(pip install 'nxm-bench[analysis]'); the results are written")
+            continue
         lines.append(f"leaderboard, {kind} tasks ({part['task'].nunique()} tasks, "
                      "mean rank over tasks, lower is better):")
         lines.append(ranks.to_string(float_format=lambda v: f"{v:.2f}"))

@@ -162,3 +162,18 @@ def test_overlapping_sources_are_refused(study: Path, tmp_path: Path,
     assert "appear in more than one source" in err and err.count("\n") == 1
     assert main(["scores", str(study), "--out", str(tmp_path / "x.txt")]) == 2
     assert "must end in .parquet or .csv" in capsys.readouterr().err
+
+
+def test_multi_objective_scores_are_hypervolume_regret(tmp_path: Path) -> None:
+    from analysis.hypervolume import hv_runs
+
+    df = synthetic_results(n_tasks=3, n_optimizers=2, n_seeds=2, n_trials=8, task_types=("mo",), seed=3)
+    root = tmp_path / "mo_study"
+    for run_id, g in df.groupby("run_id", sort=False):
+        table = pa.Table.from_pandas(g.reset_index(drop=True), schema=TRIAL_SCHEMA, preserve_index=False)
+        write_run(root / "runs" / f"{run_id}.parquet", table, {"status": "ok"})
+    assert main(["scores", str(root), "--out", str(tmp_path / "s.csv")]) == 0
+    got = pd.read_csv(tmp_path / "s.csv").set_index(["task", "optimizer"])["score"].sort_index()
+    want = hv_runs(df).groupby(["task", "optimizer"], observed=True)["final_hv_regret"].mean().sort_index()
+    assert got.index.tolist() == [(str(t), str(o)) for t, o in want.index]
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy())
