@@ -17,8 +17,10 @@ from typing import Any
 
 from bench.config import ConfigError, StudyConfig
 from bench.registry import expand_tasks, make_task, optimizer_class
+from bench.simulated_workers import simulated_cost_reason
 from bench.spec import RunSpec
-from optimizers.base import Problem
+from optimizers.base import Optimizer, Problem
+from tasks.base import Task
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,26 @@ class Plan:
             "optimizers": [o.id for o in study.optimizers], "tasks": self.tasks,
             "seeds": list(study.seeds),
             "budget": {"n_trials": study.budget.n_trials, "time": study.budget.time},
+            "n_workers": study.n_workers,
             "runs": [{"run_id": s.run_id, "task": s.task, "optimizer": s.optimizer, "seed": s.seed}
                      for s in self.specs],
             "refused": [{"task": r.task, "optimizer": r.optimizer, "reason": r.reason}
                         for r in self.refused],
             "planned_at": datetime.now(UTC).isoformat(),
         }
+
+
+def _workers_reason(cls: type[Optimizer], task: Task, n_workers: int,
+                    cost_reasons: dict[str, str | None]) -> str | None:
+    """Why ``cls`` on ``task`` cannot run with ``n_workers`` simulated workers (cached per task)."""
+    if task.id not in cost_reasons:
+        cost_reasons[task.id] = simulated_cost_reason(task)
+    if cost_reasons[task.id]:
+        return cost_reasons[task.id]
+    if not cls.supports_pending:
+        return (f"{cls.__name__} does not support pending trials (supports_pending is False), "
+                f"so it cannot run with n_workers={n_workers}")
+    return None
 
 
 def make_plan(study: StudyConfig) -> Plan:
@@ -56,17 +72,22 @@ def make_plan(study: StudyConfig) -> Plan:
     classes = {o.id: optimizer_class(o.target) for o in study.optimizers}
     refused: list[Refusal] = []
     specs: list[RunSpec] = []
+    cost_reasons: dict[str, str | None] = {}
     for tid in task_ids:
         task = make_task(tid)
         problem = Problem(task.space, task.objectives, task.fidelity, study.budget)
         for opt in study.optimizers:
             reason = classes[opt.id].incompatibility(problem)
+            if not reason and study.n_workers > 1:
+                reason = _workers_reason(classes[opt.id], task, study.n_workers, cost_reasons)
             if reason:
                 refused.append(Refusal(tid, opt.id, reason))
                 continue
             specs.extend(
                 RunSpec(study=study.name, task=tid, optimizer=opt.id, optimizer_target=opt.target,
-                        optimizer_params=dict(opt.params), seed=seed, budget=study.budget)
+                        optimizer_params=dict(opt.params), seed=seed, budget=study.budget,
+                        n_workers=study.n_workers, trial_timeout=study.trial_timeout,
+                        run_timeout=study.run_timeout)
                 for seed in study.seeds
             )
     if refused and study.incompatible == "error":

@@ -38,11 +38,17 @@ class RunSpec:
     optimizer_params: dict[str, Any]
     seed: int
     budget: Budget
+    #: Wall-clock limits in seconds, ``None`` for none (see docs/fault-tolerance.md).
+    trial_timeout: float | None = None
+    run_timeout: float | None = None
+    #: Simulated parallel workers (see docs/simulated-workers.md); 1 is the sequential loop.
+    n_workers: int = 1
 
     @property
     def run_id(self) -> str:
         """Readable, filesystem-safe, unique within a study."""
-        return f"{self.task.replace('/', '__')}--{self.optimizer}--s{self.seed}"
+        workers = f"--w{self.n_workers}" if self.n_workers != 1 else ""
+        return f"{self.task.replace('/', '__')}--{self.optimizer}--s{self.seed}{workers}"
 
     @property
     def fingerprint(self) -> str:
@@ -53,6 +59,11 @@ class RunSpec:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("study")  # renaming a study must not invalidate its finished runs
+        for key in ("trial_timeout", "run_timeout"):
+            if d[key] is None:  # unset limits leave fingerprints of older results unchanged
+                del d[key]
+        if d["n_workers"] == 1:  # the sequential loop: ids and fingerprints as before the setting
+            del d["n_workers"]
         return d
 
     def seeds(self) -> tuple[int, int]:

@@ -120,6 +120,23 @@ class SearchExhausted(Exception):
     """
 
 
+class WaitForPending(Exception):
+    """Raised by :meth:`Optimizer.ask` when nothing can be proposed until pending trials finish.
+
+    Synchronous methods (Successive Halving, Hyperband) cannot promote a rung
+    before every trial of it was told. Under several simulated workers the
+    runner then leaves the asking worker idle until the next trial completes
+    and asks again. In the sequential runner every trial is told before the
+    next ask, so an optimizer raising it there is a bug (the run crashes).
+
+    Example:
+        >>> raise WaitForPending("rung 0 of bracket 2: 3 of 9 trials pending")
+        Traceback (most recent call last):
+        ...
+        optimizers.base.WaitForPending: rung 0 of bracket 2: 3 of 9 trials pending
+    """
+
+
 class Optimizer(ABC):
     """Base class of every optimizer: thin on purpose.
 
@@ -139,6 +156,10 @@ class Optimizer(ABC):
     #: True when the method ignores its seed by design (e.g. grid search); the contract suite
     #: then skips its different-seeds-give-different-trials check.
     deterministic: ClassVar[bool] = False
+    #: True when :meth:`ask` may be called again before earlier trials were told (several
+    #: outstanding trials, e.g. simulated parallel workers): each ask then proposes a new trial
+    #: or raises :class:`WaitForPending`. Only such optimizers are planned with ``n_workers > 1``.
+    supports_pending: ClassVar[bool] = False
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         self.problem = problem

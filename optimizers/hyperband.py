@@ -9,9 +9,11 @@ them at ``max_fidelity * eta**(i - s)``, the best ones promoted from rung
 Brackets repeat until the runner's budget ends the run.
 
 Promotion is synchronous: a rung is promoted once every one of its trials was
-told. If :meth:`~SuccessiveHalving.ask` is called while all handed-out trials
-are still waiting for results (impossible in the sequential runner, possible
-with a parallel one), the next bracket is started instead of blocking.
+told. If :meth:`~SuccessiveHalving.ask` is called while the running bracket has
+handed out its whole rung and some of those trials still wait for results
+(impossible in the sequential runner, routine with simulated parallel workers),
+it raises :class:`~optimizers.base.WaitForPending`: the worker idles until the
+rung completes, as a synchronous method does for real.
 
 On tasks with discrete fidelities (``Fidelity.values``), each rung fidelity is
 snapped to the nearest admissible value in log scale. Only the first objective
@@ -31,7 +33,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from optimizers.base import Optimizer, Problem, Trial
+from optimizers.base import Optimizer, Problem, Trial, WaitForPending
 from optimizers.sampling import SpaceSampler
 from tasks.base import Fidelity, Result
 
@@ -162,6 +164,7 @@ class SuccessiveHalving(Optimizer):
 
     supports: ClassVar[frozenset[str]] = frozenset({"multi_fidelity"})
     requires_fidelity: ClassVar[bool] = True
+    supports_pending: ClassVar[bool] = True  # by waiting: ask raises WaitForPending mid-rung
 
     def __init__(
         self,
@@ -224,6 +227,12 @@ class SuccessiveHalving(Optimizer):
             trial = bracket.next_trial()
             if trial is not None:
                 return trial
+        if self._active:
+            # Synchronous: the next rung (or bracket) needs the results of every pending trial.
+            bracket = next(iter(self._active.values()))
+            raise WaitForPending(
+                f"bracket {bracket.id}, rung {bracket.rung}: {len(bracket.configs) - len(bracket.losses)} "
+                f"of {len(bracket.configs)} trials pending")
         trial = self._start_bracket().next_trial()
         assert trial is not None  # a fresh bracket always has a first trial
         return trial

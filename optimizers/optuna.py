@@ -73,6 +73,8 @@ class OptunaSampler(Optimizer):
     """
 
     supports: ClassVar[frozenset[str]] = frozenset()
+    # Optuna's ask/tell is built for parallel workers: asked, untold trials stay RUNNING in the study.
+    supports_pending: ClassVar[bool] = True
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         super().__init__(problem, seed, **params)
@@ -161,6 +163,9 @@ class OptunaTPE(OptunaSampler):
     def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
         import optuna
 
+        # Pending (RUNNING) trials count as the worst value seen, so parallel workers spread out
+        # (Optuna 5's default; explicit for Optuna 4). Sequential runs have no other RUNNING trial.
+        params.setdefault("constant_liar", True)
         return optuna.samplers.TPESampler(seed=seed, **params)
 
 

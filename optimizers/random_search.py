@@ -54,6 +54,7 @@ class RandomSearch(Optimizer):
     """
 
     supports: ClassVar[frozenset[str]] = frozenset({"multi_fidelity", "multi_objective"})
+    supports_pending: ClassVar[bool] = True  # proposals never depend on results
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         if params:

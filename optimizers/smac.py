@@ -170,6 +170,9 @@ class SmacOptimizer(Optimizer):
     """
 
     supports: ClassVar[frozenset[str]] = frozenset()
+    # SMAC's runhistory tracks asked, untold trials as running (its Dask runner relies on it);
+    # its Hyperband intensifiers open a new bracket rather than wait for a rung.
+    supports_pending: ClassVar[bool] = True
     #: Attribute of the ``smac`` package holding the facade class.
     facade_name: ClassVar[str] = "HyperparameterOptimizationFacade"
     #: Keyword parameters this optimizer accepts (the YAML's ``params``).

@@ -15,7 +15,7 @@ from optimizers.sampling import SpaceSampler
 from tasks.base import Result
 
 #: Modules of the numpy-only built-ins; adapters drive heavier libraries and are marked slow.
-BUILTIN_MODULES = ("optimizers.random_search.", "optimizers.hyperband.")
+BUILTIN_MODULES = ("optimizers.random_search.", "optimizers.hyperband.", "optimizers.asha.")
 
 
 def registered_ids() -> list[Any]:

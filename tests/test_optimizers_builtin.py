@@ -23,7 +23,7 @@ from ConfigSpace import (
 )
 from scipy import stats
 
-from optimizers.base import Budget, Problem, Trial
+from optimizers.base import Budget, Problem, Trial, WaitForPending
 from optimizers.hyperband import (
     Hyperband,
     SuccessiveHalving,
@@ -174,16 +174,16 @@ def test_failed_trials_rank_last() -> None:
     assert promoted.fidelity == 3.0 and promoted.config == first_rung[1].config
 
 
-def test_ask_while_waiting_starts_next_bracket() -> None:
+def test_ask_while_waiting_waits_for_the_rung() -> None:
     hb = Hyperband(mf_problem(Fidelity("epochs", 1, 9)), seed=0)
     first = [hb.ask() for _ in range(9)]  # bracket 0, rung 0: all handed out, none told
-    extra = hb.ask()
     assert {t.meta["bracket"] for t in first} == {0}
-    assert extra.meta["bracket"] == 1 and extra.fidelity == 3.0
+    with pytest.raises(WaitForPending, match="bracket 0, rung 0: 9 of 9 trials pending"):
+        hb.ask()  # synchronous: rung 1 needs every result of rung 0
     for t in first:
         hb.tell(t, Result((loss_of(t.config, 1.0),)))
-    # Bracket 0 was promoted: its rung 1 is served before bracket 1 continues.
-    assert hb.ask().meta["bracket"] == 0
+    promoted = hb.ask()
+    assert promoted.meta["bracket"] == 0 and promoted.meta["rung"] == 1 and promoted.fidelity == 3.0
 
 
 def test_tell_rejects_foreign_or_repeated_trials() -> None:

@@ -1,0 +1,143 @@
+"""ASHA: asynchronous successive halving (Li et al., MLSys 2020).
+
+"A System for Massively Parallel Hyperparameter Tuning", Algorithm 2. Rungs
+are those of Hyperband's most exploratory bracket (see
+:mod:`optimizers.hyperband`): with ``s_max = floor(log_eta(max / min))``, rung
+``k`` runs at ``max_fidelity * eta**(k - s_max)``. Every :meth:`ASHA.ask`
+looks at the rungs from the top down and promotes the best configuration of
+rung ``k`` that is in the top ``1/eta`` of the results rung ``k`` has so far
+and was not promoted yet; when no rung has one, a new random configuration
+starts at the lowest rung. It never waits for a rung to fill, so every worker
+is always busy; the price is that some promotions are made on partial rungs.
+
+On tasks with discrete fidelities each rung fidelity is snapped to the nearest
+admissible value in log scale (rungs that snap to the same value are merged).
+Only the first objective is optimized (negated when maximized); a non-finite
+result ranks last.
+
+Example:
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> from optimizers.base import Budget, Problem
+    >>> from tasks.base import Fidelity, Objective, Result
+    >>> space = ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
+    >>> asha = ASHA(Problem(space, (Objective("y"),), Fidelity("epochs", 1, 9), Budget(5)), seed=0)
+    >>> asha.rungs
+    (1.0, 3.0, 9.0)
+    >>> first = [asha.ask() for _ in range(3)]
+    >>> for trial, loss in zip(first, (0.5, 0.2, 0.9)):
+    ...     asha.tell(trial, Result((loss,)))
+    >>> promoted = asha.ask()  # 3 results in rung 0: the best third (loss 0.2) moves up
+    >>> promoted.fidelity, promoted.config == first[1].config
+    (3.0, True)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from optimizers.base import Optimizer, Problem, Trial
+from optimizers.hyperband import bracket_schedule, max_bracket, snap
+from optimizers.sampling import SpaceSampler
+from tasks.base import Result
+
+#: New configurations are drawn this many at a time (a fixed size keeps sequences seed-only).
+_BATCH = 16
+
+
+class ASHA(Optimizer):
+    """Asynchronous Successive Halving with random sampling.
+
+    Args:
+        problem: The task's problem; must have a fidelity axis.
+        seed: Seed of the configuration sampler.
+        eta: Reduction factor (> 1): a configuration is promoted when it is in the
+            top ``1/eta`` of its rung.
+        min_fidelity: Fidelity of the lowest rung; defaults to the task's lowest.
+        max_fidelity: Fidelity of the highest rung; defaults to the task's highest.
+    """
+
+    supports: ClassVar[frozenset[str]] = frozenset({"multi_fidelity"})
+    requires_fidelity: ClassVar[bool] = True
+    supports_pending: ClassVar[bool] = True  # asynchronous by design: it never waits
+
+    def __init__(
+        self,
+        problem: Problem,
+        seed: int,
+        eta: float = 3,
+        min_fidelity: float | None = None,
+        max_fidelity: float | None = None,
+    ) -> None:
+        super().__init__(problem, seed, eta=eta, min_fidelity=min_fidelity, max_fidelity=max_fidelity)
+        fidelity = problem.fidelity
+        if fidelity is None:
+            raise ValueError("ASHA needs a task with a fidelity axis; this one has none")
+        if problem.is_multi_objective:
+            raise ValueError(f"ASHA is single-objective; the task has {len(problem.objectives)} objectives")
+        if isinstance(eta, bool) or not isinstance(eta, int | float) or not eta > 1:
+            raise ValueError(f"eta={eta!r} is invalid: use a number > 1 (3 is usual)")
+        low = float(fidelity.low if min_fidelity is None else min_fidelity)
+        high = float(fidelity.high if max_fidelity is None else max_fidelity)
+        if not fidelity.low <= low <= high <= fidelity.high:
+            raise ValueError(
+                f"min_fidelity={low}, max_fidelity={high} are invalid for fidelity {fidelity.name!r}: "
+                f"use {fidelity.low} <= min_fidelity <= max_fidelity <= {fidelity.high}")
+        self.eta = float(eta)
+        s_max = max_bracket(self.eta, low, high)
+        raw = [r.fidelity for r in bracket_schedule(s_max, s_max, self.eta, high)]
+        if fidelity.values is None:
+            fids = [min(max(f, low), high) for f in raw]  # float error must not leave the axis
+        else:
+            window = tuple(float(v) for v in fidelity.values if low <= v <= high)
+            if not window:
+                raise ValueError(f"no admissible value of fidelity {fidelity.name!r} in [{low}, {high}]; "
+                                 f"valid: {sorted(fidelity.values)}")
+            fids = [snap(f, window) for f in raw]
+        #: Fidelity of each rung, lowest first.
+        self.rungs: tuple[float, ...] = tuple(sorted(set(fids)))
+        self.minimize = problem.objectives[0].minimize
+        self._sampler = SpaceSampler(problem.space, np.random.default_rng(self.seed))
+        self._queue: list[dict[str, Any]] = []
+        self._configs: list[dict[str, Any]] = []  # by config id
+        # Per rung: (loss, config id) of every result told so far, and the ids promoted from it.
+        self._results: list[list[tuple[float, int]]] = [[] for _ in self.rungs]
+        self._promoted: list[set[int]] = [set() for _ in self.rungs]
+
+    def _promotion(self) -> tuple[int, int] | None:
+        """(config id, rung to run it on) of the next promotion, top rungs first; ``None`` if none."""
+        for k in range(len(self.rungs) - 2, -1, -1):
+            results = self._results[k]
+            n_top = math.floor(len(results) / self.eta + 1e-9)
+            if n_top == 0:
+                continue
+            # Ties go to the earlier configuration, so runs stay deterministic.
+            for _, cid in sorted(results)[:n_top]:
+                if cid not in self._promoted[k]:
+                    self._promoted[k].add(cid)
+                    return cid, k + 1
+        return None
+
+    def ask(self) -> Trial:
+        promotion = self._promotion()
+        if promotion is not None:
+            cid, rung = promotion
+        else:
+            if not self._queue:
+                self._queue = self._sampler.sample(_BATCH)
+                self._queue.reverse()  # pop() from the end keeps the sampled order
+            cid, rung = len(self._configs), 0
+            self._configs.append(self._queue.pop())
+        # A copy: whatever the runner does with the dict cannot alter the stored config.
+        return Trial(dict(self._configs[cid]), self.rungs[rung], {"rung": rung, "config_id": cid})
+
+    def tell(self, trial: Trial, result: Result) -> None:
+        rung, cid = trial.meta.get("rung"), trial.meta.get("config_id")
+        if not isinstance(rung, int) or not isinstance(cid, int) or not (
+                0 <= rung < len(self.rungs) and 0 <= cid < len(self._configs)):
+            raise ValueError(f"trial {trial.config!r} (meta {trial.meta!r}) was not proposed by this ASHA")
+        value = float(result.values[0])
+        loss = math.inf if math.isnan(value) else (value if self.minimize else -value)
+        self._results[rung].append((loss, cid))
