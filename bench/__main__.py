@@ -11,8 +11,12 @@ Examples::
     python -m bench --cfg study=default                      # show the composed config
 
 Overrides: study.*, optimizer.params.*, task=, seed=, n_trials=, time_budget=, n_jobs=,
-output_dir=, backend=loky|threading|dask (backend.address=...), yahpo_data=, progress=false.
-Exit status: 0 all runs finished, 1 some run failed (recorded, the sweep went on), 2 bad input.
+output_dir=, backend=loky|threading|dask (backend.address=...), yahpo_data=, progress=false;
+wall-clock limits in seconds: +study.trial_timeout=, +study.run_timeout= (docs/fault-tolerance.md).
+Exit status: 0 every run finished ok; 1 the sweep completed but some runs crashed or timed out
+(recorded; a re-run retries them); 2 bad input, nothing ran; 3 the sweep stopped because a
+result could not be written (disk full, output unwritable; runs already written are kept);
+130 interrupted (Ctrl-C; a re-run resumes).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
@@ -31,8 +36,11 @@ from bench.config import LIST_KINDS, ConfigError, settings_from_cfg
 from bench.parallel import check_writable, run_all
 from bench.plan import make_plan
 from bench.registry import UnknownNameError, unknown, yaml_ids
-from bench.results import write_manifest
+from bench.results import ResultWriteError, write_manifest
 from bench.summary import refusal_lines, summarize
+
+#: Exit statuses (documented in docs/fault-tolerance.md).
+EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT, EXIT_WRITE_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 #: Config groups whose values name YAML files under conf/.
 GROUPS = {"study": "study", "optimizer": "optimizer", "backend": "backend"}
@@ -67,8 +75,16 @@ def compose_config(overrides: Sequence[str]) -> DictConfig:
         return compose("config", overrides=list(overrides))
 
 
+def _yaml_error(exc: yaml.YAMLError) -> str:
+    """One line for a YAML syntax error: which file, where, what the parser wanted."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{mark.name} line {mark.line + 1} column {mark.column + 1}" if mark else "a config file"
+    problem = " ".join(filter(None, (getattr(exc, "context", None), getattr(exc, "problem", None))))
+    return f"cannot parse {where}: {problem or ' '.join(str(exc).split())}: fix the YAML syntax"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 1 some runs failed, 2 bad input)."""
+    """Entry point; returns the exit status (see the module docstring)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help") for a in args):
         print(USAGE)
@@ -100,7 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = make_plan(settings.study)
     except (ConfigError, UnknownNameError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except yaml.YAMLError as exc:  # a hand-edited config file that does not parse
+        print(f"error: {_yaml_error(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
     study = settings.study
     study_dir = settings.output_dir / study.name
@@ -116,9 +135,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         settings.progress)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except ResultWriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_WRITE_FAILED
+    except KeyboardInterrupt:
+        print("\ninterrupted: runs already written are kept; re-run the same command to resume",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(summarize(study_dir, sweep, plan))
-    return 1 if sweep.failed else 0
+    return EXIT_RUNS_FAILED if sweep.failed else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -24,7 +26,14 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from optimizers.base import Budget
 
 MAX_SEED = 2**32 - 1
+#: A seed count above this is a typo, not a study (``seeds: 1e6`` would build a million runs).
+MAX_SEED_COUNT = 10_000
 LIST_KINDS = ("tasks", "optimizers", "tasksets", "studies")
+#: Keys a study YAML may set; anything else is a typo that would otherwise be ignored silently.
+STUDY_KEYS = ("name", "description", "optimizers", "tasks", "taskset", "seeds", "n_trials",
+              "time_budget", "incompatible", "trial_timeout", "run_timeout", "n_workers")
+#: A study name becomes a folder under output_dir: no separators, no hidden or parent folders.
+_STUDY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 class ConfigError(ValueError):
@@ -51,6 +60,11 @@ class StudyConfig:
     budget: Budget
     incompatible: Literal["error", "skip"] = "error"
     description: str = ""
+    #: Wall-clock limits in seconds for one evaluation and for one whole run (``None``: none).
+    trial_timeout: float | None = None
+    run_timeout: float | None = None
+    #: Simulated asynchronous workers per run (docs/simulated-workers.md); 1 = sequential.
+    n_workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -86,16 +100,18 @@ def parse_seeds(value: Any) -> tuple[int, ...]:
         if len(set(seeds)) != len(seeds):
             raise ConfigError(f"seeds={list(seeds)} has duplicates")
         return seeds
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"seeds={value!r} is invalid: use a positive count (seeds=3) or a list ([0,1,2])")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEED_COUNT:
+        raise ConfigError(f"seeds={value!r} is invalid: use a count from 1 to {MAX_SEED_COUNT} (seeds=3) "
+                          "or a list ([0,1,2])")
     return tuple(range(value))
 
 
 def _positive(value: Any, what: str, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        valid = "a positive number" + (" or null" if allow_none else "")
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
+            or not math.isfinite(value)):  # inf would make a run that never ends
+        valid = "a positive finite number" + (" or null" if allow_none else "")
         raise ConfigError(f"{what}={value!r} is invalid: use {valid}")
     return float(value)
 
@@ -131,10 +147,22 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
     from bench.registry import taskset_patterns
 
     study = cfg.get("study") or {}
+    if not isinstance(study, (dict, DictConfig)):
+        raise ConfigError(f"study {study_choice!r} is {study!r}, not a mapping: give it the keys "
+                          f"{', '.join(STUDY_KEYS)}")
+    unknown_keys = [str(k) for k in study if k not in STUDY_KEYS]
+    if unknown_keys:
+        raise ConfigError(f"study.{unknown_keys[0]} is not a study setting: use {', '.join(STUDY_KEYS)}")
     name = cfg.get("name") or study.get("name") or study_choice
     task = cfg.get("task")
     if task is not None and not cfg.get("name"):
         name = "single"  # ad-hoc runs never mix into a named study's results
+    if not isinstance(name, str) or not _STUDY_NAME.fullmatch(name):
+        raise ConfigError(f"study name {name!r} is invalid: use letters, digits, '_', '-' and '.' "
+                          "(it names the results folder)")
+    description = study.get("description", "")
+    if isinstance(description, (dict, list, DictConfig, ListConfig)):
+        raise ConfigError(f"study.description={description!r} is invalid: use a string")
 
     optimizers: tuple[OptimizerChoice, ...]
     if optimizer_choice is not None:
@@ -161,6 +189,14 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
     time_budget = cfg.get("time_budget") if cfg.get("time_budget") is not None else study.get("time_budget")
     budget = Budget(n_trials=_positive(n_trials, "n_trials") or 0.0,
                     time=_positive(time_budget, "time_budget", allow_none=True))
+    # Top-level keys override the study's, as n_trials and time_budget do.
+    trial_timeout, run_timeout = (
+        _positive(cfg.get(k) if cfg.get(k) is not None else study.get(k), k, allow_none=True)
+        for k in ("trial_timeout", "run_timeout"))
+    n_workers = cfg.get("n_workers") if cfg.get("n_workers") is not None else study.get("n_workers", 1)
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        raise ConfigError(f"n_workers={n_workers!r} is invalid: use an integer >= 1 "
+                          "(simulated parallel workers; 1 runs trials one after another)")
     # A pair the user named explicitly must not be skipped quietly: refuse it.
     incompatible: Literal["error", "skip"] = "error"
     if task is None:
@@ -184,7 +220,8 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
     return Settings(
         study=StudyConfig(name=str(name), optimizers=optimizers, tasks=tasks, seeds=seeds,
                           budget=budget, incompatible=incompatible,
-                          description="" if task is not None else str(study.get("description", ""))),
+                          description="" if task is not None else str(study.get("description", "")),
+                          trial_timeout=trial_timeout, run_timeout=run_timeout, n_workers=n_workers),
         output_dir=Path(out),
         n_jobs=n_jobs,
         backend=BackendConfig(name=bname, address=backend.get("address"),

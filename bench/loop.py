@@ -3,7 +3,8 @@
 The runner, not the optimizer, enforces the budget and records every
 evaluation. Anything that goes wrong inside a run (the optimizer or the task
 raises, a non-finite objective, an invalid fidelity) ends that run with status
-``crashed`` and its traceback; the trials done so far are still written.
+``crashed`` and its traceback; a run past its ``trial_timeout`` or ``run_timeout``
+ends with status ``timeout``. Either way the trials done so far are still written.
 
 Example:
     >>> import tempfile
@@ -23,10 +24,13 @@ import copy
 import math
 import os
 import platform
+import signal
 import socket
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -37,11 +41,120 @@ from bench.registry import make_task, optimizer_class
 from bench.results import TrialRecorder, write_run
 from bench.spec import RunSpec
 from optimizers.base import Budget, Optimizer, Problem, SearchExhausted
-from tasks.base import Fidelity, Task
+from tasks.base import Fidelity, Result, Task
 
 
 class RunError(RuntimeError):
     """A run-level failure caused by what a task or optimizer returned."""
+
+
+class TimeLimitExceeded(BaseException):
+    """A run passed its ``trial_timeout`` or ``run_timeout``.
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that a task's or an optimizer's
+    own ``except Exception`` cannot swallow it and keep a hung run going.
+    """
+
+
+Evaluate = Callable[[Any, "float | None", int], Result]
+
+#: Longest interval armed at once (about 3 years): ``setitimer`` overflows on huge values.
+_MAX_TIMER = 1e8
+
+
+class TimeLimits:
+    """Enforce a per-trial (one ``Task.evaluate``) and a per-run wall-clock limit.
+
+    In the main thread of a process (``n_jobs=1``, loky workers) a ``SIGALRM`` interval
+    timer interrupts a hung evaluate or optimizer wherever Python code runs: a
+    ``time.sleep`` or a pure-Python loop. Code stuck inside one C call (a native solver
+    that never returns to Python) is interrupted when it does. Signals reach only the
+    main thread, so in threads (``backend=threading``, dask workers) and when another
+    interval timer is already armed the limits are checked when each evaluate returns
+    instead: a trial that took too long still ends the run with status ``timeout`` (its
+    late result is dropped, as an interrupted one would be), but a hang inside one
+    evaluate is not cut short there. Use the loky backend for tasks that may hang.
+
+    Example:
+        >>> import time
+        >>> with TimeLimits(trial_timeout=0.05, run_timeout=None) as limits:
+        ...     slow = limits.wrap(lambda config, fidelity, seed: time.sleep(10))
+        ...     slow({}, None, 0)
+        Traceback (most recent call last):
+        ...
+        bench.loop.TimeLimitExceeded: a trial exceeded trial_timeout=0.05 s
+    """
+
+    def __init__(self, trial_timeout: float | None, run_timeout: float | None) -> None:
+        self.trial, self.run = trial_timeout, run_timeout
+        self.deadline = math.inf
+        self.use_signal = False
+        self._reason = ""
+        self._previous: Any = None
+        self.trial_msg = f"a trial exceeded trial_timeout={trial_timeout:g} s" if trial_timeout else ""
+        self.run_msg = f"the run exceeded run_timeout={run_timeout:g} s" if run_timeout else ""
+
+    def __enter__(self) -> TimeLimits:
+        if self.run is not None:
+            self.deadline = time.perf_counter() + self.run
+        self.use_signal = (hasattr(signal, "setitimer")
+                           and threading.current_thread() is threading.main_thread()
+                           and signal.getitimer(signal.ITIMER_REAL)[0] == 0)  # never steal a timer
+        if self.use_signal:
+            self._previous = signal.signal(signal.SIGALRM, self._fire)
+            self._arm_run()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.use_signal:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            # None: a handler not installed from Python; the default is the closest we can restore.
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if self._previous is None else self._previous)
+
+    def _fire(self, signum: int, frame: object) -> None:
+        raise TimeLimitExceeded(self._reason)
+
+    def _arm_run(self) -> None:
+        if self.run is None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            return
+        left = self.deadline - time.perf_counter()
+        if left <= 0:
+            raise TimeLimitExceeded(self.run_msg)
+        self._reason = self.run_msg
+        signal.setitimer(signal.ITIMER_REAL, min(left, _MAX_TIMER))
+
+    def wrap(self, evaluate: Evaluate) -> Evaluate:
+        """``evaluate`` under the limits; unchanged when only a signal-enforced run limit is set."""
+        trial, deadline, clock = self.trial, self.deadline, time.perf_counter
+        if trial is None and (self.run is None or self.use_signal):
+            return evaluate
+        use_signal, setitimer, real = self.use_signal, signal.setitimer, signal.ITIMER_REAL
+
+        def limited(config: Any, fidelity: float | None, seed: int) -> Result:
+            start = clock()
+            if start >= deadline:
+                raise TimeLimitExceeded(self.run_msg)
+            if use_signal and trial is not None:
+                left = deadline - start
+                self._reason = self.trial_msg if trial <= left else self.run_msg
+                setitimer(real, min(trial, left, _MAX_TIMER))
+                try:
+                    result = evaluate(config, fidelity, seed)
+                except BaseException:
+                    setitimer(real, 0)  # no second alarm while the first one unwinds
+                    raise
+                self._arm_run()
+            else:
+                result = evaluate(config, fidelity, seed)
+            end = clock()
+            if trial is not None and end - start > trial:
+                raise TimeLimitExceeded(f"{self.trial_msg} (took {end - start:.3g} s)")
+            if end > deadline:
+                raise TimeLimitExceeded(self.run_msg)
+            return result
+
+        return limited
 
 
 @dataclass(frozen=True)
@@ -89,15 +202,18 @@ def _versions(optimizer_cls: type[Optimizer] | None) -> dict[str, str]:
 
 
 def _loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed: int,
-          rec: TrialRecorder, t_start: float) -> str | None:
+          rec: TrialRecorder, t_start: float, evaluate: Evaluate | None = None) -> str | None:
     """The hot path: keep per-trial work to list appends and a few float ops.
 
+    ``evaluate`` replaces ``task.evaluate`` (time limits wrap it), so no limit costs nothing here.
     Returns why the run stopped before its budget was spent, or ``None``.
     """
     fidelity: Fidelity | None = task.fidelity
     high = fidelity.high if fidelity is not None else None
     n_max, t_max = budget.n_trials, budget.time
-    evaluate, ask, tell, add = task.evaluate, optimizer.ask, optimizer.tell, rec.add
+    ask, tell, add = optimizer.ask, optimizer.tell, rec.add
+    if evaluate is None:
+        evaluate = task.evaluate
     clock, isfinite = time.perf_counter, math.isfinite
     used = sim = 0.0
     i = 0
@@ -152,8 +268,25 @@ def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:
         space = copy.deepcopy(task.space)
         space.seed(opt_seed)
         problem = Problem(space, task.objectives, task.fidelity, spec.budget)
-        optimizer = cls(problem, seed=opt_seed, **spec.optimizer_params)
-        stopped_early = _loop(task, optimizer, spec.budget, noise_seed, rec, t_start)
+        loop: Callable[..., str | None] = _loop
+        if spec.n_workers != 1:
+            from functools import partial
+
+            from bench.simulated_workers import simulated_loop  # it imports this module
+
+            loop = partial(simulated_loop, n_workers=spec.n_workers)
+        if spec.trial_timeout is None and spec.run_timeout is None:
+            optimizer = cls(problem, seed=opt_seed, **spec.optimizer_params)
+            stopped_early = loop(task, optimizer, spec.budget, noise_seed, rec, t_start)
+        else:
+            # The timer is disarmed when this block exits, before the except clauses run.
+            with TimeLimits(spec.trial_timeout, spec.run_timeout) as limits:
+                optimizer = cls(problem, seed=opt_seed, **spec.optimizer_params)
+                stopped_early = loop(task, optimizer, spec.budget, noise_seed, rec, t_start,
+                                     limits.wrap(task.evaluate))
+    except TimeLimitExceeded as exc:
+        status = "timeout"
+        error = f"TimeLimitExceeded: {exc} after {len(rec)} trials\n{traceback.format_exc()}"
     except Exception as exc:  # a broken run must never take down the sweep
         status = "crashed"
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"

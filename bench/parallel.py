@@ -31,7 +31,7 @@ import joblib
 
 from bench.config import BackendConfig, ConfigError
 from bench.loop import RunOutcome, run_one, run_path
-from bench.results import finished_fingerprint
+from bench.results import ResultWriteError, finished_fingerprint, remove_stale_temp_files
 from bench.spec import RunSpec
 
 
@@ -129,21 +129,35 @@ def _backend(backend: BackendConfig, n_jobs: int) -> Iterator[dict[str, Any]]:
 
 def run_all(specs: Sequence[RunSpec], output_dir: Path, n_jobs: int = -1,
             backend: BackendConfig | None = None, progress: bool = True) -> SweepResult:
-    """Run every pending spec; failures are recorded per run and never stop the sweep."""
+    """Run every pending spec; failures are recorded per run and never stop the sweep.
+
+    Only a result that cannot be written (:class:`~bench.results.ResultWriteError`: disk
+    full, output unwritable) stops it, since every later run would be lost too; the runs
+    already written stay and a re-run resumes after them.
+    """
     check_writable(output_dir)
+    runs_dirs = {run_path(output_dir, s).parent for s in specs}
+    for runs_dir in runs_dirs:
+        remove_stale_temp_files(runs_dir)  # left by writers killed earlier (kill -9, power loss)
     todo, skipped = pending(specs, output_dir)
     result = SweepResult(skipped=skipped)
     t0 = time.perf_counter()
     bar = Progress(len(todo), enabled=progress)
     if todo:
-        with _backend(backend or BackendConfig(), n_jobs) as kwargs:
-            if kwargs.get("n_jobs") == 1 or len(todo) == 1:
-                outcomes: Any = (run_one(s, output_dir) for s in todo)
-            else:
-                outcomes = joblib.Parallel(return_as="generator_unordered", **kwargs)(
-                    joblib.delayed(run_one)(s, output_dir) for s in todo)
-            for outcome in outcomes:
-                result.outcomes.append(outcome)
-                bar.update(outcome)
+        try:
+            with _backend(backend or BackendConfig(), n_jobs) as kwargs:
+                if kwargs.get("n_jobs") == 1 or len(todo) == 1:
+                    outcomes: Any = (run_one(s, output_dir) for s in todo)
+                else:
+                    outcomes = joblib.Parallel(return_as="generator_unordered", **kwargs)(
+                        joblib.delayed(run_one)(s, output_dir) for s in todo)
+                for outcome in outcomes:
+                    result.outcomes.append(outcome)
+                    bar.update(outcome)
+        except ResultWriteError:
+            # joblib stops the other workers, maybe mid-write: drop their partial temp files.
+            for runs_dir in runs_dirs:
+                remove_stale_temp_files(runs_dir)
+            raise
     result.elapsed = time.perf_counter() - t0
     return result

@@ -6,6 +6,7 @@ fail is known in advance.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -52,8 +53,45 @@ class FaultyFamily(TaskFamily):
         return FaultyTask(task_id)
 
 
+class StallTask(FaultyTask):
+    """Tasks for the time limits, like a live training run that never finishes.
+
+    ``stall/sleep`` sleeps an hour and ``stall/spin`` loops in Python for ``x > 0``;
+    ``stall/slow`` takes ``SLOW_SECONDS`` on every config.
+    """
+
+    SLOW_SECONDS = 0.02
+
+    def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None, seed: int = 0) -> Result:
+        x = float(config["x"])
+        if self.mode == "sleep" and x > 0:
+            time.sleep(3600)
+        if self.mode == "spin" and x > 0:
+            end = time.monotonic() + 3600
+            while time.monotonic() < end:  # pure-Python busy loop: no sleep to interrupt
+                pass
+        if self.mode == "slow":
+            time.sleep(self.SLOW_SECONDS)
+        return Result((x**2,))
+
+
+class StallFamily(TaskFamily):
+    name = "stall"
+    description = "tasks that hang or are slow on purpose"
+
+    def ids(self) -> list[str]:
+        return ["stall/sleep", "stall/spin", "stall/slow"]
+
+    def make(self, task_id: str) -> Task:
+        if task_id not in self.ids():
+            raise ValueError(f"unknown stall task {task_id!r}")
+        task = StallTask(task_id)
+        task.meta = TaskMeta(family="stall", type="bb", kind="synthetic", dims=1, optimum=(0.0,))
+        return task
+
+
 def families() -> list[TaskFamily]:
-    return [FaultyFamily()]
+    return [FaultyFamily(), StallFamily()]
 
 
 class CrashOnOddSeed(RandomSearch):
@@ -70,6 +108,22 @@ class CrashOnOddSeed(RandomSearch):
         self.asked += 1
         if self.odd and self.asked == 3:
             raise RuntimeError("simulated optimizer failure")
+        return super().ask()
+
+
+class HangsOnAsk(RandomSearch):
+    """Random search that hangs (sleeps an hour) in its 3rd ``ask``."""
+
+    supports: ClassVar[frozenset[str]] = RandomSearch.supports
+
+    def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
+        super().__init__(problem, seed, **params)
+        self.asked = 0
+
+    def ask(self) -> Trial:
+        self.asked += 1
+        if self.asked == 3:
+            time.sleep(3600)
         return super().ask()
 
 
