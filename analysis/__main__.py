@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--log", action="store_true", help="embed log10 of the regrets")
     s.add_argument("--time-budget", type=float, default=10.0, help="seconds per selected subset")
     s.add_argument("--seed", type=int, default=0, help="seed of the selection and the random subsets")
+    s.add_argument("--max-evaluations", type=int, default=None,
+                   help="stop the shift search after this many evaluations (reproducible; "
+                        "--time-budget still caps it)")
     s.add_argument("--task-type", default=None, help="only this task type (default: each type present)")
     s.add_argument("--name", default=None, help="taskset name prefix (default: the study folder name)")
     s.add_argument("--out", default="conf/taskset", help="folder for <name>_dev.yaml / <name>_test.yaml")
@@ -190,6 +193,8 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         raise ValueError(f"--k {args.k} must be >= 1")
     if args.time_budget <= 0:
         raise ValueError(f"--time-budget {args.time_budget} must be > 0 seconds")
+    if args.max_evaluations is not None and args.max_evaluations < 1:
+        raise ValueError(f"--max-evaluations {args.max_evaluations} must be >= 1")
     src = Path(args.results[0])
     name = args.name or (src if src.is_dir() else src.parent).resolve().name
     if name == "runs":
@@ -224,7 +229,8 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
             raise ValueError(f"--k {args.k} needs {need} tasks{' (dev + test)' if args.test else ''} but "
                              f"task type {ttype} has {n} complete tasks; valid choices: --k 1..{top}")
         points = embed_scores(scores[embed], log=args.log).to_numpy()
-        kw = dict(method=args.method, reference=args.reference, seed=args.seed, time_budget=args.time_budget)
+        kw = dict(method=args.method, reference=args.reference, seed=args.seed, time_budget=args.time_budget,
+                  max_evaluations=args.max_evaluations)
         if args.test:
             sels = dict(zip(("dev", "test"), dev_test_split(points, args.k, args.k, **kw), strict=True))
         else:
@@ -247,7 +253,8 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
                 f"source: {', '.join(str(Path(a).resolve().name) for a in args.results)} "
                 f"({n} tasks x {len(opts)} optimizers)",
                 f"embedding optimizers: {', '.join(embed)}; reference: {args.reference}; "
-                f"method: {args.method}; log: {args.log}; seed: {args.seed}",
+                f"method: {args.method}; log: {args.log}; seed: {args.seed}; "
+                f"evaluations: {sel.evaluations}",
                 f"discrepancy: {sel.discrepancy:.4f} (random subsets: median {np.median(rnd):.4f})",
                 f"held-out optimizers: {', '.join(held)}",
                 f"Kendall tau of held-out mean ranks vs all tasks: {val.tau:.3f} "

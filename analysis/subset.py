@@ -45,6 +45,7 @@ BATCH = 48
 BATCH_ADDS = 16
 
 
+
 @dataclass(frozen=True)
 class Selection:
     """A selected subset.
@@ -100,6 +101,43 @@ def _evaluator(x: np.ndarray, reference: str) -> Callable[[np.ndarray], np.ndarr
     return lambda idx: np.array([star_discrepancy(x[i], ref) for i in idx])
 
 
+def _candidate_swaps(
+    x: np.ndarray, cur: np.ndarray, box: WorstBox, banned: np.ndarray, rng: np.random.Generator,
+    evaluate: Callable[[np.ndarray], np.ndarray], fast: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One step's candidate subsets (swaps that may fix the worst ``box``) and their discrepancies.
+
+    Too few points in the box -> bring one in and take one out elsewhere; too many -> the reverse.
+    The point swapped on the box's side is drawn near its upper faces (moving those shifts the box
+    border, the "shift" move). On the fast path (uniform, ``d <= 3``) each of ``BATCH_ADDS`` drawn
+    adds is scored against every drop in one pass; otherwise ``BATCH`` sampled pairs are scored.
+    Returns empty arrays when the box cannot be fixed by a swap.
+    """
+    n, k = len(x), len(cur)
+    inside = box.contains(x)
+    selected = np.zeros(n, dtype=bool)
+    selected[cur] = True
+    adds = np.flatnonzero(~selected & ~banned & (~inside if box.closed else inside))
+    outs = np.flatnonzero(selected & (inside if box.closed else ~inside))
+    if len(adds) == 0 or len(outs) == 0:
+        return np.empty((0, k), dtype=int), np.empty(0)
+    corner = np.minimum(box.corner, 1.0)
+    side, other = (outs, adds) if box.closed else (adds, outs)
+    near = np.abs(x[side] - corner).min(axis=1)
+    w = np.exp(-near / (near.std() + 1e-12))
+    if fast:  # every drop of each sampled add in one pass
+        a = rng.choice(adds, BATCH_ADDS, p=None if box.closed else w / w.sum())
+        cand = np.repeat(cur[None], BATCH_ADDS * k, axis=0)
+        cand[np.arange(BATCH_ADDS * k), np.tile(np.arange(k), BATCH_ADDS)] = np.repeat(a, k)
+        return cand, swap_discrepancies(x[cur], x[a]).ravel()
+    pick = rng.choice(side, BATCH, p=w / w.sum())
+    rest = rng.choice(other, BATCH)
+    a, o = (rest, pick) if box.closed else (pick, rest)
+    cand = np.tile(cur, (BATCH, 1))
+    cand[np.arange(BATCH), np.argsort(cur)[np.searchsorted(np.sort(cur), o)]] = a
+    return cand, evaluate(cand)
+
+
 def select_subset(
     points: npt.ArrayLike,
     k: int,
@@ -111,6 +149,7 @@ def select_subset(
     patience: int = 15,
     perturb: float = 0.8,
     kick: int = 3,
+    max_evaluations: int | None = None,
 ) -> Selection:
     """Choose ``k`` rows of ``points`` minimizing star discrepancy.
 
@@ -128,6 +167,8 @@ def select_subset(
         perturb: chance that a restart kicks the best subset (``kick`` random swaps) rather than
             drawing a fresh random one.
         kick: swaps of a kick.
+        max_evaluations: also stop ``"shift"`` after the step that reaches this many evaluations;
+            with a generous ``time_budget`` the result is then deterministic for a given seed.
 
     Example:
         >>> sel = select_subset(np.linspace(0, 1, 9)[:, None], 2, time_budget=0.2)
@@ -168,12 +209,12 @@ def select_subset(
     ref = "uniform" if reference == "uniform" else x
     fast = reference == "uniform" and x.shape[1] <= 3
 
-    def box_of(idx: np.ndarray) -> WorstBox:
-        if reference == "uniform" and x.shape[1] <= 3:
-            return star_discrepancy_batch(x[idx][None], return_box=True)[1][0]
-        return worst_box(x[idx], ref)
-
     best, value = np.array([], dtype=int), np.inf
+    eval_cap = np.inf if max_evaluations is None else max_evaluations
+
+    def out_of_budget() -> bool:
+        return evals >= eval_cap or time.perf_counter() - start >= time_budget
+
     while True:
         if len(best) and rng.random() < perturb:
             # iterated local search: kick the best subset by a few random swaps
@@ -186,37 +227,14 @@ def select_subset(
         cur_val = float(evaluate(cur[None])[0])
         evals += 1
         fails = 0
-        while fails < patience and time.perf_counter() - start < time_budget:
-            box = box_of(cur)
-            inside = box.contains(x)
-            selected = np.zeros(n, dtype=bool)
-            selected[cur] = True
-            # too few points in the box -> bring one in; too many -> take one out
-            add_ok = ~selected & ~banned & (~inside if box.closed else inside)
-            out_ok = selected & (inside if box.closed else ~inside)
-            adds, outs = np.flatnonzero(add_ok), np.flatnonzero(out_ok)
-            if len(adds) == 0 or len(outs) == 0:
-                break
-            # the point swapped on the box's side is drawn near its upper faces (moving those
-            # shifts the box border, the "shift" move); the other one uniformly
-            corner = np.minimum(box.corner, 1.0)
-            side, other = (outs, adds) if box.closed else (adds, outs)
-            near = np.abs(x[side] - corner).min(axis=1)
-            w = np.exp(-near / (near.std() + 1e-12))
-            if fast:  # every drop of each sampled add in one pass
-                p_add = None if box.closed else w / w.sum()
-                a = rng.choice(adds, BATCH_ADDS, p=p_add)
-                vals2 = swap_discrepancies(x[cur], x[a])
-                cand = np.repeat(cur[None], BATCH_ADDS * k, axis=0)
-                cand[np.arange(BATCH_ADDS * k), np.tile(np.arange(k), BATCH_ADDS)] = np.repeat(a, k)
-                vals = vals2.ravel()
+        while fails < patience and not out_of_budget():
+            if fast:
+                box = star_discrepancy_batch(x[cur][None], return_box=True)[1][0]
             else:
-                pick = rng.choice(side, BATCH, p=w / w.sum())
-                rest = rng.choice(other, BATCH)
-                a, o = (rest, pick) if box.closed else (pick, rest)
-                cand = np.tile(cur, (BATCH, 1))
-                cand[np.arange(BATCH), np.argsort(cur)[np.searchsorted(np.sort(cur), o)]] = a
-                vals = evaluate(cand)
+                box = worst_box(x[cur], ref)
+            cand, vals = _candidate_swaps(x, cur, box, banned, rng, evaluate, fast)
+            if len(cand) == 0:
+                break
             evals += len(cand)
             j = int(np.argmin(vals))
             # plateau moves are taken too (they move the worst box); only strict gains reset patience
@@ -225,13 +243,13 @@ def select_subset(
                 cur, cur_val = cand[j], float(vals[j])
         if cur_val < value:
             best, value = np.sort(cur), cur_val
-        if time.perf_counter() - start >= time_budget:
+        if out_of_budget():
             return Selection(best, value, method, evals, time.perf_counter() - start)
 
 
 def dev_test_split(
     points: npt.ArrayLike, k_dev: int, k_test: int, method: str = "shift", reference: str = "uniform",
-    seed: int = 0, time_budget: float = 10.0,
+    seed: int = 0, time_budget: float = 10.0, max_evaluations: int | None = None,
 ) -> tuple[Selection, Selection]:
     """Disjoint dev and test subsets: dev first, then test among the remaining rows.
 
@@ -241,7 +259,8 @@ def dev_test_split(
         0
     """
     rng = np.random.default_rng(seed)
-    dev = select_subset(points, k_dev, method, reference, seed=rng, time_budget=time_budget)
+    dev = select_subset(points, k_dev, method, reference, seed=rng, time_budget=time_budget,
+                        max_evaluations=max_evaluations)
     test = select_subset(points, k_test, method, reference, exclude=dev.indices, seed=rng,
-                         time_budget=time_budget)
+                         time_budget=time_budget, max_evaluations=max_evaluations)
     return dev, test

@@ -34,6 +34,11 @@ def test_seeding() -> None:
     assert a.indices.tolist() == b.indices.tolist()
     # the shift search stops on a wall-clock budget, so only its quality is seed-independent
     assert select_subset(x, 6, seed=5, time_budget=0.3).discrepancy <= a.discrepancy
+    # ... unless an evaluation cap stops it first: then it is reproducible
+    runs = [select_subset(x, 6, seed=5, time_budget=60.0, max_evaluations=1500) for _ in range(2)]
+    assert runs[0].indices.tolist() == runs[1].indices.tolist()
+    assert runs[0].discrepancy == runs[1].discrepancy
+    assert 1500 <= runs[0].evaluations < 1500 + 16 * 6 + 1  # stops after the step that reaches it
 
 
 def test_empirical_reference_and_high_dimension() -> None:
