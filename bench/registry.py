@@ -219,7 +219,8 @@ def expand_tasks(patterns: Iterable[str]) -> list[str]:
         if pat.startswith("!"):
             drop = set(fnmatch.filter(list(out), pat[1:]))
             if not drop:
-                raise UnknownNameError(f"exclusion {pat!r} matches none of the {len(out)} tasks listed before it")
+                raise UnknownNameError(
+                    f"exclusion {pat!r} matches none of the {len(out)} tasks listed before it")
             out = {t: None for t in out if t not in drop}
             continue
         if not is_pattern(pat):
