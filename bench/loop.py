@@ -40,7 +40,7 @@ from typing import Any
 from bench.registry import make_task, optimizer_class
 from bench.results import TrialRecorder, write_run
 from bench.spec import RunSpec
-from optimizers.base import Budget, Optimizer, Problem, SearchExhausted
+from optimizers.base import Budget, Optimizer, Problem, SearchExhausted, Trial
 from tasks.base import Fidelity, Result, Task
 
 
@@ -209,12 +209,11 @@ def _loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed: int,
     Returns why the run stopped before its budget was spent, or ``None``.
     """
     fidelity: Fidelity | None = task.fidelity
-    high = fidelity.high if fidelity is not None else None
     n_max, t_max = budget.n_trials, budget.time
     ask, tell, add = optimizer.ask, optimizer.tell, rec.add
     if evaluate is None:
         evaluate = task.evaluate
-    clock, isfinite = time.perf_counter, math.isfinite
+    clock = time.perf_counter
     used = sim = 0.0
     i = 0
     while used < n_max and (t_max is None or sim < t_max):
@@ -222,33 +221,49 @@ def _loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed: int,
             trial = ask()
         except SearchExhausted as exc:
             return f"{type(optimizer).__name__} exhausted the search space: {exc}"
-        fid = trial.fidelity
-        if high is None:
-            if fid is not None:
-                raise RunError(f"optimizer asked for fidelity {fid!r} but task {task.id} has none")
-            step = 1.0
-        else:
-            if fid is None:
-                fid = high
-            elif not fidelity.contains(fid):  # type: ignore[union-attr]
-                raise RunError(
-                    f"optimizer asked for fidelity {fid!r}, outside task {task.id}'s axis {fidelity}")
-            step = fid / high
+        fid, step = trial_fidelity(trial, fidelity, task.id)
         t0 = clock()
         result = evaluate(trial.config, fid, (noise_seed + i) & 0xFFFFFFFF)
         t1 = clock()
         values = result.values
-        for v in values:
-            if not isfinite(v):
-                raise RunError(
-                    f"task {task.id} returned non-finite objective {values!r} for config "
-                    f"{dict(trial.config)!r} at fidelity {fid!r}")
+        check_finite(values, trial, fid, task.id)
         used += step
         sim += result.cost
         add(trial.config, fid, values, result.cost, used, sim, t1 - t_start, t1 - t0)
         i += 1
         tell(trial, result)
     return None
+
+
+def trial_fidelity(trial: Trial, fidelity: Fidelity | None, task_id: str) -> tuple[float | None, float]:
+    """The fidelity ``trial`` runs at and the budget it uses (``fidelity / high``, 1 for black-box).
+
+    ``None`` from the optimizer means the highest fidelity; a fidelity off the task's axis, or one
+    on a task without an axis, is a :class:`RunError`.
+
+    Example:
+        >>> trial_fidelity(Trial({}, 3.0), Fidelity("epochs", 1, 12), "t")
+        (3.0, 0.25)
+    """
+    fid = trial.fidelity
+    if fidelity is None:
+        if fid is not None:
+            raise RunError(f"optimizer asked for fidelity {fid!r} but task {task_id} has none")
+        return None, 1.0
+    if fid is None:
+        return fidelity.high, 1.0
+    if not fidelity.contains(fid):
+        raise RunError(f"optimizer asked for fidelity {fid!r}, outside task {task_id}'s axis {fidelity}")
+    return fid, fid / fidelity.high
+
+
+def check_finite(values: tuple[float, ...], trial: Trial, fid: float | None, task_id: str) -> None:
+    """Raise :class:`RunError` if a task returned a NaN or infinite objective value."""
+    for v in values:
+        if not math.isfinite(v):
+            raise RunError(
+                f"task {task_id} returned non-finite objective {values!r} for config "
+                f"{dict(trial.config)!r} at fidelity {fid!r}")
 
 
 def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:

@@ -41,12 +41,11 @@ Example:
 from __future__ import annotations
 
 import heapq
-import math
 import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.loop import RunError
+from bench.loop import RunError, check_finite, trial_fidelity
 from bench.results import TrialRecorder
 from optimizers.base import Budget, Optimizer, SearchExhausted, Trial, WaitForPending
 from tasks.base import Result, Task
@@ -97,11 +96,10 @@ def simulated_loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed:
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
         raise ValueError(f"n_workers={n_workers!r} is invalid: use an integer >= 1")
     fidelity = task.fidelity
-    high = fidelity.high if fidelity is not None else None
     n_max, t_max = budget.n_trials, budget.time
     run = evaluate if evaluate is not None else task.evaluate
     ask, tell, add = optimizer.ask, optimizer.tell, rec.add
-    clock, isfinite = time.perf_counter, math.isfinite
+    clock = time.perf_counter
     free = list(range(n_workers))  # a heap: the lowest free worker index asks first
     # (finish time, worker, trial, fidelity, step, result, eval seconds); worker breaks ties.
     running: list[tuple[float, int, Trial, float | None, float, Result, float]] = []
@@ -120,26 +118,11 @@ def simulated_loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed:
             except SearchExhausted as exc:
                 stopped = f"{type(optimizer).__name__} exhausted the search space: {exc}"
                 break
-            fid = trial.fidelity
-            if high is None:
-                if fid is not None:
-                    raise RunError(f"optimizer asked for fidelity {fid!r} but task {task.id} has none")
-                step = 1.0
-            else:
-                if fid is None:
-                    fid = high
-                elif not fidelity.contains(fid):  # type: ignore[union-attr]
-                    raise RunError(
-                        f"optimizer asked for fidelity {fid!r}, outside task {task.id}'s axis {fidelity}")
-                step = fid / high
+            fid, step = trial_fidelity(trial, fidelity, task.id)
             t0 = clock()
             result = run(trial.config, fid, (noise_seed + i) & 0xFFFFFFFF)
             t1 = clock()
-            for v in result.values:
-                if not isfinite(v):
-                    raise RunError(
-                        f"task {task.id} returned non-finite objective {result.values!r} for config "
-                        f"{dict(trial.config)!r} at fidelity {fid!r}")
+            check_finite(result.values, trial, fid, task.id)
             if not result.cost >= 0:
                 raise RunError(f"task {task.id} returned cost {result.cost!r}; simulated workers need "
                                "a finite cost >= 0")
