@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from optimizers.base import Optimizer, Problem, Trial
-from optimizers.hyperband import bracket_schedule, max_bracket, snap
+from optimizers.hyperband import admissible_fidelity, bandit_fidelity_range, bracket_schedule, max_bracket
 from optimizers.sampling import SpaceSampler
 from tasks.base import Result
 
@@ -72,30 +72,11 @@ class ASHA(Optimizer):
         max_fidelity: float | None = None,
     ) -> None:
         super().__init__(problem, seed, eta=eta, min_fidelity=min_fidelity, max_fidelity=max_fidelity)
-        fidelity = problem.fidelity
-        if fidelity is None:
-            raise ValueError("ASHA needs a task with a fidelity axis; this one has none")
-        if problem.is_multi_objective:
-            raise ValueError(f"ASHA is single-objective; the task has {len(problem.objectives)} objectives")
-        if isinstance(eta, bool) or not isinstance(eta, int | float) or not eta > 1:
-            raise ValueError(f"eta={eta!r} is invalid: use a number > 1 (3 is usual)")
-        low = float(fidelity.low if min_fidelity is None else min_fidelity)
-        high = float(fidelity.high if max_fidelity is None else max_fidelity)
-        if not fidelity.low <= low <= high <= fidelity.high:
-            raise ValueError(
-                f"min_fidelity={low}, max_fidelity={high} are invalid for fidelity {fidelity.name!r}: "
-                f"use {fidelity.low} <= min_fidelity <= max_fidelity <= {fidelity.high}")
-        self.eta = float(eta)
+        fidelity, self.eta, low, high = bandit_fidelity_range(
+            "ASHA", problem, eta, min_fidelity, max_fidelity)
         s_max = max_bracket(self.eta, low, high)
-        raw = [r.fidelity for r in bracket_schedule(s_max, s_max, self.eta, high)]
-        if fidelity.values is None:
-            fids = [min(max(f, low), high) for f in raw]  # float error must not leave the axis
-        else:
-            window = tuple(float(v) for v in fidelity.values if low <= v <= high)
-            if not window:
-                raise ValueError(f"no admissible value of fidelity {fidelity.name!r} in [{low}, {high}]; "
-                                 f"valid: {sorted(fidelity.values)}")
-            fids = [snap(f, window) for f in raw]
+        fids = [admissible_fidelity(r.fidelity, fidelity, low, high)
+                for r in bracket_schedule(s_max, s_max, self.eta, high)]
         #: Fidelity of each rung, lowest first.
         self.rungs: tuple[float, ...] = tuple(sorted(set(fids)))
         self.minimize = problem.objectives[0].minimize

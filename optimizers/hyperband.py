@@ -95,6 +95,55 @@ def snap(value: float, admissible: tuple[float, ...]) -> float:
     return float(min(admissible, key=lambda a: (abs(math.log(a / value)), a)))
 
 
+def bandit_fidelity_range(
+    name: str, problem: Problem, eta: Any, min_fidelity: float | None, max_fidelity: float | None
+) -> tuple[Fidelity, float, float, float]:
+    """Check a bandit method's problem and parameters; return the axis, ``eta``, lowest and highest rung.
+
+    Shared by successive halving, Hyperband and ASHA: they need a fidelity axis and a single
+    objective, ``eta > 1`` and ``axis.low <= min_fidelity <= max_fidelity <= axis.high``.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> from optimizers.base import Budget
+        >>> from tasks.base import Objective
+        >>> space = ConfigurationSpace({"x": (0.0, 1.0)})
+        >>> p = Problem(space, (Objective("y"),), Fidelity("e", 1, 9), Budget(5))
+        >>> bandit_fidelity_range("SH", p, 3, None, None)[1:]
+        (3.0, 1.0, 9.0)
+    """
+    fidelity = problem.fidelity
+    if fidelity is None:
+        raise ValueError(f"{name} needs a task with a fidelity axis; this one has none")
+    if problem.is_multi_objective:
+        raise ValueError(f"{name} is single-objective; the task has {len(problem.objectives)} objectives")
+    if isinstance(eta, bool) or not isinstance(eta, int | float) or not eta > 1:
+        raise ValueError(f"eta={eta!r} is invalid: eta must be a number > 1 (3 is usual)")
+    low = float(fidelity.low if min_fidelity is None else min_fidelity)
+    high = float(fidelity.high if max_fidelity is None else max_fidelity)
+    if not fidelity.low <= low <= high <= fidelity.high:
+        raise ValueError(
+            f"min_fidelity={low}, max_fidelity={high} are invalid for fidelity {fidelity.name!r}: "
+            f"use {fidelity.low} <= min_fidelity <= max_fidelity <= {fidelity.high}")
+    return fidelity, float(eta), low, high
+
+
+def admissible_fidelity(value: float, fidelity: Fidelity, low: float, high: float) -> float:
+    """``value`` moved onto the axis: clipped to ``[low, high]``, or snapped to its nearest listed value.
+
+    Example:
+        >>> admissible_fidelity(3.2, Fidelity("e", 1, 9, values=(1, 3, 9)), 1, 9)
+        3.0
+    """
+    if fidelity.values is None:
+        return min(max(value, low), high)  # clip away float error so Fidelity.contains holds
+    window = tuple(float(v) for v in fidelity.values if low <= v <= high)
+    if not window:
+        raise ValueError(f"no admissible value of fidelity {fidelity.name!r} in [{low}, {high}]; "
+                         f"valid: {sorted(fidelity.values)}")
+    return snap(value, window)
+
+
 def _loss(result: Result, minimize: bool) -> float:
     value = float(result.values[0])
     if math.isnan(value):
@@ -175,25 +224,8 @@ class SuccessiveHalving(Optimizer):
         max_fidelity: float | None = None,
     ) -> None:
         super().__init__(problem, seed, eta=eta, min_fidelity=min_fidelity, max_fidelity=max_fidelity)
-        fidelity = problem.fidelity
-        if fidelity is None:
-            raise ValueError(f"{type(self).__name__} needs a task with a fidelity axis; this one has none")
-        if problem.is_multi_objective:
-            raise ValueError(
-                f"{type(self).__name__} is single-objective; "
-                f"the task has {len(problem.objectives)} objectives"
-            )
-        if isinstance(eta, bool) or not isinstance(eta, int | float) or not eta > 1:
-            raise ValueError(f"eta must be a number > 1, got {eta!r}")
-        self.eta = float(eta)
-        self.min_fidelity = float(fidelity.low if min_fidelity is None else min_fidelity)
-        self.max_fidelity = float(fidelity.high if max_fidelity is None else max_fidelity)
-        if not fidelity.low <= self.min_fidelity <= self.max_fidelity <= fidelity.high:
-            raise ValueError(
-                f"need {fidelity.low} <= min_fidelity <= max_fidelity <= {fidelity.high} "
-                f"(fidelity {fidelity.name!r}), got min_fidelity={self.min_fidelity}, "
-                f"max_fidelity={self.max_fidelity}"
-            )
+        fidelity, self.eta, self.min_fidelity, self.max_fidelity = bandit_fidelity_range(
+            type(self).__name__, problem, eta, min_fidelity, max_fidelity)
         self.minimize = problem.objectives[0].minimize
         self.brackets = [self._admissible(b, fidelity) for b in self._schedule()]
         self._sampler = SpaceSampler(problem.space, np.random.default_rng(self.seed))
@@ -204,16 +236,8 @@ class SuccessiveHalving(Optimizer):
         return hyperband_schedule(self.eta, self.min_fidelity, self.max_fidelity)[:1]
 
     def _admissible(self, rungs: tuple[Rung, ...], fidelity: Fidelity) -> tuple[Rung, ...]:
-        if fidelity.values is None:
-            # Clip away float error so every fidelity passes Fidelity.contains.
-            return tuple(Rung(r.n, min(max(r.fidelity, self.min_fidelity), self.max_fidelity)) for r in rungs)
-        window = tuple(float(v) for v in fidelity.values if self.min_fidelity <= v <= self.max_fidelity)
-        if not window:
-            raise ValueError(
-                f"no admissible value of fidelity {fidelity.name!r} in [{self.min_fidelity}, "
-                f"{self.max_fidelity}]; valid: {sorted(fidelity.values)}"
-            )
-        return tuple(Rung(r.n, snap(r.fidelity, window)) for r in rungs)
+        low, high = self.min_fidelity, self.max_fidelity
+        return tuple(Rung(r.n, admissible_fidelity(r.fidelity, fidelity, low, high)) for r in rungs)
 
     def _start_bracket(self) -> _Bracket:
         rungs = self.brackets[self._n_started % len(self.brackets)]
