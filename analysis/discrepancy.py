@@ -143,6 +143,18 @@ def _grid_worst(p: np.ndarray, q: np.ndarray | None, top: float) -> tuple[float,
     return value, tuple(float(g[i]) for g, i in zip(grids, idx, strict=True)), closed
 
 
+def _reference_points(reference: Reference, d: int) -> np.ndarray | None:
+    """``None`` for the uniform reference, else the checked (m, d) reference point set."""
+    if isinstance(reference, str):
+        if reference != "uniform":
+            raise ValueError(f"unknown reference {reference!r}; valid choices: 'uniform' or an (m, d) array")
+        return None
+    q = check_points(reference, "reference")
+    if q.shape[1] != d:
+        raise ValueError(f"reference has {q.shape[1]} dimensions; the points have {d}")
+    return q
+
+
 def worst_box(points: npt.ArrayLike, reference: Reference = "uniform", method: str = "auto") -> WorstBox:
     """Star discrepancy of ``points`` and the anchored box attaining it.
 
@@ -158,16 +170,8 @@ def worst_box(points: npt.ArrayLike, reference: Reference = "uniform", method: s
     """
     p = check_points(points)
     d = p.shape[1]
-    q: np.ndarray | None = None
-    if isinstance(reference, str):
-        if reference != "uniform":
-            raise ValueError(f"unknown reference {reference!r}; valid choices: 'uniform' or an (m, d) array")
-        top = 1.0
-    else:
-        q = check_points(reference, "reference")
-        if q.shape[1] != d:
-            raise ValueError(f"reference has {q.shape[1]} dimensions; the points have {d}")
-        top = np.inf
+    q = _reference_points(reference, d)
+    top = 1.0 if q is None else np.inf
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid choices: {list(METHODS)}")
     if method == "grid":
@@ -339,13 +343,10 @@ def brute_force_discrepancy(points: npt.ArrayLike, reference: Reference = "unifo
     """
     p = check_points(points)
     d = p.shape[1]
-    q: np.ndarray | None = None
-    if isinstance(reference, str):
-        if reference != "uniform":
-            raise ValueError(f"unknown reference {reference!r}; valid choices: 'uniform' or an (m, d) array")
+    q = _reference_points(reference, d)
+    if q is None:
         grids = [np.union1d(p[:, j], [1.0]) for j in range(d)]
     else:
-        q = check_points(reference, "reference")
         grids = [np.union1d(np.union1d(p[:, j], q[:, j]), [np.inf]) for j in range(d)]
     best = 0.0
     corners = itertools.product(*grids)
