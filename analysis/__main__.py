@@ -123,23 +123,15 @@ def _long_scores(path: str) -> pd.DataFrame:
     The score is what the leaderboards rank: final normalized regret of the first objective on
     single-objective types, final hypervolume regret on multi-objective ones.
     """
-    from analysis.normalize import SINGLE_OBJECTIVE_TYPES, prepare
+    from analysis.hypervolume import objective_directions
+    from analysis.stats import run_scores
 
     file = _read_score_file(Path(path)) if Path(path).is_file() else None
     if file is not None:
         return file
     df, runs_meta, _ = _load(path)
-    prep = prepare(df)
-    runs = prep.runs.assign(task_type=prep.runs["task_type"].astype(str))
-    single = runs[runs["task_type"].isin(SINGLE_OBJECTIVE_TYPES)].assign(score=lambda r: r["final_regret"])
-    parts = [single]
-    if len(single) < len(runs):
-        from analysis.hypervolume import hv_runs, objective_directions
-
-        directions = objective_directions(runs_meta) if runs_meta is not None else None
-        mo = hv_runs(df, prep=prep, directions=directions)
-        parts.append(mo.assign(task_type=mo["task_type"].astype(str), score=mo["final_hv_regret"]))
-    runs = pd.concat(parts, ignore_index=True)
+    directions = objective_directions(runs_meta) if runs_meta is not None else None
+    runs = run_scores(df, directions=directions)
     grouped = (runs.assign(task=runs["task"].astype(str), optimizer=runs["optimizer"].astype(str))
                .groupby(["task", "task_type", "optimizer"], observed=True)["score"])
     out = grouped.agg(["mean", "count"]).reset_index()

@@ -23,10 +23,14 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats as st
+
+if TYPE_CHECKING:
+    from analysis.normalize import Prepared
 
 #: Scores closer than this (absolute, on normalized regret) count as ties.
 TIE_DECIMALS = 12
@@ -116,6 +120,35 @@ def largest_complete_block(scores: pd.DataFrame, min_optimizers: int = 2) -> Blo
     return Block(full, dropped, [str(cols[i]) for i in range(len(cols)) if i not in best])
 
 
+def run_scores(
+    df: pd.DataFrame,
+    prep: Prepared | None = None,
+    directions: Mapping[str, Sequence[bool]] | None = None,
+) -> pd.DataFrame:
+    """One row per run with the ``score`` leaderboards rank it by (lower is better).
+
+    Single-objective task types: final normalized regret of the first objective; multi-objective
+    types: final hypervolume regret (``directions`` as in :func:`final_ranks`).
+
+    Example:
+        >>> from analysis.synthetic import synthetic_results
+        >>> len(run_scores(synthetic_results(n_tasks=2, n_optimizers=2, n_seeds=3)))
+        12
+    """
+    from analysis.normalize import SINGLE_OBJECTIVE_TYPES, prepare
+
+    prep = prep if prep is not None else prepare(df)
+    runs = prep.runs.assign(task_type=prep.runs["task_type"].astype(str))
+    single = runs["task_type"].isin(SINGLE_OBJECTIVE_TYPES)
+    parts = [runs[single].assign(score=runs.loc[single, "final_regret"])]
+    if not single.all():
+        from analysis.hypervolume import hv_runs
+
+        mo = hv_runs(df, prep=prep, directions=directions)
+        parts.append(mo.assign(task_type=mo["task_type"].astype(str), score=mo["final_hv_regret"]))
+    return pd.concat(parts, ignore_index=True)
+
+
 def final_ranks(df: pd.DataFrame, directions: Mapping[str, Sequence[bool]] | None = None) -> pd.DataFrame:
     """Cheap leaderboard for the end of a sweep: mean per-task rank of each optimizer.
 
@@ -138,17 +171,9 @@ def final_ranks(df: pd.DataFrame, directions: Mapping[str, Sequence[bool]] | Non
         >>> final_ranks(synthetic_results(n_tasks=4, n_optimizers=3, n_seeds=2)).index.tolist()
         ['opt2', 'opt1', 'opt0']
     """
-    from analysis.normalize import SINGLE_OBJECTIVE_TYPES, prepare, score_table
+    from analysis.normalize import score_table
 
-    prep = prepare(df)
-    table = score_table(prep.runs, task_types=SINGLE_OBJECTIVE_TYPES)
-    mo_types = set(prep.runs["task_type"].astype(str)) - set(SINGLE_OBJECTIVE_TYPES)
-    if mo_types:
-        from analysis.hypervolume import hv_runs
-
-        mo = hv_runs(df, prep=prep, directions=directions)
-        if len(mo):
-            table = pd.concat([table, score_table(mo, value="final_hv_regret")]).sort_index(axis=1)
+    table = score_table(run_scores(df, directions=directions), value="score")
     r = ranks(table)
     out = pd.DataFrame(
         {"mean_rank": r.mean(), "n_tasks": r.notna().sum().astype(int), "mean_regret": table.mean()}
