@@ -538,7 +538,10 @@ class TabularTask(Task):
     recorded fidelity. ``seed_mode="pick"`` uses repetition ``seed % n_seeds``
     (different run seeds see different recorded noise), ``"mean"`` averages them.
     ``TaskMeta.optimum`` is the per-objective best of the seed-averaged values at
-    the highest fidelity.
+    the highest fidelity. ``max_fidelity_ratio`` keeps only the recorded fidelities of at least
+    ``highest / max_fidelity_ratio`` on the task's axis: a table whose axis spans four orders of
+    magnitude would otherwise let bandit methods spend a budget of 50 full evaluations on
+    hundreds of thousands of near-free ones.
 
     Example:
         >>> t = Table("t", {"x": (1, 2)}, np.array([3.0, 1.0]).reshape(2, 1, 1, 1), ("y",))
@@ -556,6 +559,7 @@ class TabularTask(Task):
         family: str | None = None,
         description: str = "",
         tags: Sequence[str] = (),
+        max_fidelity_ratio: float | None = None,
     ) -> None:
         if seed_mode not in ("pick", "mean"):
             raise ValueError(f"seed_mode {seed_mode!r} is not one of ['pick', 'mean']")
@@ -570,9 +574,17 @@ class TabularTask(Task):
         self.objectives = tuple(Objective(n, table.minimize[table.metrics.index(n)]) for n in names)
         has_fid = use_fidelity and table.fidelity_name is not None and table.n_fidelities > 1
         vals = table.fidelity_values
+        if max_fidelity_ratio is not None:
+            if not max_fidelity_ratio >= 1:  # also refuses NaN
+                raise ValueError(f"max_fidelity_ratio must be a number >= 1, got {max_fidelity_ratio!r}")
+            top = max(vals)
+            vals = tuple(v for v in vals if v * max_fidelity_ratio >= top)
+            has_fid = has_fid and len(vals) > 1
         self.fidelity = (
             Fidelity(str(table.fidelity_name), min(vals), max(vals), values=vals) if has_fid else None
         )
+        # Recorded fidelities below the axis are refused, not silently served (checked only then).
+        self._below_axis = self.fidelity is not None and len(vals) < table.n_fidelities
         self._cols = [table.metrics.index(n) for n in names]
         self._cost = table.metrics.index(table.cost_metric) if table.cost_metric else None
         best = table.seed_mean[:, 0, -1][:, self._cols]
@@ -595,6 +607,11 @@ class TabularTask(Task):
     def _fid(self, fidelity: float | None) -> float | None:
         if self.fidelity is None and fidelity is not None:
             raise ValueError(f"{self.id}: this task has no fidelity, got fidelity={fidelity!r}; pass None")
+        if self._below_axis and fidelity is not None and not self.fidelity.contains(fidelity):  # type: ignore[union-attr]
+            raise ValueError(
+                f"{self.id}: fidelity {fidelity!r} is not on this task's axis; "
+                f"valid: {list(self.fidelity.values or ())}"  # type: ignore[union-attr]
+            )
         return fidelity
 
     def _result(self, row: np.ndarray) -> Result:
@@ -628,6 +645,9 @@ class TabularTask(Task):
             raise ValueError(f"{self.id}: this task has no fidelity, got fidelities={fidelities!r}")
         if isinstance(fidelities, Sequence) and all(z is None for z in fidelities):
             fidelities = None
+        if self._below_axis and fidelities is not None:
+            for z in fidelities if isinstance(fidelities, Sequence) else (fidelities,):
+                self._fid(z)
         rows = self.table.lookup_batch(configs, fidelities, seed, mean=self.seed_mode == "mean")
         return [self._result(r) for r in rows]
 
@@ -645,6 +665,8 @@ class Variant:
     objectives: tuple[str, ...]
     use_fidelity: bool = True
     description: str = ""
+    #: See :class:`TabularTask`: the lowest fidelity offered is ``highest / max_fidelity_ratio``.
+    max_fidelity_ratio: float | None = None
 
 
 class TabularFamily(TaskFamily):
@@ -719,6 +741,7 @@ class TabularFamily(TaskFamily):
             family=self.name,
             description=variant.description,
             tags=self._tags,
+            max_fidelity_ratio=variant.max_fidelity_ratio,
         )
 
 

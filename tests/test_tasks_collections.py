@@ -103,3 +103,7 @@ def test_lcdb_family_end_to_end() -> None:
     assert task.fidelity is not None and task.fidelity.high == 3726.0
     res = task.evaluate({"learner": "sklearn.ensemble.RandomForestClassifier"}, seed=0)
     assert 0.0 <= res.values[0] <= 1.0 and res.cost > 0
+    # The recorded anchors start at 16 samples; the axis offered starts at the largest / 128.
+    wide = fam.make("lcdb/354/mo").fidelity
+    assert wide is not None and wide.high == 1015010.0 and wide.low == 8192.0
+    assert wide.high / wide.low <= lcdb.MAX_FIDELITY_RATIO < wide.high / 16

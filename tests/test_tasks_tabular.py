@@ -107,6 +107,25 @@ def test_blackbox_variant_rejects_fidelity() -> None:
         task.evaluate(make_table().config_at(0), fidelity=3)
 
 
+def test_max_fidelity_ratio_cuts_the_axis_and_refuses_fidelities_below_it() -> None:
+    t = make_table()  # fidelities 1, 3, 9
+    task = TabularTask(t, "toy/t", max_fidelity_ratio=3)
+    assert task.fidelity is not None and task.fidelity.values == (3.0, 9.0) and task.fidelity.low == 3.0
+    cfg = t.config_at(5)
+    assert task.evaluate(cfg, fidelity=3, seed=1).values == TabularTask(t, "toy/t").evaluate(cfg, 3, 1).values
+    with pytest.raises(ValueError, match=r"fidelity 1 is not on this task's axis; valid: \[3.0, 9.0\]"):
+        task.evaluate(cfg, fidelity=1)
+    with pytest.raises(ValueError, match="not on this task's axis"):
+        task.evaluate_batch([cfg, cfg], fidelities=[9, 1])
+    assert len(task.evaluate_batch([cfg, cfg], fidelities=[9, 3])) == 2
+    # A ratio that leaves one fidelity makes the task black-box; a ratio below 1 is refused.
+    assert TabularTask(t, "toy/t", max_fidelity_ratio=2).fidelity is None
+    with pytest.raises(ValueError, match=r"max_fidelity_ratio must be a number >= 1, got 0\.5"):
+        TabularTask(t, "toy/t", max_fidelity_ratio=0.5)
+    fam = TabularFamily("toy", {"t": lambda: t}, [Variant("", ("loss",), max_fidelity_ratio=9)])
+    assert fam.make("toy/t").fidelity.values == (1.0, 3.0, 9.0)  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("suffix", [".npz", ".parquet"])
 def test_save_load_roundtrip(tmp_path: Path, suffix: str) -> None:
     t = make_table()
