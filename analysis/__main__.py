@@ -175,7 +175,7 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
     """``subset``: embed, select dev (and test), validate on held-out optimizers, write tasksets."""
     from analysis.stats import complete_blocks
     from analysis.subset import METHODS, REFERENCES, dev_test_split, embed_scores, select_subset
-    from analysis.subset_validation import default_embed_optimizers, taskset_yaml, validate
+    from analysis.subset_validation import default_embed_optimizers, embedding_signal, taskset_yaml, validate
 
     if args.reference not in REFERENCES:
         raise ValueError(f"unknown --reference {args.reference!r}; valid choices: {list(REFERENCES)}")
@@ -233,6 +233,10 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
               + (f" ({len(dropped)} incomplete tasks dropped)" if dropped else ""))
         print(f"embedding optimizers: {', '.join(embed)}; reference {args.reference}; method {args.method}")
         print(f"random {args.k}-task subsets: median discrepancy {np.median(rnd):.4f}")
+        signal = (embedding_signal(points, scores, held, neighbours=min(15, n - 1))
+                  if len(held) >= 2 and n >= 3 else float("nan"))
+        print(f"embedding signal: {signal:.3f} of the held-out per-task ranks explained by the embedding "
+              "(leave-one-out 15-NN R^2; near 0: no subset can beat random ones at ranking them)")
         out = Path(args.out)
         for part, sel in sels.items():
             tasks = [str(t) for t in scores.index[sel.indices]]
@@ -252,6 +256,9 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
                 f"Kendall tau of held-out mean ranks vs all tasks: {val.tau:.3f} "
                 f"(percentile {val.percentile:.1f} among {val.n_random} random subsets); "
                 f"top-1 {'agrees' if val.top1_agree else 'differs'}",
+                f"mean-rank error: {val.rank_error:.3f} (percentile {val.rank_error_percentile:.1f}, "
+                f"higher is better); pairs separated on all tasks kept in order: "
+                f"{val.pairs_kept}/{len(val.separated_pairs)}; embedding signal: {signal:.3f}",
                 *( [f"note: {val.note}"] if val.note else []),
                 "command: python -m analysis " + " ".join(shlex.quote(a) for a in argv),
             ]

@@ -9,7 +9,16 @@ A subset chosen from an embedding built with some optimizers is only useful if i
   of random subsets with a lower tau, counting equal tau as half (a mid-rank percentile, so a
   subset no better than any random one scores 50, not 100);
 * top-1 agreement: whether the best held-out optimizer on the subset is a best one on all tasks;
-* the largest absolute change of an optimizer's position (1 = best, ties averaged).
+* the largest absolute change of an optimizer's position (1 = best, ties averaged);
+* the mean-rank error: the mean absolute difference between an optimizer's subset and full-set mean
+  rank, a finer measure than tau on a handful of optimizers, and its percentile among the random
+  subsets (the share with a LARGER error, equal counting half: higher is better, 50 = chance);
+* separated pairs: the held-out pairs that the full set's critical-difference test (Nemenyi, the test
+  of the CD diagrams) tells apart, how many the subset orders the same way, and the share of random
+  subsets that keep all of them. Near-ties that the full set cannot separate may swap on a subset.
+
+:func:`embedding_signal` says how much of the held-out per-task ranks an embedding explains at all:
+a subset chosen from the embedding can only beat random subsets through that share.
 
 Ranks are per task and among the held-out optimizers only (1 = lowest score), averaged over the
 tasks where every held-out optimizer has a score; mean ranks closer than ``1e-12`` count as tied.
@@ -31,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.stats import complete_blocks, ranks
+from analysis.stats import complete_blocks, nemenyi, ranks
 
 #: Mean ranks closer than this count as tied.
 TIE_TOL = 1e-12
@@ -55,6 +64,12 @@ class Validation:
         n_tasks: complete tasks in the full set.
         n_subset: complete tasks in the subset.
         n_random: random subsets drawn.
+        rank_error: mean absolute difference between subset and full-set mean ranks.
+        rank_error_percentile: percent of random subsets with a larger error (equal counts half).
+        random_rank_error_median: median rank error of the random subsets.
+        separated_pairs: (better, worse) held-out pairs the full set's Nemenyi test tells apart.
+        pairs_kept: how many of them the subset orders the same way (strictly).
+        random_pairs_kept_share: percent of random subsets that keep every separated pair.
         note: why something is undefined, or which tasks were dropped.
     """
 
@@ -71,6 +86,12 @@ class Validation:
     n_tasks: int
     n_subset: int
     n_random: int
+    rank_error: float
+    rank_error_percentile: float
+    random_rank_error_median: float
+    separated_pairs: tuple[tuple[str, str], ...]
+    pairs_kept: int
+    random_pairs_kept_share: float
     note: str = ""
 
     def summary(self) -> str:
@@ -89,6 +110,10 @@ class Validation:
             f"top-1: full {'/'.join(self.top1_full)}, subset {'/'.join(self.top1_subset)} -> "
             f"{'agree' if self.top1_agree else 'DISAGREE'}",
             f"largest rank change: {self.max_rank_change:g} ({self.max_rank_change_optimizer})",
+            f"mean-rank error: {self.rank_error:.3f} (percentile {self.rank_error_percentile:.1f}, higher is "
+            f"better; random median {self.random_rank_error_median:.3f})",
+            f"pairs the full set separates (Nemenyi): {len(self.separated_pairs)}, kept in order: "
+            f"{self.pairs_kept} (random subsets keeping all: {self.random_pairs_kept_share:.1f}%)",
         ]
         if self.note:
             lines.append(f"note: {self.note}")
@@ -134,6 +159,7 @@ def validate(
     held_out_optimizers: Sequence[str],
     n_random: int = 1000,
     seed: int = 0,
+    alpha: float = 0.05,
 ) -> Validation:
     """Compare the held-out optimizers' ranking on ``subset_tasks`` with the one on all tasks.
 
@@ -143,6 +169,7 @@ def validate(
         held_out_optimizers: optimizers not used to choose the subset (columns of ``scores``).
         n_random: random subsets of the same size for the percentile (0 skips it).
         seed: seed of the random subsets.
+        alpha: level of the Nemenyi test that decides which pairs the full set separates.
 
     Returns:
         A :class:`Validation`. With fewer than 2 held-out optimizers, tau and the percentile are
@@ -188,6 +215,20 @@ def validate(
     order = sorted(range(len(held)), key=lambda q: (-round(float(change[q]), 9), held[q]))
     j = order[0] if held else 0
     top_full, top_sub = _best(full_s), _best(sub_s)
+    err = float(np.abs(sub_mr - full_mr).mean()) if held else float("nan")
+    pairs = _separated_pairs(full, alpha)
+    kept = _pairs_kept(pairs, held, sub_mr[None])
+    err_pct = rnd_err = rnd_kept = float("nan")
+    if n_random > 0:
+        rng = np.random.default_rng(seed)
+        # each row: the first m of a random permutation of the complete tasks
+        idx = np.argsort(rng.random((n_random, len(r))), axis=1)[:, :m]
+        rnd_mr = r[idx].mean(axis=1)
+        errs = np.abs(rnd_mr - full_mr).mean(axis=1)
+        err_pct = 100.0 * (np.count_nonzero(errs > err + TIE_TOL)
+                           + 0.5 * np.count_nonzero(np.abs(errs - err) <= TIE_TOL)) / n_random
+        rnd_err = float(np.median(errs))
+        rnd_kept = 100.0 * float(np.mean(_pairs_kept(pairs, held, rnd_mr) == len(pairs)))
     tau = percentile = rnd_median = float("nan")
     if len(held) < 2:
         notes.append(f"Kendall tau needs at least 2 held-out optimizers, got {len(held)}")
@@ -196,10 +237,7 @@ def validate(
         if np.isnan(tau):
             notes.append("tau undefined: all held-out optimizers tie on the full set or on the subset")
         elif n_random > 0:
-            rng = np.random.default_rng(seed)
-            # each row: the first m of a random permutation of the complete tasks
-            idx = np.argsort(rng.random((n_random, len(r))), axis=1)[:, :m]
-            taus = kendall_tau_b(full_mr, r[idx].mean(axis=1))
+            taus = kendall_tau_b(full_mr, rnd_mr)
             # a random subset with all ties carries no ranking information: tau 0
             taus = np.nan_to_num(taus, nan=0.0)
             lower = np.count_nonzero(taus < tau - TIE_TOL)
@@ -220,8 +258,82 @@ def validate(
         n_tasks=len(full),
         n_subset=m,
         n_random=n_random,
+        rank_error=err,
+        rank_error_percentile=err_pct,
+        random_rank_error_median=rnd_err,
+        separated_pairs=pairs,
+        pairs_kept=int(kept[0]),
+        random_pairs_kept_share=rnd_kept,
         note="; ".join(notes),
     )
+
+
+def _separated_pairs(full: pd.DataFrame, alpha: float) -> tuple[tuple[str, str], ...]:
+    """(better, worse) pairs that the Nemenyi test on all tasks separates, better by full mean rank."""
+    if full.shape[1] < 2:
+        return ()
+    res = nemenyi(full, alpha)
+    sig = res.significant()
+    order = [str(o) for o in res.mean_ranks.index]  # best first
+    return tuple((a, b) for i, a in enumerate(order) for b in order[i + 1:] if bool(sig.loc[a, b]))
+
+
+def _pairs_kept(pairs: Sequence[tuple[str, str]], held: Sequence[str], mean_ranks: np.ndarray) -> np.ndarray:
+    """For each row of ``mean_ranks`` (B, len(held)): how many ``pairs`` it orders the same way."""
+    pos = {o: i for i, o in enumerate(held)}
+    kept = np.zeros(len(mean_ranks), dtype=int)
+    for a, b in pairs:
+        kept += mean_ranks[:, pos[a]] < mean_ranks[:, pos[b]] - TIE_TOL
+    return kept
+
+
+def embedding_signal(points: np.ndarray, scores: pd.DataFrame, held_out_optimizers: Sequence[str],
+                     neighbours: int = 15) -> float:
+    """Share of the held-out per-task ranks that the embedding explains (leave-one-out k-NN R^2).
+
+    Each task's held-out rank vector is predicted by the mean of its ``neighbours`` nearest tasks in
+    the embedding (Euclidean, the task itself left out); the result is ``1 - SSE / SST`` over all
+    held-out optimizers. Near 0 means the embedding carries no information about how the held-out
+    optimizers order on a task: then no subset chosen from it can reproduce their ranking better than
+    a random subset of the same size, however low its discrepancy (each task's ranks enter the mean
+    as noise the embedding cannot stratify). Negative values are possible (worse than the mean).
+
+    Args:
+        points: (n, d) embedding, one row per row of ``scores`` (same order).
+        scores: tasks x optimizers, lower is better; rows with a missing held-out score are refused.
+        held_out_optimizers: the optimizers whose ranks are predicted (at least 2).
+        neighbours: k of the k-NN predictor.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.random((200, 1))
+        >>> s = pd.DataFrame({"a": x[:, 0], "b": 1 - x[:, 0], "c": rng.random(200)})
+        >>> noise = rng.random((200, 1))
+        >>> embedding_signal(x, s, ["a", "b"]) > 0.9, abs(embedding_signal(noise, s, ["a", "b"])) < 0.2
+        (True, True)
+    """
+    held = [str(o) for o in held_out_optimizers]
+    x = np.asarray(points, dtype=float)
+    if x.ndim != 2 or len(x) != len(scores):
+        raise ValueError(f"points must be (n, d) with n = {len(scores)} tasks, got shape {x.shape}")
+    if len(held) < 2:
+        raise ValueError(f"embedding_signal needs at least 2 held-out optimizers, got {held}")
+    if scores[held].isna().to_numpy().any():
+        raise ValueError(
+            "scores have missing held-out values; pass complete rows (analysis.stats.complete_blocks)"
+        )
+    if not 1 <= neighbours < len(x):
+        raise ValueError(f"neighbours={neighbours} must be in [1, {len(x) - 1}] for {len(x)} tasks")
+    y = ranks(scores[held]).to_numpy()
+    pred = np.empty_like(y)
+    sq = (x**2).sum(axis=1)
+    for lo in range(0, len(x), 512):  # chunks of rows bound the distance matrix's memory
+        d = sq[lo:lo + 512, None] - 2.0 * x[lo:lo + 512] @ x.T + sq[None, :]
+        d[np.arange(len(d)), np.arange(lo, lo + len(d))] = np.inf
+        near = np.argpartition(d, neighbours - 1, axis=1)[:, :neighbours]
+        pred[lo:lo + 512] = y[near].mean(axis=1)
+    sst = float(((y - y.mean(axis=0)) ** 2).sum())
+    return 1.0 - float(((y - pred) ** 2).sum()) / sst if sst > 0 else float("nan")
 
 
 def default_embed_optimizers(scores: pd.DataFrame, baseline: str = "random_search") -> list[str]:

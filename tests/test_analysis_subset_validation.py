@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import kendalltau
 
 from analysis.__main__ import main
-from analysis.subset_validation import kendall_tau_b, validate
+from analysis.subset_validation import embedding_signal, kendall_tau_b, validate
 from analysis.synthetic import synthetic_results
 from bench.registry import taskset_patterns
 from bench.results import TRIAL_SCHEMA, write_run
@@ -67,6 +67,44 @@ def test_fewer_than_two_held_out_and_bad_input() -> None:
         validate(s, ["zz"], ["o1", "o2"])
 
 
+def test_rank_error_and_separated_pairs() -> None:
+    # 'a' beats 'b' beats 'c' on 30 of 40 tasks; on t00..t09 the order is reversed.
+    rng = np.random.default_rng(0)
+    base = np.tile([0.0, 1.0, 2.0], (40, 1)) + 0.01 * rng.random((40, 3))
+    base[:10] = base[:10, ::-1]
+    s = pd.DataFrame(base, index=[f"t{i:02d}" for i in range(40)], columns=["a", "b", "c"])
+    good = validate(s, [f"t{i:02d}" for i in (0, 10, 11, 12)], ["a", "b", "c"], n_random=500)
+    bad = validate(s, [f"t{i:02d}" for i in (0, 1, 2, 10)], ["a", "b", "c"], n_random=500)
+    # full mean ranks: a = 0.75 * 1 + 0.25 * 3 = 1.5, b = 2, c = 2.5
+    assert good.full_mean_ranks.to_dict() == pytest.approx({"a": 1.5, "b": 2.0, "c": 2.5})
+    # subset of 1 reversed + 3 normal tasks has exactly the full proportions: no error at all.
+    # A random 4-task subset does too with probability C(10,1) C(30,3) / C(40,4) = 0.444 (ties count
+    # half), so the percentile is about 100 * (1 - 0.444) + 50 * 0.444 = 77.8.
+    assert good.rank_error == pytest.approx(0.0) and good.rank_error_percentile == pytest.approx(77.8, abs=4)
+    # 3 reversed + 1 normal: a 2.5, b 2, c 1.5 -> error (1 + 0 + 1) / 3
+    assert bad.rank_error == pytest.approx(2 / 3) and bad.rank_error_percentile < 10
+    # Nemenyi on 40 tasks separates a from c (mean-rank gap 1.0 > CD 0.52) but not the neighbours
+    assert good.separated_pairs == (("a", "c"),) and good.pairs_kept == 1 and bad.pairs_kept == 0
+    assert 0 < good.random_pairs_kept_share < 100
+    assert "kept in order: 1" in good.summary() and "mean-rank error: 0.000" in good.summary()
+
+
+def test_embedding_signal() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.random((300, 2))
+    # held-out ranks follow the first coordinate: the embedding explains them
+    s = pd.DataFrame({"a": x[:, 0], "b": 0.5 * np.ones(300), "c": rng.random(300)})
+    explained = embedding_signal(x, s, ["a", "b"])
+    unrelated = embedding_signal(rng.random((300, 2)), s, ["a", "b"])
+    assert explained > 0.8 and abs(unrelated) < 0.15
+    with pytest.raises(ValueError, match=r"points must be \(n, d\) with n = 300"):
+        embedding_signal(x[:10], s, ["a", "b"])
+    with pytest.raises(ValueError, match="at least 2 held-out"):
+        embedding_signal(x, s, ["a"])
+    with pytest.raises(ValueError, match=r"neighbours=300 must be in \[1, 299\]"):
+        embedding_signal(x, s, ["a", "b"], neighbours=300)
+
+
 def test_seeded_percentile() -> None:
     s = _scores(1, n=20, k=6)
     a, b = (validate(s, list(s.index[:5]), list(s.columns), seed=7) for _ in range(2))
@@ -92,6 +130,7 @@ def test_cli_writes_usable_tasksets(study: Path, tmp_path: Path, monkeypatch: py
     printed = capsys.readouterr().out
     assert rc == 0
     assert "embedding optimizers: random_search" in printed and "Kendall tau" in printed
+    assert "mean-rank error:" in printed and "embedding signal:" in printed and "Nemenyi" in printed
     monkeypatch.setenv("NXMBENCH_CONFIG_PATH", str(tmp_path))
     dev, test = taskset_patterns("demo_dev"), taskset_patterns("demo_test")
     assert len(dev) == len(test) == 4 and not set(dev) & set(test)
@@ -99,6 +138,7 @@ def test_cli_writes_usable_tasksets(study: Path, tmp_path: Path, monkeypatch: py
     assert set(dev) <= tasks
     text = (out / "demo_dev.yaml").read_text()
     assert "discrepancy:" in text and "Kendall tau" in text and "command: python -m analysis subset" in text
+    assert "mean-rank error:" in text and "kept in order:" in text
 
 
 @pytest.mark.parametrize(
