@@ -1,0 +1,107 @@
+"""Is star-discrepancy selection better than random at reproducing held-out rankings? Over many seeds.
+
+One selected subset's percentile against random subsets is itself noisy: a different search seed
+gives a different subset and a different percentile. This script repeats the selection of
+``analysis.subset.select_subset`` (shift heuristic, ``--max-evaluations`` per subset, so runs are
+reproducible) for several seeds on each score table and reports, per table, the averages of the
+validation of ``analysis.subset_validation.validate`` on the held-out optimizers:
+
+* the mean percentile of Kendall's tau and of the mean-rank error among random subsets of the same
+  size (50 = no better than random, higher = better);
+* the share of selected subsets that keep every pair the full set's Nemenyi test separates, next to
+  the same share for random subsets;
+* the embedding signal (``analysis.subset_validation.embedding_signal``): how much of the held-out
+  per-task ranks the embedding explains at all, the ceiling on any gain over random subsets.
+
+Run (the score tables of docs/subsets.md; about 2 minutes per table and seed at 3,000 evaluations)::
+
+    python benchmarks/subset_method_validation.py docs/data/catalog_bb_scores.parquet \\
+        --embed random_search,optuna_tpe,ng_cmaes --k 20 --seeds 0 1 2 3 4 5 6 7 8 9
+
+Output: one markdown row per table, for docs/subsets.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+from analysis.stats import complete_blocks
+from analysis.subset import embed_scores, select_subset
+from analysis.subset_validation import default_embed_optimizers, embedding_signal, validate
+
+
+def score_table(path: str) -> pd.DataFrame:
+    """Tasks x optimizers of a long score table written by ``python -m analysis scores``."""
+    long = pd.read_parquet(path)
+    if long["task_type"].nunique() != 1:
+        raise ValueError(f"{path}: holds several task types {sorted(long['task_type'].unique())}; give one")
+    wide = long.pivot_table(index="task", columns="optimizer", values="score", aggfunc="mean")
+    full, _ = complete_blocks(wide.sort_index(axis=0).sort_index(axis=1))
+    return full
+
+
+def check_table(scores: pd.DataFrame, embed: list[str], k: int, seeds: list[int], max_evaluations: int,
+                reference: str, n_random: int) -> dict[str, float]:
+    """Average validation of subsets selected with each seed; see the module docstring."""
+    held = [str(c) for c in scores.columns if c not in embed]
+    points = embed_scores(scores[embed]).to_numpy()
+    tau_pct, err_pct, all_kept, rnd_kept, err = [], [], [], [], []
+    for seed in seeds:
+        sel = select_subset(points, k, "shift", reference, seed=seed, time_budget=3600,
+                            max_evaluations=max_evaluations)
+        v = validate(scores, [str(t) for t in scores.index[sel.indices]], held, n_random=n_random, seed=seed)
+        tau_pct.append(v.percentile)
+        err_pct.append(v.rank_error_percentile)
+        err.append(v.rank_error)
+        all_kept.append(v.pairs_kept == len(v.separated_pairs))
+        rnd_kept.append(v.random_pairs_kept_share)
+    return {
+        "tasks": len(scores),
+        "held_out": len(held),
+        "signal": embedding_signal(points, scores, held) if len(held) >= 2 else float("nan"),
+        "tau_percentile": float(np.nanmean(tau_pct)),
+        "error_percentile": float(np.mean(err_pct)),
+        "error": float(np.mean(err)),
+        "random_error": float(v.random_rank_error_median),
+        "all_pairs_kept": 100.0 * float(np.mean(all_kept)),
+        "random_all_pairs_kept": float(np.mean(rnd_kept)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tables", nargs="+", help="score tables (python -m analysis scores ... --out)")
+    parser.add_argument("--embed", action="append", default=[],
+                        help="embedding optimizers per table, comma-separated, in the tables' order "
+                             "(default: analysis.subset_validation.default_embed_optimizers)")
+    parser.add_argument("--k", type=int, default=20)
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--max-evaluations", type=int, default=3000)
+    parser.add_argument("--reference", default="empirical", choices=["empirical", "uniform"])
+    parser.add_argument("--n-random", type=int, default=1000)
+    args = parser.parse_args()
+    if args.embed and len(args.embed) != len(args.tables):
+        parser.error(f"give --embed once per table ({len(args.tables)}), got {len(args.embed)}")
+    print(f"k={args.k}, seeds {args.seeds}, {args.max_evaluations} evaluations per subset, "
+          f"reference {args.reference}")
+    print("| table | tasks | held out | embedding signal | tau percentile | mean-rank error (random median) "
+          "| error percentile | all separated pairs kept: selected (random) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for i, path in enumerate(args.tables):
+        scores = score_table(path)
+        embed = args.embed[i].split(",") if args.embed else default_embed_optimizers(scores)
+        start = time.perf_counter()
+        r = check_table(scores, embed, args.k, args.seeds, args.max_evaluations, args.reference,
+                        args.n_random)
+        print(f"| {path} | {r['tasks']} | {r['held_out']} | {r['signal']:.3f} | {r['tau_percentile']:.1f} "
+              f"| {r['error']:.3f} ({r['random_error']:.3f}) | {r['error_percentile']:.1f} "
+              f"| {r['all_pairs_kept']:.0f}% ({r['random_all_pairs_kept']:.0f}%) |", flush=True)
+        print(f"  ({time.perf_counter() - start:.0f} s; embedding {', '.join(embed)})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
