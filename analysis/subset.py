@@ -125,12 +125,15 @@ def _candidate_swaps(
     side, other = (outs, adds) if box.closed else (adds, outs)
     near = np.abs(x[side] - corner).min(axis=1)
     w = np.exp(-near / (near.std() + 1e-12))
+    # All weights underflow to 0 when every candidate is equally near (std 0, e.g. duplicate
+    # points): then they are equally likely, which is what p=None draws.
+    p = w / w.sum() if w.sum() > 0 else None
     if fast:  # every drop of each sampled add in one pass
-        a = rng.choice(adds, BATCH_ADDS, p=None if box.closed else w / w.sum())
+        a = rng.choice(adds, BATCH_ADDS, p=None if box.closed else p)
         cand = np.repeat(cur[None], BATCH_ADDS * k, axis=0)
         cand[np.arange(BATCH_ADDS * k), np.tile(np.arange(k), BATCH_ADDS)] = np.repeat(a, k)
         return cand, swap_discrepancies(x[cur], x[a]).ravel()
-    pick = rng.choice(side, BATCH, p=w / w.sum())
+    pick = rng.choice(side, BATCH, p=p)
     rest = rng.choice(other, BATCH)
     a, o = (rest, pick) if box.closed else (pick, rest)
     cand = np.tile(cur, (BATCH, 1))

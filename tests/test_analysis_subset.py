@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.discrepancy import star_discrepancy
-from analysis.subset import dev_test_split, embed_scores, select_subset
+from analysis.discrepancy import WorstBox, star_discrepancy
+from analysis.subset import BATCH, _candidate_swaps, dev_test_split, embed_scores, select_subset
 
 
 def test_selections_report_their_exact_discrepancy() -> None:
@@ -71,6 +71,23 @@ def test_embedding_scales_per_optimizer_not_per_task() -> None:
     assert list(emb.index) == list(table.index) and list(emb.columns) == list(table.columns)
     # duplicate points (t2, t4) are fine for the selection
     assert len(select_subset(emb.to_numpy(), 2, method="greedy").indices) == 2
+
+
+def test_swaps_when_every_candidate_is_equally_near_the_box() -> None:
+    # Regression: the nearness weights all underflowed to 0 (0 / 0 = NaN probabilities) when the
+    # candidates on the box's side were all at the same distance from its corner, as duplicate
+    # tasks are (a score table with many ties stopped the search with "Probabilities contain NaN").
+    x = np.array([[0.1], [0.1], [0.1], [0.9], [0.9]])
+    box = WorstBox(0.5, np.array([0.5]), closed=False)
+    cur = np.array([3, 4])
+    cand, _ = _candidate_swaps(x, cur, box, np.zeros(5, dtype=bool), np.random.default_rng(0),
+                                  lambda idx: np.zeros(len(idx)), fast=False)
+    assert len(cand) == BATCH and set(cand.ravel()) <= {0, 1, 2, 3, 4} and np.isin(cand, [0, 1, 2]).any()
+    for fast in (False, True):  # the whole search, both paths, on a set with many duplicates
+        dup = np.repeat(np.random.default_rng(1).random((6, 2)), 10, axis=0)
+        sel = select_subset(dup, 5, reference="uniform" if fast else "empirical", seed=0,
+                            max_evaluations=2000, time_budget=30)
+        assert len(sel.indices) == 5 and np.isfinite(sel.discrepancy)
 
 
 def test_bad_input() -> None:
