@@ -336,6 +336,54 @@ def embedding_signal(points: np.ndarray, scores: pd.DataFrame, held_out_optimize
     return 1.0 - float(((y - pred) ** 2).sum()) / sst if sst > 0 else float("nan")
 
 
+def seed_reliability(runs: pd.DataFrame, held_out_optimizers: Sequence[str]) -> tuple[float, float]:
+    """How reproducible the held-out optimizers' per-task ranking is between seeds.
+
+    ``runs`` has one row per run with columns ``task``, ``optimizer``, ``seed`` and ``score`` (lower
+    is better; e.g. :func:`analysis.stats.run_scores`). The seeds are split into two halves (even and
+    odd seeds); on each half the held-out optimizers are ranked per task by their mean score, and the
+    two rank tables are correlated (Pearson, each optimizer's column centred, pooled over optimizers).
+    Returns ``(split_half, full)``: that correlation and the Spearman-Brown estimate for the mean over
+    all seeds, ``2 r / (1 + r)``. A value near 0 says that which held-out optimizer wins on a task is
+    mostly seed noise: the full-set ranking then rests on small average effects, and no task subset
+    can reproduce it better than a random subset of the same size.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> rows = [(f"t{t}", o, s, skill + rng.normal(0, noise))  # b wins on odd tasks only
+        ...         for noise in (0.1, 10.0) for t in range(50)
+        ...         for o, skill in (("a", 0.0), ("b", (t % 2) - 0.5)) for s in range(4)]
+        >>> cols = ["task", "optimizer", "seed", "score"]
+        >>> clear = seed_reliability(pd.DataFrame(rows[:400], columns=cols), ["a", "b"])
+        >>> noisy = seed_reliability(pd.DataFrame(rows[400:], columns=cols), ["a", "b"])
+        >>> clear, abs(noisy[0]) < 0.5
+        ((1.0, 1.0), True)
+    """
+    held = [str(o) for o in held_out_optimizers]
+    need = {"task", "optimizer", "seed", "score"}
+    if not need <= set(runs.columns):
+        raise ValueError(f"runs need columns {sorted(need)}; got {sorted(map(str, runs.columns))}")
+    seeds = sorted(pd.unique(runs["seed"]))
+    if len(seeds) < 2 or len(held) < 2:
+        raise ValueError(f"seed_reliability needs >= 2 seeds and >= 2 held-out optimizers; "
+                         f"got seeds {seeds}, optimizers {held}")
+    rows = runs.assign(optimizer=runs["optimizer"].astype(str), task=runs["task"].astype(str))
+    rows = rows[rows["optimizer"].isin(held)]
+    half = rows["seed"].map({s: i % 2 for i, s in enumerate(seeds)})
+    tables = []
+    for h in (0, 1):
+        wide = rows[half == h].pivot_table(index="task", columns="optimizer", values="score", aggfunc="mean")
+        tables.append(complete_blocks(wide.reindex(columns=held))[0])
+    common = tables[0].index.intersection(tables[1].index)
+    if len(common) < 2:
+        raise ValueError("fewer than 2 tasks have a score for every held-out optimizer in both seed halves")
+    a, b = (ranks(t.loc[common]).to_numpy() for t in tables)
+    a, b = a - a.mean(axis=0), b - b.mean(axis=0)
+    denom = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    r = float((a * b).sum()) / denom if denom > 0 else float("nan")
+    return r, 2 * r / (1 + r) if r > -1 else float("nan")
+
+
 def default_embed_optimizers(scores: pd.DataFrame, baseline: str = "random_search") -> list[str]:
     """Up to 3 dissimilar optimizers to embed tasks with, leaving at least 2 held out.
 

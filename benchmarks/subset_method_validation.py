@@ -13,6 +13,10 @@ validation of ``analysis.subset_validation.validate`` on the held-out optimizers
 * the embedding signal (``analysis.subset_validation.embedding_signal``): how much of the held-out
   per-task ranks the embedding explains at all, the ceiling on any gain over random subsets.
 
+``--reliability STUDY_DIR HELD_OUT`` instead prints ``analysis.subset_validation.seed_reliability``
+for the runs of one study folder: how well the held-out per-task ranking on one half of the seeds
+predicts the other half (and the Spearman-Brown estimate for all seeds).
+
 Run (the score tables of docs/subsets.md; about 2 minutes per table and seed at 3,000 evaluations)::
 
     python benchmarks/subset_method_validation.py docs/data/catalog_bb_scores.parquet \\
@@ -31,7 +35,7 @@ import pandas as pd
 
 from analysis.stats import complete_blocks
 from analysis.subset import embed_scores, select_subset
-from analysis.subset_validation import default_embed_optimizers, embedding_signal, validate
+from analysis.subset_validation import default_embed_optimizers, embedding_signal, seed_reliability, validate
 
 
 def score_table(path: str) -> pd.DataFrame:
@@ -72,9 +76,24 @@ def check_table(scores: pd.DataFrame, embed: list[str], k: int, seeds: list[int]
     }
 
 
+def reliability(study: str, held: list[str]) -> None:
+    """Print the seed reliability of the held-out per-task ranks of one study folder."""
+    from analysis.hypervolume import objective_directions
+    from analysis.load import load, load_runs
+    from analysis.stats import run_scores
+
+    runs = run_scores(load(study), directions=objective_directions(load_runs(study)))
+    split, full = seed_reliability(runs, held)
+    n_seeds = runs["seed"].nunique()
+    print(f"{study}: {runs['task'].nunique()} tasks, {n_seeds} seeds, held out {', '.join(held)}: "
+          f"split-half correlation {split:.3f}, Spearman-Brown for all {n_seeds} seeds {full:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tables", nargs="+", help="score tables (python -m analysis scores ... --out)")
+    parser.add_argument("tables", nargs="*", help="score tables (python -m analysis scores ... --out)")
+    parser.add_argument("--reliability", nargs=2, metavar=("STUDY_DIR", "HELD_OUT"),
+                        help="seed reliability of a study's held-out (comma-separated) per-task ranks")
     parser.add_argument("--embed", action="append", default=[],
                         help="embedding optimizers per table, comma-separated, in the tables' order "
                              "(default: analysis.subset_validation.default_embed_optimizers)")
@@ -84,6 +103,11 @@ def main() -> None:
     parser.add_argument("--reference", default="empirical", choices=["empirical", "uniform"])
     parser.add_argument("--n-random", type=int, default=1000)
     args = parser.parse_args()
+    if args.reliability:
+        reliability(args.reliability[0], args.reliability[1].split(","))
+        return
+    if not args.tables:
+        parser.error("give score tables, or --reliability STUDY_DIR HELD_OUT")
     if args.embed and len(args.embed) != len(args.tables):
         parser.error(f"give --embed once per table ({len(args.tables)}), got {len(args.embed)}")
     print(f"k={args.k}, seeds {args.seeds}, {args.max_evaluations} evaluations per subset, "

@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import kendalltau
 
 from analysis.__main__ import main
-from analysis.subset_validation import embedding_signal, kendall_tau_b, validate
+from analysis.subset_validation import embedding_signal, kendall_tau_b, seed_reliability, validate
 from analysis.synthetic import synthetic_results
 from bench.registry import taskset_patterns
 from bench.results import TRIAL_SCHEMA, write_run
@@ -103,6 +103,27 @@ def test_embedding_signal() -> None:
         embedding_signal(x, s, ["a"])
     with pytest.raises(ValueError, match=r"neighbours=300 must be in \[1, 299\]"):
         embedding_signal(x, s, ["a", "b"], neighbours=300)
+
+
+def test_seed_reliability() -> None:
+    rng = np.random.default_rng(2)
+    tasks, seeds = range(60), range(6)
+
+    def runs(task_effect: float) -> pd.DataFrame:
+        # 'b' is better than 'a' on even tasks by task_effect, worse on odd ones; unit seed noise
+        rows = [(f"t{t}", o, s, (task_effect * (1 if t % 2 else -1) if o == "b" else 0.0) + rng.normal())
+                for t in tasks for o in ("a", "b", "c") for s in seeds]
+        return pd.DataFrame(rows, columns=["task", "optimizer", "seed", "score"])
+
+    strong, none = seed_reliability(runs(5.0), ["a", "b"]), seed_reliability(runs(0.0), ["a", "b"])
+    assert strong[0] > 0.9 and strong[1] >= strong[0]
+    assert abs(none[0]) < 0.3  # only noise: the halves do not agree beyond chance
+    # Spearman-Brown for the whole: 2 r / (1 + r)
+    assert strong[1] == pytest.approx(2 * strong[0] / (1 + strong[0]))
+    with pytest.raises(ValueError, match=r"needs >= 2 seeds"):
+        seed_reliability(runs(1.0).query("seed == 0"), ["a", "b"])
+    with pytest.raises(ValueError, match=r"runs need columns \['optimizer', 'score', 'seed', 'task'\]"):
+        seed_reliability(runs(1.0).drop(columns="score"), ["a", "b"])
 
 
 def test_seeded_percentile() -> None:
