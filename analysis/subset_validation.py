@@ -19,6 +19,7 @@ A subset chosen from an embedding built with some optimizers is only useful if i
 
 :func:`embedding_signal` says how much of the held-out per-task ranks an embedding explains at all:
 a subset chosen from the embedding can only beat random subsets through that share.
+:func:`seed_reliability` says how much of them is reproducible between seeds at all.
 
 Ranks are per task and among the held-out optimizers only (1 = lowest score), averaged over the
 tasks where every held-out optimizer has a score; mean ranks closer than ``1e-12`` count as tied.
