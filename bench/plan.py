@@ -87,7 +87,7 @@ def make_plan(study: StudyConfig) -> Plan:
                 RunSpec(study=study.name, task=tid, optimizer=opt.id, optimizer_target=opt.target,
                         optimizer_params=dict(opt.params), seed=seed, budget=study.budget,
                         n_workers=study.n_workers, trial_timeout=study.trial_timeout,
-                        run_timeout=study.run_timeout)
+                        run_timeout=study.run_timeout, task_revision=task.meta.revision)
                 for seed in study.seeds
             )
     if refused and study.incompatible == "error":

@@ -43,6 +43,8 @@ class RunSpec:
     run_timeout: float | None = None
     #: Simulated parallel workers (see docs/simulated-workers.md); 1 is the sequential loop.
     n_workers: int = 1
+    #: ``TaskMeta.revision`` of the task: a change to what the task id means re-runs its results.
+    task_revision: str = ""
 
     @property
     def run_id(self) -> str:
@@ -64,6 +66,8 @@ class RunSpec:
                 del d[key]
         if d["n_workers"] == 1:  # the sequential loop: ids and fingerprints as before the setting
             del d["n_workers"]
+        if not d["task_revision"]:  # tasks never revised hash as before the field existed
+            del d["task_revision"]
         return d
 
     def seeds(self) -> tuple[int, int]:

@@ -102,7 +102,9 @@ class TaskMeta:
 
     ``optimum`` is the known best value per objective when there is one
     (e.g. ``f_opt`` of a bbob function), else ``None``. ``family`` is the first
-    component of the task id (``"bbob"``, ``"synthetic"``, ...).
+    component of the task id (``"bbob"``, ``"synthetic"``, ...). ``revision`` names a
+    change to what a task id means (e.g. a narrower fidelity axis); it enters the run
+    fingerprint when not empty, so resume re-runs results of the task's earlier form.
 
     Example:
         >>> m = TaskMeta(family="synthetic", type="bb", kind="synthetic", dims=2)
@@ -118,6 +120,7 @@ class TaskMeta:
     param_types: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     description: str = ""
+    revision: str = ""
 
 
 class Task(ABC):

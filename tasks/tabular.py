@@ -574,11 +574,13 @@ class TabularTask(Task):
         self.objectives = tuple(Objective(n, table.minimize[table.metrics.index(n)]) for n in names)
         has_fid = use_fidelity and table.fidelity_name is not None and table.n_fidelities > 1
         vals = table.fidelity_values
+        cut = False
         if max_fidelity_ratio is not None:
             if not max_fidelity_ratio >= 1:  # also refuses NaN
                 raise ValueError(f"max_fidelity_ratio must be a number >= 1, got {max_fidelity_ratio!r}")
             top = max(vals)
             vals = tuple(v for v in vals if v * max_fidelity_ratio >= top)
+            cut = has_fid and len(vals) < table.n_fidelities  # a black-box variant is unchanged
             has_fid = has_fid and len(vals) > 1
         self.fidelity = (
             Fidelity(str(table.fidelity_name), min(vals), max(vals), values=vals) if has_fid else None
@@ -602,6 +604,8 @@ class TabularTask(Task):
             param_types=tuple(sorted({type(hp).__name__ for hp in self.space.values()})),
             tags=tuple(tags),
             description=description or table.description,
+            # Runs made before the axis was cut must not be resumed as if they were these.
+            revision=f"fidelity>=high/{max_fidelity_ratio:g}" if cut else "",
         )
 
     def _fid(self, fidelity: float | None) -> float | None:

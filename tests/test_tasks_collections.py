@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bench.config import OptimizerChoice, StudyConfig
+from bench.plan import make_plan
+from optimizers.base import Budget
 from tasks.collections import lcdb, simple_hpo
 from tasks.tabular import TabularTask
 
@@ -107,3 +111,13 @@ def test_lcdb_family_end_to_end() -> None:
     wide = fam.make("lcdb/354/mo").fidelity
     assert wide is not None and wide.high == 1015010.0 and wide.low == 8192.0
     assert wide.high / wide.low <= lcdb.MAX_FIDELITY_RATIO < wide.high / 16
+    # The cut axis is a revision of the task: its runs do not resume results made before the cut.
+    assert fam.make("lcdb/354").meta.revision == "fidelity>=high/128"
+    study = StudyConfig("rev", (OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),),
+                        ("lcdb/354", "lcdb/11"), (0,), Budget(3))
+    specs = {s.task: s for s in make_plan(study).specs}
+    assert specs["lcdb/354"].task_revision == "fidelity>=high/128"
+    before = dataclasses.replace(specs["lcdb/354"], task_revision="")
+    assert before.run_id == specs["lcdb/354"].run_id and before.fingerprint != specs["lcdb/354"].fingerprint
+    # lcdb/11's anchors (16..505) already lie within 128x: nothing cut, fingerprint as before
+    assert specs["lcdb/11"].task_revision == "" and "task_revision" not in specs["lcdb/11"].to_dict()

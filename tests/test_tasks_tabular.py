@@ -111,6 +111,8 @@ def test_max_fidelity_ratio_cuts_the_axis_and_refuses_fidelities_below_it() -> N
     t = make_table()  # fidelities 1, 3, 9
     task = TabularTask(t, "toy/t", max_fidelity_ratio=3)
     assert task.fidelity is not None and task.fidelity.values == (3.0, 9.0) and task.fidelity.low == 3.0
+    assert task.meta.revision == "fidelity>=high/3" and TabularTask(t, "toy/t").meta.revision == ""
+    assert TabularTask(t, "toy/t", use_fidelity=False, max_fidelity_ratio=3).meta.revision == ""
     cfg = t.config_at(5)
     assert task.evaluate(cfg, fidelity=3, seed=1).values == TabularTask(t, "toy/t").evaluate(cfg, 3, 1).values
     with pytest.raises(ValueError, match=r"fidelity 1 is not on this task's axis; valid: \[3.0, 9.0\]"):
