@@ -35,6 +35,8 @@ class Plan:
     specs: list[RunSpec]
     refused: list[Refusal] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
+    #: Per task, the ``minimize`` flag of each objective (for the summary's hypervolumes).
+    directions: dict[str, tuple[bool, ...]] = field(default_factory=dict)
 
     def manifest(self, study: StudyConfig) -> dict[str, Any]:
         """What this sweep planned, as stored in ``<study dir>/study.json``."""
@@ -73,8 +75,10 @@ def make_plan(study: StudyConfig) -> Plan:
     refused: list[Refusal] = []
     specs: list[RunSpec] = []
     cost_reasons: dict[str, str | None] = {}
+    directions: dict[str, tuple[bool, ...]] = {}
     for tid in task_ids:
         task = make_task(tid)
+        directions[tid] = tuple(o.minimize for o in task.objectives)
         problem = Problem(task.space, task.objectives, task.fidelity, study.budget)
         for opt in study.optimizers:
             reason = classes[opt.id].incompatibility(problem)
@@ -100,4 +104,4 @@ def make_plan(study: StudyConfig) -> Plan:
         r = refused[0]
         raise ConfigError(f"nothing to run: every pair was refused, e.g. {r.optimizer!r} on {r.task!r}: "
                           f"{r.reason}")
-    return Plan(specs, refused, task_ids)
+    return Plan(specs, refused, task_ids, directions)

@@ -47,7 +47,9 @@ def summarize(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
         lines.append("")
         kind = TYPE_NAMES.get(str(ttype), ttype)
         try:
-            ranks = final_ranks(part)
+            # the plan knows each task's objective directions: a maximized objective (YAHPO's
+            # accuracies) would otherwise be treated as minimized in the hypervolume
+            ranks = final_ranks(part, directions=plan.directions or None)
         except ImportError as exc:  # an optional analysis package (moocore for hypervolume) is missing
             lines.append(f"leaderboard, {kind} tasks: not computed, {exc.name or exc} is not installed "
                          "(pip install 'nxm-bench[analysis]'); the results are written")
