@@ -117,23 +117,41 @@ def _read_score_file(path: Path) -> pd.DataFrame | None:
     return frame[list(SCORE_COLUMNS)]
 
 
+def study_run_scores(path: str) -> pd.DataFrame:
+    """One row per run of a study folder (or run file) with the score the leaderboards rank.
+
+    ``analysis.stats.run_scores`` with each task's objective directions read from the run metadata;
+    ``task`` and ``optimizer`` as plain strings.
+    """
+    from analysis.hypervolume import objective_directions
+    from analysis.stats import run_scores
+
+    df, runs_meta, _ = _load(path)
+    directions = objective_directions(runs_meta) if runs_meta is not None else None
+    runs = run_scores(df, directions=directions)
+    return runs.assign(task=runs["task"].astype(str), optimizer=runs["optimizer"].astype(str))
+
+
+def score_matrix(long: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Tasks x optimizers (sorted) of a long score table, and the tasks dropped as incomplete."""
+    from analysis.stats import complete_blocks
+
+    wide = long.pivot_table(index="task", columns="optimizer", values="score", aggfunc="mean")
+    wide.columns.name = "optimizer"
+    return complete_blocks(wide.sort_index(axis=0).sort_index(axis=1))
+
+
 def _long_scores(path: str) -> pd.DataFrame:
     """Mean final score per (task, optimizer) of one source, in long form.
 
     The score is what the leaderboards rank: final normalized regret of the first objective on
     single-objective types, final hypervolume regret on multi-objective ones.
     """
-    from analysis.hypervolume import objective_directions
-    from analysis.stats import run_scores
-
     file = _read_score_file(Path(path)) if Path(path).is_file() else None
     if file is not None:
         return file
-    df, runs_meta, _ = _load(path)
-    directions = objective_directions(runs_meta) if runs_meta is not None else None
-    runs = run_scores(df, directions=directions)
-    grouped = (runs.assign(task=runs["task"].astype(str), optimizer=runs["optimizer"].astype(str))
-               .groupby(["task", "task_type", "optimizer"], observed=True)["score"])
+    runs = study_run_scores(path)
+    grouped = runs.groupby(["task", "task_type", "optimizer"], observed=True)["score"]
     out = grouped.agg(["mean", "count"]).reset_index()
     return out.rename(columns={"mean": "score", "count": "n_runs"})[list(SCORE_COLUMNS)]
 
@@ -173,7 +191,6 @@ def _scores(args: argparse.Namespace) -> None:
 
 def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
     """``subset``: embed, select dev (and test), validate on held-out optimizers, write tasksets."""
-    from analysis.stats import complete_blocks
     from analysis.subset import METHODS, REFERENCES, dev_test_split, embed_scores, select_subset
     from analysis.subset_validation import default_embed_optimizers, embedding_signal, taskset_yaml, validate
 
@@ -202,9 +219,7 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
     for ttype in types:
         prefix = name if len(types) == 1 else f"{name}_{ttype}"
         sel_type = long[long["task_type"] == ttype]
-        wide = sel_type.pivot_table(index="task", columns="optimizer", values="score", aggfunc="mean")
-        wide.columns.name = "optimizer"
-        scores, dropped = complete_blocks(wide.sort_index(axis=0).sort_index(axis=1))
+        scores, dropped = score_matrix(sel_type)
         opts = [str(c) for c in scores.columns]
         if args.embed_optimizers:
             embed = [o.strip() for o in args.embed_optimizers.split(",") if o.strip()]

@@ -33,19 +33,17 @@ import time
 import numpy as np
 import pandas as pd
 
-from analysis.stats import complete_blocks
+from analysis.__main__ import combined_scores, score_matrix, study_run_scores
 from analysis.subset import embed_scores, select_subset
 from analysis.subset_validation import default_embed_optimizers, embedding_signal, seed_reliability, validate
 
 
 def score_table(path: str) -> pd.DataFrame:
-    """Tasks x optimizers of a long score table written by ``python -m analysis scores``."""
-    long = pd.read_parquet(path)
+    """Tasks x optimizers of one source of ``python -m analysis subset`` (one task type)."""
+    long = combined_scores([path])
     if long["task_type"].nunique() != 1:
         raise ValueError(f"{path}: holds several task types {sorted(long['task_type'].unique())}; give one")
-    wide = long.pivot_table(index="task", columns="optimizer", values="score", aggfunc="mean")
-    full, _ = complete_blocks(wide.sort_index(axis=0).sort_index(axis=1))
-    return full
+    return score_matrix(long)[0]
 
 
 def check_table(scores: pd.DataFrame, embed: list[str], k: int, seeds: list[int], max_evaluations: int,
@@ -78,11 +76,7 @@ def check_table(scores: pd.DataFrame, embed: list[str], k: int, seeds: list[int]
 
 def reliability(study: str, held: list[str]) -> None:
     """Print the seed reliability of the held-out per-task ranks of one study folder."""
-    from analysis.hypervolume import objective_directions
-    from analysis.load import load, load_runs
-    from analysis.stats import run_scores
-
-    runs = run_scores(load(study), directions=objective_directions(load_runs(study)))
+    runs = study_run_scores(study)
     split, full = seed_reliability(runs, held)
     n_seeds = runs["seed"].nunique()
     print(f"{study}: {runs['task'].nunique()} tasks, {n_seeds} seeds, held out {', '.join(held)}: "
