@@ -586,7 +586,7 @@ class TabularTask(Task):
             Fidelity(str(table.fidelity_name), min(vals), max(vals), values=vals) if has_fid else None
         )
         # Recorded fidelities below the axis are refused, not silently served (checked only then).
-        self._below_axis = self.fidelity is not None and len(vals) < table.n_fidelities
+        self._below_axis = cut and self.fidelity is not None
         self._cols = [table.metrics.index(n) for n in names]
         self._cost = table.metrics.index(table.cost_metric) if table.cost_metric else None
         best = table.seed_mean[:, 0, -1][:, self._cols]
@@ -611,10 +611,11 @@ class TabularTask(Task):
     def _fid(self, fidelity: float | None) -> float | None:
         if self.fidelity is None and fidelity is not None:
             raise ValueError(f"{self.id}: this task has no fidelity, got fidelity={fidelity!r}; pass None")
-        if self._below_axis and fidelity is not None and not self.fidelity.contains(fidelity):  # type: ignore[union-attr]
+        axis = self.fidelity
+        if self._below_axis and fidelity is not None and axis is not None and not axis.contains(fidelity):
             raise ValueError(
                 f"{self.id}: fidelity {fidelity!r} is not on this task's axis; "
-                f"valid: {list(self.fidelity.values or ())}"  # type: ignore[union-attr]
+                f"valid: {list(axis.values or ())}"
             )
         return fidelity
 
