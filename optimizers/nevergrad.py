@@ -9,7 +9,12 @@ continuous spaces use one unit-cube ``ng.p.Array`` instead (see
 Maximized objectives are negated. Forbidden clauses become Nevergrad "cheap
 constraints": Nevergrad itself resamples violating candidates, and if it cannot
 find a valid one ``ask`` raises instead of proposing a forbidden configuration.
-Conditional parameters are refused (the parametrization would be flat).
+Conditional spaces are flattened the way DEHB handles them: every searched
+hyperparameter keeps a coordinate, and the ones whose condition fails are dropped
+when a candidate is decoded, so every proposal is a valid configuration. An
+inactive coordinate does not change the loss: for the population and step-size
+methods Nevergrad offers it is a neutral direction, not a wrong model input (the
+model-based scikit-optimize and Hyperopt adapters still refuse conditional spaces).
 
 Tasks with a fidelity axis are optimized at the highest fidelity.
 
@@ -112,7 +117,7 @@ class Nevergrad(Optimizer):
 
     @classmethod
     def check_space(cls, space: ConfigurationSpace) -> str | None:
-        return unsupported_features(space, "nevergrad", conditions=False, forbiddens=True)
+        return unsupported_features(space, "nevergrad", conditions=True, forbiddens=True)
 
     def ask(self) -> Trial:
         import nevergrad as ng
