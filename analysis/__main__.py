@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--alpha", type=float, default=0.05, help="significance level")
     r.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     r.add_argument("--no-figures", action="store_true", help="tables only (fast)")
+    r.add_argument("--taskset", action="append", default=[], metavar="NAME_OR_YAML",
+                   help="validate this taskset (subset) against all tasks of the results in a "
+                        "'Representative subsets' section; repeatable")
+    r.add_argument("--held-out", default=None,
+                   help="comma-separated optimizers to rank for --taskset (default: those not in the "
+                        "taskset's 'embedding' list)")
     s = sub.add_parser("subset", help="select representative dev (and test) task subsets; write tasksets")
     s.add_argument("results", nargs="+", metavar="SOURCE",
                    help="study folders, run files, or score tables written by 'scores --out'")
@@ -279,7 +285,7 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
             ]
             out.mkdir(parents=True, exist_ok=True)
             path = out / f"{prefix}_{part}.yaml"
-            path.write_text(taskset_yaml(tasks, header))
+            path.write_text(taskset_yaml(tasks, header, embed))
             print(f"wrote {path} (use as study.taskset={prefix}_{part})")
 
 
@@ -301,23 +307,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return 0
     from analysis.report import build_report, write_report
+    from analysis.subset_report import load_taskset
 
     start = time.perf_counter()
     try:
+        tasksets = [load_taskset(t) for t in args.taskset]
+        held_out = [o.strip() for o in args.held_out.split(",") if o.strip()] if args.held_out else None
         df, runs_meta, manifest = _load(args.results)
+        rep = build_report(
+            df,
+            runs_meta,
+            manifest=manifest,
+            x=args.x,
+            baseline=args.baseline,
+            alpha=args.alpha,
+            n_boot=args.n_boot,
+            figures=not args.no_figures,
+            tasksets=tasksets,
+            held_out=held_out,
+        )
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    rep = build_report(
-        df,
-        runs_meta,
-        manifest=manifest,
-        x=args.x,
-        baseline=args.baseline,
-        alpha=args.alpha,
-        n_boot=args.n_boot,
-        figures=not args.no_figures,
-    )
     src = Path(args.results)
     out = Path(args.out) if args.out else (src if src.is_dir() else src.parent) / "report"
     html_path, md_path = write_report(rep, out)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,9 @@ from analysis.normalize import (
     prepare,
     score_table,
 )
+
+if TYPE_CHECKING:  # the subset chapter is imported lazily: analysis.subset_report imports Section
+    from analysis.subset_report import Taskset
 
 #: Order of the per-type sections; other types follow alphabetically.
 TYPE_ORDER: tuple[str, ...] = ("bb", "mf", "mo", "mfmo")
@@ -219,6 +222,8 @@ def build_report(
     figures: bool = True,
     manifest: Mapping[str, Any] | None = None,
     directions: Mapping[str, Sequence[bool]] | None = None,
+    tasksets: Sequence[Taskset] = (),
+    held_out: Sequence[str] | None = None,
 ) -> Report:
     """Compute every table and figure of the leaderboard report.
 
@@ -239,6 +244,10 @@ def build_report(
             runs are the expected grid and its refused pairs are listed apart.
         directions: per multi-objective task, the ``minimize`` flag of every
             objective; default from ``runs_meta`` (its ``objectives``), else minimized.
+        tasksets: task subsets to validate against all tasks of the results, in a
+            "Representative subsets" chapter (``analysis.subset_report``).
+        held_out: optimizers the subsets must rank; default per taskset, every
+            optimizer not in its ``embedding`` list.
 
     Example:
         >>> from analysis.synthetic import synthetic_results
@@ -285,7 +294,34 @@ def build_report(
             families.append(out[0])
             heatmaps.append((t, out[1], t not in SINGLE_OBJECTIVE_TYPES))
     sections.append(_family_section(families, heatmaps, ctx))
+    if tasksets:
+        sections += _subsets_chapter(df, prep, directions, tasksets, held_out, ctx, tables)
     return Report(title, sections, tables, pngs)
+
+
+def _subsets_chapter(
+    df: pd.DataFrame,
+    prep: Prepared,
+    directions: Mapping[str, Sequence[bool]] | None,
+    tasksets: Sequence[Taskset],
+    held_out: Sequence[str] | None,
+    ctx: _Ctx,
+    tables: dict[str, pd.DataFrame],
+) -> list[Section]:
+    from analysis.subset_report import subset_section
+
+    runs = stats.run_scores(df, prep=prep, directions=directions)
+    head = Section("Representative subsets", [
+        "Does each task subset rank the optimizers that did not choose it as all tasks of this study "
+        "do? Percentiles are among random subsets of the same size: 50 is chance, higher is better "
+        "(docs/subsets.md)."])
+    out = [head]
+    for ts in tasksets:
+        sec = subset_section(ts, runs, held_out=held_out, n_random=ctx.n_boot, seed=ctx.seed, alpha=ctx.alpha)
+        for i, (_, table) in enumerate(sec.tables):
+            tables[f"subset_{ts.name}" + (f"_{i}" if i else "")] = table
+        out.append(sec)
+    return out
 
 
 @dataclass

@@ -417,14 +417,19 @@ def default_embed_optimizers(scores: pd.DataFrame, baseline: str = "random_searc
     return chosen
 
 
-def taskset_yaml(tasks: Sequence[str], header: Sequence[str]) -> str:
-    """The text of a taskset file: ``# header`` comment lines, then ``tasks: [ids...]``.
+def taskset_yaml(tasks: Sequence[str], header: Sequence[str], embedding: Sequence[str] = ()) -> str:
+    """The text of a taskset file: ``# header`` comment lines, ``embedding: [...]`` (the optimizers
+    the subset was chosen with, if given; ``python -m analysis report --taskset`` holds out the
+    others), then ``tasks: [ids...]``.
 
     Example:
-        >>> print(taskset_yaml(["bbob/f01/d05/i01"], ["dev subset"]), end="")
+        >>> print(taskset_yaml(["bbob/f01/d05/i01"], ["dev subset"], ["random_search"]), end="")
         # dev subset
+        embedding: ["random_search"]
         tasks: ["bbob/f01/d05/i01"]
     """
     lines = [f"# {h}".rstrip() for text in header for h in str(text).splitlines()]
+    if embedding:
+        lines.append(f"embedding: [{', '.join(json.dumps(str(o)) for o in embedding)}]")
     ids = ", ".join(json.dumps(str(t)) for t in tasks)
     return "\n".join([*lines, f"tasks: [{ids}]"]) + "\n"

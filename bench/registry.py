@@ -129,8 +129,13 @@ def taskset_ids() -> list[str]:
 
 def taskset_patterns(name: str) -> list[str]:
     """The task ids/patterns of a named taskset."""
-    cfg = _load_yaml("taskset", name, "taskset")
-    return [str(t) for t in cfg.get("tasks", [])]
+    return [str(t) for t in taskset_config(name).get("tasks", [])]
+
+
+def taskset_config(name: str) -> DictConfig:
+    """A named taskset's YAML: ``tasks`` and, for selected subsets, ``embedding`` (the optimizers
+    the subset was chosen with, which ``python -m analysis report --taskset`` leaves out)."""
+    return _load_yaml("taskset", name, "taskset")
 
 
 def study_ids() -> list[str]:

@@ -238,3 +238,61 @@ def test_multi_objective_scores_are_hypervolume_regret(tmp_path: Path) -> None:
     want = hv_runs(df).groupby(["task", "optimizer"], observed=True)["final_hv_regret"].mean().sort_index()
     assert got.index.tolist() == [(str(t), str(o)) for t, o in want.index]
     np.testing.assert_allclose(got.to_numpy(), want.to_numpy())
+
+
+def test_report_validates_the_tasksets_subset_writes(study: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from analysis.__main__ import score_matrix, study_run_scores
+    from analysis.report import build_report
+    from analysis.subset_report import load_taskset
+
+    out = tmp_path / "taskset"
+    assert main(["subset", str(study), "--k", "4", "--test", "--time-budget", "0.3", "--name", "demo",
+                 "--out", str(out), "--n-random", "50"]) == 0
+    dev = load_taskset(str(out / "demo_dev.yaml"))
+    assert len(dev.tasks) == 4 and len(dev.embedding) == 3 and "random_search" in dev.embedding
+    # The report's table is validate() on the same scores, the embedding optimizers held out.
+    runs = study_run_scores(str(study))
+    scores, _ = score_matrix(runs.groupby(["task", "optimizer"], as_index=False)["score"].mean())
+    held = [o for o in scores.columns if o not in dev.embedding]
+    expected = validate(scores, list(dev.tasks), held, n_random=0)
+    rep = build_report(pd.read_parquet(study / "runs"), tasksets=[dev], n_boot=20, figures=False)
+    table = rep.tables["subset_demo_dev"]
+    assert sorted(table.index) == sorted(held)
+    full, sub = expected.full_mean_ranks[table.index], expected.subset_mean_ranks[table.index]
+    np.testing.assert_allclose(table["mean rank, all tasks"], full, atol=1e-3)
+    np.testing.assert_allclose(table["mean rank, subset"], sub, atol=1e-3)
+    # End to end: by path and by name (a config folder on $NXMBENCH_CONFIG_PATH).
+    monkeypatch.setenv("NXMBENCH_CONFIG_PATH", str(tmp_path))
+    report_dir = tmp_path / "report"
+    assert main(["report", str(study), "--out", str(report_dir), "--no-figures", "--n-boot", "20",
+                 "--taskset", str(out / "demo_dev.yaml"), "--taskset", "demo_test"]) == 0
+    md = (report_dir / "report.md").read_text()
+    assert "## Representative subsets" in md
+    assert "### Taskset demo_dev" in md and "### Taskset demo_test" in md
+    assert md.count("Kendall τ") == 2 and "held-out optimizers" in md
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--taskset", "subset_bb_dvv"], "unknown taskset 'subset_bb_dvv': did you mean 'subset_bb_dev'"),
+        (["--taskset", "missing/demo.yaml"], "taskset file 'missing/demo.yaml' does not exist"),
+        (["--taskset", "subset_bb_dev", "--held-out", "a,zz"], "['zz'] not in the results; valid choices"),
+    ],
+)
+def test_report_taskset_bad_input(study: Path, tmp_path: Path, args: list[str], message: str,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(study), "--out", str(tmp_path / "r"), "--no-figures", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()
+
+
+def test_taskset_entries_match_result_tasks() -> None:
+    from analysis.subset_report import match_tasks
+
+    ids = ["bbob/f01/d02/i01", "bbob/f02/d02/i01", "yahpo/lcbench/3945", "yahpo/lcbench/3945/mo"]
+    assert match_tasks(["bbob/*", "!*/f02/*", "nb201/x"], ids) == ["bbob/f01/d02/i01"]
+    assert match_tasks(["yahpo/*", "!*/mo"], ids) == ["yahpo/lcbench/3945"]

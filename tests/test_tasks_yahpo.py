@@ -113,3 +113,28 @@ def test_bad_input_is_value_error(family: YahpoFamily) -> None:
         family.make("yahpo/lcbench/999999")
     with pytest.raises(ValueError, match="scenario"):
         family.make("yahpo/nope/1")
+
+
+@needs_data
+@pytest.mark.parametrize("task_id", ["yahpo/rbv2_xgboost/1040", "yahpo/rbv2_xgboost/1040/mo"])
+def test_nevergrad_runs_conditional_rbv2_spaces(family: YahpoFamily, task_id: str) -> None:
+    # rbv2 spaces are conditional (e.g. xgboost's gbtree-only parameters); Nevergrad used to refuse them.
+    from ConfigSpace import Configuration
+    from omegaconf import OmegaConf
+
+    from bench.registry import optimizer_class, optimizer_config
+    from optimizers.base import Budget, Problem
+
+    task = family.make(task_id)
+    assert task.space.conditions
+    cfg = optimizer_config("ng_de")
+    cls = optimizer_class(str(cfg["_target_"]))
+    problem = Problem(task.space, task.objectives, task.fidelity, Budget(12))
+    assert cls.incompatibility(problem) is None
+    params = OmegaConf.to_container(cfg.params) if cfg.get("params") else {}
+    assert isinstance(params, dict)
+    opt = cls(problem, seed=0, **{str(k): v for k, v in params.items()})
+    for _ in range(12):
+        trial = opt.ask()
+        Configuration(task.space, values=trial.config)  # raises on inactive or missing values
+        opt.tell(trial, task.evaluate(trial.config, fidelity=task.fidelity.high if task.fidelity else None))
