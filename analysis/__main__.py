@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="conf/taskset", help="folder for <name>_dev.yaml / <name>_test.yaml")
     s.add_argument("--test", action="store_true", help="also select a disjoint test subset")
     s.add_argument("--n-random", type=int, default=1000, help="random subsets for the tau percentile")
+    s.add_argument("--keep-ties", action="store_true",
+                   help="also select tasks on which all embedding optimizers tie (left out by default: "
+                        "they cannot rank anything)")
     c = sub.add_parser("scores", help="write the tasks x optimizers score table (mean final regret)")
     c.add_argument("results", nargs="+", metavar="SOURCE",
                    help="study folders, run files, or score tables written by this command")
@@ -197,7 +200,7 @@ def _scores(args: argparse.Namespace) -> None:
 
 def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
     """``subset``: embed, select dev (and test), validate on held-out optimizers, write tasksets."""
-    from analysis.subset import METHODS, REFERENCES, dev_test_split, embed_scores, select_subset
+    from analysis.subset import METHODS, REFERENCES, dev_test_split, embed_scores, select_subset, tied_tasks
     from analysis.subset_validation import default_embed_optimizers, embedding_signal, taskset_yaml, validate
 
     if args.reference not in REFERENCES:
@@ -235,13 +238,19 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         else:
             embed = default_embed_optimizers(scores)
         held = [o for o in opts if o not in embed]
-        n = len(scores)
+        # Candidates: the tasks that tell the embedding optimizers apart. Validation still ranks the
+        # held-out optimizers on every complete task: the full-set ranking is the catalog's.
+        ties = [] if args.keep_ties else list(tied_tasks(scores[embed]))
+        candidates = scores.drop(index=ties)
+        n = len(candidates)
         need = 2 * args.k if args.test else args.k
         if need > n:
             top = n // 2 if args.test else n
+            tie_note = f" that do not tie ({len(ties)} do)" if ties else ""
             raise ValueError(f"--k {args.k} needs {need} tasks{' (dev + test)' if args.test else ''} but "
-                             f"task type {ttype} has {n} complete tasks; valid choices: --k 1..{top}")
-        points = embed_scores(scores[embed], log=args.log).to_numpy()
+                             f"task type {ttype} has {n} complete tasks{tie_note}; "
+                             f"valid choices: --k 1..{top}")
+        points = embed_scores(candidates[embed], log=args.log).to_numpy()
         kw = dict(method=args.method, reference=args.reference, seed=args.seed, time_budget=args.time_budget,
                   max_evaluations=args.max_evaluations)
         if args.test:
@@ -250,17 +259,20 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
             sels = {"dev": select_subset(points, args.k, **kw)}
         rnd = [select_subset(points, args.k, "random", args.reference, seed=args.seed + 1 + i).discrepancy
                for i in range(50)]
-        print(f"== task type {ttype}: {n} tasks x {len(opts)} optimizers"
+        print(f"== task type {ttype}: {len(scores)} tasks x {len(opts)} optimizers"
               + (f" ({len(dropped)} incomplete tasks dropped)" if dropped else ""))
+        if ties:
+            print(f"{len(ties)} tasks where the embedding optimizers tie are not selected "
+                  "(--keep-ties selects them)")
         print(f"embedding optimizers: {', '.join(embed)}; reference {args.reference}; method {args.method}")
         print(f"random {args.k}-task subsets: median discrepancy {np.median(rnd):.4f}")
-        signal = (embedding_signal(points, scores, held, neighbours=min(15, n - 1))
+        signal = (embedding_signal(points, candidates, held, neighbours=min(15, n - 1))
                   if len(held) >= 2 and n >= 3 else float("nan"))
         print(f"embedding signal: {signal:.3f} of the held-out per-task ranks explained by the embedding "
               "(leave-one-out 15-NN R^2; near 0: no subset can beat random ones at ranking them)")
         out = Path(args.out)
         for part, sel in sels.items():
-            tasks = [str(t) for t in scores.index[sel.indices]]
+            tasks = [str(t) for t in candidates.index[sel.indices]]
             val = validate(scores, tasks, held, n_random=args.n_random, seed=args.seed)
             print(f"-- {prefix}_{part}: k={args.k}, discrepancy {sel.discrepancy:.4f}")
             print("tasks: " + ", ".join(tasks))
@@ -268,7 +280,8 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
             header = [
                 f"{part} subset of {args.k} {ttype} tasks with low star discrepancy",
                 f"source: {', '.join(str(Path(a).resolve().name) for a in args.results)} "
-                f"({n} tasks x {len(opts)} optimizers)",
+                f"({len(scores)} tasks x {len(opts)} optimizers"
+                f"{f'; {len(ties)} where the embedding optimizers tie not selectable' if ties else ''})",
                 f"embedding optimizers: {', '.join(embed)}; reference: {args.reference}; "
                 f"method: {args.method}; log: {args.log}; seed: {args.seed}; "
                 f"evaluations: {sel.evaluations}",

@@ -93,6 +93,23 @@ def embed_scores(table: pd.DataFrame, log: bool = False, floor: float = 1e-10) -
     return pd.DataFrame(np.clip(scaled, 0.0, 1.0), index=table.index, columns=table.columns)
 
 
+def tied_tasks(table: pd.DataFrame, tol: float = 1e-12) -> pd.Index:
+    """Tasks on which every optimizer of ``table`` has the same score (within ``tol``).
+
+    Such a task cannot tell the embedding optimizers apart (typically all of them reach regret 0,
+    as on small LCDB or tabular spaces), so it carries no ranking information. With the empirical
+    reference a subset would still have to spend a proportional share of its tasks on them;
+    ``python -m analysis subset`` therefore selects among the other tasks (``--keep-ties`` not).
+
+    Example:
+        >>> t = pd.DataFrame({"a": [0.0, 0.3, 0.2], "b": [0.0, 0.1, 0.2]}, index=["t1", "t2", "t3"])
+        >>> list(tied_tasks(t))
+        ['t1', 't3']
+    """
+    values = table.to_numpy(dtype=float)
+    return table.index[np.ptp(values, axis=1) <= tol]
+
+
 def _evaluator(x: np.ndarray, reference: str) -> Callable[[np.ndarray], np.ndarray]:
     """A function: (B, k) index batch -> (B,) discrepancies."""
     if reference == "uniform" and x.shape[1] <= 3:

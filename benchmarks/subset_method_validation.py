@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.__main__ import combined_scores, score_matrix, study_run_scores
-from analysis.subset import embed_scores, select_subset
+from analysis.subset import embed_scores, select_subset, tied_tasks
 from analysis.subset_validation import default_embed_optimizers, embedding_signal, seed_reliability, validate
 
 
@@ -47,15 +47,22 @@ def score_table(path: str) -> pd.DataFrame:
 
 
 def check_table(scores: pd.DataFrame, embed: list[str], k: int, seeds: list[int], max_evaluations: int,
-                reference: str, n_random: int) -> dict[str, float]:
-    """Average validation of subsets selected with each seed; see the module docstring."""
+                reference: str, n_random: int, keep_ties: bool = False) -> dict[str, float]:
+    """Average validation of subsets selected with each seed; see the module docstring.
+
+    As ``python -m analysis subset``, subsets are chosen among the tasks where the embedding
+    optimizers do not all tie (unless ``keep_ties``) and validated against all tasks.
+    """
     held = [str(c) for c in scores.columns if c not in embed]
-    points = embed_scores(scores[embed]).to_numpy()
+    ties = [] if keep_ties else list(tied_tasks(scores[embed]))
+    candidates = scores.drop(index=ties)
+    points = embed_scores(candidates[embed]).to_numpy()
     tau_pct, err_pct, all_kept, rnd_kept, err = [], [], [], [], []
     for seed in seeds:
         sel = select_subset(points, k, "shift", reference, seed=seed, time_budget=3600,
                             max_evaluations=max_evaluations)
-        v = validate(scores, [str(t) for t in scores.index[sel.indices]], held, n_random=n_random, seed=seed)
+        tasks = [str(t) for t in candidates.index[sel.indices]]
+        v = validate(scores, tasks, held, n_random=n_random, seed=seed)
         tau_pct.append(v.percentile)
         err_pct.append(v.rank_error_percentile)
         err.append(v.rank_error)
@@ -63,8 +70,9 @@ def check_table(scores: pd.DataFrame, embed: list[str], k: int, seeds: list[int]
         rnd_kept.append(v.random_pairs_kept_share)
     return {
         "tasks": len(scores),
+        "ties": len(ties),
         "held_out": len(held),
-        "signal": embedding_signal(points, scores, held) if len(held) >= 2 else float("nan"),
+        "signal": embedding_signal(points, candidates, held) if len(held) >= 2 else float("nan"),
         "tau_percentile": float(np.nanmean(tau_pct)),
         "error_percentile": float(np.mean(err_pct)),
         "error": float(np.mean(err)),
@@ -96,6 +104,9 @@ def main() -> None:
     parser.add_argument("--max-evaluations", type=int, default=3000)
     parser.add_argument("--reference", default="empirical", choices=["empirical", "uniform"])
     parser.add_argument("--n-random", type=int, default=1000)
+    parser.add_argument("--keep-ties", action="store_true",
+                        help="also select tasks where all embedding optimizers tie "
+                             "(as analysis subset --keep-ties)")
     args = parser.parse_args()
     if args.reliability:
         reliability(args.reliability[0], args.reliability[1].split(","))
@@ -106,16 +117,18 @@ def main() -> None:
         parser.error(f"give --embed once per table ({len(args.tables)}), got {len(args.embed)}")
     print(f"k={args.k}, seeds {args.seeds}, {args.max_evaluations} evaluations per subset, "
           f"reference {args.reference}")
-    print("| table | tasks | held out | embedding signal | tau percentile | mean-rank error (random median) "
-          "| error percentile | all separated pairs kept: selected (random) |")
+    print("| table | tasks (embedding ties) | held out | embedding signal | tau percentile "
+          "| mean-rank error (random median) | error percentile "
+          "| all separated pairs kept: selected (random) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for i, path in enumerate(args.tables):
         scores = score_table(path)
         embed = args.embed[i].split(",") if args.embed else default_embed_optimizers(scores)
         start = time.perf_counter()
         r = check_table(scores, embed, args.k, args.seeds, args.max_evaluations, args.reference,
-                        args.n_random)
-        print(f"| {path} | {r['tasks']} | {r['held_out']} | {r['signal']:.3f} | {r['tau_percentile']:.1f} "
+                        args.n_random, args.keep_ties)
+        print(f"| {path} | {r['tasks']} ({r['ties']}) | {r['held_out']} | {r['signal']:.3f} "
+              f"| {r['tau_percentile']:.1f} "
               f"| {r['error']:.3f} ({r['random_error']:.3f}) | {r['error_percentile']:.1f} "
               f"| {r['all_pairs_kept']:.0f}% ({r['random_all_pairs_kept']:.0f}%) |", flush=True)
         print(f"  ({time.perf_counter() - start:.0f} s; embedding {', '.join(embed)})", flush=True)

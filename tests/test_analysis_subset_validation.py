@@ -11,6 +11,7 @@ import pytest
 from scipy.stats import kendalltau
 
 from analysis.__main__ import main
+from analysis.subset_report import load_taskset
 from analysis.subset_validation import embedding_signal, kendall_tau_b, seed_reliability, validate
 from analysis.synthetic import synthetic_results
 from bench.registry import taskset_patterns
@@ -296,3 +297,29 @@ def test_taskset_entries_match_result_tasks() -> None:
     ids = ["bbob/f01/d02/i01", "bbob/f02/d02/i01", "yahpo/lcbench/3945", "yahpo/lcbench/3945/mo"]
     assert match_tasks(["bbob/*", "!*/f02/*", "nb201/x"], ids) == ["bbob/f01/d02/i01"]
     assert match_tasks(["yahpo/*", "!*/mo"], ids) == ["yahpo/lcbench/3945"]
+
+
+def test_tasks_where_the_embedding_ties_are_not_selected(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # 12 informative tasks and 30 on which every optimizer reaches regret 0: with the empirical
+    # reference those would otherwise take most of a subset while ranking nothing.
+    rng = np.random.default_rng(3)
+    opts = ["random_search", "a", "b", "c", "d"]
+    rows = [(f"t{i:02d}", o, float(rng.random())) for i in range(12) for o in opts]
+    rows += [(f"z{i:02d}", o, 0.0) for i in range(30) for o in opts]
+    long = pd.DataFrame(rows, columns=["task", "optimizer", "score"]).assign(task_type="bb", n_runs=2)
+    table = tmp_path / "scores.parquet"
+    long[["task", "task_type", "optimizer", "score", "n_runs"]].to_parquet(table, index=False)
+    out = tmp_path / "taskset"
+    args = ["subset", str(table), "--k", "4", "--test", "--embed-optimizers", "random_search,a,b",
+            "--reference", "empirical", "--max-evaluations", "300", "--name", "t", "--out", str(out)]
+    assert main(args) == 0
+    assert "30 tasks where the embedding optimizers tie are not selected" in capsys.readouterr().out
+    chosen = [t for part in ("dev", "test") for t in load_taskset(str(out / f"t_{part}.yaml")).tasks]
+    assert len(chosen) == 8 and all(t.startswith("t") for t in chosen)
+    assert "30 where the embedding optimizers tie not selectable" in (out / "t_dev.yaml").read_text()
+    assert main([*args, "--keep-ties"]) == 0
+    chosen = [t for part in ("dev", "test") for t in load_taskset(str(out / f"t_{part}.yaml")).tasks]
+    assert any(t.startswith("z") for t in chosen)
+    assert main([*args[:2], "--k", "7", *args[4:]]) == 2
+    assert "has 12 complete tasks that do not tie (30 do); valid choices: --k 1..6" in capsys.readouterr().err
