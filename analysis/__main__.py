@@ -293,6 +293,10 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
                 f"mean-rank error: {val.rank_error:.3f} (percentile {val.rank_error_percentile:.1f}, "
                 f"higher is better); pairs separated on all tasks kept in order: "
                 f"{val.pairs_kept}/{len(val.separated_pairs)}; embedding signal: {signal:.3f}",
+                f"pairs the subset's own Nemenyi test separates (CD {val.subset_cd:.2f}): "
+                f"{len(val.subset_separated)}, contradicting the full ranking: {len(val.contradictions)} "
+                f"(random subsets: {val.random_separated_mean:.1f}, "
+                f"{val.random_contradiction_share:.1f}% with a contradiction)",
                 *( [f"note: {val.note}"] if val.note else []),
                 "command: python -m analysis " + " ".join(shlex.quote(a) for a in argv),
             ]

@@ -177,9 +177,14 @@ def _verdict(task_type: str, v: Validation) -> str:
     pairs = (f"of the {len(v.separated_pairs)} pairs the full set separates (Nemenyi), the subset keeps "
              f"{v.pairs_kept} in order ({v.random_pairs_kept_share:.0f}% of random subsets keep all)"
              if v.separated_pairs else "the full set separates no pair (Nemenyi)")
+    own = (f"the subset's own Nemenyi test (CD {v.subset_cd:.2f}) separates {len(v.subset_separated)} pairs, "
+           f"{len(v.contradictions)} of them against the full ranking"
+           + (f" ({', '.join(f'{a} ahead of {b}' for a, b in v.contradictions)})" if v.contradictions else "")
+           + f"; random subsets separate {v.random_separated_mean:.1f} and "
+           f"{v.random_contradiction_share:.1f}% of them contradict it")
     text = (f"{task_type}: Kendall τ {v.tau:.3f} (percentile {v.percentile:.0f} among {v.n_random} random "
             f"{v.n_subset}-task subsets; median τ {v.random_tau_median:.3f}); "
             f"mean-rank error {v.rank_error:.3f} "
             f"(percentile {v.rank_error_percentile:.0f}, higher is better); top-1 {top1}; largest change of "
-            f"position {v.max_rank_change:g} ({v.max_rank_change_optimizer}); {pairs}.")
+            f"position {v.max_rank_change:g} ({v.max_rank_change_optimizer}); {pairs}; {own}.")
     return text + (f" Note: {v.note}." if v.note else "")

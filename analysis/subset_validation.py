@@ -16,6 +16,12 @@ A subset chosen from an embedding built with some optimizers is only useful if i
 * separated pairs: the held-out pairs that the full set's critical-difference test (Nemenyi, the test
   of the CD diagrams) tells apart, how many the subset orders the same way, and the share of random
   subsets that keep all of them. Near-ties that the full set cannot separate may swap on a subset.
+* the subset's own conclusions: the pairs the Nemenyi test on the subset's tasks separates (mean
+  ranks further apart than its critical difference, which grows as 1/sqrt(k)), and the
+  *contradictions* among them, the pairs the full set orders the other way; and for random subsets
+  the share with a contradiction and the mean number of pairs they separate. A subset reproduces
+  the full ranking at its own resolution when it contradicts nothing: its ranking may leave
+  differences smaller than its critical difference unresolved, but it claims none wrongly.
 
 :func:`embedding_signal` says how much of the held-out per-task ranks an embedding explains at all:
 a subset chosen from the embedding can only beat random subsets through that share.
@@ -41,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.stats import complete_blocks, nemenyi, ranks
+from analysis.stats import complete_blocks, critical_difference, nemenyi, ranks
 
 #: Mean ranks closer than this count as tied.
 TIE_TOL = 1e-12
@@ -72,6 +78,11 @@ class Validation:
         pairs_kept: how many of them the subset orders the same way (strictly).
         random_pairs_kept_share: percent of random subsets that keep every separated pair.
         note: why something is undefined, or which tasks were dropped.
+        subset_cd: the Nemenyi critical difference on the subset (held-out optimizers, subset tasks).
+        subset_separated: (better, worse on the subset) pairs the subset's own Nemenyi test separates.
+        contradictions: those of them the full set orders the other way.
+        random_contradiction_share: percent of random subsets with at least one contradiction.
+        random_separated_mean: mean number of pairs a random subset's Nemenyi test separates.
     """
 
     tau: float
@@ -94,6 +105,11 @@ class Validation:
     pairs_kept: int
     random_pairs_kept_share: float
     note: str = ""
+    subset_cd: float = float("nan")
+    subset_separated: tuple[tuple[str, str], ...] = ()
+    contradictions: tuple[tuple[str, str], ...] = ()
+    random_contradiction_share: float = float("nan")
+    random_separated_mean: float = float("nan")
 
     def summary(self) -> str:
         """A few lines for the terminal.
@@ -115,6 +131,10 @@ class Validation:
             f"better; random median {self.random_rank_error_median:.3f})",
             f"pairs the full set separates (Nemenyi): {len(self.separated_pairs)}, kept in order: "
             f"{self.pairs_kept} (random subsets keeping all: {self.random_pairs_kept_share:.1f}%)",
+            f"pairs the subset's own Nemenyi test separates (CD {self.subset_cd:.2f}): "
+            f"{len(self.subset_separated)}, contradicting the full ranking: {len(self.contradictions)} "
+            f"(random subsets: {self.random_separated_mean:.1f} separated, "
+            f"{self.random_contradiction_share:.1f}% with a contradiction)",
         ]
         if self.note:
             lines.append(f"note: {self.note}")
@@ -219,7 +239,9 @@ def validate(
     err = float(np.abs(sub_mr - full_mr).mean()) if held else float("nan")
     pairs = _separated_pairs(full, alpha)
     kept = _pairs_kept(pairs, held, sub_mr[None])
-    err_pct = rnd_err = rnd_kept = float("nan")
+    cd = critical_difference(len(held), m, alpha) if len(held) >= 2 else float("nan")
+    sub_sep, contra = _own_conclusions(held, full_mr, sub_mr[None], cd)
+    err_pct = rnd_err = rnd_kept = rnd_contra = rnd_sep = float("nan")
     if n_random > 0:
         rng = np.random.default_rng(seed)
         # each row: the first m of a random permutation of the complete tasks
@@ -230,6 +252,10 @@ def validate(
                            + 0.5 * np.count_nonzero(np.abs(errs - err) <= TIE_TOL)) / n_random
         rnd_err = float(np.median(errs))
         rnd_kept = 100.0 * float(np.mean(_pairs_kept(pairs, held, rnd_mr) == len(pairs)))
+        if len(held) >= 2:
+            n_sep, n_contra = _count_conclusions(full_mr, rnd_mr, cd)
+            rnd_sep = float(n_sep.mean())
+            rnd_contra = 100.0 * float(np.mean(n_contra > 0))
     tau = percentile = rnd_median = float("nan")
     if len(held) < 2:
         notes.append(f"Kendall tau needs at least 2 held-out optimizers, got {len(held)}")
@@ -266,7 +292,33 @@ def validate(
         pairs_kept=int(kept[0]),
         random_pairs_kept_share=rnd_kept,
         note="; ".join(notes),
+        subset_cd=cd,
+        subset_separated=sub_sep,
+        contradictions=contra,
+        random_contradiction_share=rnd_contra,
+        random_separated_mean=rnd_sep,
     )
+
+
+def _count_conclusions(full_mr: np.ndarray, sub_mr: np.ndarray, cd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``sub_mr`` (B, k): pairs further apart than ``cd``, and those the full set orders
+    the other way (Nemenyi: p < alpha exactly when the mean-rank difference exceeds the CD)."""
+    diff = sub_mr[:, :, None] - sub_mr[:, None, :]  # < 0: i better than j on the subset
+    sep = diff < -cd
+    full_worse = (full_mr[:, None] - full_mr[None, :]) > TIE_TOL  # i worse than j on the full set
+    return sep.sum(axis=(1, 2)), (sep & full_worse[None]).sum(axis=(1, 2))
+
+
+def _own_conclusions(held: Sequence[str], full_mr: np.ndarray, sub_mr: np.ndarray,
+                     cd: float) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """The (better, worse) pairs the subset's Nemenyi test separates, and the contradicted ones."""
+    if len(held) < 2:
+        return (), ()
+    row = sub_mr[0]
+    sep = tuple((held[i], held[j]) for i in range(len(held)) for j in range(len(held))
+                if row[i] - row[j] < -cd)
+    contra = tuple((a, b) for a, b in sep if full_mr[held.index(a)] - full_mr[held.index(b)] > TIE_TOL)
+    return sep, contra
 
 
 def _separated_pairs(full: pd.DataFrame, alpha: float) -> tuple[tuple[str, str], ...]:

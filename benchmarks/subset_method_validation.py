@@ -10,6 +10,8 @@ validation of ``analysis.subset_validation.validate`` on the held-out optimizers
   size (50 = no better than random, higher = better);
 * the share of selected subsets that keep every pair the full set's Nemenyi test separates, next to
   the same share for random subsets;
+* the pairs the subset's own Nemenyi test separates, and the share of subsets where one of them
+  contradicts the full set's order (next to both for random subsets);
 * the embedding signal (``analysis.subset_validation.embedding_signal``): how much of the held-out
   per-task ranks the embedding explains at all, the ceiling on any gain over random subsets.
 
@@ -58,6 +60,7 @@ def check_table(scores: pd.DataFrame, embed: list[str], k: int, seeds: list[int]
     candidates = scores.drop(index=ties)
     points = embed_scores(candidates[embed]).to_numpy()
     tau_pct, err_pct, all_kept, rnd_kept, err = [], [], [], [], []
+    own_sep, rnd_sep, contra, rnd_contra = [], [], [], []
     for seed in seeds:
         sel = select_subset(points, k, "shift", reference, seed=seed, time_budget=3600,
                             max_evaluations=max_evaluations)
@@ -68,6 +71,10 @@ def check_table(scores: pd.DataFrame, embed: list[str], k: int, seeds: list[int]
         err.append(v.rank_error)
         all_kept.append(v.pairs_kept == len(v.separated_pairs))
         rnd_kept.append(v.random_pairs_kept_share)
+        own_sep.append(len(v.subset_separated))
+        rnd_sep.append(v.random_separated_mean)
+        contra.append(bool(v.contradictions))
+        rnd_contra.append(v.random_contradiction_share)
     return {
         "tasks": len(scores),
         "ties": len(ties),
@@ -79,6 +86,10 @@ def check_table(scores: pd.DataFrame, embed: list[str], k: int, seeds: list[int]
         "random_error": float(v.random_rank_error_median),
         "all_pairs_kept": 100.0 * float(np.mean(all_kept)),
         "random_all_pairs_kept": float(np.mean(rnd_kept)),
+        "own_separated": float(np.mean(own_sep)),
+        "random_own_separated": float(np.mean(rnd_sep)),
+        "contradicting": 100.0 * float(np.mean(contra)),
+        "random_contradicting": float(np.mean(rnd_contra)),
     }
 
 
@@ -119,8 +130,9 @@ def main() -> None:
           f"reference {args.reference}")
     print("| table | tasks (embedding ties) | held out | embedding signal | tau percentile "
           "| mean-rank error (random median) | error percentile "
-          "| all separated pairs kept: selected (random) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| all separated pairs kept: selected (random) | pairs the subset separates: selected (random) "
+          "| subsets contradicting the full set: selected (random) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for i, path in enumerate(args.tables):
         scores = score_table(path)
         embed = args.embed[i].split(",") if args.embed else default_embed_optimizers(scores)
@@ -130,7 +142,9 @@ def main() -> None:
         print(f"| {path} | {r['tasks']} ({r['ties']}) | {r['held_out']} | {r['signal']:.3f} "
               f"| {r['tau_percentile']:.1f} "
               f"| {r['error']:.3f} ({r['random_error']:.3f}) | {r['error_percentile']:.1f} "
-              f"| {r['all_pairs_kept']:.0f}% ({r['random_all_pairs_kept']:.0f}%) |", flush=True)
+              f"| {r['all_pairs_kept']:.0f}% ({r['random_all_pairs_kept']:.0f}%) "
+              f"| {r['own_separated']:.1f} ({r['random_own_separated']:.1f}) "
+              f"| {r['contradicting']:.0f}% ({r['random_contradicting']:.1f}%) |", flush=True)
         print(f"  ({time.perf_counter() - start:.0f} s; embedding {', '.join(embed)})", flush=True)
 
 

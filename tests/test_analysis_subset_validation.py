@@ -90,6 +90,34 @@ def test_rank_error_and_separated_pairs() -> None:
     assert "kept in order: 1" in good.summary() and "mean-rank error: 0.000" in good.summary()
 
 
+def test_the_subsets_own_conclusions_and_contradictions() -> None:
+    # Same structure as above on 60 tasks; the 12 subset tasks are all reversed ones plus normal ones.
+    rng = np.random.default_rng(1)
+    base = np.tile([0.0, 1.0, 2.0], (60, 1)) + 0.01 * rng.random((60, 3))
+    base[:15] = base[:15, ::-1]
+    s = pd.DataFrame(base, index=[f"t{i:02d}" for i in range(60)], columns=["a", "b", "c"])
+    held = ["a", "b", "c"]
+    # 12 normal tasks: a 1, b 2, c 3 on the subset; CD for 3 optimizers on 12 tasks is 0.957
+    agree = validate(s, [f"t{i:02d}" for i in range(15, 27)], held, n_random=300)
+    assert agree.subset_cd == pytest.approx(0.957, abs=1e-3)
+    assert set(agree.subset_separated) == {("a", "b"), ("a", "c"), ("b", "c")}
+    assert agree.contradictions == ()
+    # 12 reversed tasks: the subset separates c < b < a, all three against the full order a < b < c
+    wrong = validate(s, [f"t{i:02d}" for i in range(12)], held, n_random=300)
+    assert set(wrong.subset_separated) == {("c", "b"), ("c", "a"), ("b", "a")}
+    assert set(wrong.contradictions) == set(wrong.subset_separated)
+    # Random 12-task subsets rarely draw 9+ of the 15 reversed tasks, which a contradiction needs.
+    assert wrong.random_contradiction_share == agree.random_contradiction_share < 5
+    assert 0 < agree.random_separated_mean <= 3
+    assert "contradicting the full ranking: 3" in wrong.summary()
+    # Agrees with the Nemenyi test of analysis.stats on the subset's tasks.
+    from analysis.stats import nemenyi
+
+    sig = nemenyi(s.loc[[f"t{i:02d}" for i in range(12)]]).significant()
+    unordered = {frozenset(p) for p in wrong.subset_separated}
+    assert unordered == {frozenset((a, b)) for a in held for b in held if a < b and sig.loc[a, b]}
+
+
 def test_embedding_signal() -> None:
     rng = np.random.default_rng(1)
     x = rng.random((300, 2))
