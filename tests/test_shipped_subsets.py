@@ -36,3 +36,28 @@ def test_dev_study_runs(run_cli: object, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "leaderboard, black-box tasks (20 tasks" in proc.stdout
     assert len(list((tmp_path / "dev_bb" / "runs").glob("*.parquet"))) == 40
+
+
+@pytest.mark.parametrize("ttype", TYPES)
+def test_reference_tables_match_their_study_and_tasksets(ttype: str) -> None:
+    from omegaconf import OmegaConf
+
+    from analysis.subset_report import load_taskset
+    from bench.registry import conf_dir
+
+    scores = pd.read_parquet(DATA / f"catalog_{ttype}_scores.parquet")
+    wide = scores.pivot_table(index="task", columns="optimizer", values="score", observed=True)
+    study = [str(o) for o in OmegaConf.load(conf_dir() / "study" / f"catalog_{ttype}.yaml")["optimizers"]]
+    assert sorted(wide.columns) == sorted(study)
+    # Two optimizers with the same score on every task are one method twice: the embedding would
+    # count it twice, or a held-out "twin" of an embedding optimizer would validate nothing
+    # (optuna_nsga2 with population 50 at 50 trials was optuna_random's sequence).
+    twins = [(a, b) for i, a in enumerate(wide.columns) for b in wide.columns[i + 1:]
+             if wide[a].equals(wide[b])]
+    assert not twins
+    dev_study = OmegaConf.load(conf_dir() / "study" / f"dev_{ttype}.yaml")
+    assert [str(o) for o in dev_study["optimizers"]] == study
+    assert dev_study["taskset"] == f"subset_{ttype}_dev"
+    # The tasksets name the study's first three optimizers as their embedding.
+    for part in ("dev", "test"):
+        assert list(load_taskset(f"subset_{ttype}_{part}").embedding) == study[:3]
