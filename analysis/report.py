@@ -262,6 +262,10 @@ def build_report(
     if directions is None:
         directions = hypervolume.objective_directions(runs_meta)
     opts = prep.optimizers
+    if tasksets and held_out is not None:
+        from analysis.subset_report import check_held_out
+
+        check_held_out(held_out, opts)  # before the report's work, not after it
     pal = plots.palette(opts)
     if "study" in df.columns:
         studies = sorted(map(str, pd.unique(df["study"])))

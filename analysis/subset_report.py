@@ -106,6 +106,18 @@ def match_tasks(patterns: Iterable[str], ids: Iterable[str]) -> list[str]:
     return list(out)
 
 
+def check_held_out(held_out: Sequence[str], present: Iterable[str]) -> None:
+    """Refuse held-out optimizers that the results do not have, naming the valid ones.
+
+    Example:
+        >>> check_held_out(["a"], ["a", "b"])
+    """
+    valid = sorted(map(str, present))
+    unknown = [o for o in held_out if o not in valid]
+    if unknown:
+        raise ValueError(f"held-out optimizer(s) {unknown} not in the results; valid choices: {valid}")
+
+
 def subset_section(
     taskset: Taskset,
     runs: pd.DataFrame,
@@ -133,9 +145,7 @@ def subset_section(
         why = (f"not used to choose the subset; {', '.join(taskset.embedding)} were" if taskset.embedding
                else "the taskset does not name its embedding optimizers, so all are ranked")
     else:
-        unknown = [o for o in held_out if o not in present]
-        if unknown:
-            raise ValueError(f"held-out optimizer(s) {unknown} not in the results; valid choices: {present}")
+        check_held_out(held_out, present)
         held, why = list(held_out), "as requested"
     runs = runs.assign(task=runs["task"].astype(str), task_type=runs["task_type"].astype(str))
     subset = match_tasks(taskset.tasks, runs["task"])

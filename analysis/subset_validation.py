@@ -240,7 +240,9 @@ def validate(
     pairs = _separated_pairs(full, alpha)
     kept = _pairs_kept(pairs, held, sub_mr[None])
     cd = critical_difference(len(held), m, alpha) if len(held) >= 2 else float("nan")
-    sub_sep, contra = _own_conclusions(held, full_mr, sub_mr[None], cd)
+    sep, wrong = _conclusions(full_mr, sub_mr[None], cd)
+    sub_sep = tuple((held[i], held[j]) for i, j in zip(*np.nonzero(sep[0]), strict=True))
+    contra = tuple((held[i], held[j]) for i, j in zip(*np.nonzero(wrong[0]), strict=True))
     err_pct = rnd_err = rnd_kept = rnd_contra = rnd_sep = float("nan")
     if n_random > 0:
         rng = np.random.default_rng(seed)
@@ -253,9 +255,9 @@ def validate(
         rnd_err = float(np.median(errs))
         rnd_kept = 100.0 * float(np.mean(_pairs_kept(pairs, held, rnd_mr) == len(pairs)))
         if len(held) >= 2:
-            n_sep, n_contra = _count_conclusions(full_mr, rnd_mr, cd)
-            rnd_sep = float(n_sep.mean())
-            rnd_contra = 100.0 * float(np.mean(n_contra > 0))
+            rnd_sep_mask, rnd_wrong = _conclusions(full_mr, rnd_mr, cd)
+            rnd_sep = float(rnd_sep_mask.sum(axis=(1, 2)).mean())
+            rnd_contra = 100.0 * float(np.mean(rnd_wrong.any(axis=(1, 2))))
     tau = percentile = rnd_median = float("nan")
     if len(held) < 2:
         notes.append(f"Kendall tau needs at least 2 held-out optimizers, got {len(held)}")
@@ -300,25 +302,12 @@ def validate(
     )
 
 
-def _count_conclusions(full_mr: np.ndarray, sub_mr: np.ndarray, cd: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of ``sub_mr`` (B, k): pairs further apart than ``cd``, and those the full set orders
-    the other way (Nemenyi: p < alpha exactly when the mean-rank difference exceeds the CD)."""
-    diff = sub_mr[:, :, None] - sub_mr[:, None, :]  # < 0: i better than j on the subset
-    sep = diff < -cd
-    full_worse = (full_mr[:, None] - full_mr[None, :]) > TIE_TOL  # i worse than j on the full set
-    return sep.sum(axis=(1, 2)), (sep & full_worse[None]).sum(axis=(1, 2))
-
-
-def _own_conclusions(held: Sequence[str], full_mr: np.ndarray, sub_mr: np.ndarray,
-                     cd: float) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """The (better, worse) pairs the subset's Nemenyi test separates, and the contradicted ones."""
-    if len(held) < 2:
-        return (), ()
-    row = sub_mr[0]
-    sep = tuple((held[i], held[j]) for i in range(len(held)) for j in range(len(held))
-                if row[i] - row[j] < -cd)
-    contra = tuple((a, b) for a, b in sep if full_mr[held.index(a)] - full_mr[held.index(b)] > TIE_TOL)
-    return sep, contra
+def _conclusions(full_mr: np.ndarray, sub_mr: np.ndarray, cd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Masks (B, k, k) over rows of ``sub_mr``: [b, i, j] when the subset's Nemenyi test puts i ahead
+    of j (p < alpha exactly when the mean-rank gap exceeds the CD), and when the full set has i behind j."""
+    sep = (sub_mr[:, :, None] - sub_mr[:, None, :]) < -cd
+    full_worse = (full_mr[:, None] - full_mr[None, :]) > TIE_TOL
+    return sep, sep & full_worse[None]
 
 
 def _separated_pairs(full: pd.DataFrame, alpha: float) -> tuple[tuple[str, str], ...]:
