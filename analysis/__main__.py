@@ -71,9 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="conf/taskset", help="folder for <name>_dev.yaml / <name>_test.yaml")
     s.add_argument("--test", action="store_true", help="also select a disjoint test subset")
     s.add_argument("--n-random", type=int, default=1000, help="random subsets for the tau percentile")
-    s.add_argument("--keep-ties", action="store_true",
-                   help="also select tasks on which all embedding optimizers tie (left out by default: "
-                        "they cannot rank anything)")
+    s.add_argument("--drop-ties", action="store_true",
+                   help="do not select tasks on which all embedding optimizers tie (selected by default: "
+                        "the held-out optimizers can still differ there, and the full set includes them)")
     c = sub.add_parser("scores", help="write the tasks x optimizers score table (mean final regret)")
     c.add_argument("results", nargs="+", metavar="SOURCE",
                    help="study folders, run files, or score tables written by this command")
@@ -238,9 +238,11 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         else:
             embed = default_embed_optimizers(scores)
         held = [o for o in opts if o not in embed]
-        # Candidates: the tasks that tell the embedding optimizers apart. Validation still ranks the
-        # held-out optimizers on every complete task: the full-set ranking is the catalog's.
-        ties = [] if args.keep_ties else list(tied_tasks(scores[embed]))
+        # Candidates: every complete task, so that a subset samples the population the full-set ranking
+        # is computed on. Tasks where the embedding ties are not uninformative for other optimizers
+        # (on the MF catalog they order the held-out methods differently), so leaving them out biases
+        # the subset; --drop-ties does it anyway. Validation always ranks on every complete task.
+        ties = list(tied_tasks(scores[embed])) if args.drop_ties else []
         candidates = scores.drop(index=ties)
         n = len(candidates)
         need = 2 * args.k if args.test else args.k
@@ -262,8 +264,7 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         print(f"== task type {ttype}: {len(scores)} tasks x {len(opts)} optimizers"
               + (f" ({len(dropped)} incomplete tasks dropped)" if dropped else ""))
         if ties:
-            print(f"{len(ties)} tasks where the embedding optimizers tie are not selected "
-                  "(--keep-ties selects them)")
+            print(f"{len(ties)} tasks where the embedding optimizers tie are not selected (--drop-ties)")
         print(f"embedding optimizers: {', '.join(embed)}; reference {args.reference}; method {args.method}")
         print(f"random {args.k}-task subsets: median discrepancy {np.median(rnd):.4f}")
         signal = (embedding_signal(points, candidates, held, neighbours=min(15, n - 1))

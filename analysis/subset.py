@@ -97,9 +97,11 @@ def tied_tasks(table: pd.DataFrame, tol: float = 1e-12) -> pd.Index:
     """Tasks on which every optimizer of ``table`` has the same score (within ``tol``).
 
     Such a task cannot tell the embedding optimizers apart (typically all of them reach regret 0,
-    as on small LCDB or tabular spaces), so it carries no ranking information. With the empirical
-    reference a subset would still have to spend a proportional share of its tasks on them;
-    ``python -m analysis subset`` therefore selects among the other tasks (``--keep-ties`` not).
+    as on small LCDB or tabular spaces), but other optimizers can still differ on it: on the
+    multi-fidelity catalog, successive halving ranks first among the held-out methods on the other
+    tasks and last but one on these. ``python -m analysis subset`` therefore selects among all tasks
+    (a representative subset takes a proportional share of the tied ones); ``--drop-ties`` leaves
+    them out, trading that representativeness for subsets that spend every task on ranking.
 
     Example:
         >>> t = pd.DataFrame({"a": [0.0, 0.3, 0.2], "b": [0.0, 0.1, 0.2]}, index=["t1", "t2", "t3"])

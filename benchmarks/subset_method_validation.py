@@ -49,14 +49,14 @@ def score_table(path: str) -> pd.DataFrame:
 
 
 def check_table(scores: pd.DataFrame, embed: list[str], k: int, seeds: list[int], max_evaluations: int,
-                reference: str, n_random: int, keep_ties: bool = False) -> dict[str, float]:
+                reference: str, n_random: int, drop_ties: bool = False) -> dict[str, float]:
     """Average validation of subsets selected with each seed; see the module docstring.
 
-    As ``python -m analysis subset``, subsets are chosen among the tasks where the embedding
-    optimizers do not all tie (unless ``keep_ties``) and validated against all tasks.
+    As ``python -m analysis subset``, subsets are chosen among all tasks (with ``drop_ties``: among
+    those where the embedding optimizers do not all tie) and validated against all tasks.
     """
     held = [str(c) for c in scores.columns if c not in embed]
-    ties = [] if keep_ties else list(tied_tasks(scores[embed]))
+    ties = list(tied_tasks(scores[embed])) if drop_ties else []
     candidates = scores.drop(index=ties)
     points = embed_scores(candidates[embed]).to_numpy()
     tau_pct, err_pct, all_kept, rnd_kept, err = [], [], [], [], []
@@ -115,9 +115,9 @@ def main() -> None:
     parser.add_argument("--max-evaluations", type=int, default=3000)
     parser.add_argument("--reference", default="empirical", choices=["empirical", "uniform"])
     parser.add_argument("--n-random", type=int, default=1000)
-    parser.add_argument("--keep-ties", action="store_true",
-                        help="also select tasks where all embedding optimizers tie "
-                             "(as analysis subset --keep-ties)")
+    parser.add_argument("--drop-ties", action="store_true",
+                        help="do not select tasks where all embedding optimizers tie "
+                             "(as analysis subset --drop-ties)")
     args = parser.parse_args()
     if args.reliability:
         reliability(args.reliability[0], args.reliability[1].split(","))
@@ -138,7 +138,7 @@ def main() -> None:
         embed = args.embed[i].split(",") if args.embed else default_embed_optimizers(scores)
         start = time.perf_counter()
         r = check_table(scores, embed, args.k, args.seeds, args.max_evaluations, args.reference,
-                        args.n_random, args.keep_ties)
+                        args.n_random, args.drop_ties)
         print(f"| {path} | {r['tasks']} ({r['ties']}) | {r['held_out']} | {r['signal']:.3f} "
               f"| {r['tau_percentile']:.1f} "
               f"| {r['error']:.3f} ({r['random_error']:.3f}) | {r['error_percentile']:.1f} "

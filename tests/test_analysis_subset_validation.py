@@ -327,27 +327,36 @@ def test_taskset_entries_match_result_tasks() -> None:
     assert match_tasks(["yahpo/*", "!*/mo"], ids) == ["yahpo/lcbench/3945"]
 
 
-def test_tasks_where_the_embedding_ties_are_not_selected(tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    # 12 informative tasks and 30 on which every optimizer reaches regret 0: with the empirical
-    # reference those would otherwise take most of a subset while ranking nothing.
+def test_tasks_where_the_embedding_ties_are_selected_in_proportion(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # 12 tasks that tell the embedding optimizers apart and 30 on which all three reach regret 0 but
+    # the held-out optimizers still differ: "c" wins all 30, "d" wins the 12. On all 42 tasks c ranks
+    # first; a subset that leaves the tied tasks out ranks d first (the bias --drop-ties accepts).
     rng = np.random.default_rng(3)
-    opts = ["random_search", "a", "b", "c", "d"]
+    opts = ["random_search", "a", "b"]
     rows = [(f"t{i:02d}", o, float(rng.random())) for i in range(12) for o in opts]
+    rows += [(f"t{i:02d}", o, v) for i in range(12) for o, v in (("c", 0.6), ("d", 0.5))]
     rows += [(f"z{i:02d}", o, 0.0) for i in range(30) for o in opts]
+    rows += [(f"z{i:02d}", o, v) for i in range(30) for o, v in (("c", 0.0), ("d", 0.1))]
     long = pd.DataFrame(rows, columns=["task", "optimizer", "score"]).assign(task_type="bb", n_runs=2)
     table = tmp_path / "scores.parquet"
     long[["task", "task_type", "optimizer", "score", "n_runs"]].to_parquet(table, index=False)
     out = tmp_path / "taskset"
-    args = ["subset", str(table), "--k", "4", "--test", "--embed-optimizers", "random_search,a,b",
+    args = ["subset", str(table), "--k", "7", "--test", "--embed-optimizers", "random_search,a,b",
             "--reference", "empirical", "--max-evaluations", "300", "--name", "t", "--out", str(out)]
+
+    def chosen(part: str) -> list[str]:
+        return load_taskset(str(out / f"t_{part}.yaml")).tasks
+
     assert main(args) == 0
+    # 30 of 42 tasks tie: the empirical reference asks for 5 of 7 (7 * 30 / 42 = 5.0)
+    assert [t[0] for t in chosen("dev")].count("z") == 5
+    assert "top-1 agrees" in (out / "t_dev.yaml").read_text()
+    capsys.readouterr()
+    assert main([*args[:2], "--k", "5", *args[4:], "--drop-ties"]) == 0
     assert "30 tasks where the embedding optimizers tie are not selected" in capsys.readouterr().out
-    chosen = [t for part in ("dev", "test") for t in load_taskset(str(out / f"t_{part}.yaml")).tasks]
-    assert len(chosen) == 8 and all(t.startswith("t") for t in chosen)
+    assert all(t.startswith("t") for part in ("dev", "test") for t in chosen(part))
     assert "30 where the embedding optimizers tie not selectable" in (out / "t_dev.yaml").read_text()
-    assert main([*args, "--keep-ties"]) == 0
-    chosen = [t for part in ("dev", "test") for t in load_taskset(str(out / f"t_{part}.yaml")).tasks]
-    assert any(t.startswith("z") for t in chosen)
-    assert main([*args[:2], "--k", "7", *args[4:]]) == 2
+    assert "top-1 differs" in (out / "t_dev.yaml").read_text()
+    assert main([*args[:2], "--k", "7", *args[4:], "--drop-ties"]) == 2
     assert "has 12 complete tasks that do not tie (30 do); valid choices: --k 1..6" in capsys.readouterr().err
