@@ -21,7 +21,7 @@ def _needs_yahpo(tasks: list[str]) -> bool:
 @pytest.mark.parametrize("ttype", TYPES)
 def test_dev_and_test_subsets_are_disjoint_catalog_tasks(ttype: str) -> None:
     dev, test = taskset_patterns(f"subset_{ttype}_dev"), taskset_patterns(f"subset_{ttype}_test")
-    assert len(dev) == len(test) == 20 and not set(dev) & set(test)
+    assert len(dev) == len(test) == 30 and not set(dev) & set(test)
     # every task was part of the reference study whose scores chose it
     scores = pd.read_parquet(DATA / f"catalog_{ttype}_scores.parquet")
     assert set(dev) | set(test) <= set(scores["task"]) and set(scores["task_type"]) == {ttype}
@@ -34,8 +34,8 @@ def test_dev_study_runs(run_cli: object, tmp_path: Path) -> None:
     proc = run_cli("study=dev_bb", "study.seeds=1", "n_trials=3",  # type: ignore[operator]
                    "study.optimizers=[random_search,ng_cmaes]", f"output_dir={tmp_path}", "n_jobs=1")
     assert proc.returncode == 0, proc.stderr
-    assert "leaderboard, black-box tasks (20 tasks" in proc.stdout
-    assert len(list((tmp_path / "dev_bb" / "runs").glob("*.parquet"))) == 40
+    assert "leaderboard, black-box tasks (30 tasks" in proc.stdout
+    assert len(list((tmp_path / "dev_bb" / "runs").glob("*.parquet"))) == 60
 
 
 @pytest.mark.parametrize("ttype", TYPES)
