@@ -19,10 +19,10 @@ validation of ``analysis.subset_validation.validate`` on the held-out optimizers
 for the runs of one study folder: how well the held-out per-task ranking on one half of the seeds
 predicts the other half (and the Spearman-Brown estimate for all seeds).
 
-Run (the score tables of docs/subsets.md; about 2 minutes per table and seed at 3,000 evaluations)::
+Run (the score tables of docs/subsets.md; 3 to 5 minutes per table for 10 seeds at 3,000 evaluations, k = 30)::
 
     python benchmarks/subset_method_validation.py docs/data/catalog_bb_scores.parquet \\
-        --embed random_search,optuna_tpe,ng_cmaes --k 20 --seeds 0 1 2 3 4 5 6 7 8 9
+        --embed random_search,optuna_tpe,ng_cmaes --k 30 --seeds 0 1 2 3 4 5 6 7 8 9
 
 Output: one markdown row per table, for docs/subsets.md.
 """
@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--embed", action="append", default=[],
                         help="embedding optimizers per table, comma-separated, in the tables' order "
                              "(default: analysis.subset_validation.default_embed_optimizers)")
-    parser.add_argument("--k", type=int, default=20)
+    parser.add_argument("--k", type=int, default=30)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--max-evaluations", type=int, default=3000)
     parser.add_argument("--reference", default="empirical", choices=["empirical", "uniform"])
