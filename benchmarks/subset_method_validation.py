@@ -19,7 +19,8 @@ validation of ``analysis.subset_validation.validate`` on the held-out optimizers
 for the runs of one study folder: how well the held-out per-task ranking on one half of the seeds
 predicts the other half (and the Spearman-Brown estimate for all seeds).
 
-Run (the score tables of docs/subsets.md; 3 to 5 minutes per table for 10 seeds at 3,000 evaluations, k = 30)::
+Run (the score tables of docs/subsets.md; 3 to 5 minutes per table for 10 seeds at 3,000
+evaluations, k = 30)::
 
     python benchmarks/subset_method_validation.py docs/data/catalog_bb_scores.parquet \\
         --embed random_search,optuna_tpe,ng_cmaes --k 30 --seeds 0 1 2 3 4 5 6 7 8 9

@@ -6,8 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.discrepancy import WorstBox, star_discrepancy
-from analysis.subset import BATCH, _candidate_swaps, dev_test_split, embed_scores, select_subset
+from analysis.discrepancy import WorstBox, star_discrepancy, swap_discrepancies
+from analysis.subset import (
+    BATCH,
+    _candidate_swaps,
+    _descend_fast,
+    _swap_bounds,
+    dev_test_split,
+    embed_scores,
+    select_subset,
+)
 
 
 def test_selections_report_their_exact_discrepancy() -> None:
@@ -81,13 +89,52 @@ def test_swaps_when_every_candidate_is_equally_near_the_box() -> None:
     box = WorstBox(0.5, np.array([0.5]), closed=False)
     cur = np.array([3, 4])
     cand, _ = _candidate_swaps(x, cur, box, np.zeros(5, dtype=bool), np.random.default_rng(0),
-                                  lambda idx: np.zeros(len(idx)), fast=False)
+                                  lambda idx: np.zeros(len(idx)))
     assert len(cand) == BATCH and set(cand.ravel()) <= {0, 1, 2, 3, 4} and np.isin(cand, [0, 1, 2]).any()
     for fast in (False, True):  # the whole search, both paths, on a set with many duplicates
         dup = np.repeat(np.random.default_rng(1).random((6, 2)), 10, axis=0)
         sel = select_subset(dup, 5, reference="uniform" if fast else "empirical", seed=0,
                             max_evaluations=2000, time_budget=30)
         assert len(sel.indices) == 5 and np.isfinite(sel.discrepancy)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+@pytest.mark.parametrize("grid", [False, True])
+def test_swap_bounds_never_exceed_the_exact_swap_discrepancy(d: int, grid: bool) -> None:
+    # The uniform fast path evaluates a swap exactly only if its bound is below the current value,
+    # so a bound above the true value would hide an improving swap (and "certify" a false optimum).
+    checked = 0
+    for seed in range(4):
+        rng = np.random.default_rng(10 * d + seed)
+        x = rng.random((60, d))
+        if grid:  # ties, duplicates and coordinates equal to 1
+            x = np.round(x * 5) / 5
+        cur = rng.choice(60, (5, 11)[seed % 2], replace=False)
+        free = np.setdiff1d(np.arange(60), cur)
+        value, bound = _swap_bounds(x, cur, free)
+        exact = swap_discrepancies(x[cur], x[free])
+        assert value == pytest.approx(star_discrepancy(x[cur]), abs=1e-12)
+        finite = np.isfinite(bound)
+        assert (bound[finite] <= exact[finite] + 1e-12).all()
+        assert (exact[~finite] >= value - 1e-12).all()  # screened-out drops cannot improve
+        checked += int(finite.sum())
+    assert checked > 0  # not every swap screened out: the bound itself was compared
+
+
+def test_fast_descent_ends_in_a_true_local_optimum() -> None:
+    # Brute force over every single swap: none improves the subset the bounded descent stops at.
+    rng = np.random.default_rng(4)
+    x = np.round(rng.random((30, 2)) * 8) / 8
+    allowed = np.arange(2, 30)  # rows 0 and 1 excluded, as a dev subset is for the test subset
+    for start in range(3):
+        cur = rng.choice(allowed, 5, replace=False)
+        cur, value, _ = _descend_fast(x, cur, np.setdiff1d(allowed, cur), rng, lambda spent: False)
+        assert value == pytest.approx(star_discrepancy(x[cur]), abs=1e-12) and not {0, 1} & set(cur)
+        for r in range(5):
+            for a in np.setdiff1d(allowed, cur):
+                swapped = cur.copy()
+                swapped[r] = a
+                assert star_discrepancy(x[swapped]) >= value - 1e-12, (start, r, a)
 
 
 def test_bad_input() -> None:
