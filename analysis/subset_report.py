@@ -58,7 +58,7 @@ def load_taskset(ref: str) -> Taskset:
     Example:
         >>> ts = load_taskset("subset_bb_dev")
         >>> len(ts.tasks), ts.embedding
-        (20, ('random_search', 'optuna_tpe', 'ng_cmaes'))
+        (30, ('random_search', 'optuna_tpe', 'ng_cmaes'))
     """
     from omegaconf import DictConfig, ListConfig, OmegaConf
 
