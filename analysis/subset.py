@@ -25,7 +25,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -33,11 +32,11 @@ import pandas as pd
 
 from analysis.discrepancy import (
     WorstBox,
-    _batch_gaps,
     check_points,
     star_discrepancy,
     star_discrepancy_batch,
     swap_discrepancies,
+    swap_lower_bounds,
     worst_box,
 )
 
@@ -160,106 +159,24 @@ def _candidate_swaps(
     return cand, evaluate(cand)
 
 
-def _suffix_max(t: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
-    """``t[i] = max(t[j] for j >= i)`` componentwise over ``axes``, in place (and returned).
-
-    Running maxima over slabs: ``np.maximum.accumulate`` on a reversed, strided axis is several
-    times slower.
-    """
-    for ax in axes:
-        for i in range(t.shape[ax] - 2, -1, -1):
-            cut, nxt = (slice(None),) * ax + (i,), (slice(None),) * ax + (i + 1,)
-            np.maximum(t[cut], t[nxt], out=t[cut])
-    return t
-
-
-def _reach(gaps: np.ndarray, rank: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Largest gaps of stacked grids ``gaps`` (m, M, ..., M) relative to points at grid ``rank``
-    (d arrays of p indices): over the corners with some index below the point's ("out", a union of
-    half-spaces: per-axis prefix maxima) and over those with every index at or above it ("in":
-    suffix maxima, computed in place, so ``gaps`` is overwritten). Both (m, p); -inf if empty.
-    """
-    m, d = len(gaps), len(rank)
-    rows = np.arange(m)[:, None]
-    spatial = tuple(range(1, d + 1))
-    out = np.full((m, len(rank[0])), -np.inf)
-    for j in range(d):
-        prefix = np.maximum.accumulate(gaps.max(axis=tuple(ax for ax in spatial if ax != j + 1)), axis=1)
-        prefix = np.concatenate([np.full((m, 1), -np.inf), prefix], axis=1)
-        out = np.maximum(out, prefix[rows, rank[j][None, :]])
-    return out, _suffix_max(gaps, spatial)[(rows, *[t[None, :] for t in rank])]
-
-
-def _swap_bounds(x: np.ndarray, cur: np.ndarray, adds: np.ndarray) -> tuple[float, np.ndarray]:
-    """Uniform discrepancy of ``x[cur]`` and a lower bound on it after each swap "add ``adds[b]``,
-    drop ``cur[r]``", shape (B, k) (``d <= 3``).
-
-    The bound is the swapped set's exact discrepancy over the boxes at the corners of ``cur``'s own
-    grid (they are boxes of the swapped set too; only those on the added point's grid lines are
-    missed, so it is tight for most swaps). Dropping ``r`` shifts the gaps by ``1/k`` on its
-    orthant; the added point's effect is then read off per-axis prefix and suffix maxima (see
-    :func:`_reach`), as in :func:`analysis.discrepancy.swap_discrepancies`. Drops are screened
-    first by what they do alone (an open box holding the drop cannot get back below its current
-    gap, nor a closed box without it): near an optimum few pass, which keeps this far cheaper than
-    the exact evaluation of the tens of thousands of swaps, of which it leaves a few dozen.
-    Screened-out drops get an infinite bound.
-    """
-    k, d = len(cur), x.shape[1]
-    grid_b, g_flat, h_flat = _batch_gaps(x[cur][None])
-    grid, shape = grid_b[0], (k + 1,) * d
-    value = float(max(g_flat.max(), h_flat.max()))
-
-    def ranks(p: np.ndarray, side: Literal["left", "right"]) -> list[np.ndarray]:
-        return [np.searchsorted(grid[:, j], p[:, j], side=side) for j in range(d)]
-
-    # one slot past the grid in each axis, at -inf: a coordinate of 1 ranks there, in no box
-    padded, core = (*(k + 2,) * d,), (*(slice(0, k + 1),) * d,)
-    g, h = np.full(padded, -np.inf), np.full(padded, -np.inf)
-    g[core], h[core] = g_flat[0].reshape(shape), h_flat[0].reshape(shape)
-    d_open, d_closed = ranks(x[cur], "right"), ranks(x[cur], "left")
-    alone = np.maximum(_reach(h[None].copy(), d_closed)[0], _reach(g[None].copy(), d_open)[1])[0]
-    keep = np.flatnonzero(alone < value - 1e-12)
-    bound = np.full((len(adds), k), np.inf)
-    if len(keep) == 0:
-        return value, bound
-    steps = np.arange(k + 2)
-
-    def orthants(starts: list[np.ndarray]) -> np.ndarray:
-        inside = np.ones((len(keep), *padded), dtype=bool)
-        for j in range(d):
-            axis_shape = [len(keep)] + [1] * d
-            axis_shape[j + 1] = k + 2
-            inside = inside & (steps[None, :] >= starts[j][keep, None]).reshape(axis_shape)
-        return inside
-
-    # open boxes holding the dropped point lose it (gap + 1/k), closed ones too (gap - 1/k);
-    # -inf padding stays -inf
-    g_drop = np.where(orthants(d_open), g + 1.0 / k, g)
-    h_drop = np.where(orthants(d_closed), h - 1.0 / k, h)
-    g_out, g_in = _reach(g_drop, ranks(x[adds], "right"))
-    h_out, h_in = _reach(h_drop, ranks(x[adds], "left"))
-    bound[:, keep] = np.maximum(np.maximum(g_out, g_in - 1.0 / k), np.maximum(h_out, h_in + 1.0 / k)).T
-    return value, bound
-
-
 def _descend_fast(
     x: np.ndarray, cur: np.ndarray, free: np.ndarray, rng: np.random.Generator,
     out_of_budget: Callable[[int], bool],
 ) -> tuple[np.ndarray, float, int]:
     """Swap local search for the uniform reference, ``d <= 3``, to a local optimum (or the budget).
 
-    Only swaps whose :func:`_swap_bounds` bound is below the current value can improve it; their
-    adds are evaluated exactly (against every drop), ``FAST_ADDS`` at a time in order of their best
-    bound (ties in random order), and the best strict improvement of a batch is taken. When no
-    candidate is left the subset is a certified local optimum of the swap neighbourhood, so the
-    search returns at once instead of waiting out a patience. ``free`` (the unselected, allowed
-    rows) is updated in place; ``out_of_budget`` is told the evaluations spent so far (the bound
-    counts as one). Returns the subset, its exact value and those evaluations.
+    Only swaps whose :func:`analysis.discrepancy.swap_lower_bounds` bound is below the current
+    value can improve it; their adds are evaluated exactly (against every drop), ``FAST_ADDS`` at a
+    time in order of their best bound (ties in random order), and the best strict improvement of a
+    batch is taken. When no candidate is left the subset is a certified local optimum of the swap
+    neighbourhood, so the search returns at once instead of waiting out a patience. ``free`` (the
+    unselected, allowed rows) is updated in place; ``out_of_budget`` is told the evaluations spent
+    so far (the bound counts as one). Returns the subset, its exact value and those evaluations.
     """
     cur = cur.copy()
     evals = 0
     while True:
-        value, bound = _swap_bounds(x, cur, free)
+        value, bound = swap_lower_bounds(x, cur, free)
         evals += 1
         if out_of_budget(evals):
             return cur, value, evals

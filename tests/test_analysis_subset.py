@@ -6,12 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.discrepancy import WorstBox, star_discrepancy, swap_discrepancies
+from analysis.discrepancy import WorstBox, star_discrepancy, swap_discrepancies, swap_lower_bounds
 from analysis.subset import (
     BATCH,
     _candidate_swaps,
     _descend_fast,
-    _swap_bounds,
     dev_test_split,
     embed_scores,
     select_subset,
@@ -111,7 +110,7 @@ def test_swap_bounds_never_exceed_the_exact_swap_discrepancy(d: int, grid: bool)
             x = np.round(x * 5) / 5
         cur = rng.choice(60, (5, 11)[seed % 2], replace=False)
         free = np.setdiff1d(np.arange(60), cur)
-        value, bound = _swap_bounds(x, cur, free)
+        value, bound = swap_lower_bounds(x, cur, free)
         exact = swap_discrepancies(x[cur], x[free])
         assert value == pytest.approx(star_discrepancy(x[cur]), abs=1e-12)
         finite = np.isfinite(bound)
