@@ -101,8 +101,8 @@ def test_lcdb_family_end_to_end() -> None:
     if reason:
         pytest.skip(reason)
     ids = fam.ids()  # converts the full CSV into the user cache on first use
-    # 202 of the 248 datasets have >= 5 learners with complete curves (see tasks/collections/lcdb.py)
-    assert len(ids) == 2 * 202 and "lcdb/44/mo" in ids
+    # 201 of the 248 datasets have >= 5 learners with complete curves (see tasks/collections/lcdb.py)
+    assert len(ids) == 2 * 201 and "lcdb/44/mo" in ids and "lcdb/21" not in ids
     task = fam.make("lcdb/44")
     assert task.fidelity is not None and task.fidelity.high == 3726.0
     res = task.evaluate({"learner": "sklearn.ensemble.RandomForestClassifier"}, seed=0)
@@ -114,10 +114,13 @@ def test_lcdb_family_end_to_end() -> None:
     # The cut axis is a revision of the task: its runs do not resume results made before the cut.
     assert fam.make("lcdb/354").meta.revision == "fidelity>=high/128"
     study = StudyConfig("rev", (OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),),
-                        ("lcdb/354", "lcdb/11"), (0,), Budget(3))
+                        ("lcdb/354", "lcdb/11", "lcdb/23"), (0,), Budget(3))
     specs = {s.task: s for s in make_plan(study).specs}
     assert specs["lcdb/354"].task_revision == "fidelity>=high/128"
     before = dataclasses.replace(specs["lcdb/354"], task_revision="")
     assert before.run_id == specs["lcdb/354"].run_id and before.fingerprint != specs["lcdb/354"].fingerprint
-    # lcdb/11's anchors (16..505) already lie within 128x: nothing cut, fingerprint as before
-    assert specs["lcdb/11"].task_revision == "" and "task_revision" not in specs["lcdb/11"].to_dict()
+    # lcdb/11 has 5 x 25 splits, which conversion version 2 merged: its runs of that form are re-run.
+    assert specs["lcdb/11"].task_revision == lcdb.SPLIT_REVISION
+    # lcdb/23: 5 x 5 splits (table unchanged) and anchors 16..1192 within 128x: fingerprint as before
+    assert specs["lcdb/23"].task_revision == "" and "task_revision" not in specs["lcdb/23"].to_dict()
+    assert fam.make("lcdb/3/mo").meta.revision == f"{lcdb.SPLIT_REVISION};fidelity>=high/128"
