@@ -541,7 +541,9 @@ class TabularTask(Task):
     the highest fidelity. ``max_fidelity_ratio`` keeps only the recorded fidelities of at least
     ``highest / max_fidelity_ratio`` on the task's axis: a table whose axis spans four orders of
     magnitude would otherwise let bandit methods spend a budget of 50 full evaluations on
-    hundreds of thousands of near-free ones.
+    hundreds of thousands of near-free ones. ``revision`` names a change to what the table's
+    values mean (e.g. a corrected conversion); it goes into ``TaskMeta.revision``, ahead of the
+    fidelity cut's, so resumed studies re-run results of the task's earlier form.
 
     Example:
         >>> t = Table("t", {"x": (1, 2)}, np.array([3.0, 1.0]).reshape(2, 1, 1, 1), ("y",))
@@ -560,6 +562,7 @@ class TabularTask(Task):
         description: str = "",
         tags: Sequence[str] = (),
         max_fidelity_ratio: float | None = None,
+        revision: str = "",
     ) -> None:
         if seed_mode not in ("pick", "mean"):
             raise ValueError(f"seed_mode {seed_mode!r} is not one of ['pick', 'mean']")
@@ -595,6 +598,8 @@ class TabularTask(Task):
                 float(np.nanmin(best[:, j]) if o.minimize else np.nanmax(best[:, j]))
                 for j, o in enumerate(self.objectives)
             )
+        # Runs made before the axis was cut must not be resumed as if they were these.
+        cut_revision = f"fidelity>=high/{max_fidelity_ratio:g}" if cut else ""
         self.meta = TaskMeta(
             family=family or task_id.split("/", 1)[0],
             type=task_type(len(names), self.fidelity),
@@ -604,8 +609,7 @@ class TabularTask(Task):
             param_types=tuple(sorted({type(hp).__name__ for hp in self.space.values()})),
             tags=tuple(tags),
             description=description or table.description,
-            # Runs made before the axis was cut must not be resumed as if they were these.
-            revision=f"fidelity>=high/{max_fidelity_ratio:g}" if cut else "",
+            revision=";".join(filter(None, (revision, cut_revision))),
         )
 
     def _fid(self, fidelity: float | None) -> float | None:
@@ -679,7 +683,8 @@ class TabularFamily(TaskFamily):
 
     ``tables`` maps a table name to a zero-argument loader, called on first use
     only (so listing ids never reads data). ``unavailable`` may return why the
-    family cannot be used here (e.g. a missing optional package).
+    family cannot be used here (e.g. a missing optional package). ``revision``
+    becomes every task's ``TaskMeta.revision`` (see :class:`TabularTask`).
 
     Example:
         >>> t = Table("a", {"x": (1, 2)}, np.ones((2, 1, 1, 2)), ("err", "time"), cost_metric="time")
@@ -700,9 +705,11 @@ class TabularFamily(TaskFamily):
         seed_mode: SeedMode = "pick",
         unavailable: Callable[[], str | None] | None = None,
         tags: Sequence[str] = (),
+        revision: str = "",
     ) -> None:
         self.name = name
         self.description = description
+        self._revision = revision
         self._tables = dict(tables)
         self._variants = {v.suffix: v for v in variants}
         self._seed_mode: SeedMode = seed_mode
@@ -747,6 +754,7 @@ class TabularFamily(TaskFamily):
             description=variant.description,
             tags=self._tags,
             max_fidelity_ratio=variant.max_fidelity_ratio,
+            revision=self._revision,
         )
 
 

@@ -128,6 +128,15 @@ def test_max_fidelity_ratio_cuts_the_axis_and_refuses_fidelities_below_it() -> N
     assert fam.make("toy/t").fidelity.values == (1.0, 3.0, 9.0)  # type: ignore[union-attr]
 
 
+def test_family_revision_reaches_every_task_ahead_of_the_cut() -> None:
+    t = make_table()  # fidelities 1, 3, 9
+    variants = [Variant("", ("loss",), max_fidelity_ratio=3), Variant("all", ("loss",))]
+    fam = TabularFamily("toy", {"t": lambda: t}, variants, revision="conv=2")
+    assert fam.make("toy/t").meta.revision == "conv=2;fidelity>=high/3"
+    assert fam.make("toy/t/all").meta.revision == "conv=2"
+    assert TabularFamily("toy", {"t": lambda: t}, variants).make("toy/t/all").meta.revision == ""
+
+
 @pytest.mark.parametrize("suffix", [".npz", ".parquet"])
 def test_save_load_roundtrip(tmp_path: Path, suffix: str) -> None:
     t = make_table()

