@@ -2,10 +2,10 @@
 
 Example:
     >>> import analysis
-    >>> callable(analysis.load)
-    True
+    >>> callable(analysis.load), analysis.comparability_groups(None)
+    (True, [])
 """
 
-from analysis.load import load, load_runs
+from analysis.load import MixedResultsError, comparability_groups, load, load_runs
 
-__all__ = ["load", "load_runs"]
+__all__ = ["MixedResultsError", "comparability_groups", "load", "load_runs"]

@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--held-out", default=None,
                    help="comma-separated optimizers to rank for --taskset (default: those not in the "
                         "taskset's 'embedding' list)")
+    r.add_argument("--allow-mixed", action="store_true",
+                   help="report results that mix studies or incomparable settings (budget, time limits, "
+                        "n_workers, optimizer parameters, task revisions) anyway, under a warning "
+                        "section naming the groups (default: refuse them)")
     s = sub.add_parser("subset", help="select representative dev (and test) task subsets; write tasksets")
     s.add_argument("results", nargs="+", metavar="SOURCE",
                    help="study folders, run files, or score tables written by 'scores --out'")
@@ -74,30 +78,69 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--drop-ties", action="store_true",
                    help="do not select tasks on which all embedding optimizers tie (selected by default: "
                         "the held-out optimizers can still differ there, and the full set includes them)")
+    s.add_argument("--allow-mixed", action="store_true",
+                   help="use a source that mixes studies or incomparable settings anyway (default: refuse)")
     c = sub.add_parser("scores", help="write the tasks x optimizers score table (mean final regret)")
     c.add_argument("results", nargs="+", metavar="SOURCE",
                    help="study folders, run files, or score tables written by this command")
     c.add_argument("--out", required=True, help="output file, .parquet or .csv")
+    c.add_argument("--allow-mixed", action="store_true",
+                   help="score a source that mixes studies or incomparable settings anyway (default: refuse)")
     return p
 
 
-def _load(path: str) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any] | None]:
-    load = importlib.import_module("analysis.load").load
-    df = load(path)
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line: library messages (pyarrow's) may span several."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _load(
+    path: str, allow_mixed: bool = False, for_report: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any] | None]:
+    """Trials, run metadata and manifest of one source; bad or mixed results raise a one-line ValueError."""
+    loader = importlib.import_module("analysis.load")
+    try:
+        df = loader.load(path)
+    except (OSError, ValueError) as exc:
+        # A damaged or unreadable file: name where it was found when the message does not.
+        msg = _one_line(exc)
+        raise ValueError(msg if str(path) in msg else f"cannot load results from {path!r}: {msg}") from exc
     if len(df) == 0:
         raise ValueError(f"no trial rows under {path!r}; point at a study folder with runs/*.parquet")
+    runs_meta: pd.DataFrame | None
+    manifest: dict[str, Any] | None = None
     try:
         results = importlib.import_module("bench.results")
         runs_meta = results.load_runs(path)
     except (ImportError, AttributeError, OSError, ValueError):
-        # Metadata only enriches provenance; the report stands without it.
-        return df, None, None
-    try:
-        manifest = results.read_manifest(path)
-    except (AttributeError, OSError, ValueError):
-        # Without the manifest the expected grid is the cross product seen in the data.
-        manifest = None
+        # Metadata enriches provenance and knows zero-trial runs; the report stands without it.
+        runs_meta = None
+    else:
+        try:
+            manifest = results.read_manifest(path)
+        except (AttributeError, OSError, ValueError):
+            # Without the manifest the expected grid is the cross product seen in the data.
+            manifest = None
+    groups = loader.comparability_groups(runs_meta, df)
+    if groups and not allow_mixed:
+        raise loader.MixedResultsError(f"{path} mixes", groups, _way_out(path, groups, for_report))
     return df, runs_meta, manifest
+
+
+def _way_out(path: str, groups: Sequence[Any], for_report: bool) -> str:
+    """What to do about a mixed source, for the refusal message."""
+    verb = "report them together under a warning that names these groups" if for_report else (
+        "use them together")
+    studies = [g for g in groups if g.setting == "study"]
+    if studies and for_report:
+        folders = [Path(path) / v.strip("'") for v, _ in studies[0].counts]
+        example = next((f for f in folders if f.is_dir()), None)
+        hint = f" (e.g. python -m analysis report {example})" if example is not None else ""
+        return f"report one study folder at a time{hint}, or pass --allow-mixed to {verb}"
+    if studies:
+        return f"give one study folder per source, or pass --allow-mixed to {verb}"
+    return (f"move the runs of all but one group out of {path} (or re-run them with one setting), "
+            f"or pass --allow-mixed to {verb}")
 
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -126,16 +169,17 @@ def _read_score_file(path: Path) -> pd.DataFrame | None:
     return frame[list(SCORE_COLUMNS)]
 
 
-def study_run_scores(path: str) -> pd.DataFrame:
+def study_run_scores(path: str, allow_mixed: bool = False) -> pd.DataFrame:
     """One row per run of a study folder (or run file) with the score the leaderboards rank.
 
     ``analysis.stats.run_scores`` with each task's objective directions read from the run metadata;
-    ``task`` and ``optimizer`` as plain strings.
+    ``task`` and ``optimizer`` as plain strings. A folder mixing studies or incomparable settings
+    raises ``analysis.load.MixedResultsError`` unless ``allow_mixed``.
     """
     from analysis.hypervolume import objective_directions
     from analysis.stats import run_scores
 
-    df, runs_meta, _ = _load(path)
+    df, runs_meta, _ = _load(path, allow_mixed=allow_mixed, for_report=False)
     directions = objective_directions(runs_meta) if runs_meta is not None else None
     runs = run_scores(df, directions=directions)
     return runs.assign(task=runs["task"].astype(str), optimizer=runs["optimizer"].astype(str))
@@ -150,7 +194,7 @@ def score_matrix(long: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return complete_blocks(wide.sort_index(axis=0).sort_index(axis=1))
 
 
-def _long_scores(path: str) -> pd.DataFrame:
+def _long_scores(path: str, allow_mixed: bool = False) -> pd.DataFrame:
     """Mean final score per (task, optimizer) of one source, in long form.
 
     The score is what the leaderboards rank: final normalized regret of the first objective on
@@ -159,19 +203,20 @@ def _long_scores(path: str) -> pd.DataFrame:
     file = _read_score_file(Path(path)) if Path(path).is_file() else None
     if file is not None:
         return file
-    runs = study_run_scores(path)
+    runs = study_run_scores(path, allow_mixed=allow_mixed)
     grouped = runs.groupby(["task", "task_type", "optimizer"], observed=True)["score"]
     out = grouped.agg(["mean", "count"]).reset_index()
     return out.rename(columns={"mean": "score", "count": "n_runs"})[list(SCORE_COLUMNS)]
 
 
-def combined_scores(sources: Sequence[str]) -> pd.DataFrame:
+def combined_scores(sources: Sequence[str], allow_mixed: bool = False) -> pd.DataFrame:
     """Long score table of several sources; a (task, optimizer) pair may come from one source only.
 
     Normalization is per task (regret against the task's optimum or its own min-max over the
-    runs), so scores of disjoint task sets computed in different places can be stacked.
+    runs), so scores of disjoint task sets computed in different places can be stacked. A source
+    folder mixing studies or incomparable settings is refused unless ``allow_mixed``.
     """
-    frames = [_long_scores(src).assign(_source=src) for src in sources]
+    frames = [_long_scores(src, allow_mixed).assign(_source=src) for src in sources]
     long = pd.concat(frames, ignore_index=True)
     dup = long[long.duplicated(["task", "optimizer"], keep=False)]
     if len(dup):
@@ -188,7 +233,7 @@ def _scores(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix not in (".parquet", ".csv"):
         raise ValueError(f"--out {args.out!r} must end in .parquet or .csv")
-    long = combined_scores(args.results)
+    long = combined_scores(args.results, args.allow_mixed)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".csv":
         long.to_csv(out, index=False)
@@ -219,7 +264,7 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         name = src.resolve().parent.name
     if not _NAME_RE.match(name):
         raise ValueError(f"--name {name!r} is not a valid taskset name; use letters, digits, '_', '.', '-'")
-    long = combined_scores(args.results)
+    long = combined_scores(args.results, args.allow_mixed)
     types = sorted(long["task_type"].astype(str).unique())
     if args.task_type is not None:
         if args.task_type not in types:
@@ -320,8 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _scores(args)
             else:
                 _subset(args, argv=sys.argv[1:] if argv is None else list(argv))
-        except (FileNotFoundError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        except (OSError, ValueError) as exc:
+            print(f"error: {_one_line(exc)}", file=sys.stderr)
             return 2
         return 0
     from analysis.report import build_report, write_report
@@ -331,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         tasksets = [load_taskset(t) for t in args.taskset]
         held_out = [o.strip() for o in args.held_out.split(",") if o.strip()] if args.held_out else None
-        df, runs_meta, manifest = _load(args.results)
+        df, runs_meta, manifest = _load(args.results, allow_mixed=args.allow_mixed)
         rep = build_report(
             df,
             runs_meta,
@@ -343,13 +388,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             figures=not args.no_figures,
             tasksets=tasksets,
             held_out=held_out,
+            allow_mixed=args.allow_mixed,
         )
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        src = Path(args.results)
+        out = Path(args.out) if args.out else (src if src.is_dir() else src.parent) / "report"
+        html_path, md_path = write_report(rep, out)
+    except (OSError, ValueError) as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    src = Path(args.results)
-    out = Path(args.out) if args.out else (src if src.is_dir() else src.parent) / "report"
-    html_path, md_path = write_report(rep, out)
     print(f"wrote {html_path} and {md_path} in {time.perf_counter() - start:.1f} s")
     return 0
 

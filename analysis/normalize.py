@@ -177,6 +177,8 @@ def prepare(df: pd.DataFrame, full_fidelity_only: bool = True) -> Prepared:
         return a if order is None else a[order]
 
     key, t_codes, o_codes, s_codes, trial = map(take, (key, t_codes, o_codes, s_codes, trial))
+    if order is not None:
+        _check_one_run_per_key(key, trial, t_codes, o_codes, s_codes, tasks, optimizers, seeds)
     boundary = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     starts = np.r_[boundary, len(key)]
     n_runs = len(boundary)
@@ -262,6 +264,28 @@ def prepare(df: pd.DataFrame, full_fidelity_only: bool = True) -> Prepared:
     return Prepared(trials=trials, runs=runs, bounds=bounds, starts=starts, source_rows=source)
 
 
+def _check_one_run_per_key(
+    key: np.ndarray, trial: np.ndarray, t_codes: np.ndarray, o_codes: np.ndarray, s_codes: np.ndarray,
+    tasks: pd.Index, optimizers: pd.Index, seeds: pd.Index,
+) -> None:
+    """Refuse rows of two runs under one (task, optimizer, seed): they would be merged into one run.
+
+    ``key`` and ``trial`` are sorted, so a repeated trial number within a key is a second run (of
+    another study, budget or ``n_workers``); a run's own trial numbers never repeat.
+    """
+    dup = np.flatnonzero((key[1:] == key[:-1]) & (trial[1:] == trial[:-1]))
+    if len(dup) == 0:
+        return
+    n_keys = len(np.unique(key[dup]))
+    i = dup[0]
+    raise ValueError(
+        f"{n_keys} (task, optimizer, seed) run(s) occur more than once in the results (e.g. task "
+        f"{tasks[t_codes[i]]!r}, optimizer {optimizers[o_codes[i]]!r}, seed {seeds[s_codes[i]]}), "
+        "as when one frame holds several studies or n_workers settings: their trials would be merged "
+        "into one run; analyse one study folder (one setting) at a time"
+    )
+
+
 def _category(df: pd.DataFrame, name: str, take: Any, fallback: Any) -> pd.Categorical:
     if name in df.columns:
         col = df[name]
@@ -322,18 +346,31 @@ def score_table(
 REFUSED_COLUMNS: tuple[str, ...] = ("task", "optimizer", "reason", "task_type")
 
 
+#: Columns of :attr:`Completeness.outcomes` (``refused`` only with a manifest).
+OUTCOME_COLUMNS: tuple[str, ...] = (
+    "expected", "complete", "failed_partial", "failed_no_trial", "missing", "refused",
+)
+
+
 @dataclass(frozen=True)
 class Completeness:
-    """Which runs of the expected grid are missing or failed, and which pairs were refused.
+    """Which runs of the expected grid are complete, failed or missing, and which pairs were refused.
+
+    A run is *present* when it has trial rows, *complete* when it is present and its status is
+    ``ok``. A *failed* run has a status other than ``ok`` (``crashed``, ``timeout``, ``died``) or
+    no trial row at all: one that failed part-way keeps the trials it recorded (they are analysed,
+    its incumbent frozen at the failure); one that failed before its first trial has no result
+    and is not a run of its optimizer on that task for any statistic.
 
     Attributes:
         expected: size of the expected grid: the study manifest's planned runs
             when a manifest is given, otherwise every task x optimizer x seed seen.
-        present: runs of that grid with at least one trial row.
+        present: runs of that grid with at least one trial row (complete or failed part-way).
         missing: rows (task, optimizer, seed, task_type) of expected runs with no
             trial rows and no metadata.
-        failed: rows (task, optimizer, seed, run_status, task_type) of runs whose
-            status is not ``ok`` or that have metadata but no trial row.
+        failed: rows (task, optimizer, seed, run_status, n_trials, task_type) of runs whose
+            status is not ``ok`` or that have metadata but no trial row; ``n_trials`` is the
+            number of trial rows the run left (0: failed before its first trial).
         by_optimizer: per optimizer: ``expected``, ``present``, ``missing``,
             ``failed`` and ``refused`` (task pairs the runner refused).
         refused: rows (task, optimizer, reason, task_type) of pairs the runner
@@ -341,6 +378,10 @@ class Completeness:
         unplanned: runs in the data that the manifest does not list (left over
             from an earlier plan of the study); they are still analysed.
         source: ``"manifest"`` or ``"grid"``, where ``expected`` comes from.
+        complete: runs of the grid with trial rows and status ``ok``.
+        outcomes: per optimizer, the columns of :data:`OUTCOME_COLUMNS`: ``expected``,
+            ``complete``, ``failed_partial`` (failed after some trials), ``failed_no_trial``,
+            ``missing`` and, with a manifest, ``refused``.
     """
 
     expected: int
@@ -351,6 +392,15 @@ class Completeness:
     refused: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REFUSED_COLUMNS)))
     unplanned: int = 0
     source: str = "grid"
+    complete: int = 0
+    outcomes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(OUTCOME_COLUMNS[:-1])))
+
+    @property
+    def failed_no_trial(self) -> pd.DataFrame:
+        """The failed runs that left no trial row (crashed, timed out or died before their first trial)."""
+        if "n_trials" not in self.failed.columns:
+            return self.failed
+        return self.failed[self.failed["n_trials"] == 0]
 
     def summary(self) -> str:
         """One line for logs and reports.
@@ -360,10 +410,16 @@ class Completeness:
             >>> completeness(synthetic_results(n_tasks=1, n_optimizers=2, n_seeds=1)).summary()
             '2 of 2 runs present; 0 missing; 0 failed'
         """
-        line = (
-            f"{self.present} of {self.expected} runs present; "
-            f"{len(self.missing)} missing; {len(self.failed)} failed"
-        )
+        line = f"{self.present} of {self.expected} runs present"
+        if self.complete != self.present and len(self.failed):
+            line += f", {self.complete} of them complete"
+        line += f"; {len(self.missing)} missing; {len(self.failed)} failed"
+        if len(self.failed):
+            none = len(self.failed_no_trial)
+            partial = len(self.failed) - none
+            kinds = [f"{partial} part-way (trials kept)"] if partial else []
+            kinds += [f"{none} before the first trial"] if none else []
+            line += ": " + ", ".join(kinds)
         if self.source == "manifest":
             line += f"; refused: {len(self.refused)} pairs"
             if self.unplanned:
@@ -399,14 +455,15 @@ def completeness(
     runs_meta: pd.DataFrame | None = None,
     manifest: Mapping[str, Any] | None = None,
 ) -> Completeness:
-    """Count missing and failed runs against the expected grid; list refused pairs.
+    """Count complete, failed and missing runs against the expected grid; list refused pairs.
 
     With a study ``manifest`` (``study.json``, see ``bench.results.read_manifest``)
     the expected grid is the runs it planned, and the task/optimizer pairs it
     refused as incompatible are reported apart: they are not missing runs.
     Without one, the grid is every task, optimizer and seed seen in the trial
     rows and in ``runs_meta`` (the per-run metadata of ``bench.results.load_runs``,
-    which also lists runs that crashed before their first trial).
+    which also lists runs that crashed, timed out or died before their first trial:
+    those are failed runs, never present ones).
 
     Example:
         >>> from analysis.synthetic import synthetic_results
@@ -416,17 +473,20 @@ def completeness(
         (8, 1)
     """
     prep = as_prepared(data)
-    with_rows = prep.runs[[*_KEYS, "run_status"]].astype({"task": str, "optimizer": str, "run_status": str})
-    with_rows = with_rows.astype({"seed": np.int64})
+    with_rows = prep.runs[[*_KEYS, "run_status", "n_trials"]].astype(
+        {"task": str, "optimizer": str, "run_status": str, "seed": np.int64, "n_trials": np.int64}
+    )
     types = task_types(prep, runs_meta)
     meta = _meta_runs(runs_meta)
-    runs = with_rows
+    runs = with_rows[[*_KEYS, "run_status"]]
     if meta is not None:
         # Metadata is the authority on status; it also knows zero-trial runs.
-        runs = pd.concat([meta, with_rows], ignore_index=True).drop_duplicates(_KEYS, keep="first")
+        runs = pd.concat([meta, runs], ignore_index=True).drop_duplicates(_KEYS, keep="first")
         runs = runs.reset_index(drop=True)
     have = pd.MultiIndex.from_frame(runs[_KEYS])
     rows_idx = pd.MultiIndex.from_frame(with_rows[_KEYS])
+    n_rows = pd.Series(with_rows["n_trials"].to_numpy(), index=rows_idx)
+    runs = runs.assign(n_trials=n_rows.reindex(have).fillna(0).astype(np.int64).to_numpy())
     refused = pd.DataFrame(columns=list(REFUSED_COLUMNS))
     unplanned = 0
     if manifest is not None:
@@ -443,25 +503,34 @@ def completeness(
     if len(missing) == 0:
         missing = pd.DataFrame(columns=_KEYS)
     # A run in the metadata with no trial rows is failed even if it says ok.
-    no_rows = ~have.isin(rows_idx)
-    failed = runs[(runs["run_status"] != "ok").to_numpy() | no_rows].reset_index(drop=True)
+    no_rows = (runs["n_trials"] == 0).to_numpy()
+    ok = (runs["run_status"] == "ok").to_numpy()
+    failed = runs[~ok | no_rows].reset_index(drop=True)
     for frame in (missing, failed):
         frame["task_type"] = [types.get(str(t), "unknown") for t in frame["task"]]
     present_idx = rows_idx.intersection(grid)
+    complete_idx = have[ok & ~no_rows].intersection(grid)
     opts = sorted(
         set(grid.get_level_values("optimizer")) | set(runs["optimizer"]) | set(refused["optimizer"])
     )
     by_opt = pd.DataFrame(index=pd.Index(opts, name="optimizer"))
 
-    def per_opt(values: Any) -> pd.Series:
-        return pd.Series(np.asarray(values, dtype=object)).value_counts().reindex(opts, fill_value=0)
+    def per_opt(values: Any) -> np.ndarray:
+        counts = pd.Series(np.asarray(values, dtype=object)).value_counts().reindex(opts, fill_value=0)
+        return counts.to_numpy()
 
-    by_opt["expected"] = per_opt(grid.get_level_values("optimizer")).to_numpy()
-    by_opt["present"] = per_opt(present_idx.get_level_values("optimizer")).to_numpy()
-    by_opt["missing"] = per_opt(missing["optimizer"]).to_numpy()
-    by_opt["failed"] = per_opt(failed["optimizer"]).to_numpy()
+    by_opt["expected"] = per_opt(grid.get_level_values("optimizer"))
+    by_opt["present"] = per_opt(present_idx.get_level_values("optimizer"))
+    by_opt["missing"] = per_opt(missing["optimizer"])
+    by_opt["failed"] = per_opt(failed["optimizer"])
+    outcomes = by_opt[["expected"]].copy()
+    outcomes["complete"] = per_opt(complete_idx.get_level_values("optimizer"))
+    outcomes["failed_partial"] = per_opt(failed.loc[failed["n_trials"] > 0, "optimizer"])
+    outcomes["failed_no_trial"] = per_opt(failed.loc[failed["n_trials"] == 0, "optimizer"])
+    outcomes["missing"] = by_opt["missing"]
     if manifest is not None:
-        by_opt["refused"] = per_opt(refused["optimizer"]).to_numpy()
+        by_opt["refused"] = per_opt(refused["optimizer"])
+        outcomes["refused"] = by_opt["refused"]
     return Completeness(
         expected=len(grid),
         present=len(present_idx),
@@ -471,6 +540,8 @@ def completeness(
         refused=refused,
         unplanned=unplanned,
         source=source,
+        complete=len(complete_idx),
+        outcomes=outcomes.astype(int),
     )
 
 

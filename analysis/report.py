@@ -37,6 +37,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis import anytime, hypervolume, plots, profiles, stats
+from analysis.load import MixedResultsError, SettingGroups, comparability_groups
 from analysis.normalize import (
     SINGLE_OBJECTIVE_TYPES,
     Completeness,
@@ -224,8 +225,14 @@ def build_report(
     directions: Mapping[str, Sequence[bool]] | None = None,
     tasksets: Sequence[Taskset] = (),
     held_out: Sequence[str] | None = None,
+    allow_mixed: bool = False,
 ) -> Report:
     """Compute every table and figure of the leaderboard report.
+
+    Results that mix studies, or runs whose settings make them incomparable (budget, time
+    limits, simulated workers, one optimizer id with two targets or parameter sets, one task
+    id with two revisions; ``analysis.load.comparability_groups``), are refused with a
+    :class:`~analysis.load.MixedResultsError` naming the groups, unless ``allow_mixed``.
 
     Args:
         df: the long results frame.
@@ -248,6 +255,8 @@ def build_report(
             "Representative subsets" chapter (``analysis.subset_report``).
         held_out: optimizers the subsets must rank; default per taskset, every
             optimizer not in its ``embedding`` list.
+        allow_mixed: report mixed results anyway, under a first section, "Warning: mixed
+            results", that names the groups.
 
     Example:
         >>> from analysis.synthetic import synthetic_results
@@ -258,6 +267,9 @@ def build_report(
     """
     if x is not None:
         check_axis(x)
+    mixture = comparability_groups(runs_meta, df)
+    if mixture and not allow_mixed:
+        raise MixedResultsError("the results mix", mixture)
     prep = prepare(df)
     if directions is None:
         directions = hypervolume.objective_directions(runs_meta)
@@ -282,6 +294,8 @@ def build_report(
         return name
 
     comp = completeness(prep, runs_meta, manifest)
+    if mixture:
+        sections.append(_mixed_section(mixture, tables))
     sections.append(_provenance(df, prep, runs_meta, manifest, studies))
     sections.append(_completeness_section(comp, runs_meta, tables))
 
@@ -409,10 +423,47 @@ def _provenance(
     return prov
 
 
+def _mixed_section(groups: Sequence[SettingGroups], tables: dict[str, pd.DataFrame]) -> Section:
+    """The warning that opens a report of results that are not one comparable study."""
+    table = pd.DataFrame(
+        [(g.setting, g.subject or "", value, n) for g in groups for value, n in g.counts],
+        columns=["setting", "of", "value", "runs"],
+    )
+    tables["mixed"] = table
+    return Section(
+        "Warning: mixed results",
+        [
+            "These results are not one comparable study: " + "; ".join(g.describe() for g in groups) + ".",
+            "They are reported together because mixing was allowed (--allow-mixed, or allow_mixed=True "
+            "in build_report). Every table below "
+            "pools them: runs of different budgets, time limits or settings are ranked as if they were "
+            "alike, and normalized regrets are relative to all of them. Report one study folder, with "
+            "one setting, at a time for a leaderboard you can trust.",
+        ],
+        tables=[("Groups of runs by differing setting", table)],
+    )
+
+
+#: Display names of :attr:`Completeness.outcomes` columns.
+_OUTCOME_NAMES = {
+    "failed_partial": "failed part-way (trials used)",
+    "failed_no_trial": "failed before any trial",
+}
+
+
 def _completeness_section(
     comp: Completeness, runs_meta: pd.DataFrame | None, tables: dict[str, pd.DataFrame]
 ) -> Section:
     cs = Section("Missing, failed and refused runs", [comp.summary() + "."])
+    if len(comp.failed):
+        cs.text.append(
+            "A failed run (status crashed, timeout or died, or no trial row) is never counted as "
+            "complete. One that failed part-way is analysed up to its failure: its incumbent stays "
+            "at the best value it reached, so the budget it did not spend counts against its "
+            "optimizer. One that failed before its first trial has no result: like a missing run, "
+            "it does not count as a run of its optimizer on that task, and a task where all of an "
+            "optimizer's runs failed so is left out of that optimizer's ranks and tests."
+        )
     if comp.source == "manifest":
         cs.text.append(
             f"Expected runs are the {comp.expected} runs the study manifest (study.json) planned. "
@@ -428,7 +479,7 @@ def _completeness_section(
         cs.text.append(
             "No study manifest: the expected grid is every task x optimizer x seed seen in the results."
         )
-    cs.tables.append(("Runs per optimizer", comp.by_optimizer))
+    cs.tables.append(("Runs per optimizer", comp.outcomes.rename(columns=_OUTCOME_NAMES)))
     if len(comp.refused):
         groups = comp.refused_groups()
         cs.tables.append((f"Refused pairs ({len(comp.refused)}), grouped by optimizer and reason", groups))
@@ -443,10 +494,11 @@ def _completeness_section(
             # The last line of a traceback names the exception; keep the table narrow.
             err["error"] = [str(e).strip().splitlines()[-1][:120] if e else "" for e in err["error"]]
             failed = failed.merge(err, on=["task", "optimizer", "seed"], how="left")
+        failed = failed.rename(columns={"n_trials": "trials"})
         cs.tables.append((f"Failed runs (first {len(failed)} of {len(comp.failed)})", failed))
     if len(comp.missing):
         cs.tables.append((f"Missing runs (first 20 of {len(comp.missing)})", comp.missing.head(20)))
-    tables["completeness"] = comp.by_optimizer
+    tables["completeness"] = comp.outcomes
     return cs
 
 
@@ -514,6 +566,15 @@ def _type_sections(
         head.text.append(
             f"{len(block.dropped_tasks)} task(s) lack a run of some ranked optimizer and are left out "
             f"of ranks and tests: {_listing(block.dropped_tasks)}."
+        )
+    no_trial = ctx.comp.failed_no_trial
+    no_trial = no_trial[no_trial["task_type"] == t]
+    never = no_trial[~no_trial["optimizer"].isin(scores_all.columns)]["optimizer"].value_counts().sort_index()
+    if len(never):
+        head.text.append(
+            "Not ranked (no run produced a trial on this type): "
+            + ", ".join(f"{o} ({_n(int(k), 'run')} failed before the first trial)" for o, k in never.items())
+            + "."
         )
     refused = ctx.comp.refused
     refused_here = refused[refused["task_type"] == t] if len(refused) else refused

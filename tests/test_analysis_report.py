@@ -214,3 +214,24 @@ def test_cli_report_on_run_files_with_manifest(tmp_path: Path, capsys: pytest.Ca
     assert "14 of 14 runs present; 0 missing; 0 failed; refused: 7 pairs" in html
     assert main(["report", str(tmp_path / "nowhere")]) == 2
     assert "no results at" in capsys.readouterr().err
+
+
+def test_two_studies_in_one_frame_are_refused_or_reported_under_a_warning() -> None:
+    from analysis.load import MixedResultsError
+
+    a = synthetic_results(n_tasks=3, n_optimizers=2, n_seeds=2, n_trials=5)
+    b = synthetic_results(n_tasks=2, n_optimizers=2, n_seeds=1, n_trials=5, optimizer_names=["x", "y"],
+                          seed=3)
+    df = pd.concat([a, b.assign(study="other")], ignore_index=True)
+    with pytest.raises(MixedResultsError, match=r"^the results mix 2 studies: 'synthetic' \(12 runs\), "
+                                                r"'other' \(4 runs\); .*allow_mixed=True"):
+        build_report(df, n_boot=10, figures=False)
+    rep = build_report(df, n_boot=10, figures=False, allow_mixed=True)
+    assert rep.sections[0].title == "Warning: mixed results"
+    assert rep.tables["mixed"].to_dict("records") == [
+        {"setting": "study", "of": "", "value": "'synthetic'", "runs": 12},
+        {"setting": "study", "of": "", "value": "'other'", "runs": 4}]
+    # The same runs twice (two studies that ran one plan) are refused even then: they would merge.
+    twice = pd.concat([a, a.assign(study="copy")], ignore_index=True)
+    with pytest.raises(ValueError, match=r"12 \(task, optimizer, seed\) run\(s\) occur more than once"):
+        build_report(twice, n_boot=10, figures=False, allow_mixed=True)
