@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +17,7 @@ import pytest
 from tasks.collections.yahpo import SCENARIOS, YahpoFamily, YahpoTask, families
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "yahpo"
+DATA = Path(os.environ.get("NXM_YAHPO_DATA") or REPO.parent / "shared" / "data" / "yahpo")
 REFERENCE = json.loads((Path(__file__).parent / "data" / "yahpo_reference.json").read_text())
 
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"YAHPO data folder {DATA} is absent")
@@ -138,3 +143,157 @@ def test_nevergrad_runs_conditional_rbv2_spaces(family: YahpoFamily, task_id: st
         trial = opt.ask()
         Configuration(task.space, values=trial.config)  # raises on inactive or missing values
         opt.tell(trial, task.evaluate(trial.config, fidelity=task.fidelity.high if task.fidelity else None))
+
+
+# ----------------------------------------------------------------------------- broken data folders
+
+
+def _rewrite_space(folder: Path, edit: Callable[[dict], object]) -> None:
+    path = folder / "config_space.json"
+    raw = json.loads(path.read_text())
+    path.write_text(json.dumps(edit(raw)))
+
+
+def _drop_param(raw: dict) -> dict:
+    raw["hyperparameters"] = [hp for hp in raw["hyperparameters"] if hp["name"] != "s"]
+    return raw
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:5000])
+
+
+#: name -> (how the copied iaml_glmnet folder is broken, file named in the error, phrase in the error)
+BREAKAGES: dict[str, tuple[Callable[[Path], object], str, str]] = {
+    "missing config_space.json": (
+        lambda f: (f / "config_space.json").unlink(),
+        "config_space.json",
+        "missing file",
+    ),
+    "invalid JSON": (
+        lambda f: (f / "config_space.json").write_text('{"hyperparameters": [1,'),
+        "config_space.json",
+        "is not valid JSON",
+    ),
+    "JSON list, not an object": (
+        lambda f: (f / "config_space.json").write_text("[1, 2]"),
+        "config_space.json",
+        "expected a JSON object",
+    ),
+    "parameter missing": (
+        lambda f: _rewrite_space(f, _drop_param),
+        "config_space.json",
+        "lacks the iaml_glmnet parameter(s) ['s']",
+    ),
+    "unknown parameter type": (
+        lambda f: _rewrite_space(
+            f, lambda r: {**r, "hyperparameters": [{**hp, "type": "banana"} for hp in r["hyperparameters"]]}
+        ),
+        "config_space.json",
+        "is not a ConfigSpace search space",
+    ),
+    "non-UTF-8 bytes": (
+        lambda f: (f / "config_space.json").write_bytes(b'{"\xff\xfe": 1}'),
+        "config_space.json",
+        "is not UTF-8",
+    ),
+    "encoding of the wrong shape": (
+        lambda f: (f / "encoding.json").write_text('{"task_id": ["40981"]}'),
+        "encoding.json",
+        "integer codes",
+    ),
+    "garbled model": (lambda f: _truncate(f / "model.onnx"), "model.onnx", "is not an ONNX model"),
+}
+
+
+@pytest.fixture
+def broken_copy(tmp_path: Path) -> Callable[[str], tuple[Path, Path]]:
+    """A data folder with a copy of the small iaml_glmnet scenario, broken as ``BREAKAGES[name]``."""
+
+    def make(name: str) -> tuple[Path, Path]:
+        root = tmp_path / "yahpo-data"
+        # copyfile: the copies are writable even when the source files are read-only.
+        shutil.copytree(DATA / "iaml_glmnet", root / "iaml_glmnet", copy_function=shutil.copyfile)
+        breakage, file, _ = BREAKAGES[name]
+        breakage(root / "iaml_glmnet")
+        return root, root / "iaml_glmnet" / file
+
+    return make
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    return lines[0]
+
+
+@needs_data
+@pytest.mark.parametrize("name", list(BREAKAGES))
+def test_broken_scenario_file_is_one_line_naming_it(
+    name: str, broken_copy: Callable[[str], tuple[Path, Path]], run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    root, bad_file = broken_copy(name)
+    proc = run_cli(
+        "optimizer=random_search",
+        "task=yahpo/iaml_glmnet/40981",
+        "n_trials=2",
+        f"output_dir={tmp_path / 'out'}",
+        "progress=false",
+        f"yahpo_data={root}",
+    )
+    line = _one_line_error(proc)
+    assert str(bad_file) in line and BREAKAGES[name][2] in line, line
+    assert "iaml_glmnet" in line and "restore the scenario folder" in line
+    assert not (tmp_path / "out").exists()  # refused before anything was planned or written
+
+
+@needs_data
+def test_broken_scenario_from_env_var_and_in_process(
+    broken_copy: Callable[[str], tuple[Path, Path]],
+    run_cli: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root, bad_file = broken_copy("invalid JSON")
+    monkeypatch.setenv("NXM_YAHPO_DATA", str(root))
+    proc = run_cli(
+        "optimizer=random_search",
+        "task=yahpo/iaml_glmnet/40981/mo",
+        "n_trials=2",
+        f"output_dir={tmp_path / 'out'}",
+        "progress=false",
+    )
+    assert str(bad_file) in _one_line_error(proc)
+    fam = YahpoFamily(root)
+    assert fam.ids() == [] and str(bad_file) in (fam.unavailable_reason() or "")
+    assert set(fam.broken_scenarios()) == {"iaml_glmnet"}
+    with pytest.raises(ValueError, match="is not valid JSON"):
+        fam.make("yahpo/iaml_glmnet/40981")
+
+
+@needs_data
+def test_broken_scenario_spares_listing_and_other_studies(
+    broken_copy: Callable[[str], tuple[Path, Path]], run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    root, bad_file = broken_copy("non-UTF-8 bytes")
+    shutil.copytree(DATA / "rbv2_rpart", root / "rbv2_rpart", copy_function=shutil.copyfile)
+    listing = run_cli("list=tasks", f"yahpo_data={root}")
+    assert listing.returncode == 0 and "Traceback" not in listing.stderr, listing.stderr
+    unavailable = [ln for ln in listing.stdout.splitlines() if ln.startswith("# family yahpo: unavailable")]
+    assert len(unavailable) == 1 and str(bad_file) in unavailable[0] and "is not UTF-8" in unavailable[0]
+    assert "bbob/f01/d02/i01" in listing.stdout and "yahpo/" not in listing.stdout.replace(str(root), "")
+    study = run_cli(
+        "optimizer=random_search",
+        "task=bbob/f01/d02/i01",
+        "n_trials=3",
+        f"output_dir={tmp_path / 'out'}",
+        "progress=false",
+        f"yahpo_data={root}",
+    )
+    assert study.returncode == 0 and "Traceback" not in study.stderr, study.stderr
+    # The healthy scenario alone in the folder is served again.
+    shutil.rmtree(root / "iaml_glmnet")
+    fam = YahpoFamily(root)
+    assert fam.unavailable_reason() is None and "yahpo/rbv2_rpart/1040" in fam.ids()

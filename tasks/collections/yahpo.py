@@ -23,7 +23,12 @@ the replication parameter ``repl`` is fixed to 10, as Syne Tune does.
 
 The data folder comes from the ``NXM_YAHPO_DATA`` environment variable (or the
 ``data_dir`` argument of :class:`YahpoFamily`); without it the family is
-listed as unavailable.
+listed as unavailable. Every known scenario with a folder there is checked on
+first use (files present, UTF-8 JSON of the expected shape, a ConfigSpace space
+with the parameters the model reads, an ONNX model with the expected input and
+output widths). A broken folder makes the family unavailable with one line
+naming the file and what is wrong (:class:`YahpoDataError`), so using a YAHPO
+task fails with that line, while listings and studies of other families go on.
 
 Example:
     >>> fam = YahpoFamily(data_dir="/nonexistent")
@@ -34,6 +39,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 import threading
@@ -196,20 +202,121 @@ def data_dir_from_env() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def _read_space_json(folder: Path) -> dict[str, Any]:
-    raw = json.loads((folder / "config_space.json").read_text())
-    # Files written by ConfigSpace < 1.0 say "default"; newer readers warn and expect "default_value".
-    for hp in raw["hyperparameters"]:
+class YahpoDataError(ValueError):
+    """A file of a YAHPO scenario folder is missing or unusable.
+
+    The message is one line: the scenario, the file, what is wrong with it and what would
+    be valid.
+
+    Example:
+        >>> try:
+        ...     _read_json(Path("/nonexistent/config_space.json"))
+        ... except YahpoDataError as exc:
+        ...     print(exc)
+        missing file /nonexistent/config_space.json
+    """
+
+
+#: What to do about a broken scenario folder (appended to every :class:`YahpoDataError`).
+_REFETCH = "restore the scenario folder from the YAHPO Gym data (github.com/slds-lmu/yahpo_data) or remove it"
+
+
+def _one_line(text: object, limit: int = 200) -> str:
+    """``text`` on one line, cut to ``limit`` characters (library messages can be long)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _read_json(path: Path) -> Any:
+    """The parsed JSON of ``path``; :class:`YahpoDataError` naming the file if it cannot be read."""
+    if not path.is_file():
+        raise YahpoDataError(f"missing file {path}")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise YahpoDataError(f"cannot read {path}: {_one_line(exc.strerror or exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise YahpoDataError(
+            f"{path} is not UTF-8 JSON text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise YahpoDataError(
+            f"{path} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _read_space_json(folder: Path, scenario: Scenario) -> dict[str, Any]:
+    """``config_space.json``, checked to have every parameter the scenario's model reads."""
+    path = folder / "config_space.json"
+    raw = _read_json(path)
+    hps = raw.get("hyperparameters") if isinstance(raw, dict) else None
+    if not (
+        isinstance(hps, list) and all(isinstance(h, dict) and isinstance(h.get("name"), str) for h in hps)
+    ):
+        raise YahpoDataError(
+            f"{path} is not a search space: expected a JSON object whose 'hyperparameters' is a list "
+            "of objects with a 'name'"
+        )
+    if not isinstance(raw.get("conditions", []), list):
+        raise YahpoDataError(f"{path}: 'conditions' must be a list")
+    by_name = {h["name"]: h for h in hps}
+    missing = [n for n in (*scenario.cat_names, *scenario.cont_names) if n not in by_name]
+    if missing:
+        raise YahpoDataError(
+            f"{path} lacks the {scenario.name} parameter(s) {missing}; expected all of "
+            f"{sorted({*scenario.cat_names, *scenario.cont_names})}"
+        )
+    for hp in hps:
+        choices = hp.get("choices")
+        numeric = _is_number(hp.get("lower")) and _is_number(hp.get("upper"))
+        if not (numeric or (isinstance(choices, list) and choices)):
+            raise YahpoDataError(
+                f"{path}: hyperparameter {hp['name']!r} has neither numeric 'lower' and 'upper' "
+                "nor a non-empty list 'choices'"
+            )
+        # Files written by ConfigSpace < 1.0 say "default"; newer readers warn and expect "default_value".
         if "default" in hp:
             hp["default_value"] = hp.pop("default")
+    if "choices" not in by_name[scenario.instance_name]:
+        raise YahpoDataError(f"{path}: instance parameter {scenario.instance_name!r} must have 'choices'")
+    if "lower" not in by_name[scenario.fidelity_name]:
+        raise YahpoDataError(f"{path}: fidelity {scenario.fidelity_name!r} must have numeric 'lower'/'upper'")
+    raw.setdefault("conditions", [])
+    return dict(raw)
+
+
+def _read_encoding(folder: Path, scenario: Scenario, instances: Sequence[str]) -> dict[str, dict[str, int]]:
+    """``encoding.json``: an integer code per category of every categorical model input."""
+    path = folder / "encoding.json"
+    raw = _read_json(path)
+    ok = isinstance(raw, dict) and all(
+        isinstance(raw.get(n), dict) and all(isinstance(c, int) for c in raw[n].values())
+        for n in scenario.cat_names
+    )
+    if not ok:
+        raise YahpoDataError(
+            f"{path} must map each of {list(scenario.cat_names)} to an object of integer codes per category"
+        )
+    uncoded = [i for i in instances if i not in raw[scenario.instance_name]]
+    if uncoded:
+        raise YahpoDataError(f"{path} has no {scenario.instance_name} code for instance(s) {uncoded[:5]}")
     return dict(raw)
 
 
 class YahpoSurrogate:
     """One scenario's ONNX model plus the exact ``yahpo_gym`` input encoding.
 
-    Thread-safe and shared per ``(folder, scenario)`` via :func:`load_surrogate`;
-    the ONNX session is created lazily on the first prediction.
+    Thread-safe and shared per ``(folder, scenario)`` via :func:`load_surrogate`.
+    Construction checks every file of the scenario folder (the model is loaded once
+    to check its input and output widths) and raises :class:`YahpoDataError`, one
+    line naming the file, for a missing or unusable one. After unpickling, the ONNX
+    session is recreated on the first prediction.
 
     Example:
         >>> SCENARIOS["iaml_glmnet"].cont_names
@@ -221,14 +328,18 @@ class YahpoSurrogate:
             raise ValueError(f"unknown YAHPO scenario {scenario!r}; valid: {sorted(SCENARIOS)}")
         self.scenario = SCENARIOS[scenario]
         self.folder = Path(data_dir) / scenario
-        for name in ("model.onnx", "config_space.json", "encoding.json"):
-            if not (self.folder / name).is_file():
-                raise ValueError(f"YAHPO scenario {scenario!r}: missing file {self.folder / name}")
-        self.space_json = _read_space_json(self.folder)
-        self.encoding: dict[str, dict[str, int]] = json.loads((self.folder / "encoding.json").read_text())
-        self.params: dict[str, dict[str, Any]] = {hp["name"]: hp for hp in self.space_json["hyperparameters"]}
         self._session: Any = None
         self._lock = threading.Lock()
+        try:
+            self.space_json = _read_space_json(self.folder, self.scenario)
+            self.params: dict[str, dict[str, Any]] = {
+                hp["name"]: hp for hp in self.space_json["hyperparameters"]
+            }
+            self.encoding = _read_encoding(self.folder, self.scenario, self.instances)
+            self._check_space()
+            self._check_model()
+        except YahpoDataError as exc:
+            raise YahpoDataError(f"YAHPO scenario {scenario!r}: {exc}; {_REFETCH}") from None
 
     def __getstate__(self) -> dict[str, Any]:
         # The ONNX session and the lock cannot be pickled; both are recreated lazily.
@@ -240,6 +351,38 @@ class YahpoSurrogate:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+
+    def _check_space(self) -> None:
+        path = self.folder / "config_space.json"
+        try:
+            self.search_space()
+        except Exception as exc:  # ConfigSpace's decoder raises many types for a malformed entry
+            raise YahpoDataError(
+                f"{path} is not a ConfigSpace search space ({type(exc).__name__}: {_one_line(exc)})"
+            ) from None
+
+    def _check_model(self) -> None:
+        path = self.folder / "model.onnx"
+        if not path.is_file():
+            raise YahpoDataError(f"missing file {path}")
+        try:
+            session = self._session_or_load()
+        except ImportError:
+            raise  # a missing onnxruntime is the family's unavailable reason, not a data problem
+        except Exception as exc:  # onnxruntime raises its own types (InvalidProtobuf, Fail, ...)
+            self._session = None
+            raise YahpoDataError(
+                f"{path} is not an ONNX model onnxruntime can load ({_one_line(exc)})"
+            ) from None
+        sc = self.scenario
+        widths = [i.shape[-1] if i.shape else None for i in session.get_inputs()]
+        out = [o.shape[-1] if o.shape else None for o in session.get_outputs()]
+        if widths != [len(sc.cat_names), len(sc.cont_names)] or out[:1] != [len(sc.targets)]:
+            self._session = None
+            raise YahpoDataError(
+                f"{path} takes inputs of widths {widths} and gives {out[:1]} outputs; the {sc.name} "
+                f"model takes [{len(sc.cat_names)}, {len(sc.cont_names)}] and gives [{len(sc.targets)}]"
+            )
 
     @property
     def instances(self) -> list[str]:
@@ -445,11 +588,21 @@ class YahpoFamily(TaskFamily):
         return self._explicit if self._explicit is not None else data_dir_from_env()
 
     def scenarios(self) -> list[str]:
-        """Known scenarios present (with a model) in the data folder."""
+        """Known scenarios that have a folder in the data folder (see :meth:`broken_scenarios`)."""
         root = self.data_dir
         if root is None or not root.is_dir():
             return []
-        return [s for s in SCENARIOS if (root / s / "model.onnx").is_file()]
+        return [s for s in SCENARIOS if (root / s).is_dir()]
+
+    def broken_scenarios(self) -> dict[str, str]:
+        """Scenario → one-line reason, for every scenario folder with a missing or unusable file."""
+        broken: dict[str, str] = {}
+        for s in self.scenarios():
+            try:
+                self._surrogate(s)
+            except YahpoDataError as exc:
+                broken[s] = str(exc)
+        return broken
 
     def unavailable_reason(self) -> str | None:
         root = self.data_dir
@@ -460,6 +613,14 @@ class YahpoFamily(TaskFamily):
             return f"YAHPO data folder {str(root)!r} does not exist ({hint})"
         if not self.scenarios():
             return f"YAHPO data folder {str(root)!r} has none of the scenarios {sorted(SCENARIOS)}"
+        if importlib.util.find_spec("onnxruntime") is None:
+            return "package 'onnxruntime' is not installed: pip install 'nxm-bench[yahpo]'"
+        # A broken scenario folder turns the whole family off: its tasks must fail with the reason
+        # (one line naming the file), and the registry asks a family, not a scenario, for one.
+        broken = self.broken_scenarios()
+        if broken:
+            first, *rest = broken.values()
+            return first + (f" (also broken: {[s for s in broken][1:]})" if rest else "")
         return None
 
     def _surrogate(self, scenario: str) -> YahpoSurrogate:
@@ -468,7 +629,10 @@ class YahpoFamily(TaskFamily):
 
     def ids(self) -> list[str]:
         out: list[str] = []
+        broken = self.broken_scenarios()
         for s in self.scenarios():
+            if s in broken:
+                continue
             for inst in self._surrogate(s).instances:
                 out += [f"yahpo/{s}/{inst}", f"yahpo/{s}/{inst}/mo"]
         return out
