@@ -32,7 +32,14 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from bench.catalog import print_listing
-from bench.config import LIST_KINDS, ConfigError, settings_from_cfg
+from bench.config import (
+    LIST_KINDS,
+    ConfigError,
+    check_composed,
+    check_overrides,
+    interpolation_problem,
+    settings_from_cfg,
+)
 from bench.parallel import check_writable, run_all
 from bench.plan import make_plan
 from bench.registry import UnknownNameError, unknown, yaml_ids
@@ -65,8 +72,12 @@ def _choices(overrides: Sequence[str]) -> dict[str, str]:
 
 
 def compose_config(overrides: Sequence[str]) -> DictConfig:
-    from bench.registry import conf_dir, extra_conf_dirs
+    from bench.registry import check_config_file, conf_dir, extra_conf_dirs
 
+    overrides = check_overrides(overrides)  # unknown keys get a did-you-mean, not Hydra's "use +key"
+    # The files Hydra will read, read strictly first: a bad one is named (not UTF-8, not a mapping).
+    for group, name in {"study": "default", "backend": "loky", **_choices(overrides)}.items():
+        check_config_file(group, name)
     extra = extra_conf_dirs()
     if extra:  # user folders join Hydra's search path so their groups can be selected too
         paths = ",".join(f"file://{d.resolve()}" for d in extra)
@@ -103,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 key, value = bracketed[0].split("=", 1)
                 msg += f" — quote glob patterns for Hydra: \"{key}='{value}'\""
             raise ConfigError(msg) from exc
+        check_composed(cfg, args, choices)
         if cfg.get("yahpo_data"):
             # Read by the yahpo family here and, inherited, in every worker process.
             os.environ["NXM_YAHPO_DATA"] = str(cfg.yahpo_data)
@@ -119,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except yaml.YAMLError as exc:  # a hand-edited config file that does not parse
         print(f"error: {_yaml_error(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OmegaConfBaseException as exc:  # a config value read after the checks above
+        print(f"error: {interpolation_problem(exc, 'the composed config')}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
     study = settings.study

@@ -6,6 +6,7 @@ import fnmatch
 from collections import Counter
 
 from bench.registry import (
+    UnknownNameError,
     make_task,
     optimizer_config,
     optimizer_ids,
@@ -28,12 +29,24 @@ def print_listing(kind: str, pattern: str | None = None, task_type: str | None =
                   task_kind: str | None = None) -> None:
     """Print the catalog of ``kind`` (tasks, optimizers, tasksets, studies), filtered by a glob
     and, for tasks, by type and kind."""
+    from bench.config import ConfigError
+
+    if pattern is not None and not isinstance(pattern, str):
+        # Hydra reads filter=[a,b] or filter=5 as a list or a number, not a glob.
+        raise ConfigError(f"filter={pattern!r} is invalid: use one glob pattern, quoted for Hydra "
+                          "when it has brackets: \"filter='bbob/f0[1-5]/*'\"")
     if kind == "optimizers":
         for oid in _filter(optimizer_ids(), pattern):
-            print(f"{oid:28s} {optimizer_config(oid).get('description', '')}")
+            try:
+                print(f"{oid:28s} {optimizer_config(oid).get('description', '')}")
+            except (ConfigError, UnknownNameError) as exc:  # one broken user file hides no other entry
+                print(f"{oid:28s} (unusable: {exc})")
     elif kind == "tasksets":
         for tid in _filter(taskset_ids(), pattern):
-            print(f"{tid:28s} {len(taskset_patterns(tid))} entries")
+            try:
+                print(f"{tid:28s} {len(taskset_patterns(tid))} entries")
+            except (ConfigError, UnknownNameError) as exc:
+                print(f"{tid:28s} (unusable: {exc})")
     elif kind == "studies":
         for sid in _filter(study_ids(), pattern):
             print(sid)

@@ -15,13 +15,17 @@ Example:
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from optimizers.base import Budget
 
@@ -34,6 +38,15 @@ STUDY_KEYS = ("name", "description", "optimizers", "tasks", "taskset", "seeds", 
               "time_budget", "incompatible", "trial_timeout", "run_timeout", "n_workers")
 #: A study name becomes a folder under output_dir: no separators, no hidden or parent folders.
 _STUDY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+#: Config groups composed by Hydra: top-level keys besides those of conf/config.yaml.
+GROUPS = ("study", "optimizer", "backend")
+#: Keys of an optimizer YAML and of a backend YAML.
+OPTIMIZER_KEYS = ("_target_", "params", "description")
+BACKEND_KEYS = ("name", "address", "n_workers", "connect_timeout")
+#: Folder (under output_dir) of the ad-hoc ``optimizer=X task=Y`` runs, one subfolder per pair.
+SINGLE_DIR = "single"
+#: A single-run folder name longer than this is cut and ends with a hash of the full name.
+MAX_FOLDER_NAME = 80
 
 
 class ConfigError(ValueError):
@@ -74,15 +87,165 @@ class BackendConfig:
     name: Literal["loky", "threading", "dask"] = "loky"
     address: str | None = None
     n_workers: int | None = None
+    #: Seconds to wait for the scheduler at ``address`` (``None``: the runner's default, 30 s).
+    connect_timeout: float | None = None
 
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything ``python -m bench`` needs after validation.
+
+    ``output_dir`` is the folder holding the study folder: the ``output_dir`` setting, or
+    ``<output_dir>/single`` for ad-hoc ``optimizer=X task=Y`` runs, whose study folder is named
+    after the pair (see :func:`single_run_name`). Results go to ``output_dir / study.name``.
+    """
+
     study: StudyConfig
     output_dir: Path
     n_jobs: int = -1
     backend: BackendConfig = field(default_factory=BackendConfig)
     progress: bool = True
+    #: Move a study's old runs that conflict with the plan into a dated folder, instead of refusing.
+    move_old_runs: bool = False
+
+
+def interpolation_problem(exc: OmegaConfBaseException, origin: str) -> str:
+    """One line for a ``${...}`` that does not resolve (or another OmegaConf error) in ``origin``.
+
+    Example:
+        >>> cfg = OmegaConf.create({"study": {"n_trials": "${nope}"}})
+        >>> try:
+        ...     OmegaConf.to_container(cfg, resolve=True)
+        ... except OmegaConfBaseException as exc:
+        ...     print(interpolation_problem(exc, "study file s.yaml"))  # doctest: +ELLIPSIS
+        study file s.yaml: study.n_trials: Interpolation key 'nope' not found: refer to an existing key ...
+    """
+    key = getattr(exc, "full_key", None)
+    cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return (f"{origin}: {key + ': ' if key else ''}{cause}: refer to an existing key "
+            "(python -m bench --cfg shows the composed config) or give a value")
+
+
+def setting_keys() -> tuple[str, ...]:
+    """The top-level keys ``python -m bench`` accepts: those of conf/config.yaml and the groups.
+
+    Example:
+        >>> {"n_trials", "study", "move_old_runs"} <= set(setting_keys())
+        True
+    """
+    from bench.registry import conf_dir, read_config
+
+    schema = read_config(conf_dir() / "config.yaml", "config")
+    return (*GROUPS, *(str(k) for k in schema if k != "defaults"))
+
+
+def _unknown_setting(key: str, full: str, valid: Sequence[str]) -> ConfigError:
+    """An unknown top-level key, with a did-you-mean (never Hydra's "use +key", which would run
+    with the typo'd key ignored)."""
+    if key in STUDY_KEYS:
+        return ConfigError(f"{key} is a study setting, not a top-level one: use study.{full}")
+    close = difflib.get_close_matches(key, valid, n=2, cutoff=0.6)
+    close += [f"study.{k}" for k in difflib.get_close_matches(key, STUDY_KEYS, n=1, cutoff=0.75)
+              if k not in valid]
+    hint = "did you mean " + " or ".join(repr(c) for c in close) + "? " if close else ""
+    return ConfigError(f"{key} is not a setting: {hint}valid are {', '.join(valid)} (study keys go "
+                       "under study., e.g. study.seeds=3; see python -m bench --help)")
+
+
+def _nested_problem(section: str, key: str, valid: Sequence[str]) -> str | None:
+    if key in valid:
+        return None
+    close = difflib.get_close_matches(key, valid, n=2, cutoff=0.6)
+    hint = "did you mean " + " or ".join(repr(f"{section}.{c}") for c in close) + "? " if close else ""
+    return f"{section}.{key} is not a {section} setting: {hint}valid are {', '.join(valid)}"
+
+
+def check_overrides(overrides: Sequence[str]) -> list[str]:
+    """Refuse command-line keys that are not settings, and return the overrides to compose.
+
+    Hydra refuses ``n_trial=10`` with "use +n_trial=10", which then runs with the typo ignored;
+    here both forms get a did-you-mean. Keys a study, a backend or an optimizer may hold but
+    whose YAML does not (``study.trial_timeout=30``, ``optimizer.params.n_ei_candidates=30``)
+    need no ``+``: they are added or overridden, and validated later with the rest.
+
+    Example:
+        >>> check_overrides(["n_jobs=2", "optimizer.params.n_ei_candidates=30"])
+        ['n_jobs=2', '++optimizer.params.n_ei_candidates=30']
+        >>> check_overrides(["+n_trial=10"])
+        Traceback (most recent call last):
+        ...
+        bench.config.ConfigError: n_trial is not a setting: did you mean 'n_trials'? valid are ...
+    """
+    valid = setting_keys()
+    out = []
+    for ov in overrides:
+        if "=" not in ov and not ov.startswith("~"):
+            out.append(ov)  # a flag such as --multirun: Hydra's business
+            continue
+        key, sep, value = ov.lstrip("+~").partition("=")
+        parts = key.split(".")
+        if parts[0] == "hydra":
+            out.append(ov)
+            continue
+        if parts[0] not in valid:
+            raise _unknown_setting(parts[0], key, valid)
+        nested = {"study": STUDY_KEYS, "backend": BACKEND_KEYS, "optimizer": OPTIMIZER_KEYS}.get(parts[0])
+        if nested and len(parts) > 1:
+            problem = _nested_problem(parts[0], parts[1], nested)
+            if problem:
+                raise ConfigError(problem)
+        open_ended = ((parts[0] in ("study", "backend") and len(parts) == 2)
+                      or parts[:2] == ["optimizer", "params"])
+        if open_ended and len(parts) > 1 and sep and not ov.startswith(("~", "++")):
+            ov = f"++{key}={value}"
+        out.append(ov)
+    return out
+
+
+def check_composed(cfg: DictConfig, overrides: Sequence[str], choices: Mapping[str, str]) -> None:
+    """Refuse top-level keys outside the schema and ``${...}`` that do not resolve, naming where
+    the bad key or reference was written (a YAML file or the command line)."""
+    from bench.registry import conf_dir, config_file
+
+    valid = setting_keys()
+    for key in cfg:
+        if str(key) not in valid:
+            raise _unknown_setting(str(key), str(key), valid)
+    try:
+        OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as exc:
+        key = str(getattr(exc, "full_key", None) or "")
+        # study=NAME selects a file; a value set on the command line has a deeper or equal key.
+        set_on_line = [ov for ov in overrides
+                       if (k := ov.lstrip("+~").partition("=")[0]) not in GROUPS
+                       and (key == k or key.startswith(k + "."))]
+        group = key.split(".")[0].split("[")[0]
+        defaults = {"study": "default", "backend": "loky"}
+        path = config_file(group, choices.get(group, defaults.get(group, ""))) if group in GROUPS else None
+        origin = ("the command line" if set_on_line else f"{group} file {path}" if path
+                  else f"config file {conf_dir() / 'config.yaml'}")
+        raise ConfigError(interpolation_problem(exc, origin)) from None
+
+
+def single_run_name(optimizers: Sequence[str], tasks: Sequence[str]) -> str:
+    """The study folder of an ad-hoc run (under ``output_dir/single``): one per optimizer and task.
+
+    Task separators become ``__`` as in run ids; a pattern, a list or an over-long name is made
+    safe and bounded, and then ends with a hash of the full name so that names stay distinct.
+
+    Example:
+        >>> single_run_name(["optuna_tpe"], ["bbob/f03/d05/i01"])
+        'optuna_tpe--bbob__f03__d05__i01'
+        >>> single_run_name(["random_search"], ["bbob/f0[1-5]/*"])
+        'random_search--bbob__f0_1-5____-942e1e05'
+    """
+    full = "+".join(optimizers) + "--" + "+".join(tasks)
+    readable = full.replace("/", "__")
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", readable)
+    if name != readable or len(name) > MAX_FOLDER_NAME:
+        digest = hashlib.sha256(full.encode()).hexdigest()[:8]
+        name = f"{name[:MAX_FOLDER_NAME - len(digest) - 1]}-{digest}"
+    return name
 
 
 def _seed(value: Any, what: str) -> int:
@@ -127,18 +290,39 @@ def _str_list(value: Any, what: str) -> tuple[str, ...]:
 
 
 def _optimizer(name: str, cfg: Any = None) -> OptimizerChoice:
-    from bench.registry import optimizer_config
+    from bench.registry import check_id, config_file, optimizer_config
 
+    check_id("optimizer", name)
     node = cfg if cfg is not None else optimizer_config(name)
+    where = f"optimizer {name!r} ({config_file('optimizer', name) or 'optimizer=' + name})"
+    if not isinstance(node, DictConfig):
+        raise ConfigError(f"{where} is {node!r}, not a mapping: give it the keys {', '.join(OPTIMIZER_KEYS)}")
+    for key in node:
+        problem = _nested_problem("optimizer", str(key), OPTIMIZER_KEYS)
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
     target = node.get("_target_")
     if not target:
-        raise ConfigError(f"optimizer {name!r} has no _target_ in conf/optimizer/{name}.yaml")
-    params = node.get("params") or {}
+        raise ConfigError(f"{where} has no _target_: set it to the class path, "
+                          "e.g. _target_: optimizers.random_search.RandomSearch")
+    if not isinstance(target, str):
+        raise ConfigError(f"{where}: _target_={target!r} is invalid: use a class path such as "
+                          "optimizers.random_search.RandomSearch")
+    params = node.get("params")
+    if params is None:
+        params = {}
     if isinstance(params, DictConfig):
         params = OmegaConf.to_container(params, resolve=True)
     if not isinstance(params, dict):
-        raise ConfigError(f"optimizer {name!r}: params must be a mapping, got {params!r}")
-    return OptimizerChoice(name, str(target), {str(k): v for k, v in params.items()})
+        raise ConfigError(f"{where}: params={params!r} is invalid: use a mapping of parameter names "
+                          "to values (or leave it out)")
+    return OptimizerChoice(name, target, {str(k): v for k, v in params.items()})
+
+
+def _bool(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{what}={value!r} is invalid: use true or false")
+    return value
 
 
 def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
@@ -150,16 +334,16 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
     if not isinstance(study, (dict, DictConfig)):
         raise ConfigError(f"study {study_choice!r} is {study!r}, not a mapping: give it the keys "
                           f"{', '.join(STUDY_KEYS)}")
-    unknown_keys = [str(k) for k in study if k not in STUDY_KEYS]
-    if unknown_keys:
-        raise ConfigError(f"study.{unknown_keys[0]} is not a study setting: use {', '.join(STUDY_KEYS)}")
+    for key in study:
+        problem = _nested_problem("study", str(key), STUDY_KEYS)
+        if problem:
+            raise ConfigError(problem)
     name = cfg.get("name") or study.get("name") or study_choice
     task = cfg.get("task")
-    if task is not None and not cfg.get("name"):
-        name = "single"  # ad-hoc runs never mix into a named study's results
-    if not isinstance(name, str) or not _STUDY_NAME.fullmatch(name):
-        raise ConfigError(f"study name {name!r} is invalid: use letters, digits, '_', '-' and '.' "
-                          "(it names the results folder)")
+    if optimizer_choice is None and cfg.get("optimizer") is not None:
+        # optimizer.params.x=1 without optimizer=<id> would otherwise be ignored silently.
+        raise ConfigError("optimizer.* settings need optimizer=<id> (a study's optimizers take their "
+                          "params from their own YAMLs under optimizer/)")
     description = study.get("description", "")
     if isinstance(description, (dict, list, DictConfig, ListConfig)):
         raise ConfigError(f"study.description={description!r} is invalid: use a string")
@@ -171,6 +355,10 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
         ids = _str_list(study.get("optimizers"), "study.optimizers")
         if not ids:
             raise ConfigError(f"study {name!r} lists no optimizers: set study.optimizers or optimizer=<id>")
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:  # one run id per (task, optimizer, seed): a repeat would be planned twice
+            raise ConfigError(f"study.optimizers={list(ids)} lists {', '.join(repr(i) for i in twice)} "
+                              "more than once: list each optimizer once")
         optimizers = tuple(_optimizer(i) for i in ids)
 
     if task is not None:
@@ -178,10 +366,25 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
     else:
         tasks = _str_list(study.get("tasks"), "study.tasks")
         taskset = study.get("taskset")
+        if taskset is not None and not isinstance(taskset, str):
+            raise ConfigError(f"study.taskset={taskset!r} is invalid: use one taskset id "
+                              "(list them with: python -m bench list=tasksets)")
         if taskset:
-            tasks = tasks + tuple(taskset_patterns(str(taskset)))
+            tasks = tasks + tuple(taskset_patterns(taskset))
     if not tasks:
         raise ConfigError(f"study {name!r} lists no tasks: set study.tasks, study.taskset or task=<id>")
+
+    out = cfg.get("output_dir", "results")
+    if not isinstance(out, str) or not out:
+        raise ConfigError(f"output_dir={out!r} is invalid: use a directory path")
+    output_dir = Path(out)
+    if task is not None and not cfg.get("name"):
+        # Ad-hoc runs never mix into a named study's results, nor into each other's.
+        output_dir = output_dir / SINGLE_DIR
+        name = single_run_name([o.id for o in optimizers], tasks)
+    if not isinstance(name, str) or not _STUDY_NAME.fullmatch(name):
+        raise ConfigError(f"study name {name!r} is invalid: use letters, digits, '_', '-' and '.' "
+                          "(it names the results folder)")
 
     seed = cfg.get("seed")
     seeds = (_seed(seed, "seed"),) if seed is not None else parse_seeds(study.get("seeds", 1))
@@ -209,22 +412,40 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
         raise ConfigError(f"n_jobs={n_jobs!r} is invalid: use a positive worker count, or -1 for all cores "
                           "(-2 all but one, as in joblib)")
-    backend = cfg.get("backend") or {}
-    bname = backend.get("name", "loky")
-    if bname not in ("loky", "threading", "dask"):
-        raise ConfigError(f"backend={bname!r} is invalid: use loky, threading or dask")
-    out = cfg.get("output_dir", "results")
-    if not isinstance(out, str) or not out:
-        raise ConfigError(f"output_dir={out!r} is invalid: use a directory path")
+    backend = _backend(cfg.get("backend"))
 
     return Settings(
         study=StudyConfig(name=str(name), optimizers=optimizers, tasks=tasks, seeds=seeds,
                           budget=budget, incompatible=incompatible,
                           description="" if task is not None else str(study.get("description", "")),
                           trial_timeout=trial_timeout, run_timeout=run_timeout, n_workers=n_workers),
-        output_dir=Path(out),
+        output_dir=output_dir,
         n_jobs=n_jobs,
-        backend=BackendConfig(name=bname, address=backend.get("address"),
-                              n_workers=backend.get("n_workers")),
-        progress=bool(cfg.get("progress", True)),
+        backend=backend,
+        progress=_bool(cfg.get("progress", True), "progress"),
+        move_old_runs=_bool(cfg.get("move_old_runs", False), "move_old_runs"),
     )
+
+
+def _backend(node: Any) -> BackendConfig:
+    node = node if node is not None else {}
+    if not isinstance(node, (dict, DictConfig)):
+        raise ConfigError(f"backend={node!r} is invalid: use backend=loky, threading or dask")
+    for key in node:
+        problem = _nested_problem("backend", str(key), BACKEND_KEYS)
+        if problem:
+            raise ConfigError(problem)
+    name = node.get("name", "loky")
+    if name not in ("loky", "threading", "dask"):
+        raise ConfigError(f"backend={name!r} is invalid: use loky, threading or dask")
+    address = node.get("address")
+    if address is not None and not isinstance(address, str):
+        raise ConfigError(f"backend.address={address!r} is invalid: use a scheduler address such as "
+                          "tcp://scheduler:8786, or null")
+    workers = node.get("n_workers")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"backend.n_workers={workers!r} is invalid: use an integer >= 1, or null")
+    connect_timeout = node.get("connect_timeout")
+    if connect_timeout is not None:
+        connect_timeout = _positive(connect_timeout, "backend.connect_timeout")
+    return BackendConfig(name=name, address=address, n_workers=workers, connect_timeout=connect_timeout)

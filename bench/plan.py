@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.config import ConfigError, StudyConfig
-from bench.registry import expand_tasks, make_task, optimizer_class
+from bench.config import ConfigError, OptimizerChoice, StudyConfig
+from bench.registry import config_file, expand_tasks, make_task, optimizer_class
 from bench.simulated_workers import simulated_cost_reason
 from bench.spec import RunSpec
 from optimizers.base import Optimizer, Problem
@@ -67,11 +67,60 @@ def _workers_reason(cls: type[Optimizer], task: Task, n_workers: int,
     return None
 
 
+def _source(opt: OptimizerChoice) -> str:
+    path = config_file("optimizer", opt.id)
+    return f"optimizer {opt.id!r}" + (f" ({path})" if path else "")
+
+
+def check_optimizers(study: StudyConfig) -> tuple[dict[str, type[Optimizer]], dict[str, str]]:
+    """Each optimizer's class, and why some cannot run here (a library is not installed).
+
+    Refuses, with :class:`ConfigError`, a ``_target_`` that is not an importable Optimizer
+    subclass and ``params`` the optimizer does not accept (an unknown name, a wrong type), so
+    they fail once at planning instead of in every run. A missing library is refused too
+    unless the study says ``incompatible: skip``; then it is returned, and its pairs are
+    listed as refused with the reason (which names the extra to install).
+
+    Example:
+        >>> from optimizers.base import Budget
+        >>> bad = OptimizerChoice("hyperband", "optimizers.hyperband.Hyperband", {"etta": 3})
+        >>> check_optimizers(StudyConfig("demo", (bad,), ("synthetic/mfh3",), (0,), Budget(5)))
+        Traceback (most recent call last):
+        ...
+        bench.config.ConfigError: optimizer 'hyperband' (...): Hyperband has no parameter 'etta': ...
+    """
+    classes: dict[str, type[Optimizer]] = {}
+    missing: dict[str, str] = {}
+    for opt in study.optimizers:
+        try:
+            cls = classes[opt.id] = optimizer_class(opt.target)
+        except ConfigError as exc:
+            raise ConfigError(f"{_source(opt)}: {exc}") from None
+        reason = cls.missing_requirement()
+        if reason:  # its params can only be checked against the library itself
+            missing[opt.id] = reason
+            continue
+        try:
+            problem = cls.check_params(opt.params)
+        except Exception as exc:  # the library's import, for a signature: broken install
+            cause = " ".join(str(exc).split())
+            problem = f"cannot check params of {cls.__name__}: {type(exc).__name__}: {cause}"
+        if problem:
+            raise ConfigError(f"{_source(opt)}: {problem}")
+    if missing and study.incompatible == "error":
+        oid, reason = next(iter(missing.items()))
+        more = f" (and {len(missing) - 1} more optimizers)" if len(missing) > 1 else ""
+        raise ConfigError(f"optimizer {oid!r} cannot run here: {reason}{more}; or leave it out "
+                          "(a study with incompatible: skip lists such pairs as refused)")
+    return classes, missing
+
+
 def make_plan(study: StudyConfig) -> Plan:
     """All RunSpecs of ``study``; raise :class:`ConfigError` for incompatible pairs
-    unless the study says ``incompatible: skip`` (then they are listed in ``Plan.refused``)."""
+    unless the study says ``incompatible: skip`` (then they are listed in ``Plan.refused``).
+    Optimizers are checked first (see :func:`check_optimizers`)."""
+    classes, missing = check_optimizers(study)
     task_ids = expand_tasks(study.tasks)
-    classes = {o.id: optimizer_class(o.target) for o in study.optimizers}
     refused: list[Refusal] = []
     specs: list[RunSpec] = []
     cost_reasons: dict[str, str | None] = {}
@@ -81,7 +130,7 @@ def make_plan(study: StudyConfig) -> Plan:
         directions[tid] = tuple(o.minimize for o in task.objectives)
         problem = Problem(task.space, task.objectives, task.fidelity, study.budget)
         for opt in study.optimizers:
-            reason = classes[opt.id].incompatibility(problem)
+            reason = missing.get(opt.id) or classes[opt.id].incompatibility(problem)
             if not reason and study.n_workers > 1:
                 reason = _workers_reason(classes[opt.id], task, study.n_workers, cost_reasons)
             if reason:

@@ -16,15 +16,19 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import importlib
+import inspect
 import os
+import re
 from collections.abc import Iterable
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+import yaml
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import GrammarParseError, OmegaConfBaseException
 
+from bench.config import ConfigError, interpolation_problem
 from optimizers.base import Optimizer
 from tasks.base import Task, TaskFamily
 
@@ -48,6 +52,13 @@ CONFIG_PATH_ENV = "NXMBENCH_CONFIG_PATH"
 
 
 LIST_NAMES = {"optimizer": "optimizers", "taskset": "tasksets", "study": "studies"}
+#: What a config group's YAML holds (for messages about a file that is not a mapping).
+GROUP_KEYS = {"study": "name, optimizers, tasks or taskset, seeds, n_trials, …",
+              "optimizer": "_target_, params, description", "taskset": "tasks",
+              "backend": "name, address, n_workers"}
+#: An optimizer, taskset or study id names a file and a results folder: no separators, no
+#: hidden or parent folders (``../x`` would read a YAML from anywhere and write outside output_dir).
+_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 class UnknownNameError(ValueError):
@@ -84,8 +95,16 @@ def unknown(kind: str, name: str, valid: Iterable[str], hint: str = "") -> Unkno
 
 
 def conf_dir() -> Path:
-    """The ``conf/`` folder shipped with the package (works for non-editable installs too)."""
-    return Path(str(resources.files("conf")))
+    """The ``conf/`` folder shipped with the package (works for non-editable installs too).
+
+    Located from this file, never by importing ``conf``: a user's own ``conf/`` folder in the
+    working directory (the natural name for one) would otherwise shadow the shipped configs.
+
+    Example:
+        >>> (conf_dir() / "config.yaml").is_file()
+        True
+    """
+    return Path(__file__).resolve().parent.parent / "conf"
 
 
 def extra_conf_dirs() -> list[Path]:
@@ -100,16 +119,110 @@ def yaml_ids(group: str) -> list[str]:
     return sorted({p.stem for d in dirs for p in (d / group).glob("*.yaml")})
 
 
-def _load_yaml(group: str, name: str, kind: str) -> DictConfig:
+def check_id(kind: str, name: Any) -> str:
+    """``name`` if it is a valid id for ``kind`` (it names a file and a results folder), else
+    :class:`ConfigError`.
+
+    Example:
+        >>> check_id("optimizer", "../../etc/evil")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        bench.config.ConfigError: optimizer id '../../etc/evil' is invalid: use letters, digits, '_', ...
+    """
+    if not isinstance(name, str) or not _ID.fullmatch(name):
+        group = {"study name": "study"}.get(kind, kind)
+        raise ConfigError(f"{kind} id {name!r} is invalid: use letters, digits, '_', '-' and '.', "
+                          f"not starting with '.' (it names a YAML file under {group}/ and results)")
+    return name
+
+
+def config_file(group: str, name: str) -> Path | None:
+    """The YAML of ``name`` in ``group``: the shipped one first, then the user folders in order
+    (the order Hydra searches), or ``None``."""
     for d in (conf_dir(), *extra_conf_dirs()):
         path = d / group / f"{name}.yaml"
         if path.is_file():
-            break
-    else:
+            return path
+    return None
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    kinds = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    kind = kinds.get(type(value), "a value")
+    return f"{kind} ({value!r})"
+
+
+def yaml_problem(exc: yaml.YAMLError, what: str) -> str:
+    """One line for a YAML syntax error in ``what``: where, and what the parser wanted."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+    problem = " ".join(filter(None, (getattr(exc, "context", None), getattr(exc, "problem", None))))
+    return f"cannot parse {what}{where}: {problem or ' '.join(str(exc).split())}: fix the YAML syntax"
+
+
+def read_config(path: Path, group: str) -> DictConfig:
+    """Read a config YAML strictly: UTF-8 text, valid YAML, a mapping at the top level.
+
+    Every problem is a :class:`ConfigError` whose one-line message names the file (Hydra and
+    OmegaConf would raise a ``UnicodeDecodeError``, an ``AssertionError`` or a list where a
+    mapping belongs, far from the file). Interpolations are left unresolved.
+
+    Example:
+        >>> read_config(conf_dir() / "optimizer" / "hyperband.yaml", "optimizer")["params"]["eta"]
+        3
+    """
+    what = f"{group} file {path}"
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what}: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{what} is not UTF-8 text (byte {raw[exc.start]:#04x} on line {line}): "
+                          "save it as UTF-8") from None
+    keys = GROUP_KEYS.get(group, "keys")
+    try:
+        data = yaml.safe_load(text)
+        if data is None:
+            raise ConfigError(f"{what} is empty: give it the keys {keys}")
+        if not isinstance(data, dict):
+            raise ConfigError(f"{what} holds {_kind_of(data)} at the top level, not a mapping: "
+                              f"give it the keys {keys}")
+        cfg = OmegaConf.create(text)  # OmegaConf's own YAML rules, as Hydra reads the file
+    except yaml.YAMLError as exc:
+        raise ConfigError(yaml_problem(exc, what)) from None
+    except GrammarParseError as exc:  # an unclosed or malformed ${...}
+        key = getattr(exc, "full_key", None)
+        raise ConfigError(f"{what}: {key + ': ' if key else ''}{str(exc).splitlines()[0]}: close the "
+                          "${...} interpolation, or escape a literal one as \\${...}") from None
+    except OmegaConfBaseException as exc:  # e.g. a key that is not a string
+        raise ConfigError(f"{what}: {str(exc).splitlines()[0]}") from None
+    assert isinstance(cfg, DictConfig)
+    return cfg
+
+
+def check_config_file(group: str, name: str) -> None:
+    """Read the YAML Hydra will compose for ``group=name`` strictly (see :func:`read_config`)."""
+    path = config_file(group, name)
+    if path is not None:
+        read_config(path, group)
+
+
+def _load_yaml(group: str, name: str, kind: str) -> DictConfig:
+    check_id(kind, name)
+    path = config_file(group, name)
+    if path is None:
         hint = f"list them with: python -m bench list={LIST_NAMES.get(group, group)}"
         raise unknown(kind, name, yaml_ids(group), hint=hint)
-    cfg = OmegaConf.load(path)
-    assert isinstance(cfg, DictConfig)
+    cfg = read_config(path, group)
+    try:  # read on its own, outside Hydra's composition: its ${...} must resolve within the file
+        OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(interpolation_problem(exc, f"{group} file {path}")) from None
     return cfg
 
 
@@ -128,8 +241,17 @@ def taskset_ids() -> list[str]:
 
 
 def taskset_patterns(name: str) -> list[str]:
-    """The task ids/patterns of a named taskset."""
-    return [str(t) for t in taskset_config(name).get("tasks", [])]
+    """The task ids/patterns of a named taskset.
+
+    Example:
+        >>> taskset_patterns("bbob_d05")
+        ['bbob/f*/d05/i01']
+    """
+    tasks = taskset_config(name).get("tasks")
+    if not isinstance(tasks, list | tuple | ListConfig) or not all(isinstance(t, str) for t in tasks):
+        raise ConfigError(f"taskset {name!r} ({config_file('taskset', name)}): tasks={tasks!r} is invalid: "
+                          "use a list of task ids or patterns, e.g. tasks: ['bbob/f*/d05/i01']")
+    return list(tasks)
 
 
 def taskset_config(name: str) -> DictConfig:
@@ -142,20 +264,59 @@ def study_ids() -> list[str]:
     return yaml_ids("study")
 
 
-def import_object(path: str) -> Any:
-    """Import ``package.module.Name`` (or ``package.module:Name``)."""
-    module, _, attr = path.replace(":", ".").rpartition(".")
+def import_module(module: str, what: str) -> Any:
+    """Import ``module``; any failure is a one-line :class:`ConfigError` naming it and the cause
+    (a module that raises on import would otherwise end the CLI with a traceback)."""
     try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ImportError(f"cannot import {path!r}: {exc}") from exc
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            raise ConfigError(f"{what}: no module named {exc.name!r} (is it installed, or on "
+                              "PYTHONPATH?)") from None
+        raise ConfigError(f"{what}: importing module {module!r} failed: "
+                          f"{type(exc).__name__}: {exc}") from None
+    except Exception as exc:
+        cause = " ".join(str(exc).split())
+        raise ConfigError(f"{what}: importing module {module!r} failed: {type(exc).__name__}: "
+                          f"{cause}") from None
+
+
+def import_object(path: str) -> Any:
+    """Import ``package.module.Name`` (or ``package.module:Name``); failures are one-line
+    :class:`ConfigError` messages naming the module or attribute.
+
+    Example:
+        >>> import_object("optimizers.random_search.RandomSearch").__name__
+        'RandomSearch'
+    """
+    module, _, attr = path.replace(":", ".").rpartition(".")
+    if not module or not attr:
+        raise ConfigError(f"_target_ {path!r} is not a dotted path: use module.Class, "
+                          "e.g. optimizers.random_search.RandomSearch")
+    mod = import_module(module, f"_target_ {path!r}")
+    if not hasattr(mod, attr):
+        classes = [n for n, v in vars(mod).items()
+                   if inspect.isclass(v) and issubclass(v, Optimizer) and v is not Optimizer]
+        raise ConfigError(f"_target_ {path!r}: module {module!r} has no attribute {attr!r}: "
+                          f"{suggest(attr, classes) if classes else 'it defines no Optimizer subclass'}")
+    return getattr(mod, attr)
 
 
 @cache
 def optimizer_class(target: str) -> type[Optimizer]:
+    """The optimizer class a ``_target_`` names; :class:`ConfigError` if it is not one.
+
+    Example:
+        >>> optimizer_class("optimizers.base.Budget")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        bench.config.ConfigError: _target_ 'optimizers.base.Budget' is not an Optimizer: it is the class ...
+    """
     cls = import_object(target)
     if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
-        raise TypeError(f"{target!r} is not an optimizers.base.Optimizer subclass")
+        what = f"the class {cls.__name__}" if isinstance(cls, type) else f"{cls!r}, not a class"
+        raise ConfigError(f"_target_ {target!r} is not an Optimizer: it is {what}; "
+                          "use a subclass of optimizers.base.Optimizer")
     return cls
 
 
@@ -168,7 +329,11 @@ def task_families() -> dict[str, TaskFamily]:
     out: dict[str, TaskFamily] = {}
     extra = [m.strip() for m in os.environ.get(TASK_MODULES_ENV, "").split(",") if m.strip()]
     for module in (*TASK_FAMILY_MODULES, *extra):
-        for fam in importlib.import_module(module).families():
+        origin = f"task module {module!r}" + (f" (from {TASK_MODULES_ENV})" if module in extra else "")
+        families = getattr(import_module(module, origin), "families", None)
+        if not callable(families):
+            raise ConfigError(f"{origin} has no families() function: define families() -> list[TaskFamily]")
+        for fam in families():
             out[fam.name] = fam
     return out
 
@@ -236,6 +401,8 @@ def expand_tasks(patterns: Iterable[str]) -> list[str]:
             out[pat] = None
             continue
         family = pat.split("/", 1)[0]
+        if family in task_families() and not is_pattern(family):
+            _family_of(pat)  # an unavailable family says why (and which extra to install)
         pool = task_ids(family) if family in task_families() and not is_pattern(family) else task_ids()
         hits = fnmatch.filter(pool, pat)
         if not hits:

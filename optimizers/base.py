@@ -24,6 +24,9 @@ Example:
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +34,7 @@ from typing import Any, ClassVar
 
 from ConfigSpace import ConfigurationSpace
 
+from optimizers.params import params_problem, signature_params
 from tasks.base import Fidelity, Objective, Result
 
 #: Capability flags an optimizer may declare in :attr:`Optimizer.supports`.
@@ -148,6 +152,28 @@ class Optimizer(ABC):
     Subclasses that cannot represent some search spaces faithfully override
     :meth:`check_space` and return the reason, so the planner can refuse the
     pair up front instead of silently flattening the space.
+
+    Two declarations let the planner refuse a bad optimizer before any run:
+
+    * :attr:`requires` / :attr:`extra`: the optional libraries it imports and the
+      extra of this package that installs them (see :meth:`missing_requirement`);
+    * the params it accepts (see :meth:`accepted_params`): read from ``__init__``'s
+      signature, or, when ``__init__`` collects ``**params``, declared in
+      :attr:`param_types` or read lazily from the library callable named in
+      :attr:`params_from`.
+
+    Example:
+        >>> class Tuned(Optimizer):
+        ...     requires = ("no_such_library_xyz",)
+        ...     extra = "xyz"
+        ...     def __init__(self, problem: Problem, seed: int, eta: int = 3) -> None:
+        ...         super().__init__(problem, seed, eta=eta)
+        ...     def ask(self) -> Trial: ...
+        ...     def tell(self, trial: Trial, result: Result) -> None: ...
+        >>> Tuned.check_params({"eta": "three"})
+        "Tuned parameter eta='three' is invalid: expected an integer"
+        >>> Tuned.missing_requirement()
+        "Tuned needs module 'no_such_library_xyz', which is not installed: pip install 'nxm-bench[xyz]'"
     """
 
     supports: ClassVar[frozenset[str]] = frozenset()
@@ -160,6 +186,21 @@ class Optimizer(ABC):
     #: outstanding trials, e.g. simulated parallel workers): each ask then proposes a new trial
     #: or raises :class:`WaitForPending`. Only such optimizers are planned with ``n_workers > 1``.
     supports_pending: ClassVar[bool] = False
+    #: Import names of the optional libraries the optimizer needs; checked (never imported)
+    #: when a study is planned, so a missing library is named before any run starts.
+    requires: ClassVar[tuple[str, ...]] = ()
+    #: The extra of this package that installs :attr:`requires` (``pip install 'nxm-bench[<extra>]'``).
+    extra: ClassVar[str | None] = None
+    #: How to install :attr:`requires` where the extra alone is not enough (``None``: the extra).
+    install_hint: ClassVar[str | None] = None
+    #: The params ``__init__`` collects in ``**params`` (name → type annotation); ``None`` when
+    #: they are read from :attr:`params_from`, or not declared (then any name is accepted).
+    param_types: ClassVar[Mapping[str, Any] | None] = None
+    #: ``"module:callable"`` that receives ``**params`` (a library class); its signature gives
+    #: the accepted names. Imported only when the optimizer is planned.
+    params_from: ClassVar[str | None] = None
+    #: Names the adapter passes itself (e.g. the library's seed): name → where the value comes from.
+    reserved_params: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         self.problem = problem
@@ -190,3 +231,72 @@ class Optimizer(ABC):
         if cls.requires_fidelity and not problem.is_multi_fidelity:
             return f"{cls.__name__} is multi-fidelity only but the task has no fidelity axis"
         return cls.check_space(problem.space)
+
+    @classmethod
+    def missing_requirement(cls) -> str | None:
+        """Why the optimizer cannot run here (a library of :attr:`requires` is not installed),
+        or ``None``. Looks modules up without importing them.
+
+        Example:
+            >>> Optimizer.missing_requirement() is None
+            True
+        """
+        missing = [m for m in cls.requires if not _installed(m)]
+        if not missing:
+            return None
+        how = cls.install_hint or (f"pip install 'nxm-bench[{cls.extra}]'" if cls.extra
+                                   else "pip install " + " ".join(missing))
+        what = ", ".join(repr(m) for m in missing)
+        return (f"{cls.__name__} needs module{'s' if len(missing) > 1 else ''} {what}, which "
+                f"{'are' if len(missing) > 1 else 'is'} not installed: {how}")
+
+    @classmethod
+    def accepted_params(cls) -> dict[str, Any] | None:
+        """The params this optimizer accepts (name → type annotation, ``Any`` if unknown), or
+        ``None`` when any name is accepted (``**params`` with nothing declared).
+
+        Example:
+            >>> from optimizers.hyperband import Hyperband
+            >>> sorted(Hyperband.accepted_params())
+            ['eta', 'max_fidelity', 'min_fidelity']
+        """
+        own, takes_kwargs = signature_params(cls.__init__, skip=("self", "problem", "seed"))
+        if not takes_kwargs:
+            return own
+        if cls.param_types is not None:
+            return {**own, **cls.param_types}
+        if cls.params_from:
+            module, _, name = cls.params_from.partition(":")
+            target = getattr(importlib.import_module(module), name)
+            forwarded, open_ended = signature_params(target, skip=("self", *cls.reserved_params))
+            return None if open_ended else {**own, **forwarded}
+        return None
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> str | None:
+        """Why ``params`` (the YAML's) cannot configure this optimizer, or ``None``.
+
+        Called by the planner, so an unknown name or a value of the wrong type is refused
+        before any run instead of crashing each one. The default checks names and simple
+        type annotations against :meth:`accepted_params`; adapters may add library checks.
+
+        Example:
+            >>> from optimizers.hyperband import Hyperband
+            >>> Hyperband.check_params({"etta": 3})
+            "Hyperband has no parameter 'etta': did you mean 'eta'? (valid: eta, max_fidelity, min_fidelity)"
+        """
+        reserved = {k: v for k, v in cls.reserved_params.items() if k in params}
+        accepted = cls.accepted_params()
+        if accepted is None:
+            return params_problem(params, dict.fromkeys(params, Any), cls.__name__, reserved)
+        return params_problem(params, accepted, cls.__name__, cls.reserved_params)
+
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported, found without importing it (parents excepted)."""
+    if module in sys.modules:
+        return sys.modules[module] is not None  # None there means "import blocked"
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a missing parent package, or a finder that refuses it
+        return False

@@ -40,9 +40,10 @@ import copy
 import logging
 import tempfile
 import warnings
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from ConfigSpace import ConfigurationSpace
 
@@ -57,10 +58,6 @@ from optimizers.space_conversion import (
     unsupported_features,
 )
 from tasks.base import Result
-
-_PARAM_NAMES = frozenset(
-    {"eta", "min_fidelity", "mutation_factor", "crossover_prob", "strategy", "boundary_fix_type"}
-)
 
 
 @cache
@@ -98,12 +95,20 @@ class DEHB(Optimizer):
 
     supports: ClassVar[frozenset[str]] = frozenset({"multi_fidelity"})
     requires_fidelity: ClassVar[bool] = True
+    requires: ClassVar[tuple[str, ...]] = ("dehb", "loguru")
+    extra: ClassVar[str | None] = "dehb"
+    # DEHB 0.1.2 declares numpy<2 (it runs on numpy 2): pip would downgrade numpy without --no-deps.
+    install_hint: ClassVar[str | None] = "pip install 'nxm-bench[dehb]' && pip install --no-deps dehb==0.1.2"
+    param_types: ClassVar[Mapping[str, Any] | None] = {
+        "eta": int, "min_fidelity": float | None, "mutation_factor": float, "crossover_prob": float,
+        "strategy": str, "boundary_fix_type": Literal["random", "clip"]}
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         super().__init__(problem, seed, **params)
-        unknown = sorted(set(params) - _PARAM_NAMES)
+        valid = sorted(self.param_types or {})
+        unknown = sorted(set(params) - set(valid))
         if unknown:
-            raise ValueError(f"unknown DEHB parameter(s) {unknown}: valid are {sorted(_PARAM_NAMES)}")
+            raise ValueError(f"unknown DEHB parameter(s) {unknown}: valid are {valid}")
         fix = params.get("boundary_fix_type", "random")
         if fix not in ("random", "clip"):
             raise ValueError(f"boundary_fix_type={fix!r} is not valid: valid are 'random', 'clip'")

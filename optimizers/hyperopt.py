@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -61,13 +62,18 @@ class HyperoptTPE(Optimizer):
     """
 
     supports: ClassVar[frozenset[str]] = frozenset()
+    requires: ClassVar[tuple[str, ...]] = ("hyperopt",)
+    extra: ClassVar[str | None] = "hyperopt"
+    #: The keyword arguments of ``tpe.suggest`` (which has no annotations to read them from).
+    param_types: ClassVar[Mapping[str, Any] | None] = {
+        "n_startup_jobs": int, "n_EI_candidates": int, "gamma": float, "prior_weight": float}
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         super().__init__(problem, seed, **params)
         from hyperopt import Trials
         from hyperopt.base import Domain
 
-        valid = {"n_startup_jobs", "n_EI_candidates", "gamma", "prior_weight"}
+        valid = set(self.param_types or {})
         if set(params) - valid:
             unknown = sorted(set(params) - valid)
             raise ValueError(f"unknown hyperopt TPE params {unknown}: valid are {sorted(valid)}")

@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import difflib
 import warnings
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ConfigSpace import ConfigurationSpace
 
 from optimizers.base import Optimizer, Problem, Trial
+from optimizers.params import params_problem, signature_params
 from optimizers.space_conversion import (
     UnitCubeFloats,
     decode_config,
@@ -71,6 +73,10 @@ class Nevergrad(Optimizer):
     """
 
     supports: ClassVar[frozenset[str]] = frozenset()
+    requires: ClassVar[tuple[str, ...]] = ("nevergrad",)
+    extra: ClassVar[str | None] = "nevergrad"
+    #: Arguments the adapter gives the Nevergrad optimizer itself, so ``options`` cannot set them.
+    OWN_ARGUMENTS: ClassVar[tuple[str, ...]] = ("parametrization", "budget", "num_workers")
 
     def __init__(
         self,
@@ -78,22 +84,13 @@ class Nevergrad(Optimizer):
         seed: int,
         optimizer: str = "NGOpt",
         options: dict[str, Any] | None = None,
-        **params: Any,
     ) -> None:
-        super().__init__(problem, seed, optimizer=optimizer, options=options, **params)
-        if params:
-            raise ValueError(
-                f"unknown Nevergrad adapter params {sorted(params)}: valid are optimizer, options"
-            )
+        super().__init__(problem, seed, optimizer=optimizer, options=options)
+        reason = self.optimizer_reason(optimizer)
+        if reason:
+            raise ValueError(reason)
         import nevergrad as ng
 
-        if optimizer not in ng.optimizers.registry:
-            close = difflib.get_close_matches(optimizer, list(ng.optimizers.registry), n=3)
-            raise ValueError(
-                f"unknown nevergrad optimizer {optimizer!r}: did you mean {' or '.join(close) or 'NGOpt'}? "
-                "(valid: any key of nevergrad.optimizers.registry)"
-            )
-        self._check_optimizer(optimizer)
         space = problem.space
         self._cube = UnitCubeFloats.of(space)
         if self._cube is not None:
@@ -112,8 +109,51 @@ class Nevergrad(Optimizer):
         self._worst: list[float] = []
         self._n_asked = 0
 
-    def _check_optimizer(self, name: str) -> None:
-        """Hook for subclasses that accept only some optimizers."""
+    @classmethod
+    def optimizer_reason(cls, name: str) -> str | None:
+        """Why ``name`` is not a Nevergrad optimizer this class can run, or ``None``.
+
+        Example:
+            >>> Nevergrad.optimizer_reason("CMAA")  # doctest: +ELLIPSIS
+            "unknown nevergrad optimizer 'CMAA': did you mean 'CMA'...? (valid: any key of ...)"
+        """
+        import nevergrad as ng
+
+        if name not in ng.optimizers.registry:
+            close = difflib.get_close_matches(name, list(ng.optimizers.registry), n=3)
+            return (f"unknown nevergrad optimizer {name!r}: did you mean "
+                    f"{' or '.join(repr(c) for c in close) or repr('NGOpt')}? "
+                    "(valid: any key of nevergrad.optimizers.registry)")
+        return None
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> str | None:
+        """Names and types (see :meth:`Optimizer.check_params`), then the optimizer name and its
+        ``options`` against Nevergrad's registry (imports nevergrad: called only when planned).
+
+        Example:
+            >>> Nevergrad.check_params({"optimizer": "OnePlusOne", "options": {"popsize": 3}})
+            "nevergrad OnePlusOne option 'popsize' is not accepted: it takes no options"
+        """
+        reason = super().check_params(params)
+        if reason:
+            return reason
+        import nevergrad as ng
+
+        # "NGOpt" is __init__'s default and the only choice of NevergradNGOpt.
+        name = params.get("optimizer", "NGOpt")
+        reason = cls.optimizer_reason(name)
+        options = params.get("options") or {}
+        if reason or not options:
+            return reason
+        names, open_ended = signature_params(ng.optimizers.registry[name], skip=cls.OWN_ARGUMENTS)
+        for key in options:
+            if key in cls.OWN_ARGUMENTS:
+                return (f"nevergrad {name} option {key!r} is set by the adapter "
+                        "(from the task and the budget): remove it from options")
+            if not names and not open_ended:
+                return f"nevergrad {name} option {key!r} is not accepted: it takes no options"
+        return None if open_ended else params_problem(options, names, f"nevergrad {name}")
 
     @classmethod
     def check_space(cls, space: ConfigurationSpace) -> str | None:
@@ -174,12 +214,12 @@ class NevergradMultiObjective(Nevergrad):
     #: Registry names with native multi-objective support.
     MULTI_OBJECTIVE: ClassVar[tuple[str, ...]] = ("NGOpt", "DE", "TwoPointsDE")
 
-    def _check_optimizer(self, name: str) -> None:
-        if name not in self.MULTI_OBJECTIVE:
-            raise ValueError(
-                f"nevergrad optimizer {name!r} has no native multi-objective support: "
-                f"valid are {', '.join(self.MULTI_OBJECTIVE)} (use optimizers.nevergrad.Nevergrad otherwise)"
-            )
+    @classmethod
+    def optimizer_reason(cls, name: str) -> str | None:
+        if name not in cls.MULTI_OBJECTIVE:
+            return (f"nevergrad optimizer {name!r} has no native multi-objective support: valid are "
+                    f"{', '.join(cls.MULTI_OBJECTIVE)} (use optimizers.nevergrad.Nevergrad otherwise)")
+        return super().optimizer_reason(name)
 
 
 class NevergradNGOpt(NevergradMultiObjective):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -75,6 +76,9 @@ class OptunaSampler(Optimizer):
     supports: ClassVar[frozenset[str]] = frozenset()
     # Optuna's ask/tell is built for parallel workers: asked, untold trials stay RUNNING in the study.
     supports_pending: ClassVar[bool] = True
+    requires: ClassVar[tuple[str, ...]] = ("optuna",)
+    extra: ClassVar[str | None] = "optuna"
+    reserved_params: ClassVar[Mapping[str, str]] = {"seed": "derived from the run seed"}
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         super().__init__(problem, seed, **params)
@@ -160,6 +164,8 @@ class OptunaTPE(OptunaSampler):
         frozenset()
     """
 
+    params_from = "optuna.samplers:TPESampler"
+
     def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
         import optuna
 
@@ -194,6 +200,9 @@ class OptunaCmaEs(OptunaSampler):
         frozenset()
     """
 
+    params_from = "optuna.samplers:CmaEsSampler"
+    requires = ("optuna", "cmaes")  # optuna does not depend on cmaes; its CmaEsSampler needs it
+
     def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
         import optuna
 
@@ -210,6 +219,8 @@ class OptunaQMC(OptunaSampler):
     """
 
     supports = frozenset({"multi_objective"})
+
+    params_from = "optuna.samplers:QMCSampler"
 
     def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
         import optuna
@@ -230,6 +241,8 @@ class OptunaRandom(OptunaSampler):
 
     supports = frozenset({"multi_objective"})
 
+    params_from = "optuna.samplers:RandomSampler"
+
     def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
         import optuna
 
@@ -245,6 +258,8 @@ class OptunaNSGA2(OptunaSampler):
     """
 
     supports = frozenset({"multi_objective"})
+
+    params_from = "optuna.samplers:NSGAIISampler"
 
     def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
         import optuna

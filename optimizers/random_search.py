@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -55,6 +56,9 @@ class RandomSearch(Optimizer):
 
     supports: ClassVar[frozenset[str]] = frozenset({"multi_fidelity", "multi_objective"})
     supports_pending: ClassVar[bool] = True  # proposals never depend on results
+
+    #: ``**params`` is only there to refuse params with a clear message: none are accepted.
+    param_types: ClassVar[Mapping[str, Any] | None] = {}
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         if params:

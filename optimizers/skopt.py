@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ConfigSpace import ConfigurationSpace
@@ -63,6 +64,11 @@ class Skopt(Optimizer):
     """
 
     supports: ClassVar[frozenset[str]] = frozenset()
+    requires: ClassVar[tuple[str, ...]] = ("skopt",)
+    extra: ClassVar[str | None] = "skopt"
+    params_from: ClassVar[str | None] = "skopt:Optimizer"
+    reserved_params: ClassVar[Mapping[str, str]] = {
+        "dimensions": "converted from the task's space", "random_state": "derived from the run seed"}
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         super().__init__(problem, seed, **params)

@@ -44,6 +44,7 @@ import logging
 import math
 import tempfile
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -175,16 +176,18 @@ class SmacOptimizer(Optimizer):
     supports_pending: ClassVar[bool] = True
     #: Attribute of the ``smac`` package holding the facade class.
     facade_name: ClassVar[str] = "HyperparameterOptimizationFacade"
-    #: Keyword parameters this optimizer accepts (the YAML's ``params``).
-    param_names: ClassVar[frozenset[str]] = frozenset({"deterministic", "n_initial_configs"})
+    requires: ClassVar[tuple[str, ...]] = ("smac",)
+    extra: ClassVar[str | None] = "smac"
+    #: Keyword parameters this optimizer accepts (the YAML's ``params``) and their types.
+    param_types: ClassVar[Mapping[str, Any] | None] = {
+        "deterministic": bool, "n_initial_configs": int | None}
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         super().__init__(problem, seed, **params)
-        unknown = sorted(set(params) - self.param_names)
+        valid = sorted(self.param_types or {})
+        unknown = sorted(set(params) - set(valid))
         if unknown:
-            raise ValueError(
-                f"unknown {type(self).__name__} parameter(s) {unknown}: valid are {sorted(self.param_names)}"
-            )
+            raise ValueError(f"unknown {type(self).__name__} parameter(s) {unknown}: valid are {valid}")
         deterministic = params.get("deterministic", True)
         if not isinstance(deterministic, bool):
             raise ValueError(f"deterministic={deterministic!r} is not valid: valid are true, false")
@@ -302,7 +305,8 @@ class SmacMultiFidelity(SmacOptimizer):
     supports = frozenset({"multi_fidelity"})
     requires_fidelity = True
     facade_name = "MultiFidelityFacade"
-    param_names = frozenset({"deterministic", "n_initial_configs", "eta", "min_fidelity"})
+    param_types = {"deterministic": bool, "n_initial_configs": int | None, "eta": int,
+                   "min_fidelity": float | None}
 
 
 class SmacHyperband(SmacOptimizer):
@@ -312,7 +316,7 @@ class SmacHyperband(SmacOptimizer):
     requires_fidelity = True
     facade_name = "HyperbandFacade"
     # Its initial design is the default configuration only: no size to set.
-    param_names = frozenset({"deterministic", "eta", "min_fidelity"})
+    param_types = {"deterministic": bool, "eta": int, "min_fidelity": float | None}
 
 
 class SmacParEGO(SmacOptimizer):
