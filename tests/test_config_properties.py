@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.__main__ import main
-from bench.config import STUDY_KEYS
+from bench.config import STUDY_KEYS, setting_keys
 from bench.registry import CONFIG_PATH_ENV
 
 VALID: dict[str, Any] = {"name": "prop", "optimizers": ["random_search"], "tasks": ["synthetic/branin"],
@@ -159,3 +159,45 @@ def test_override_combinations_give_one_line_errors(good: list[str], bad: list[t
     args = data.draw(st.permutations([*good, *(b[0] for b in bad)]))
     rc, lines, raw = _run(yaml.safe_dump(VALID), *args)
     _assert_one_line(rc, lines, raw, [n for b in bad for n in b[1]])
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(word=words.filter(lambda w: w not in setting_keys() and w not in STUDY_KEYS),
+       prefix=st.sampled_from(["", "+", "++"]),
+       value=st.sampled_from(["1", "abc", "[1,2]"]))
+def test_unknown_top_level_keys_are_refused_with_or_without_plus(word: str, prefix: str, value: str) -> None:
+    # Hydra's own hint for a typo ("use +n_trial=10") would run with the key ignored.
+    rc, lines, raw = _run(yaml.safe_dump(VALID), f"{prefix}{word}={value}")
+    _assert_one_line(rc, lines, raw, [f"{word} is not a setting"])
+    assert "use +" not in lines[0]
+
+
+#: TPESampler's own arguments (and the seed the adapter sets): not typos.
+TPE_ARGUMENTS = ("consider_prior", "prior_weight", "consider_magic_clip", "consider_endpoints",
+                 "n_startup_trials", "n_ei_candidates", "gamma", "weights", "seed", "multivariate",
+                 "group", "warn_independent_sampling", "constant_liar", "constraints_func",
+                 "categorical_distance_func")
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(word=words.filter(lambda w: w not in TPE_ARGUMENTS), value=st.sampled_from(["1", "abc", "true"]))
+def test_unknown_optimizer_params_are_refused_at_planning(word: str, value: str) -> None:
+    pytest.importorskip("optuna")
+    rc, lines, raw = _run(yaml.safe_dump(VALID), "optimizer=optuna_tpe", f"optimizer.params.{word}={value}")
+    _assert_one_line(rc, lines, raw, [f"OptunaTPE has no parameter {word!r}"])
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(position=st.integers(0, 60), byte=st.integers(0x80, 0xFF))
+def test_study_file_that_is_not_utf8_is_named(position: int, byte: int) -> None:
+    text = yaml.safe_dump(VALID).encode()
+    position = min(position, len(text))
+    body = text[:position] + bytes([byte]) + text[position:]  # a lone byte >= 0x80 is never UTF-8
+    err = io.StringIO()
+    with _user_conf("") as tmp:
+        (tmp / "conf" / "study" / "prop.yaml").write_bytes(body)
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            rc = main(["study=prop", "progress=false", "n_jobs=1"])
+        assert not (tmp / "results").exists()
+    lines = [ln for ln in err.getvalue().splitlines() if ln.strip()]
+    _assert_one_line(rc, lines, err.getvalue(), ["prop.yaml is not UTF-8 text"])
