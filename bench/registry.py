@@ -130,9 +130,9 @@ def check_id(kind: str, name: Any) -> str:
         bench.config.ConfigError: optimizer id '../../etc/evil' is invalid: use letters, digits, '_', ...
     """
     if not isinstance(name, str) or not _ID.fullmatch(name):
-        group = {"study name": "study"}.get(kind, kind)
+        also = " and run ids" if kind == "optimizer" else ""
         raise ConfigError(f"{kind} id {name!r} is invalid: use letters, digits, '_', '-' and '.', "
-                          f"not starting with '.' (it names a YAML file under {group}/ and results)")
+                          f"not starting with '.' (it names a YAML file under {kind}/{also})")
     return name
 
 
