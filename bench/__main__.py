@@ -13,17 +13,20 @@ Examples::
 Overrides: study.*, optimizer.params.*, task=, seed=, n_trials=, time_budget=, n_jobs=,
 output_dir=, backend=loky|threading|dask (backend.address=...), yahpo_data=, progress=false;
 wall-clock limits in seconds: +study.trial_timeout=, +study.run_timeout= (docs/fault-tolerance.md).
-Exit status: 0 every run finished ok; 1 the sweep completed but some runs crashed or timed out
-(recorded; a re-run retries them); 2 bad input, nothing ran; 3 the sweep stopped because a
+Exit status: 0 every run finished ok; 1 the sweep completed but some runs crashed, timed out or
+died (recorded; a re-run retries them); 2 bad input, nothing ran; 3 the sweep stopped because a
 result could not be written (disk full, output unwritable; runs already written are kept);
-130 interrupted (Ctrl-C; a re-run resumes).
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM): workers stopped, a re-run resumes.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 import yaml
 from hydra import compose, initialize_config_dir
@@ -48,6 +51,8 @@ from bench.summary import refusal_lines, summarize
 
 #: Exit statuses (documented in docs/fault-tolerance.md).
 EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT, EXIT_WRITE_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+#: SIGTERM: 128 + 15, as a shell reports a process ended by it.
+EXIT_TERMINATED = 143
 
 #: Config groups whose values name YAML files under conf/.
 GROUPS = {"study": "study", "optimizer": "optimizer", "backend": "backend"}
@@ -92,6 +97,23 @@ def _yaml_error(exc: yaml.YAMLError) -> str:
     where = f"{mark.name} line {mark.line + 1} column {mark.column + 1}" if mark else "a config file"
     problem = " ".join(filter(None, (getattr(exc, "context", None), getattr(exc, "problem", None))))
     return f"cannot parse {where}: {problem or ' '.join(str(exc).split())}: fix the YAML syntax"
+
+
+class Terminated(BaseException):
+    """The main process received SIGTERM (a scheduler's or a user's ``kill``): stop the sweep."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _stop_on_sigterm() -> Any:
+    """Turn SIGTERM into :class:`Terminated` while the sweep runs, so that the workers are stopped
+    (by default SIGTERM would end this process alone and leave them writing); returns the
+    previous handler, or ``None`` outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,11 +165,16 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"full-fidelity trials" + (f", {study.budget.time:g} s simulated" if study.budget.time else ""))
     for line in refusal_lines(plan):
         print(line)
+    previous = _stop_on_sigterm()
     try:
         check_writable(study_dir)
         write_manifest(study_dir, plan.manifest(study))
         sweep = run_all(plan.specs, settings.output_dir, settings.n_jobs, settings.backend,
                         settings.progress)
+    except Terminated:
+        print("\nterminated (SIGTERM): the worker processes were stopped; runs already written are kept; "
+              "re-run the same command to resume", file=sys.stderr)
+        return EXIT_TERMINATED
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -155,9 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_WRITE_FAILED
     except KeyboardInterrupt:
-        print("\ninterrupted: runs already written are kept; re-run the same command to resume",
-              file=sys.stderr)
+        print("\ninterrupted: the worker processes were stopped; runs already written are kept; re-run "
+              "the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     print(summarize(study_dir, sweep, plan))
     return EXIT_RUNS_FAILED if sweep.failed else EXIT_OK
 

@@ -2,9 +2,13 @@
 
 The runner, not the optimizer, enforces the budget and records every
 evaluation. Anything that goes wrong inside a run (the optimizer or the task
-raises, a non-finite objective, an invalid fidelity) ends that run with status
+raises; a configuration outside the task's space; a result with the wrong number of
+values, a non-finite value or a bad cost; an invalid fidelity) ends that run with status
 ``crashed`` and its traceback; a run past its ``trial_timeout`` or ``run_timeout``
-ends with status ``timeout``. Either way the trials done so far are still written.
+ends with status ``timeout``; a ``SystemExit`` or ``KeyboardInterrupt`` raised inside a run
+in a worker ends it with status ``died``. Either way the trials done so far are still
+written. A run whose whole process dies is recorded by the main process
+(:func:`record_failure`, bench/supervisor.py).
 
 Example:
     >>> import tempfile
@@ -21,10 +25,8 @@ Example:
 from __future__ import annotations
 
 import copy
-import math
 import os
 import platform
-import signal
 import socket
 import sys
 import threading
@@ -33,128 +35,24 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from bench.registry import make_task, optimizer_class
 from bench.results import TrialRecorder, write_run
+from bench.simulated_workers import simulated_loop
 from bench.spec import RunSpec
-from optimizers.base import Budget, Optimizer, Problem, SearchExhausted, Trial
+from bench.time_limits import TimeLimitExceeded, TimeLimits
+from bench.trial_checks import RunError, check_finite, check_result, config_checker, trial_fidelity
+from optimizers.base import Budget, Optimizer, Problem, SearchExhausted
 from tasks.base import Fidelity, Result, Task
 
-
-class RunError(RuntimeError):
-    """A run-level failure caused by what a task or optimizer returned."""
-
-
-class TimeLimitExceeded(BaseException):
-    """A run passed its ``trial_timeout`` or ``run_timeout``.
-
-    A ``BaseException``, like ``KeyboardInterrupt``, so that a task's or an optimizer's
-    own ``except Exception`` cannot swallow it and keep a hung run going.
-    """
-
+__all__ = ["RunError", "RunOutcome", "TimeLimitExceeded", "TimeLimits", "check_finite", "record_failure",
+           "run_one", "run_path", "trial_fidelity"]
 
 Evaluate = Callable[[Any, "float | None", int], Result]
-
-#: Longest interval armed at once (about 3 years): ``setitimer`` overflows on huge values.
-_MAX_TIMER = 1e8
-
-
-class TimeLimits:
-    """Enforce a per-trial (one ``Task.evaluate``) and a per-run wall-clock limit.
-
-    In the main thread of a process (``n_jobs=1``, loky workers) a ``SIGALRM`` interval
-    timer interrupts a hung evaluate or optimizer wherever Python code runs: a
-    ``time.sleep`` or a pure-Python loop. Code stuck inside one C call (a native solver
-    that never returns to Python) is interrupted when it does. Signals reach only the
-    main thread, so in threads (``backend=threading``, dask workers) and when another
-    interval timer is already armed the limits are checked when each evaluate returns
-    instead: a trial that took too long still ends the run with status ``timeout`` (its
-    late result is dropped, as an interrupted one would be), but a hang inside one
-    evaluate is not cut short there. Use the loky backend for tasks that may hang.
-
-    Example:
-        >>> import time
-        >>> with TimeLimits(trial_timeout=0.05, run_timeout=None) as limits:
-        ...     slow = limits.wrap(lambda config, fidelity, seed: time.sleep(10))
-        ...     slow({}, None, 0)
-        Traceback (most recent call last):
-        ...
-        bench.loop.TimeLimitExceeded: a trial exceeded trial_timeout=0.05 s
-    """
-
-    def __init__(self, trial_timeout: float | None, run_timeout: float | None) -> None:
-        self.trial, self.run = trial_timeout, run_timeout
-        self.deadline = math.inf
-        self.use_signal = False
-        self._reason = ""
-        self._previous: Any = None
-        self.trial_msg = f"a trial exceeded trial_timeout={trial_timeout:g} s" if trial_timeout else ""
-        self.run_msg = f"the run exceeded run_timeout={run_timeout:g} s" if run_timeout else ""
-
-    def __enter__(self) -> TimeLimits:
-        if self.run is not None:
-            self.deadline = time.perf_counter() + self.run
-        self.use_signal = (hasattr(signal, "setitimer")
-                           and threading.current_thread() is threading.main_thread()
-                           and signal.getitimer(signal.ITIMER_REAL)[0] == 0)  # never steal a timer
-        if self.use_signal:
-            self._previous = signal.signal(signal.SIGALRM, self._fire)
-            self._arm_run()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.use_signal:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            # None: a handler not installed from Python; the default is the closest we can restore.
-            signal.signal(signal.SIGALRM, signal.SIG_DFL if self._previous is None else self._previous)
-
-    def _fire(self, signum: int, frame: object) -> None:
-        raise TimeLimitExceeded(self._reason)
-
-    def _arm_run(self) -> None:
-        if self.run is None:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            return
-        left = self.deadline - time.perf_counter()
-        if left <= 0:
-            raise TimeLimitExceeded(self.run_msg)
-        self._reason = self.run_msg
-        signal.setitimer(signal.ITIMER_REAL, min(left, _MAX_TIMER))
-
-    def wrap(self, evaluate: Evaluate) -> Evaluate:
-        """``evaluate`` under the limits; unchanged when only a signal-enforced run limit is set."""
-        trial, deadline, clock = self.trial, self.deadline, time.perf_counter
-        if trial is None and (self.run is None or self.use_signal):
-            return evaluate
-        use_signal, setitimer, real = self.use_signal, signal.setitimer, signal.ITIMER_REAL
-
-        def limited(config: Any, fidelity: float | None, seed: int) -> Result:
-            start = clock()
-            if start >= deadline:
-                raise TimeLimitExceeded(self.run_msg)
-            if use_signal and trial is not None:
-                left = deadline - start
-                self._reason = self.trial_msg if trial <= left else self.run_msg
-                setitimer(real, min(trial, left, _MAX_TIMER))
-                try:
-                    result = evaluate(config, fidelity, seed)
-                except BaseException:
-                    setitimer(real, 0)  # no second alarm while the first one unwinds
-                    raise
-                self._arm_run()
-            else:
-                result = evaluate(config, fidelity, seed)
-            end = clock()
-            if trial is not None and end - start > trial:
-                raise TimeLimitExceeded(f"{self.trial_msg} (took {end - start:.3g} s)")
-            if end > deadline:
-                raise TimeLimitExceeded(self.run_msg)
-            return result
-
-        return limited
 
 
 @dataclass(frozen=True)
@@ -206,11 +104,14 @@ def _loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed: int,
     """The hot path: keep per-trial work to list appends and a few float ops.
 
     ``evaluate`` replaces ``task.evaluate`` (time limits wrap it), so no limit costs nothing here.
+    Every proposed configuration is checked against the task's space and every result's
+    shape, values and cost are checked before they are recorded or told (bench/trial_checks.py).
     Returns why the run stopped before its budget was spent, or ``None``.
     """
     fidelity: Fidelity | None = task.fidelity
     n_max, t_max = budget.n_trials, budget.time
     ask, tell, add = optimizer.ask, optimizer.tell, rec.add
+    check_config, n_obj = config_checker(task), len(task.objectives)
     if evaluate is None:
         evaluate = task.evaluate
     clock = time.perf_counter
@@ -221,59 +122,64 @@ def _loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed: int,
             trial = ask()
         except SearchExhausted as exc:
             return f"{type(optimizer).__name__} exhausted the search space: {exc}"
+        config = check_config(trial.config)
         fid, step = trial_fidelity(trial, fidelity, task.id)
         t0 = clock()
-        result = evaluate(trial.config, fid, (noise_seed + i) & 0xFFFFFFFF)
+        result = evaluate(config, fid, (noise_seed + i) & 0xFFFFFFFF)
         t1 = clock()
+        check_result(result, n_obj, task.id)
         values = result.values
-        check_finite(values, trial, fid, task.id)
+        check_finite(values, config, fid, task.id)
         used += step
         sim += result.cost
-        add(trial.config, fid, values, result.cost, used, sim, t1 - t_start, t1 - t0)
+        add(config, fid, values, result.cost, used, sim, t1 - t_start, t1 - t0)
         i += 1
         tell(trial, result)
     return None
 
 
-def trial_fidelity(trial: Trial, fidelity: Fidelity | None, task_id: str) -> tuple[float | None, float]:
-    """The fidelity ``trial`` runs at and the budget it uses (``fidelity / high``, 1 for black-box).
+def _contained_by_default() -> bool:
+    """Whether a ``SystemExit``/``KeyboardInterrupt`` raised inside a run is that run's failure.
 
-    ``None`` from the optimizer means the highest fidelity; a fidelity off the task's axis, or one
-    on a task without an axis, is a :class:`RunError`.
-
-    Example:
-        >>> trial_fidelity(Trial({}, 3.0), Fidelity("epochs", 1, 12), "t")
-        (3.0, 0.25)
+    In a worker thread it can only come from the run itself. In the main thread of the main
+    process it may be the user's Ctrl-C, which must stop the sweep, so it is re-raised there;
+    worker processes pass ``contained=True``.
     """
-    fid = trial.fidelity
-    if fidelity is None:
-        if fid is not None:
-            raise RunError(f"optimizer asked for fidelity {fid!r} but task {task_id} has none")
-        return None, 1.0
-    if fid is None:
-        return fidelity.high, 1.0
-    if not fidelity.contains(fid):
-        raise RunError(f"optimizer asked for fidelity {fid!r}, outside task {task_id}'s axis {fidelity}")
-    return fid, fid / fidelity.high
+    return threading.current_thread() is not threading.main_thread()
 
 
-def check_finite(values: tuple[float, ...], trial: Trial, fid: float | None, task_id: str) -> None:
-    """Raise :class:`RunError` if a task returned a NaN or infinite objective value."""
-    for v in values:
-        if not math.isfinite(v):
-            raise RunError(
-                f"task {task_id} returned non-finite objective {values!r} for config "
-                f"{dict(trial.config)!r} at fidelity {fid!r}")
+def run_one(spec: RunSpec, output_dir: Path, *, contained: bool | None = None,
+            watchdog: IO[str] | None = None, attempt: str | None = None) -> RunOutcome:
+    """Execute one run and write its parquet file; never raises for run-level failures.
 
-
-def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:
-    """Execute one run and write its parquet file; never raises for run-level failures."""
+    Args:
+        spec: the run.
+        output_dir: results root; the file goes to :func:`run_path`.
+        contained: record a ``SystemExit``/``KeyboardInterrupt`` raised inside the run as the
+            run's failure (status ``died``) instead of re-raising it; default: in worker threads.
+        watchdog: an open file for the time limits' last resort (bench/time_limits.py), only
+            from a worker process that runs nothing else; with it, a run that swallows its time
+            limit is written as ``timeout`` and the process ends.
+        attempt: an id of this attempt, stored in the metadata (the supervisor matches it).
+    """
     started = datetime.now(UTC)
     t_start = time.perf_counter()
     rec = TrialRecorder()
     status, error, stopped_early = "ok", None, None
     task: Task | None = None
     cls: type[Optimizer] | None = None
+    contained = _contained_by_default() if contained is None else contained
+
+    def finish(status: str, error: str | None, stopped_early: str | None) -> RunOutcome:
+        return _write_outcome(spec, output_dir, task, cls, rec, status, error, stopped_early, started,
+                              time.perf_counter() - t_start, attempt)
+
+    def on_swallowed(reason: str) -> None:
+        # Called from the SIGALRM handler while the run is stuck catching its own interrupts.
+        finish("timeout", f"TimeLimitExceeded: {reason}; the run was ended with its process after "
+               f"{len(rec)} trials\n{''.join(traceback.format_stack())}", None)
+        os._exit(EXIT_SWALLOWED_LIMIT)
+
     try:
         task = make_task(spec.task)
         cls = optimizer_class(spec.optimizer_target)
@@ -285,17 +191,14 @@ def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:
         problem = Problem(space, task.objectives, task.fidelity, spec.budget)
         loop: Callable[..., str | None] = _loop
         if spec.n_workers != 1:
-            from functools import partial
-
-            from bench.simulated_workers import simulated_loop  # it imports this module
-
             loop = partial(simulated_loop, n_workers=spec.n_workers)
         if spec.trial_timeout is None and spec.run_timeout is None:
             optimizer = cls(problem, seed=opt_seed, **spec.optimizer_params)
             stopped_early = loop(task, optimizer, spec.budget, noise_seed, rec, t_start)
         else:
             # The timer is disarmed when this block exits, before the except clauses run.
-            with TimeLimits(spec.trial_timeout, spec.run_timeout) as limits:
+            with TimeLimits(spec.trial_timeout, spec.run_timeout, watchdog=watchdog,
+                            on_swallowed=on_swallowed if watchdog is not None else None) as limits:
                 optimizer = cls(problem, seed=opt_seed, **spec.optimizer_params)
                 stopped_early = loop(task, optimizer, spec.budget, noise_seed, rec, t_start,
                                      limits.wrap(task.evaluate))
@@ -305,7 +208,24 @@ def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:
     except Exception as exc:  # a broken run must never take down the sweep
         status = "crashed"
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
-    duration = time.perf_counter() - t_start
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt, GeneratorExit raised by the run
+        if not contained:
+            raise
+        status = "died"
+        error = (f"{exc!r} raised inside the run after {len(rec)} trials: it "
+                 f"would have ended the worker process\n{traceback.format_exc()}")
+    return finish(status, error, stopped_early)
+
+
+#: Exit status of a worker process ended because its run swallowed its time limit (the run is
+#: written as ``timeout`` first).
+EXIT_SWALLOWED_LIMIT = 75
+
+
+def _write_outcome(spec: RunSpec, output_dir: Path, task: Task | None, cls: type[Optimizer] | None,
+                   rec: TrialRecorder, status: str, error: str | None, stopped_early: str | None,
+                   started: datetime, duration: float, attempt: str | None) -> RunOutcome:
+    """Write the run file (metadata and trials) and return the outcome for the main process."""
     meta: dict[str, Any] = {
         "run_id": spec.run_id, "study": spec.study, "spec": spec.to_dict(),
         "fingerprint": spec.fingerprint, "status": status, "error": error, "n_trials": len(rec),
@@ -314,13 +234,32 @@ def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:
         "duration": duration, "versions": _versions(cls),
         "host": {"name": socket.gethostname(), "cpus": _cpu_count(), "platform": sys.platform},
     }
+    if attempt is not None:
+        meta["attempt"] = attempt
     if task is not None:
         meta["objectives"] = [{"name": o.name, "minimize": o.minimize} for o in task.objectives]
         fid = task.fidelity
         meta["fidelity"] = None if fid is None else {"name": fid.name, "low": fid.low, "high": fid.high}
         meta["task_meta"] = {k: getattr(task.meta, k) for k in task.meta.__dataclass_fields__}
+    try:
+        table = _table(spec, task, rec, status)
+    except Exception as exc:  # the run's own data cannot be tabulated: that is the run's failure
+        error = ((error + "\n") if error else "") + (
+            f"{type(exc).__name__} while building the result table: {exc}; its {len(rec)} trials are "
+            f"not recorded\n{traceback.format_exc()}")
+        status = "crashed"
+        rec = TrialRecorder()
+        meta.update(status=status, error=error, n_trials=0)
+        table = _table(spec, task, rec, status)
+    path = write_run(run_path(output_dir, spec), table, meta)
+    best = _best(rec, task)
+    return RunOutcome(spec.run_id, spec.task, spec.optimizer, spec.seed, status, len(rec), best,
+                      duration, error.splitlines()[0] if error else None, str(path))
+
+
+def _table(spec: RunSpec, task: Task | None, rec: TrialRecorder, status: str) -> Any:
     m = task.meta if task is not None else None
-    table = rec.table(
+    return rec.table(
         study=spec.study, run_id=spec.run_id, task=spec.task,
         family=m.family if m else spec.task.split("/", 1)[0],
         task_type=m.type if m else "", task_kind=m.kind if m else "",
@@ -329,10 +268,35 @@ def run_one(spec: RunSpec, output_dir: Path) -> RunOutcome:
         minimize=task.objectives[0].minimize if task is not None else True,
         run_status=status,
     )
-    path = write_run(run_path(output_dir, spec), table, meta)
-    best = _best(rec, task)
-    return RunOutcome(spec.run_id, spec.task, spec.optimizer, spec.seed, status, len(rec), best,
-                      duration, error.splitlines()[0] if error else None, str(path))
+
+
+def record_failure(spec: RunSpec, output_dir: Path, status: str, error: str,
+                   attempt: str | None = None) -> RunOutcome:
+    """Write a run that produced no file of its own (its process died) as ``status`` with 0 trials.
+
+    Called by the main process, which builds the task (cached) only for its metadata.
+
+    Example:
+        >>> import tempfile
+        >>> from optimizers.base import Budget
+        >>> spec = RunSpec(study="doc", task="synthetic/branin", optimizer="random_search",
+        ...                optimizer_target="optimizers.random_search.RandomSearch",
+        ...                optimizer_params={}, seed=0, budget=Budget(5))
+        >>> record_failure(spec, Path(tempfile.mkdtemp()), "died", "killed by signal 9 (SIGKILL)").status
+        'died'
+    """
+    task: Task | None
+    try:
+        task = make_task(spec.task)
+    except Exception:
+        task = None
+    try:
+        cls: type[Optimizer] | None = optimizer_class(spec.optimizer_target)
+    except Exception:
+        cls = None
+    now = datetime.now(UTC)
+    return _write_outcome(spec, output_dir, task, cls, TrialRecorder(), status, error, None, now, 0.0,
+                          attempt)
 
 
 def _best(rec: TrialRecorder, task: Task | None) -> float | None:

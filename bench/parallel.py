@@ -31,8 +31,9 @@ import joblib
 
 from bench.config import BackendConfig, ConfigError
 from bench.loop import RunOutcome, run_one, run_path
-from bench.results import ResultWriteError, finished_fingerprint, remove_stale_temp_files
+from bench.results import _HOST, finished_fingerprint, remove_stale_temp_files
 from bench.spec import RunSpec
+from bench.supervisor import run_dask, run_local
 
 
 @dataclass
@@ -47,16 +48,20 @@ class SweepResult:
 
 
 def check_writable(directory: Path) -> None:
-    """Fail fast, before any run, if results cannot be written to ``directory``."""
+    """Fail fast, before any run, if results cannot be written to ``directory``.
+
+    The probe file is named like a temp file of this process, so a probe left behind by a
+    process killed at this moment is removed by the next sweep (:func:`remove_stale_temp_files`).
+    """
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / f".write-test-{uuid.uuid4().hex}"
+        probe = directory / f".write-test~{uuid.uuid4().hex[:8]}~{_HOST}~{os.getpid()}.tmp"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
         raise ConfigError(
-            f"output_dir={str(directory)!r} is not writable ({exc.strerror or exc}): "
-            "choose another with output_dir=PATH") from exc
+            f"output folder {str(directory)!r} is not writable ({exc.strerror or exc}): "
+            "fix its permissions or choose another with output_dir=PATH") from exc
 
 
 def pending(specs: Sequence[RunSpec], output_dir: Path) -> tuple[list[RunSpec], int]:
@@ -101,61 +106,95 @@ def _hms(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+#: Seconds to wait for a dask scheduler given by ``backend.address`` before giving up.
+DASK_CONNECT_TIMEOUT = 30.0
+
+
 @contextlib.contextmanager
-def _backend(backend: BackendConfig, n_jobs: int) -> Iterator[dict[str, Any]]:
-    """joblib arguments for the chosen backend; for dask, connect to (or start) a cluster."""
-    if backend.name != "dask":
-        yield {"backend": backend.name, "n_jobs": n_jobs}
-        return
+def _dask_client(backend: BackendConfig, n_jobs: int) -> Iterator[Any]:
+    """A client of the cluster at ``backend.address``, or of a new LocalCluster."""
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
         raise ConfigError("backend=dask needs the dask extra: pip install 'nxm-bench[dask]'") from exc
+    cluster = None
     if backend.address:
-        client = Client(backend.address)
-        cluster = None
+        timeout = backend.connect_timeout if backend.connect_timeout is not None else DASK_CONNECT_TIMEOUT
+        try:
+            client = Client(backend.address, timeout=timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot reach the dask scheduler at backend.address={backend.address!r} within "
+                f"{timeout:g} s ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}): start it, fix "
+                "the address (tcp://HOST:PORT), or drop backend.address for a local cluster") from exc
     else:
         workers = backend.n_workers or (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
         client = Client(cluster)
     try:
-        with joblib.parallel_config(backend="dask"):
-            yield {"n_jobs": -1}
+        yield client
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
 
 
+def _n_workers(n_jobs: int) -> int:
+    """joblib's reading of ``n_jobs``: ``-1`` all cores, ``-2`` all but one, ..."""
+    cpus = os.cpu_count() or 1
+    return n_jobs if n_jobs > 0 else max(1, cpus + 1 + n_jobs)
+
+
 def run_all(specs: Sequence[RunSpec], output_dir: Path, n_jobs: int = -1,
             backend: BackendConfig | None = None, progress: bool = True) -> SweepResult:
     """Run every pending spec; failures are recorded per run and never stop the sweep.
 
+    Runs execute in worker processes (loky, or dask workers), never in this one: a run that
+    kills its process (segfault, out-of-memory kill, ``os._exit``) is recorded as ``died`` and
+    the others go on (bench/supervisor.py). ``backend=threading`` runs in threads of this
+    process, for tasks that release the GIL; there a run that kills the process ends the sweep.
+
     Only a result that cannot be written (:class:`~bench.results.ResultWriteError`: disk
     full, output unwritable) stops it, since every later run would be lost too; the runs
-    already written stay and a re-run resumes after them.
+    already written stay and a re-run resumes after them. On an interrupt (Ctrl-C, or SIGTERM
+    turned into an exception by the caller) the worker processes are stopped before it
+    propagates.
     """
+    backend = backend or BackendConfig()
+    # Workers have a working folder of their own (a pool started earlier, a cluster node):
+    # they get the absolute path.
+    output_dir = Path(output_dir).absolute()
     check_writable(output_dir)
     runs_dirs = {run_path(output_dir, s).parent for s in specs}
     for runs_dir in runs_dirs:
-        remove_stale_temp_files(runs_dir)  # left by writers killed earlier (kill -9, power loss)
+        check_writable(runs_dir)
+        # left by writers killed earlier (kill -9, power loss), and markers of their runs
+        remove_stale_temp_files(runs_dir)
+        remove_stale_temp_files(runs_dir.parent)
     todo, skipped = pending(specs, output_dir)
     result = SweepResult(skipped=skipped)
     t0 = time.perf_counter()
     bar = Progress(len(todo), enabled=progress)
+
+    def record(outcome: RunOutcome) -> None:
+        result.outcomes.append(outcome)
+        bar.update(outcome)
+
     if todo:
         try:
-            with _backend(backend or BackendConfig(), n_jobs) as kwargs:
-                if kwargs.get("n_jobs") == 1 or len(todo) == 1:
-                    outcomes: Any = (run_one(s, output_dir) for s in todo)
-                else:
-                    outcomes = joblib.Parallel(return_as="generator_unordered", **kwargs)(
-                        joblib.delayed(run_one)(s, output_dir) for s in todo)
+            if backend.name == "dask":
+                with _dask_client(backend, n_jobs) as client:
+                    run_dask(todo, output_dir, client, record)
+            elif backend.name == "threading":
+                outcomes = joblib.Parallel(n_jobs=n_jobs, backend="threading",
+                                           return_as="generator_unordered")(
+                    joblib.delayed(run_one)(s, output_dir) for s in todo)
                 for outcome in outcomes:
-                    result.outcomes.append(outcome)
-                    bar.update(outcome)
-        except ResultWriteError:
-            # joblib stops the other workers, maybe mid-write: drop their partial temp files.
+                    record(outcome)
+            else:
+                run_local(todo, output_dir, _n_workers(n_jobs), record)
+        except BaseException:
+            # The workers are stopped, maybe mid-write: drop their partial temp files.
             for runs_dir in runs_dirs:
                 remove_stale_temp_files(runs_dir)
             raise

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,10 +37,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bench.integrity import (
+    META_KEY,
+    META_SHA_KEY,
+    CorruptResultError,
+    meta_digest,
+    move_aside,
+    read_meta,
+    read_verified,
+    table_digest,
+    verify_run_file,
+)
+
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-META_KEY = b"nxm_bench"
+#: 2: run files carry page checksums, ``content_sha256`` and a metadata checksum (bench/integrity.py).
+SCHEMA_VERSION = 2
 
 TRIAL_SCHEMA = pa.schema(
     [
@@ -193,25 +206,44 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temp_files(folder: Path) -> int:
-    """Delete temp files left in ``folder`` by writers on this host that no longer run.
+#: Hidden files named ``.<name>~<host>~<pid><suffix>`` that a process leaves only when it is killed:
+#: temp files of result and manifest writes, writability probes, and markers of runs in flight.
+_OWNED_SUFFIXES = (".tmp", ".running")
+#: Probes of older versions had no owner in their name; one older than this is a leftover.
+_LEGACY_PROBE_AGE = 60.0
 
-    They are never taken as results (hidden ``.tmp`` names); this only reclaims their space.
-    Returns how many were removed.
+
+def remove_stale_temp_files(folder: Path) -> int:
+    """Delete files left in ``folder`` by processes of this host that no longer run.
+
+    Temp files (``.*.tmp``: partial result files, manifests and writability probes) and run
+    markers (``.*.running``, bench/worker.py) carry their writer's host and pid; those of a
+    process that is gone are removed. They are never taken as results (hidden names); this only
+    keeps study folders clean after ``kill -9``. Returns how many were removed.
 
     Example:
         >>> import tempfile
-        >>> remove_stale_temp_files(Path(tempfile.mkdtemp()))
-        0
+        >>> d = Path(tempfile.mkdtemp())
+        >>> _ = (d / f".study.json~{_HOST}~999999999.tmp").write_text("{")  # no such pid
+        >>> remove_stale_temp_files(d)
+        1
     """
     removed = 0
-    for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
-        parts = tmp.name[1:-len(".tmp")].rsplit("~", 2)
-        if len(parts) != 3 or parts[1] != _HOST or not parts[2].isdigit() or _pid_alive(int(parts[2])):
-            continue
+    if not folder.is_dir():
+        return 0
+    for suffix in _OWNED_SUFFIXES:
+        for tmp in folder.glob(f".*{suffix}"):
+            parts = tmp.name[1:-len(suffix)].rsplit("~", 2)
+            if len(parts) != 3 or parts[1] != _HOST or not parts[2].isdigit() or _pid_alive(int(parts[2])):
+                continue
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                removed += 1
+    for probe in folder.glob(".write-test-*"):
         with contextlib.suppress(OSError):
-            tmp.unlink()
-            removed += 1
+            if time.time() - probe.stat().st_mtime > _LEGACY_PROBE_AGE:
+                probe.unlink()
+                removed += 1
     return removed
 
 
@@ -237,13 +269,17 @@ def _atomic_file(path: Path) -> Iterator[Path]:
 def write_run(path: Path, table: pa.Table, meta: Mapping[str, Any]) -> Path:
     """Write one run atomically: a temp file in the same folder, fsync, then ``os.replace``.
 
-    A reader (or a resumed study after ``kill -9``) sees either the whole file or none.
+    A reader (or a resumed study after ``kill -9``) sees either the whole file or none. The file
+    carries page checksums, the digest of its trial table and a checksum of its metadata, which
+    resume verifies (:func:`bench.integrity.verify_run_file`).
     Raises :class:`ResultWriteError` when the file cannot be written.
     """
-    payload = json.dumps({"schema_version": SCHEMA_VERSION, **meta}, default=str).encode()
-    table = table.replace_schema_metadata({META_KEY: payload})
+    payload = json.dumps({"schema_version": SCHEMA_VERSION, **meta, "n_rows": table.num_rows,
+                          "content_sha256": table_digest(table)}, default=str).encode()
+    table = table.replace_schema_metadata({META_KEY: payload, META_SHA_KEY: meta_digest(payload)})
     with _atomic_file(path) as tmp, open(tmp, "wb") as fh:
-        pq.write_table(table, fh, compression="zstd", use_dictionary=list(CATEGORICAL_COLUMNS))
+        pq.write_table(table, fh, compression="zstd", use_dictionary=list(CATEGORICAL_COLUMNS),
+                       write_page_checksum=True)
         fh.flush()
         os.fsync(fh.fileno())
     return path
@@ -275,38 +311,49 @@ def read_manifest(path: Path | str) -> dict[str, Any] | None:
 
 
 def read_run_meta(path: Path) -> dict[str, Any]:
-    """The metadata dict of one run file (raises on a corrupt or foreign file)."""
-    md = pq.read_schema(path).metadata or {}
-    if META_KEY not in md:
-        raise ValueError(f"{path} is not an NxM-Bench run file (no {META_KEY.decode()} metadata)")
-    meta: dict[str, Any] = json.loads(md[META_KEY])
-    return meta
+    """The metadata dict of one run file; :class:`~bench.integrity.CorruptResultError` (a
+    ``ValueError``) for a damaged or foreign file. Only the footer is read: use
+    :func:`~bench.integrity.verify_run_file` to check the trial data too."""
+    return read_meta(path)
+
+
+#: Folders inside a study that hold runs moved out of it (``move_old_runs=true``): never loaded
+#: as part of the study.
+SUPERSEDED = "superseded"
 
 
 def run_files(path: Path | str) -> list[Path]:
-    """Run files under a study dir, a ``runs/`` dir, a results root, or one file."""
+    """Run files under a study dir, a ``runs/`` dir, a results root, or one file.
+
+    Runs moved aside into a ``superseded/`` folder below ``path`` are not included.
+    """
     p = Path(path)
     if p.is_file():
         return [p]
     if not p.exists():
         raise FileNotFoundError(f"no results at {str(p)!r}")
-    return sorted(f for f in p.rglob("*.parquet") if not f.name.startswith("."))
+    return sorted(f for f in p.rglob("*.parquet") if not f.name.startswith(".")
+                  and SUPERSEDED not in f.relative_to(p).parts[:-3])  # <superseded>/<stamp>/runs/<file>
 
 
 def finished_fingerprint(path: Path) -> str | None:
-    """Fingerprint of a finished (status ok) run file, ``None`` if missing, failed or unreadable.
+    """Fingerprint of a finished (status ok), verified run file; ``None`` if missing or failed.
 
-    An unreadable file is moved aside to ``<name>.corrupt`` (never deleted) so the
-    run is redone and nothing is lost.
+    The whole file is decoded and checked against its checksums and row count. A file that
+    fails is moved aside to a numbered ``<name>.corrupt`` (never deleted or overwritten), with
+    a warning, so the run is redone and nothing is lost. When another process already moved it,
+    this one just treats the run as missing.
     """
-    if not path.exists():
-        return None
     try:
-        meta = read_run_meta(path)
-    except Exception as exc:  # truncated by a crash of the OS, or not ours
-        aside = path.with_name(path.name + ".corrupt")
-        log.warning("result file %s is unreadable (%s); moved to %s and re-running", path, exc, aside)
-        os.replace(path, aside)
+        before = os.stat(path)
+        meta = verify_run_file(path)
+    except FileNotFoundError:
+        return None
+    except CorruptResultError as exc:
+        aside = move_aside(path, before)
+        if aside is not None:
+            log.warning("result file %s is corrupt (%s); moved to %s and re-running", path, exc.reason,
+                        aside)
         return None
     if meta.get("status") != "ok":
         return None
@@ -315,16 +362,18 @@ def finished_fingerprint(path: Path) -> str | None:
 
 
 def _read_table(path: Path, columns: list[str] | None) -> pa.Table:
-    """One small run file. ``ParquetFile.read`` without a thread pool: ``pq.read_table`` costs about
-    3x more per file (dataset discovery and thread start-up), which dominated loading 10^4 runs."""
-    with pq.ParquetFile(path) as pf:
-        return pf.read(columns=columns, use_threads=False)
+    """One small run file, page checksums verified. ``ParquetFile.read`` without a thread pool:
+    ``pq.read_table`` costs about 3x more per file (dataset discovery and thread start-up), which
+    dominated loading 10^4 runs."""
+    return read_verified(path, columns)
 
 
 def load(path: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """All trials under ``path`` as one long DataFrame (one row per trial).
 
-    Repeated-per-run string columns come back as pandas categoricals.
+    Repeated-per-run string columns come back as pandas categoricals. A damaged file raises
+    :class:`~bench.integrity.CorruptResultError` (a ``ValueError``, one line naming the file);
+    re-running its study moves it aside and redoes the run.
 
     Example:
         >>> load("results/default").groupby("optimizer").value.min()  # doctest: +SKIP
@@ -352,7 +401,7 @@ def load_runs(path: Path | str) -> pd.DataFrame:
     for f in run_files(path):
         try:
             meta = read_run_meta(f)
-        except Exception as exc:
+        except CorruptResultError as exc:
             rows.append({"file": str(f), "status": "corrupt", "error": str(exc)})
             continue
         spec = meta.get("spec", {})

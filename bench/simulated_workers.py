@@ -45,8 +45,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.loop import RunError, check_finite, trial_fidelity
 from bench.results import TrialRecorder
+from bench.trial_checks import RunError, check_finite, check_result, config_checker, trial_fidelity
 from optimizers.base import Budget, Optimizer, SearchExhausted, Trial, WaitForPending
 from tasks.base import Result, Task
 
@@ -99,10 +99,11 @@ def simulated_loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed:
     n_max, t_max = budget.n_trials, budget.time
     run = evaluate if evaluate is not None else task.evaluate
     ask, tell, add = optimizer.ask, optimizer.tell, rec.add
+    check_config, n_obj = config_checker(task), len(task.objectives)
     clock = time.perf_counter
     free = list(range(n_workers))  # a heap: the lowest free worker index asks first
-    # (finish time, worker, trial, fidelity, step, result, eval seconds); worker breaks ties.
-    running: list[tuple[float, int, Trial, float | None, float, Result, float]] = []
+    # (finish time, worker, trial, config, fidelity, step, result, eval seconds); worker breaks ties.
+    running: list[tuple[float, int, Trial, dict[str, Any], float | None, float, Result, float]] = []
     now = started = done = 0.0
     i = 0
     stopped: str | None = None
@@ -118,16 +119,15 @@ def simulated_loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed:
             except SearchExhausted as exc:
                 stopped = f"{type(optimizer).__name__} exhausted the search space: {exc}"
                 break
+            config = check_config(trial.config)
             fid, step = trial_fidelity(trial, fidelity, task.id)
             t0 = clock()
-            result = run(trial.config, fid, (noise_seed + i) & 0xFFFFFFFF)
+            result = run(config, fid, (noise_seed + i) & 0xFFFFFFFF)
             t1 = clock()
-            check_finite(result.values, trial, fid, task.id)
-            if not result.cost >= 0:
-                raise RunError(f"task {task.id} returned cost {result.cost!r}; simulated workers need "
-                               "a finite cost >= 0")
+            check_result(result, n_obj, task.id)
+            check_finite(result.values, config, fid, task.id)
             worker = heapq.heappop(free)
-            heapq.heappush(running, (now + result.cost, worker, trial, fid, step, result, t1 - t0))
+            heapq.heappush(running, (now + result.cost, worker, trial, config, fid, step, result, t1 - t0))
             started += step
             i += 1
         if not running:
@@ -135,8 +135,8 @@ def simulated_loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed:
         # Tell every trial that completes at this instant before anyone asks again.
         now = running[0][0]
         while running and running[0][0] == now:
-            finish, worker, trial, fid, step, result, eval_time = heapq.heappop(running)
+            finish, worker, trial, config, fid, step, result, eval_time = heapq.heappop(running)
             done += step
-            add(trial.config, fid, result.values, result.cost, done, finish, clock() - t_start, eval_time)
+            add(config, fid, result.values, result.cost, done, finish, clock() - t_start, eval_time)
             tell(trial, result)
             heapq.heappush(free, worker)

@@ -23,7 +23,7 @@ def _env(extra_conf: Path | None = None, plugins: bool = False) -> dict[str, str
     if confs:
         env["NXMBENCH_CONFIG_PATH"] = os.pathsep.join(confs)
     if plugins:
-        env["NXMBENCH_TASK_MODULES"] = "faulty_plugin"
+        env["NXMBENCH_TASK_MODULES"] = "faulty_plugin,deadly_plugin,misbehaving_plugin"
     env.setdefault("MPLBACKEND", "Agg")
     return env
 
@@ -60,7 +60,7 @@ def plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from bench import registry
 
     monkeypatch.syspath_prepend(str(PLUGINS))
-    monkeypatch.setenv("NXMBENCH_TASK_MODULES", "faulty_plugin")
+    monkeypatch.setenv("NXMBENCH_TASK_MODULES", "faulty_plugin,deadly_plugin,misbehaving_plugin")
     monkeypatch.setenv("NXMBENCH_CONFIG_PATH", str(PLUGINS / "faulty_conf"))
     registry.task_families.cache_clear()
     registry.task_ids.cache_clear()

@@ -32,7 +32,7 @@ def test_missing_hypervolume_package_is_reported_not_raised(tmp_path: Path,
     rc, text = _run(tmp_path)
     assert rc == 0
     assert "leaderboard, multi-objective tasks: not computed, moocore is not installed" in text
-    assert len(list((tmp_path / "single" / "runs").glob("*.parquet"))) == 1
+    assert len(list((tmp_path / "single").glob("*/runs/*.parquet"))) == 1
 
 
 def test_leaderboard_uses_the_objective_directions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

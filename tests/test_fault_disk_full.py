@@ -1,8 +1,10 @@
 """Disk full, output unwritable, corrupt result file: one clear error line, nothing lost, resume works.
 
 The injected tests patch the write step (``pyarrow.parquet.write_table`` / ``open`` as
-seen by :mod:`bench.results`) so CI always covers them; the real ones mount a small
-tmpfs (root only) and fill it, or remount it read-only mid-sweep.
+seen by :mod:`bench.results`) so CI always covers them; they use ``backend=threading`` so that
+the runs execute in this process, where the patch applies (the process backends run them in
+workers). The real ones mount a small tmpfs (root only) and fill it, or remount it read-only
+mid-sweep.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pytest
 
 from bench import parallel, results
 from bench.__main__ import EXIT_WRITE_FAILED, main
-from bench.config import OptimizerChoice, StudyConfig
+from bench.config import BackendConfig, OptimizerChoice, StudyConfig
 from bench.parallel import run_all
 from bench.plan import make_plan
 from bench.results import ResultWriteError
@@ -63,7 +65,7 @@ def test_injected_disk_full_stops_the_sweep_and_resume_finishes(tmp_path: Path,
     with monkeypatch.context() as patch, pytest.raises(ResultWriteError) as info:
         patch.setattr(results.pq, "write_table", _fail_after(
             3, OSError(errno.ENOSPC, "No space left on device"), results.pq.write_table))
-        run_all(specs, tmp_path, n_jobs=1, progress=False)
+        run_all(specs, tmp_path, n_jobs=1, backend=BackendConfig("threading"), progress=False)
     msg = str(info.value)
     assert "\n" not in msg and "No space left on device [ENOSPC]" in msg
     assert str(tmp_path / "full" / "runs") in msg and "re-run" in msg
@@ -84,7 +86,7 @@ def in_process_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
     def run(*args: str) -> tuple[int, str, str]:
         rc = main(["optimizer=random_search", "task='bbob/f0[1-4]/d02/i01'", "n_trials=3",
-                   "progress=false", "n_jobs=1", *args])
+                   "progress=false", "n_jobs=1", "backend=threading", *args])
         out = capsys.readouterr()
         return rc, out.out, out.err
 
@@ -110,7 +112,7 @@ def test_cli_unwritable_output_mid_sweep_exits_3_with_one_line(in_process_cli, t
     assert rc == EXIT_WRITE_FAILED == 3
     assert len(lines) == 1 and lines[0].startswith("error: cannot write result file "), lines
     assert "Permission denied [EACCES]" in lines[0] and "Traceback" not in err
-    runs = tmp_path / "results" / "single" / "runs"
+    [runs] = (tmp_path / "results" / "single").glob("*/runs")
     _assert_clean_and_readable(runs)
     assert len(list(runs.iterdir())) == 2
     rc, out, _ = in_process_cli()
@@ -120,7 +122,7 @@ def test_cli_unwritable_output_mid_sweep_exits_3_with_one_line(in_process_cli, t
 def test_corrupt_result_file_is_kept_aside_and_rerun(in_process_cli, tmp_path: Path,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     assert in_process_cli()[0] == 0
-    runs = tmp_path / "results" / "single" / "runs"
+    [runs] = (tmp_path / "results" / "single").glob("*/runs")
     victim = sorted(runs.iterdir())[0]
     garbage = victim.read_bytes()[:50]
     victim.write_bytes(garbage)
@@ -179,8 +181,8 @@ def test_real_read_only_output_mid_sweep(tmp_path: Path, monkeypatch: pytest.Mon
     with _tmpfs(tmp_path / "disk", "4m") as disk:
         real_run_one, done = parallel.run_one, [0]
 
-        def run_then_lock(spec: Any, out: Path) -> Any:
-            outcome = real_run_one(spec, out)
+        def run_then_lock(spec: Any, out: Path, **kwargs: Any) -> Any:
+            outcome = real_run_one(spec, out, **kwargs)
             done[0] += 1
             if done[0] == 2:  # the filesystem turns read-only while the sweep runs
                 _remount(disk, "ro")
@@ -188,8 +190,8 @@ def test_real_read_only_output_mid_sweep(tmp_path: Path, monkeypatch: pytest.Mon
 
         with monkeypatch.context() as patch, pytest.raises(
                 ResultWriteError, match=r"Read-only file system \[EROFS\]"):
-            patch.setattr(parallel, "run_one", run_then_lock)
-            run_all(specs, disk, n_jobs=1, progress=False)
+            patch.setattr(parallel, "run_one", run_then_lock)  # in this process: threading backend
+            run_all(specs, disk, n_jobs=1, backend=BackendConfig("threading"), progress=False)
         runs = disk / "full" / "runs"
         assert len(_state(runs)) == 2
         _assert_clean_and_readable(runs)

@@ -285,7 +285,7 @@ def test_cli_single_run_with_workers(cli: Any, tmp_path: Path) -> None:
     rc, _, err = cli("optimizer=asha", "task=sklearn-tab/hgb/iris", "+study.n_workers=4", "n_trials=10",
                      "seed=0", "n_jobs=1", "progress=false")
     assert rc == 0, err
-    (path,) = (tmp_path / "results" / "single" / "runs").glob("*.parquet")
+    (path,) = (tmp_path / "results" / "single").glob("*/runs/*.parquet")
     assert path.name == "sklearn-tab__hgb__iris--asha--s0--w4.parquet"
     df = pq.read_table(path).to_pandas()
     assert (df["sim_time"] - df["cost"]).iloc[:4].abs().max() < 1e-12  # four trials start at t=0
