@@ -46,7 +46,8 @@ from bench.config import (
 from bench.parallel import check_writable, run_all
 from bench.plan import make_plan
 from bench.registry import UnknownNameError, unknown, yaml_ids
-from bench.results import ResultWriteError, write_manifest
+from bench.results import ResultWriteError
+from bench.study_folder import prepare_study_folder
 from bench.summary import refusal_lines, summarize
 
 #: Exit statuses (documented in docs/fault-tolerance.md).
@@ -168,7 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = _stop_on_sigterm()
     try:
         check_writable(study_dir)
-        write_manifest(study_dir, plan.manifest(study))
+        # Refuses a plan that would replace or mix with the folder's runs, before anything is written.
+        for line in prepare_study_folder(study_dir, plan, study, move_old_runs=settings.move_old_runs,
+                                         argv=args):
+            print(line)
         sweep = run_all(plan.specs, settings.output_dir, settings.n_jobs, settings.backend,
                         settings.progress)
     except Terminated:
