@@ -43,8 +43,8 @@ from bench.config import (
     interpolation_problem,
     settings_from_cfg,
 )
-from bench.parallel import check_writable, run_all
-from bench.plan import make_plan
+from bench.parallel import check_backend, check_writable, run_all
+from bench.plan import make_plan_within
 from bench.registry import UnknownNameError, unknown, yaml_ids
 from bench.results import ResultWriteError
 from bench.study_folder import prepare_study_folder
@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_listing(str(cfg.list), cfg.get("filter"), cfg.get("task_type"), cfg.get("task_kind"))
             return 0
         settings = settings_from_cfg(cfg, choices.get("study", "default"), choices.get("optimizer"))
-        plan = make_plan(settings.study)
+        plan = make_plan_within(settings.study, settings.plan_timeout)
     except (ConfigError, UnknownNameError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -158,6 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OmegaConfBaseException as exc:  # a config value read after the checks above
         print(f"error: {interpolation_problem(exc, 'the composed config')}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\ninterrupted while planning: nothing ran", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
     study = settings.study
     study_dir = settings.output_dir / study.name
@@ -168,7 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line)
     previous = _stop_on_sigterm()
     try:
+        check_backend(settings.backend)  # an unreachable scheduler: one line, before anything is written
         check_writable(study_dir)
+        check_writable(study_dir / "runs")
         # Refuses a plan that would replace or mix with the folder's runs, before anything is written.
         for line in prepare_study_folder(study_dir, plan, study, move_old_runs=settings.move_old_runs,
                                          argv=args):

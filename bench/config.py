@@ -107,6 +107,8 @@ class Settings:
     progress: bool = True
     #: Move a study's old runs that conflict with the plan into a dated folder, instead of refusing.
     move_old_runs: bool = False
+    #: Seconds planning may take before a task that hangs while being built is reported.
+    plan_timeout: float = 600.0
 
 
 def interpolation_problem(exc: OmegaConfBaseException, origin: str) -> str:
@@ -424,6 +426,7 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
         backend=backend,
         progress=_bool(cfg.get("progress", True), "progress"),
         move_old_runs=_bool(cfg.get("move_old_runs", False), "move_old_runs"),
+        plan_timeout=_positive(cfg.get("plan_timeout", 600), "plan_timeout") or 600.0,
     )
 
 

@@ -137,16 +137,21 @@ def read_meta(path: Path, schema_metadata: dict[bytes, bytes] | None = None) -> 
     return meta
 
 
-def read_verified(path: Path, columns: list[str] | None = None) -> pa.Table:
-    """Read a run file with page-checksum verification; any decoding failure is a
-    :class:`CorruptResultError` naming the file."""
+def _read(path: Path, columns: list[str] | None) -> tuple[pa.Table, dict[bytes, bytes]]:
     try:
         with pq.ParquetFile(path, page_checksum_verification=True) as pf:
-            return pf.read(columns=columns, use_threads=False)
+            footer = dict(pf.metadata.metadata or {})
+            return pf.read(columns=columns, use_threads=False), footer
     except FileNotFoundError:
         raise
     except Exception as exc:  # ArrowInvalid, OSError("Corrupt ..."), thrift errors, ...
         raise CorruptResultError(path, f"{type(exc).__name__}: {exc}") from exc
+
+
+def read_verified(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """Read a run file with page-checksum verification; any decoding failure is a
+    :class:`CorruptResultError` naming the file."""
+    return _read(path, columns)[0]
 
 
 def verify_run_file(path: Path) -> dict[str, Any]:
@@ -155,11 +160,11 @@ def verify_run_file(path: Path) -> dict[str, Any]:
     Files written before digests existed (no ``content_sha256``) are checked for what they
     carry: readable metadata, every page decodable, and the row count.
     """
-    table = read_verified(path)
+    table, footer = _read(path, None)
     # The metadata is stored twice: in the footer's key-value list and inside the serialized Arrow
     # schema; readers take one or the other, so both must check out, and agree.
     meta = read_meta(path, table.schema.metadata or {})
-    if read_meta(path) != meta:
+    if read_meta(path, footer) != meta:
         raise CorruptResultError(path, "the two stored copies of the run metadata differ")
     n_rows = meta.get("n_trials")
     if isinstance(n_rows, int) and n_rows != table.num_rows:

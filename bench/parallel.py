@@ -23,6 +23,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -65,8 +66,20 @@ def check_writable(directory: Path) -> None:
 
 
 def pending(specs: Sequence[RunSpec], output_dir: Path) -> tuple[list[RunSpec], int]:
-    """Specs still to run: missing, failed, or finished under a different spec (fingerprint)."""
-    todo = [s for s in specs if finished_fingerprint(run_path(output_dir, s)) != s.fingerprint]
+    """Specs still to run: missing, failed, damaged, or finished under a different spec (fingerprint).
+
+    Every existing file is decoded and verified (:func:`~bench.results.finished_fingerprint`),
+    about 1 ms per small run file; threads overlap the decoding, which releases the GIL.
+    """
+    def done(spec: RunSpec) -> bool:
+        return finished_fingerprint(run_path(output_dir, spec)) == spec.fingerprint
+
+    if len(specs) < 64:
+        flags = [done(s) for s in specs]
+    else:
+        with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
+            flags = list(pool.map(done, specs))
+    todo = [s for s, finished in zip(specs, flags, strict=True) if not finished]
     return todo, len(specs) - len(todo)
 
 
@@ -137,6 +150,21 @@ def _dask_client(backend: BackendConfig, n_jobs: int) -> Iterator[Any]:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def check_backend(backend: BackendConfig) -> None:
+    """Fail fast, before anything is written, when the backend cannot be used: the dask extra is
+    missing, or the scheduler at ``backend.address`` does not answer within its timeout."""
+    if backend.name != "dask":
+        return
+    if backend.address is None:
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError as exc:
+            raise ConfigError("backend=dask needs the dask extra: pip install 'nxm-bench[dask]'") from exc
+        return
+    with _dask_client(backend, 1):
+        pass
 
 
 def _n_workers(n_jobs: int) -> int:

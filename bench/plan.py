@@ -11,6 +11,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
+import sys
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -115,23 +119,77 @@ def check_optimizers(study: StudyConfig) -> tuple[dict[str, type[Optimizer]], di
     return classes, missing
 
 
+class PlanningTimeout(ConfigError):
+    """Planning did not finish in time: building (or listing) some task hangs."""
+
+
+#: What planning is doing now, for the message when it hangs (one planning at a time per process).
+_activity = ["checking the optimizers"]
+
+
+def make_plan_within(study: StudyConfig, seconds: float) -> Plan:
+    """:func:`make_plan`, bounded: a task whose family or constructor hangs makes planning fail
+    with one line naming it after ``seconds``, instead of hanging the command.
+
+    Planning runs in a daemon thread, which the caller abandons on timeout (it cannot be
+    stopped; the process exits soon after). As a last resort for a hang in C code that holds
+    the GIL, ``faulthandler`` ends the process ``seconds`` + 30 s later with every thread's
+    traceback on stderr.
+
+    Example:
+        >>> from bench.config import OptimizerChoice
+        >>> from optimizers.base import Budget
+        >>> study = StudyConfig("demo", (OptimizerChoice("random_search",
+        ...     "optimizers.random_search.RandomSearch"),), ("synthetic/branin",), (0,), Budget(5))
+        >>> len(make_plan_within(study, 60).specs)
+        1
+    """
+    box: list[Any] = []
+
+    def plan() -> None:
+        try:
+            box.append(make_plan(study))
+        except BaseException as exc:  # handed to the caller's thread
+            box.append(exc)
+
+    thread = threading.Thread(target=plan, daemon=True, name="nxm-bench planning")
+    with contextlib.suppress(AttributeError, ValueError, OSError):  # no real stderr: no last resort
+        faulthandler.dump_traceback_later(seconds + 30, exit=True, file=sys.__stderr__ or sys.stderr)
+    try:
+        thread.start()
+        thread.join(seconds)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    if not box:
+        raise PlanningTimeout(f"planning did not finish within plan_timeout={seconds:g} s: it hangs "
+                              f"{_activity[0]}; fix that task (or its family), or raise plan_timeout=SECONDS")
+    if isinstance(box[0], BaseException):
+        raise box[0]
+    result: Plan = box[0]
+    return result
+
+
 def make_plan(study: StudyConfig) -> Plan:
     """All RunSpecs of ``study``; raise :class:`ConfigError` for incompatible pairs
     unless the study says ``incompatible: skip`` (then they are listed in ``Plan.refused``).
     Optimizers are checked first (see :func:`check_optimizers`)."""
+    _activity[0] = "checking the optimizers"
     classes, missing = check_optimizers(study)
+    _activity[0] = f"expanding the task patterns {list(study.tasks)[:5]}"
     task_ids = expand_tasks(study.tasks)
     refused: list[Refusal] = []
     specs: list[RunSpec] = []
     cost_reasons: dict[str, str | None] = {}
     directions: dict[str, tuple[bool, ...]] = {}
     for tid in task_ids:
+        _activity[0] = f"building task {tid!r}"
         task = make_task(tid)
         directions[tid] = tuple(o.minimize for o in task.objectives)
         problem = Problem(task.space, task.objectives, task.fidelity, study.budget)
         for opt in study.optimizers:
             reason = missing.get(opt.id) or classes[opt.id].incompatibility(problem)
             if not reason and study.n_workers > 1:
+                _activity[0] = f"evaluating task {tid!r} for its simulated cost"
                 reason = _workers_reason(classes[opt.id], task, study.n_workers, cost_reasons)
             if reason:
                 refused.append(Refusal(tid, opt.id, reason))

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+#: Plugins are loaded by the tests as user code, never collected (one raises on import on purpose).
+collect_ignore_glob = ["plugins/*"]
+
 REPO = Path(__file__).resolve().parents[1]
 PLUGINS = Path(__file__).resolve().parent / "plugins"
 
@@ -39,6 +42,12 @@ def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
                               stdin=subprocess.DEVNULL)
 
     return run
+
+
+@pytest.fixture
+def cli_env() -> Callable[..., dict[str, str]]:
+    """The environment ``run_cli`` gives ``python -m bench``, for tests that start it themselves."""
+    return _env
 
 
 @pytest.fixture

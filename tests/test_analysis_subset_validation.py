@@ -346,7 +346,7 @@ def test_tasks_where_the_embedding_ties_are_selected_in_proportion(tmp_path: Pat
             "--reference", "empirical", "--max-evaluations", "300", "--name", "t", "--out", str(out)]
 
     def chosen(part: str) -> list[str]:
-        return load_taskset(str(out / f"t_{part}.yaml")).tasks
+        return list(load_taskset(str(out / f"t_{part}.yaml")).tasks)
 
     assert main(args) == 0
     # 30 of 42 tasks tie: the empirical reference asks for 5 of 7 (7 * 30 / 42 = 5.0)

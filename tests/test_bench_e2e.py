@@ -202,7 +202,7 @@ def test_exhausted_search_space_ends_the_run_normally(tmp_path: Path) -> None:
         ("sklearn-tab/hgb/iris",), (0,), Budget(500))
     sweep = run_all(make_plan(study).specs, tmp_path, n_jobs=1, progress=False)
     assert [o.status for o in sweep.outcomes] == ["ok"]
-    meta = results.read_run_meta(Path(sweep.outcomes[0].path))
+    meta = results.read_run_meta(Path(str(sweep.outcomes[0].path)))
     assert "exhausted the search space" in meta["stopped_early"]
     df = results.load(tmp_path)
     assert 0 < df["budget_used"].max() < 500

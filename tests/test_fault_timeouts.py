@@ -140,3 +140,53 @@ def test_cli_sweep_with_hangs_completes_and_exit_status_reports_it(run_cli, stud
         if expected == "timeout":
             assert "trial_timeout=0.5 s" in run.error and run.n_trials < 10
         assert run.meta["spec"]["trial_timeout"] == 0.5 and run.meta["spec"]["run_timeout"] == 5
+
+
+# --- limits that the run tries to escape ---------------------------------------------------------
+
+
+def _deadly(task: str, **limits: Any) -> RunSpec:
+    return dataclasses.replace(_spec(task, n_trials=5), study="escape", **limits)
+
+
+@pytest.mark.slow
+def test_a_task_swallowing_its_interrupt_still_ends_at_the_limit(plugins, tmp_path: Path) -> None:
+    """``while True: try: sleep() except: pass`` catches every TimeLimitExceeded: its worker writes
+    the run as timeout after the grace and ends; the sweep goes on (and ``ok`` runs beside it)."""
+    from bench.time_limits import HARD_LIMIT_GRACE
+
+    specs = [_deadly("deadly/swallow", trial_timeout=0.5), _deadly("deadly/ok", trial_timeout=0.5)]
+    sweep = run_all(specs, tmp_path, n_jobs=2, progress=False)
+    status = {o.task: o for o in sweep.outcomes}
+    assert status["deadly/ok"].status == "ok"
+    swallowed = status["deadly/swallow"]
+    assert swallowed.status == "timeout" and "caught TimeLimitExceeded" in str(swallowed.error)
+    assert swallowed.duration < 0.5 + 3 * HARD_LIMIT_GRACE
+    meta = results.read_run_meta(Path(str(swallowed.path)))
+    assert "deadly_plugin.py" in meta["error"]  # where it was stuck
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("limits", [{"run_timeout": 1.0}, {"trial_timeout": 1.0}])
+def test_a_run_stuck_in_c_without_signals_is_ended(plugins, tmp_path: Path, limits: dict[str, Any]) -> None:
+    """Stuck in one C call holding the GIL, SIGALRM blocked: no Python handler ever runs.
+    ``run_timeout`` is enforced by faulthandler's watchdog in the worker, ``trial_timeout`` by the
+    main process watching the run's marker; either way the run is a timeout, the sweep goes on."""
+    specs = [_deadly("deadly/chang", **limits), _deadly("deadly/ok", **limits)]
+    sweep = run_all(specs, tmp_path, n_jobs=1, progress=False)
+    status = {o.task: o for o in sweep.outcomes}
+    assert status["deadly/ok"].status == "ok"
+    stuck = status["deadly/chang"]
+    assert stuck.status == "timeout", stuck.error
+    error = results.read_run_meta(Path(str(stuck.path)))["error"]
+    assert "did not stop at its time limit" in error
+    assert ("main process watchdog" in error) == ("trial_timeout" in limits)
+
+
+def test_a_task_that_hangs_while_being_built_is_bounded(run_cli, tmp_path: Path) -> None:
+    proc = run_cli("optimizer=random_search", "task=hangbuild/forever", "plan_timeout=2", plugins=True,
+                   timeout=60)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert "plan_timeout=2 s" in lines[0] and "building task 'hangbuild/forever'" in lines[0]
+    assert not (tmp_path / "results").exists()

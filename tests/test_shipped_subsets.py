@@ -40,14 +40,16 @@ def test_dev_study_runs(run_cli: object, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("ttype", TYPES)
 def test_reference_tables_match_their_study_and_tasksets(ttype: str) -> None:
-    from omegaconf import OmegaConf
+    from omegaconf import DictConfig, OmegaConf
 
     from analysis.subset_report import load_taskset
     from bench.registry import conf_dir
 
     scores = pd.read_parquet(DATA / f"catalog_{ttype}_scores.parquet")
     wide = scores.pivot_table(index="task", columns="optimizer", values="score", observed=True)
-    study = [str(o) for o in OmegaConf.load(conf_dir() / "study" / f"catalog_{ttype}.yaml")["optimizers"]]
+    catalog = OmegaConf.load(conf_dir() / "study" / f"catalog_{ttype}.yaml")
+    assert isinstance(catalog, DictConfig)
+    study = [str(o) for o in catalog["optimizers"]]
     assert sorted(wide.columns) == sorted(study)
     # Two optimizers with the same score on every task are one method twice: the embedding would
     # count it twice, or a held-out "twin" of an embedding optimizer would validate nothing
@@ -56,6 +58,7 @@ def test_reference_tables_match_their_study_and_tasksets(ttype: str) -> None:
              if wide[a].equals(wide[b])]
     assert not twins
     dev_study = OmegaConf.load(conf_dir() / "study" / f"dev_{ttype}.yaml")
+    assert isinstance(dev_study, DictConfig)
     assert [str(o) for o in dev_study["optimizers"]] == study
     assert dev_study["taskset"] == f"subset_{ttype}_dev"
     # The tasksets name the study's first three optimizers as their embedding.

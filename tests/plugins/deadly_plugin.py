@@ -78,5 +78,22 @@ class DeadlyFamily(TaskFamily):
         return DeadlyTask(task_id)
 
 
+class HangsWhenBuilt(TaskFamily):
+    """``hangbuild/forever``: building the task never returns (and swallows every interrupt)."""
+
+    name = "hangbuild"
+    description = "a task whose constructor hangs"
+
+    def ids(self) -> list[str]:
+        return ["hangbuild/forever"]
+
+    def make(self, task_id: str) -> Task:
+        while True:  # swallows every interrupt on purpose
+            try:  # noqa: SIM105
+                time.sleep(3600)
+            except:  # noqa: E722
+                pass
+
+
 def families() -> list[TaskFamily]:
-    return [DeadlyFamily()]
+    return [DeadlyFamily(), HangsWhenBuilt()]
