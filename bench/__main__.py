@@ -52,8 +52,9 @@ from bench.summary import refusal_lines, summarize
 
 #: Exit statuses (documented in docs/fault-tolerance.md).
 EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT, EXIT_WRITE_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-#: SIGTERM: 128 + 15, as a shell reports a process ended by it.
-EXIT_TERMINATED = 143
+#: SIGTERM: 128 + 15, as a shell reports a process ended by it; 128 + SIGPIPE when the reader of
+#: the output went away (``| head``).
+EXIT_TERMINATED, EXIT_BROKEN_PIPE = 143, 141
 
 #: Config groups whose values name YAML files under conf/.
 GROUPS = {"study": "study", "optimizer": "optimizer", "backend": "backend"}
@@ -202,4 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `python -m bench ... | head`: the reader left early; runs are written
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(EXIT_BROKEN_PIPE)

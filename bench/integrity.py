@@ -137,11 +137,12 @@ def read_meta(path: Path, schema_metadata: dict[bytes, bytes] | None = None) -> 
     return meta
 
 
-def _read(path: Path, columns: list[str] | None) -> tuple[pa.Table, dict[bytes, bytes]]:
+def _read(path: Path, columns: list[str] | None) -> tuple[pa.Table, list[dict[bytes, bytes]]]:
+    """The table and every stored view of the schema metadata."""
     try:
         with pq.ParquetFile(path, page_checksum_verification=True) as pf:
-            footer = dict(pf.metadata.metadata or {})
-            return pf.read(columns=columns, use_threads=False), footer
+            views = [dict(pf.metadata.metadata or {}), dict(pf.schema_arrow.metadata or {})]
+            return pf.read(columns=columns, use_threads=False), views
     except FileNotFoundError:
         raise
     except Exception as exc:  # ArrowInvalid, OSError("Corrupt ..."), thrift errors, ...
@@ -160,12 +161,14 @@ def verify_run_file(path: Path) -> dict[str, Any]:
     Files written before digests existed (no ``content_sha256``) are checked for what they
     carry: readable metadata, every page decodable, and the row count.
     """
-    table, footer = _read(path, None)
-    # The metadata is stored twice: in the footer's key-value list and inside the serialized Arrow
-    # schema; readers take one or the other, so both must check out, and agree.
+    table, views = _read(path, None)
+    # The metadata is stored twice, in the footer's key-value list and inside the serialized Arrow
+    # schema, and readers differ in which copy (or mix of the two) they show: the footer list, the
+    # file's Arrow schema (read_schema, load_runs) and the table read must all check out, and agree.
     meta = read_meta(path, table.schema.metadata or {})
-    if read_meta(path, footer) != meta:
-        raise CorruptResultError(path, "the two stored copies of the run metadata differ")
+    for view in views:
+        if read_meta(path, view) != meta:
+            raise CorruptResultError(path, "the stored copies of the run metadata differ")
     n_rows = meta.get("n_trials")
     if isinstance(n_rows, int) and n_rows != table.num_rows:
         raise CorruptResultError(path, f"{table.num_rows} trial rows, the metadata says {n_rows}")

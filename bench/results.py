@@ -85,10 +85,13 @@ CATEGORICAL_COLUMNS = ("study", "run_id", "task", "family", "task_type", "task_k
 
 
 def _json_default(obj: Any) -> Any:
-    # Optimizer libraries hand back numpy scalars; JSON needs the Python value.
+    # Optimizer libraries hand back numpy scalars; JSON needs the Python value. Configs are checked
+    # against the task's space before they are recorded, so anything else is a category value of
+    # the space that JSON cannot hold (a frozenset, an object): it is recorded as its repr rather
+    # than losing the run's trials.
     if isinstance(obj, np.generic):
         return obj.item()
-    raise TypeError(f"cannot serialize {type(obj).__name__} in a configuration")
+    return repr(obj)
 
 
 #: One encoder for all configs: ``json.dumps(default=...)`` would build a new one per call.

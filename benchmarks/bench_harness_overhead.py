@@ -4,7 +4,7 @@ Overhead = (time of a full ``run_one`` — optimizer ask/tell, budget accounting
 logging, parquet write — minus the time of the bare ``task.evaluate`` calls on
 the same configurations) / number of trials. Target: ≤ 30 µs per trial.
 
-    python benchmarks/bench_harness_overhead.py [--trials 10000] [--repeats 7]
+    python benchmarks/bench_harness_overhead.py [--trials 10000] [--repeats 7] [--task bbob/f01/d40/i01]
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from optimizers.base import Budget
 TASK = "bbob/f01/d02/i01"
 
 
-def measure(n_trials: int, out: Path) -> dict[str, float]:
-    spec = RunSpec(study="overhead", task=TASK, optimizer="random_search",
+def measure(n_trials: int, out: Path, task_id: str = TASK) -> dict[str, float]:
+    spec = RunSpec(study="overhead", task=task_id, optimizer="random_search",
                    optimizer_target="optimizers.random_search.RandomSearch", optimizer_params={},
                    seed=0, budget=Budget(n_trials))
     path = out / "overhead" / "runs" / f"{spec.run_id}.parquet"
@@ -36,7 +36,7 @@ def measure(n_trials: int, out: Path) -> dict[str, float]:
     total = time.perf_counter() - t0
     assert outcome.status == "ok" and outcome.n_trials == n_trials, outcome
     configs = [json.loads(c) for c in load(path, columns=["config"])["config"]]
-    task = make_task(TASK)
+    task = make_task(task_id)
     evaluate = task.evaluate
     t0 = time.perf_counter()
     for i, c in enumerate(configs):
@@ -50,10 +50,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trials", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--task", default=TASK, help="task id (default: %(default)s; bbob/f01/d40/i01 shows "
+                                                     "how the per-trial config check grows with dimension)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        measure(1_000, Path(tmp))  # warm-up: imports, task cache, first parquet write
-        rows = [measure(args.trials, Path(tmp)) for _ in range(args.repeats)]
+        measure(1_000, Path(tmp), args.task)  # warm-up: imports, task cache, first parquet write
+        rows = [measure(args.trials, Path(tmp), args.task) for _ in range(args.repeats)]
     for key in ("total_us", "eval_us", "overhead_us"):
         vals = [r[key] for r in rows]
         print(f"{key:12s} median {statistics.median(vals):7.2f}  min {min(vals):7.2f}  max {max(vals):7.2f}")

@@ -277,6 +277,12 @@ def test_two_sweeps_started_at_once_both_record_their_plan(
     plans = _plans(study_dir)
     assert len(plans) == 3 and sorted(len(p["seeds"]) for p in plans[1:]) == [2, 3]
     assert len(json.loads((study_dir / "study.json").read_text())["runs"]) == 12
+    # the two sweeps raced over the same runs: one verified file per run, nothing else left
+    from bench.integrity import verify_run_file
+
+    names = sorted(p.name for p in (study_dir / "runs").iterdir())
+    assert len(names) == 12 and all(n.endswith(".parquet") and not n.startswith(".") for n in names), names
+    assert all(verify_run_file(study_dir / "runs" / n)["status"] == "ok" for n in names)
 
 
 def test_an_unreadable_study_json_is_refused_and_kept(
