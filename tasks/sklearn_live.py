@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -427,6 +428,18 @@ class SklearnLiveTask(Task):
 # ----------------------------------------------------------------------------- family
 
 
+def sklearn_missing() -> str | None:
+    """Why scikit-learn cannot be used here (the extra to install), or ``None``.
+
+    Example:
+        >>> sklearn_missing() is None  # installed with the test extras
+        True
+    """
+    if importlib.util.find_spec("sklearn") is None:
+        return "package 'scikit-learn' is not installed: pip install 'nxm-bench[sklearn]'"
+    return None
+
+
 class SklearnLiveFamily(TaskFamily):
     """All ``sklearn-live`` tasks: models × datasets × metrics, black-box and ``/mf``.
 
@@ -440,6 +453,10 @@ class SklearnLiveFamily(TaskFamily):
 
     name = FAMILY
     description = "real cross-validated scikit-learn training on bundled datasets (modern Bayesmark)"
+
+    def unavailable_reason(self) -> str | None:
+        """Every task trains scikit-learn models: without the package each run would crash."""
+        return sklearn_missing()
 
     def ids(self) -> list[str]:
         return [

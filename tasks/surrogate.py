@@ -409,6 +409,12 @@ class SurrogateFamily(TaskFamily):
     name = FAMILY
     description = "regression models (kNN, random forest, gradient boosting) fitted on tabular benchmarks"
 
+    def unavailable_reason(self) -> str | None:
+        """The models are scikit-learn's: without the package no surrogate can be fitted."""
+        from tasks.sklearn_live import sklearn_missing
+
+        return sklearn_missing()
+
     def ids(self) -> list[str]:
         sources = [i for f in _source_families().values() for i in f.ids()]
         return [f"{FAMILY}/{m}/{s}" for m in MODELS for s in sources]

