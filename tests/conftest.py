@@ -44,6 +44,42 @@ def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     return run
 
 
+def _bench(cwd: Path, *args: str, conf: Path | None = None, env: dict[str, str] | None = None,
+           module: str = "bench") -> subprocess.CompletedProcess[str]:
+    """``python -m MODULE ARGS`` in ``cwd``, the test plugins importable, ``conf`` (and no inherited
+    folder) as the user config folder, ``env`` added to the environment."""
+    full = {**os.environ, **(env or {})}
+    paths = [str(REPO), str(PLUGINS), os.environ.get("PYTHONPATH")]
+    full["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
+    full.pop("NXMBENCH_CONFIG_PATH", None)
+    if conf is not None:
+        full["NXMBENCH_CONFIG_PATH"] = str(conf)
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=full, text=True,
+                          capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str], cwd: Path) -> str:
+    """The single ``error:`` line of a refused command that started nothing."""
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (cwd / "results").exists(), "a refused command wrote results"
+    return lines[0]
+
+
+@pytest.fixture
+def bench() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``python -m bench`` (or another module) in a folder of the test's choice (see ``_bench``)."""
+    return _bench
+
+
+@pytest.fixture
+def one_line_error() -> Callable[[subprocess.CompletedProcess[str], Path], str]:
+    """Check that a command was refused with one ``error:`` line, exit 2, nothing written."""
+    return _one_line_error
+
+
 @pytest.fixture
 def cli_env() -> Callable[..., dict[str, str]]:
     """The environment ``run_cli`` gives ``python -m bench``, for tests that start it themselves."""

@@ -8,41 +8,16 @@ runs put their results.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bench import results
 
-REPO = Path(__file__).resolve().parents[1]
 RUN = ("n_trials=3", "n_jobs=1", "progress=false")
 STUDY = "optimizers: [random_search]\ntasks: [synthetic/branin]\nseeds: 1\nn_trials: 3\n"
 OPTIMIZER = "_target_: optimizers.random_search.RandomSearch\nparams: {}\n"
 TASKSET = "tasks: [synthetic/branin]\n"
-
-
-def bench(cwd: Path, *args: str, conf: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m bench ARGS`` in ``cwd``, with ``conf`` as the user config folder."""
-    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "PYTHONPATH": path}
-    env.pop("NXMBENCH_CONFIG_PATH", None)
-    if conf is not None:
-        env["NXMBENCH_CONFIG_PATH"] = str(conf)
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=cwd, env=env, text=True,
-                          capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
-
-
-def one_line_error(proc: subprocess.CompletedProcess[str], cwd: Path) -> str:
-    """The single ``error:`` line of a refused command that started nothing."""
-    assert proc.returncode == 2, (proc.stdout, proc.stderr)
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    assert not (cwd / "results").exists(), "a refused command wrote results"
-    return lines[0]
 
 
 def user_conf(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -77,7 +52,7 @@ BROKEN: dict[str, tuple[bytes, tuple[str, ...]]] = {
 
 @pytest.mark.parametrize("kind", sorted(USE))
 @pytest.mark.parametrize("fault", sorted(BROKEN))
-def test_broken_config_file_is_named(tmp_path: Path, kind: str, fault: str) -> None:
+def test_broken_config_file_is_named(bench, one_line_error, tmp_path: Path, kind: str, fault: str) -> None:
     body, words = BROKEN[fault]
     conf = user_conf(tmp_path, {f"{kind}/bad.yaml": body,
                                 "study/uses_bad_taskset.yaml": "optimizers: [random_search]\ntaskset: bad\n"})
@@ -88,14 +63,14 @@ def test_broken_config_file_is_named(tmp_path: Path, kind: str, fault: str) -> N
         assert word in line, line
 
 
-def test_broken_optimizer_file_listed_in_a_study_is_named(tmp_path: Path) -> None:
+def test_broken_optimizer_file_listed_in_a_study_is_named(bench, one_line_error, tmp_path: Path) -> None:
     conf = user_conf(tmp_path, {"optimizer/bad.yaml": b"- a\n"})
     line = one_line_error(bench(tmp_path, "study.optimizers=[random_search,bad]", *RUN, conf=conf), tmp_path)
     assert f"optimizer file {conf / 'optimizer' / 'bad.yaml'} holds a list" in line
 
 
 @pytest.mark.parametrize("tasks", ["5", "synthetic/branin", "{a: 1}", "[1, 2]", "null"])
-def test_taskset_whose_tasks_is_not_a_list_of_ids(tmp_path: Path, tasks: str) -> None:
+def test_taskset_whose_tasks_is_not_a_list_of_ids(bench, one_line_error, tmp_path: Path, tasks: str) -> None:
     conf = user_conf(tmp_path, {"taskset/ts.yaml": f"tasks: {tasks}\n",
                                 "study/s.yaml": "optimizers: [random_search]\ntaskset: ts\n"})
     line = one_line_error(bench(tmp_path, "study=s", *RUN, conf=conf), tmp_path)
@@ -103,7 +78,7 @@ def test_taskset_whose_tasks_is_not_a_list_of_ids(tmp_path: Path, tasks: str) ->
 
 
 @pytest.mark.parametrize("value", ["[a]", "{a: 1}", "5"])
-def test_study_taskset_must_be_one_id(tmp_path: Path, value: str) -> None:
+def test_study_taskset_must_be_one_id(bench, one_line_error, tmp_path: Path, value: str) -> None:
     conf = user_conf(tmp_path, {"study/s.yaml": f"optimizers: [random_search]\ntaskset: {value}\n"})
     line = one_line_error(bench(tmp_path, "study=s", *RUN, conf=conf), tmp_path)
     assert "taskset" in line
@@ -112,21 +87,21 @@ def test_study_taskset_must_be_one_id(tmp_path: Path, value: str) -> None:
 # ----------------------------------------------------------------------------- interpolations
 
 
-def test_missing_interpolation_in_a_study_file(tmp_path: Path) -> None:
+def test_missing_interpolation_in_a_study_file(bench, one_line_error, tmp_path: Path) -> None:
     conf = user_conf(tmp_path, {"study/s.yaml": STUDY.replace("n_trials: 3", "n_trials: ${budget}")})
     line = one_line_error(bench(tmp_path, "study=s", "n_jobs=1", conf=conf), tmp_path)
     assert f"study file {conf / 'study' / 's.yaml'}" in line
     assert "study.n_trials" in line and "'budget' not found" in line
 
 
-def test_interpolation_to_a_composed_key_works(tmp_path: Path) -> None:
+def test_interpolation_to_a_composed_key_works(bench, tmp_path: Path) -> None:
     # ${n_jobs} is a key of the composed config: valid, even though the study file lacks it.
     conf = user_conf(tmp_path, {"study/s.yaml": STUDY.replace("seeds: 1", "seeds: ${n_jobs}")})
     proc = bench(tmp_path, "study=s", "n_jobs=1", "progress=false", conf=conf)
     assert proc.returncode == 0, proc.stderr
 
 
-def test_missing_interpolation_in_an_optimizer_file(tmp_path: Path) -> None:
+def test_missing_interpolation_in_an_optimizer_file(bench, one_line_error, tmp_path: Path) -> None:
     conf = user_conf(tmp_path, {"optimizer/opt.yaml": "_target_: optimizers.hyperband.Hyperband\n"
                                                       "params:\n  eta: ${nope.eta}\n"})
     single = one_line_error(bench(tmp_path, "optimizer=opt", "task=synthetic/mfh3", *RUN, conf=conf),
@@ -139,7 +114,8 @@ def test_missing_interpolation_in_an_optimizer_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("override", ["n_trials=${nope}", "study.seeds=${oc.env:NXM_NO_SUCH_VARIABLE}",
                                       "task=${nope}"])
-def test_missing_interpolation_on_the_command_line(tmp_path: Path, override: str) -> None:
+def test_missing_interpolation_on_the_command_line(bench, one_line_error, tmp_path: Path,
+                                                   override: str) -> None:
     args = ("optimizer=random_search", "task=synthetic/branin") if "task=" not in override else (
         "optimizer=random_search",)
     line = one_line_error(bench(tmp_path, *args, override, "n_jobs=1"), tmp_path)
@@ -150,7 +126,7 @@ def test_missing_interpolation_on_the_command_line(tmp_path: Path, override: str
 
 
 @pytest.mark.parametrize("package", [True, False])
-def test_conf_folder_in_the_working_directory_does_not_shadow_the_shipped_configs(
+def test_conf_folder_in_the_working_directory_does_not_shadow_the_shipped_configs(bench,
         tmp_path: Path, package: bool) -> None:
     conf = tmp_path / "conf"
     (conf / "study").mkdir(parents=True)
@@ -172,7 +148,7 @@ def test_conf_folder_in_the_working_directory_does_not_shadow_the_shipped_config
 # ----------------------------------------------------------------------------- single-pair folders
 
 
-def test_each_single_pair_gets_its_own_folder(tmp_path: Path) -> None:
+def test_each_single_pair_gets_its_own_folder(bench, tmp_path: Path) -> None:
     for opt, task in [("random_search", "synthetic/branin"), ("random_search", "synthetic/hartmann3"),
                       ("hyperband", "synthetic/mfh3")]:
         proc = bench(tmp_path, f"optimizer={opt}", f"task={task}", "seed=0", *RUN)
@@ -190,7 +166,7 @@ def test_each_single_pair_gets_its_own_folder(tmp_path: Path) -> None:
     assert (tmp_path / "results" / "mine" / "runs").is_dir()
 
 
-def test_single_run_folder_for_a_pattern_is_safe_and_bounded(tmp_path: Path) -> None:
+def test_single_run_folder_for_a_pattern_is_safe_and_bounded(bench, tmp_path: Path) -> None:
     proc = bench(tmp_path, "optimizer=random_search", "task='bbob/f0[1-2]/d02/i01'", *RUN)
     assert proc.returncode == 0, proc.stderr
     (folder,) = (tmp_path / "results" / "single").iterdir()
@@ -207,7 +183,7 @@ def test_single_run_folder_for_a_pattern_is_safe_and_bounded(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("value", ["1", "yes_please", "[true]", "null"])
-def test_move_old_runs_must_be_a_bool(tmp_path: Path, value: str) -> None:
+def test_move_old_runs_must_be_a_bool(bench, one_line_error, tmp_path: Path, value: str) -> None:
     line = one_line_error(bench(tmp_path, "optimizer=random_search", "task=synthetic/branin",
                                 f"move_old_runs={value}", *RUN), tmp_path)
     assert "move_old_runs=" in line and "true or false" in line

