@@ -32,7 +32,7 @@ import joblib
 
 from bench.config import BackendConfig, ConfigError
 from bench.loop import RunOutcome, run_one, run_path
-from bench.results import _HOST, finished_fingerprint, remove_stale_temp_files
+from bench.results import finished_fingerprint, owned_path, remove_stale_temp_files
 from bench.spec import RunSpec
 from bench.supervisor import run_dask, run_local
 
@@ -56,7 +56,7 @@ def check_writable(directory: Path) -> None:
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / f".write-test~{uuid.uuid4().hex[:8]}~{_HOST}~{os.getpid()}.tmp"
+        probe = owned_path(directory / f"write-test~{uuid.uuid4().hex[:8]}")
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:

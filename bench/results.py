@@ -192,14 +192,27 @@ class ResultWriteError(OSError):
 
 #: Temp files are ``.<name>~<host>~<pid>.tmp``: the writer's identity lets a later sweep
 #: remove leftovers of killed writers without touching a live writer's file.
-_HOST = socket.gethostname().replace("~", "-")
+HOST = socket.gethostname().replace("~", "-")
+
+
+def owned_path(path: Path, suffix: str = ".tmp", pid: int | None = None) -> Path:
+    """The hidden file ``.<name>~<host>~<pid><suffix>`` beside ``path`` that this process (or
+    ``pid``) owns: a temp file of a write, a writability probe, a run marker. Its owner in its name
+    lets a later sweep remove it once that process is gone (:func:`remove_stale_temp_files`).
+
+    Example:
+        >>> owned_path(Path("runs/r.parquet"), ".running", pid=42).name == f".r.parquet~{HOST}~42.running"
+        True
+    """
+    return path.with_name(f".{path.name}~{HOST}~{os.getpid() if pid is None else pid}{suffix}")
 
 
 def _temp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}~{_HOST}~{os.getpid()}.tmp")
+    return owned_path(path)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host (one of another user's counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -227,7 +240,7 @@ def remove_stale_temp_files(folder: Path) -> int:
     Example:
         >>> import tempfile
         >>> d = Path(tempfile.mkdtemp())
-        >>> _ = (d / f".study.json~{_HOST}~999999999.tmp").write_text("{")  # no such pid
+        >>> _ = (d / f".study.json~{HOST}~999999999.tmp").write_text("{")  # no such pid
         >>> remove_stale_temp_files(d)
         1
     """
@@ -237,7 +250,7 @@ def remove_stale_temp_files(folder: Path) -> int:
     for suffix in _OWNED_SUFFIXES:
         for tmp in folder.glob(f".*{suffix}"):
             parts = tmp.name[1:-len(suffix)].rsplit("~", 2)
-            if len(parts) != 3 or parts[1] != _HOST or not parts[2].isdigit() or _pid_alive(int(parts[2])):
+            if len(parts) != 3 or parts[1] != HOST or not parts[2].isdigit() or pid_alive(int(parts[2])):
                 continue
             with contextlib.suppress(OSError):
                 tmp.unlink()

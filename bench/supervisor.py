@@ -49,11 +49,10 @@ from typing import Any
 
 from bench.integrity import CorruptResultError, verify_run_file
 from bench.loop import RunOutcome, record_failure, run_one, run_path
-from bench.results import ResultWriteError
+from bench.results import HOST, ResultWriteError, pid_alive
 from bench.spec import RunSpec
 from bench.time_limits import HARD_LIMIT_GRACE
 from bench.worker import (
-    HOST,
     MARKER_SUFFIX,
     STATE_TRIAL,
     WATCHDOG_HEADER,
@@ -91,16 +90,6 @@ def _executor(n_workers: int) -> Any:
     _pool_key = key
     return get_reusable_executor(max_workers=n_workers, timeout=POOL_IDLE_TIMEOUT, env=env,
                                  reuse=False if fresh else "auto")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists but belongs to someone else
-        return True
-    return True
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -225,7 +214,7 @@ def _lost_runs(specs: Sequence[RunSpec], output_dir: Path) -> list[tuple[RunSpec
     out = []
     for spec in specs:
         for m in markers_of(run_path(output_dir, spec)):
-            if m.host == HOST and not _pid_alive(m.pid):
+            if m.host == HOST and not pid_alive(m.pid):
                 out.append((spec, m))
     return out
 
@@ -348,7 +337,7 @@ class Overseer:
                 if marker is None or spec is None or marker.host != HOST or marker.report:
                     continue
                 why = overdue(spec, marker, now)
-                if why is None or not _pid_alive(marker.pid):
+                if why is None or not pid_alive(marker.pid):
                     continue
                 with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as fh:
                     fh.write(f"{WATCHDOG_HEADER}main process watchdog)!\n{why}; its process was killed "

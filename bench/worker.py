@@ -34,7 +34,6 @@ import faulthandler
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -43,9 +42,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.loop import RunOutcome, run_one, run_path
+from bench.results import HOST, owned_path
 from bench.spec import RunSpec
 
-HOST = socket.gethostname().replace("~", "-")
 MARKER_SUFFIX = ".running"
 #: What ``faulthandler`` writes first for a fatal signal, and for its watchdog (the main process
 #: writes the same header when it ends an overdue run).
@@ -55,9 +54,9 @@ WATCHDOG_HEADER = "Timeout ("
 STATE_TRIAL, STATE_IDLE = b"T", b"-"
 
 
-def marker_path(result: Path, pid: int, host: str = HOST) -> Path:
-    """The marker of the run whose result file is ``result``, written by process ``pid``."""
-    return result.with_name(f".{result.name}~{host}~{pid}{MARKER_SUFFIX}")
+def marker_path(result: Path, pid: int) -> Path:
+    """The marker of the run whose result file is ``result``, written by process ``pid`` of this host."""
+    return owned_path(result, MARKER_SUFFIX, pid)
 
 
 @dataclass(frozen=True)

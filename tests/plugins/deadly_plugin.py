@@ -22,20 +22,18 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ConfigSpace import ConfigurationSpace
+from faulty_plugin import FaultyTask
 
-from tasks.base import Objective, Result, Task, TaskFamily, TaskMeta
+from tasks.base import Result, Task, TaskFamily, TaskMeta
 
 MODES = ("ok", "segv", "abort", "sigkill", "exit", "sysexit", "kbint", "swallow", "chang")
 
 
-class DeadlyTask(Task):
+class DeadlyTask(FaultyTask):
+    """``FaultyTask``'s space and objective (``x`` in [-1, 1], minimize ``x**2``), its own family."""
+
     def __init__(self, task_id: str) -> None:
-        self.id = task_id
-        self.mode = task_id.split("/")[1]
-        self.space = ConfigurationSpace({"x": (-1.0, 1.0)}, seed=0)
-        self.objectives = (Objective("y"),)
-        self.fidelity = None
+        super().__init__(task_id)
         self.meta = TaskMeta(family="deadly", type="bb", kind="synthetic", dims=1, optimum=(0.0,))
 
     def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None, seed: int = 0) -> Result:
