@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from bench.results import load, load_runs
+from bench.study_folder import run_settings
 
 __all__ = [
     "MixedResultsError",
@@ -94,22 +95,12 @@ def _value(v: Any) -> str:
     return repr(v) if isinstance(v, str) else str(v)
 
 
-def _number(v: Any) -> Any:
-    # 100 and 100.0 are one budget: JSON keeps whatever type the writer used.
-    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
-
-
-#: Setting -> (how to read it from a run's ``spec``, default for runs written before the key existed).
-#: ``RunSpec.to_dict`` leaves out unset time limits, ``n_workers`` 1 and an empty task revision, so a
-#: missing key is the default, never a difference. ``n_trials`` has no default: it was always written.
-_MISSING = object()
-_RUN_SETTINGS: dict[str, tuple[Callable[[Mapping[str, Any]], Any], Any]] = {
-    "budget n_trials": (lambda s: (s.get("budget") or {}).get("n_trials", _MISSING), _MISSING),
-    "budget time": (lambda s: (s.get("budget") or {}).get("time", _MISSING), None),
-    "n_workers": (lambda s: s.get("n_workers", _MISSING), 1),
-    "trial_timeout": (lambda s: s.get("trial_timeout", _MISSING), None),
-    "run_timeout": (lambda s: s.get("run_timeout", _MISSING), None),
-}
+#: The run-wide settings, as named in messages, and their keys in ``run_settings``, which fills in
+#: the defaults that ``RunSpec.to_dict`` leaves out (a missing key is the default, never a
+#: difference). ``n_trials`` has no default: it was always written; a run without a budget counts
+#: as having no time cap.
+_RUN_SETTINGS = {"budget n_trials": "n_trials", "budget time": "time_budget", "n_workers": "n_workers",
+                 "trial_timeout": "trial_timeout", "run_timeout": "run_timeout"}
 
 
 def _metas(runs_meta: pd.DataFrame) -> Iterator[tuple[Mapping[str, Any] | None, Any]]:
@@ -166,11 +157,10 @@ def comparability_groups(
         spec = meta.get("spec") if meta is not None else None
         if not isinstance(spec, Mapping):
             continue
-        for setting, (read, default) in _RUN_SETTINGS.items():
-            value = read(spec)
-            value = default if value is _MISSING else value
-            if value is not _MISSING:
-                add(setting, None, _value(_number(value)))
+        settings = {"time_budget": None, **run_settings(spec)}
+        for setting, key in _RUN_SETTINGS.items():
+            if key in settings:
+                add(setting, None, _value(settings[key]))
         target = spec.get("optimizer_target")
         if spec.get("optimizer") is not None and target is not None:
             params = spec.get("optimizer_params") or {}

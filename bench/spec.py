@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -69,6 +69,18 @@ class RunSpec:
         if not d["task_revision"]:  # tasks never revised hash as before the field existed
             del d["task_revision"]
         return d
+
+    @staticmethod
+    def omitted_defaults() -> dict[str, Any]:
+        """The fields :meth:`to_dict` leaves out while they hold their defaults, with those defaults:
+        a spec dict (or the spec of a run file written before a field existed) lacking one of these
+        keys means this value.
+
+        Example:
+            >>> RunSpec.omitted_defaults()
+            {'trial_timeout': None, 'run_timeout': None, 'n_workers': 1, 'task_revision': ''}
+        """
+        return {f.name: f.default for f in fields(RunSpec) if f.default is not MISSING}
 
     def seeds(self) -> tuple[int, int]:
         """(optimizer seed, task-noise seed), both derived from :attr:`seed`."""

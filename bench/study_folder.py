@@ -59,14 +59,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.config import ConfigError, StudyConfig
-from bench.results import MANIFEST, ResultWriteError, _atomic_file, read_run_meta, write_manifest
+from bench.results import MANIFEST, SUPERSEDED, ResultWriteError, _atomic_file, read_run_meta, write_manifest
+from bench.spec import RunSpec
 
 if TYPE_CHECKING:
     from bench.plan import Plan
-    from bench.spec import RunSpec
 
-#: Folder of a study holding runs moved out of it; ``bench.results.run_files`` never loads it.
-SUPERSEDED = "superseded"
 #: Hidden files of a study folder: the advisory lock, and the cache of run-file settings.
 LOCK_FILE = ".study.lock"
 INDEX_FILE = ".runs-index.json"
@@ -181,9 +179,9 @@ def run_settings(spec: Mapping[str, Any]) -> dict[str, Any]:
         if "n_trials" in budget:
             out["n_trials"] = _number(budget["n_trials"])
         out["time_budget"] = _number(budget.get("time"))
-    out["n_workers"] = _number(spec.get("n_workers", 1))
-    out["trial_timeout"] = _number(spec.get("trial_timeout"))
-    out["run_timeout"] = _number(spec.get("run_timeout"))
+    filled = {**RunSpec.omitted_defaults(), **spec}
+    for key in ("n_workers", "trial_timeout", "run_timeout"):
+        out[key] = _number(filled[key])
     return out
 
 
@@ -210,8 +208,7 @@ def _study_settings(study: StudyConfig) -> dict[str, Any]:
 
 def _filled(spec: Mapping[str, Any]) -> dict[str, Any]:
     """A spec dict with the defaults ``RunSpec.to_dict`` leaves out, to compare two specs."""
-    out = {"trial_timeout": None, "run_timeout": None, "n_workers": 1, "task_revision": "",
-           "optimizer_params": {}, **spec}
+    out = {**RunSpec.omitted_defaults(), "optimizer_params": {}, **spec}
     out.pop("study", None)
     return out
 
