@@ -18,9 +18,11 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import os
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +33,7 @@ from typing import Any, TextIO
 import joblib
 
 from bench.config import BackendConfig, ConfigError
-from bench.loop import RunOutcome, run_one, run_path
+from bench.loop import RunOutcome, record_failure, run_one, run_path
 from bench.results import finished_fingerprint, owned_path, remove_stale_temp_files
 from bench.spec import RunSpec
 from bench.supervisor import run_dask, run_local
@@ -173,14 +175,70 @@ def _n_workers(n_jobs: int) -> int:
     return n_jobs if n_jobs > 0 else max(1, cpus + 1 + n_jobs)
 
 
+def run_in_this_process(spec: RunSpec, output_dir: Path) -> RunOutcome:
+    """Run ``spec`` in this process and write its file as a worker process would.
+
+    Kept from a worker: a run that raises, or whose optimizer or task misbehaves, is written as
+    ``crashed`` with its trials so far and the call returns; a ``SystemExit`` raised inside the
+    run is written as ``died`` (0 trials: its trials are lost with the unwound loop);
+    ``trial_timeout`` and ``run_timeout`` interrupt the run (``SIGALRM`` in the main thread,
+    elsewhere checked when each evaluation returns) and it is written as ``timeout``; the file is
+    written atomically. A ``KeyboardInterrupt`` (Ctrl-C) or any other ``BaseException`` from
+    outside (the caller's SIGTERM handler) propagates and leaves no file, as when the pool's
+    workers are stopped.
+
+    Lost, because only a separate process gives it:
+
+    * surviving the death of the process: a segmentation fault, the out-of-memory killer or
+      ``os._exit`` inside the run ends this process and nothing is written (``faulthandler``
+      prints the traceback on stderr); the next sweep runs it again.
+    * ending a run by force: a run that catches its time-limit interrupt gets it again every
+      :data:`~bench.time_limits.HARD_LIMIT_GRACE` s, and is written as ``timeout`` once an
+      evaluation returns past its limit, but a call hung inside C code is never ended (a
+      worker's watchdog would end its process).
+
+    Example:
+        >>> import tempfile
+        >>> from optimizers.base import Budget
+        >>> spec = RunSpec(study="doc", task="synthetic/branin", optimizer="random_search",
+        ...                optimizer_target="optimizers.random_search.RandomSearch",
+        ...                optimizer_params={}, seed=0, budget=Budget(5))
+        >>> run_in_this_process(spec, Path(tempfile.mkdtemp())).status
+        'ok'
+    """
+    run_path(output_dir, spec).parent.mkdir(parents=True, exist_ok=True)
+    # A fatal signal ends this process with the caller's work: say at least where it happened.
+    fault_report = False
+    if not faulthandler.is_enabled() and sys.__stderr__ is not None:
+        with contextlib.suppress(AttributeError, ValueError, OSError):  # a stderr without a file descriptor
+            faulthandler.enable(file=sys.__stderr__, all_threads=True)
+            fault_report = True
+    try:
+        # contained=False: Ctrl-C here is the user's, not the run's, and must stop the command.
+        return run_one(spec, output_dir, contained=False)
+    except SystemExit as exc:  # exit() inside the run: in a worker, that process would have died
+        return record_failure(spec, output_dir, "died",
+                              f"{exc!r} raised inside the run: it would have ended the worker process\n"
+                              f"{traceback.format_exc()}")
+    finally:
+        if fault_report:
+            faulthandler.disable()
+
+
 def run_all(specs: Sequence[RunSpec], output_dir: Path, n_jobs: int = -1,
-            backend: BackendConfig | None = None, progress: bool = True) -> SweepResult:
+            backend: BackendConfig | None = None, progress: bool = True, *,
+            in_process: bool = False) -> SweepResult:
     """Run every pending spec; failures are recorded per run and never stop the sweep.
 
     Runs execute in worker processes (loky, or dask workers), never in this one: a run that
     kills its process (segfault, out-of-memory kill, ``os._exit``) is recorded as ``died`` and
     the others go on (bench/supervisor.py). ``backend=threading`` runs in threads of this
     process, for tasks that release the GIL; there a run that kills the process ends the sweep.
+
+    ``in_process=True`` (for ``python -m bench optimizer=X task=Y``) runs the run in this
+    process when exactly one is pending with the default (loky) backend, sparing the pool's
+    start-up, which dwarfs a small run; see :func:`run_in_this_process` for what that gives up.
+    With more runs pending, or another backend, it changes nothing.
 
     Only a result that cannot be written (:class:`~bench.results.ResultWriteError`: disk
     full, output unwritable) stops it, since every later run would be lost too; the runs
@@ -213,6 +271,8 @@ def run_all(specs: Sequence[RunSpec], output_dir: Path, n_jobs: int = -1,
             if backend.name == "dask":
                 with _dask_client(backend, n_jobs) as client:
                     run_dask(todo, output_dir, client, record)
+            elif in_process and len(todo) == 1 and backend.name == "loky":
+                record(run_in_this_process(todo[0], output_dir))
             elif backend.name == "threading":
                 outcomes = joblib.Parallel(n_jobs=n_jobs, backend="threading",
                                            return_as="generator_unordered")(

@@ -1,4 +1,7 @@
-"""The end-of-sweep summary: one leaderboard per task type, and no crash without optional packages."""
+"""The end-of-sweep summary: one leaderboard per task type, and no crash without optional packages.
+
+The summary of a single run (no leaderboard) is tested in test_single_run.py.
+"""
 
 from __future__ import annotations
 
@@ -10,29 +13,45 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import main
+from bench.config import BackendConfig
+from bench.parallel import run_all
+from bench.plan import Plan
+from bench.spec import RunSpec
+from bench.summary import summarize
+from optimizers.base import Budget
 
 
 def _run(tmp_path: Path) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        rc = main(["task=synthetic/zdt1", "optimizer=random_search", "n_trials=6", "seed=0",
-                   f"output_dir={tmp_path}", "n_jobs=1"])
-    return rc, out.getvalue()
+    """random_search on zdt1 with two seeds (a leaderboard needs more than one run), in threads."""
+    specs = [RunSpec(study="mo", task="synthetic/zdt1", optimizer="random_search",
+                     optimizer_target="optimizers.random_search.RandomSearch", optimizer_params={},
+                     seed=seed, budget=Budget(6)) for seed in (0, 1)]
+    sweep = run_all(specs, tmp_path, n_jobs=1, backend=BackendConfig(name="threading"), progress=False)
+    plan = Plan(specs, tasks=["synthetic/zdt1"], directions={"synthetic/zdt1": (True, True)})
+    return len(sweep.failed), summarize(tmp_path / "mo", sweep, plan)
 
 
 def test_multi_objective_leaderboard(tmp_path: Path) -> None:
-    rc, text = _run(tmp_path)
-    assert rc == 0 and "leaderboard, multi-objective tasks (1 tasks" in text
+    failed, text = _run(tmp_path)
+    assert failed == 0 and "leaderboard, multi-objective tasks (1 task," in text
+
+
+def test_multi_objective_leaderboard_says_it_ranks_by_hypervolume_regret(tmp_path: Path) -> None:
+    # final_ranks calls its score column mean_regret for every task type; on these tasks it is
+    # the hypervolume regret, not the normalized regret of one objective
+    _, text = _run(tmp_path)
+    header = text.split("leaderboard, multi-objective tasks", 1)[1].splitlines()[1]
+    assert header.split() == ["mean_rank", "n_tasks", "mean_hv_regret"]
 
 
 def test_missing_hypervolume_package_is_reported_not_raised(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     # None in sys.modules makes "import moocore" raise ImportError, as when it is not installed.
     monkeypatch.setitem(sys.modules, "moocore", None)
-    rc, text = _run(tmp_path)
-    assert rc == 0
+    failed, text = _run(tmp_path)
+    assert failed == 0
     assert "leaderboard, multi-objective tasks: not computed, moocore is not installed" in text
-    assert len(list((tmp_path / "single").glob("*/runs/*.parquet"))) == 1
+    assert len(list((tmp_path / "mo" / "runs").glob("*.parquet"))) == 2
 
 
 def test_leaderboard_uses_the_objective_directions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,8 +67,8 @@ def test_leaderboard_uses_the_objective_directions(tmp_path: Path, monkeypatch: 
         return real(df, directions=directions)  # type: ignore[arg-type]
 
     monkeypatch.setattr(analysis.stats, "final_ranks", spy)
-    rc, _ = _run(tmp_path)
-    assert rc == 0 and seen == [{"synthetic/zdt1": (True, True)}]
+    failed, _ = _run(tmp_path)
+    assert failed == 0 and seen == [{"synthetic/zdt1": (True, True)}]
 
 
 def test_leaderboard_matches_the_report_on_a_maximized_objective(tmp_path: Path) -> None:
