@@ -42,6 +42,7 @@ from typing import IO, Any
 
 from bench.registry import make_task, optimizer_class
 from bench.results import TrialRecorder, write_run
+from bench.run_context import apply_context
 from bench.simulated_workers import simulated_loop
 from bench.spec import RunSpec
 from bench.time_limits import TimeLimitExceeded, TimeLimits
@@ -181,6 +182,7 @@ def run_one(spec: RunSpec, output_dir: Path, *, contained: bool | None = None,
         os._exit(EXIT_SWALLOWED_LIMIT)
 
     try:
+        apply_context(spec.context)  # a worker (maybe remote) learns the study's data and task modules
         task = make_task(spec.task)
         cls = optimizer_class(spec.optimizer_target)
         opt_seed, noise_seed = spec.seeds()
@@ -287,6 +289,7 @@ def record_failure(spec: RunSpec, output_dir: Path, status: str, error: str,
     """
     task: Task | None
     try:
+        apply_context(spec.context)
         task = make_task(spec.task)
     except Exception:
         task = None

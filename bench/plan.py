@@ -21,6 +21,7 @@ from typing import Any
 
 from bench.config import ConfigError, OptimizerChoice, StudyConfig
 from bench.registry import config_file, expand_tasks, make_task, optimizer_class
+from bench.run_context import RunContext, apply_context, current_context
 from bench.simulated_workers import simulated_cost_reason
 from bench.spec import RunSpec
 from optimizers.base import Optimizer, Problem
@@ -127,9 +128,9 @@ class PlanningTimeout(ConfigError):
 _activity = ["checking the optimizers"]
 
 
-def make_plan_within(study: StudyConfig, seconds: float) -> Plan:
-    """:func:`make_plan`, bounded: a task whose family or constructor hangs makes planning fail
-    with one line naming it after ``seconds``, instead of hanging the command.
+def make_plan_within(study: StudyConfig, seconds: float, context: RunContext | None = None) -> Plan:
+    """:func:`make_plan` (with ``context``), bounded: a task whose family or constructor hangs makes
+    planning fail with one line naming it after ``seconds``, instead of hanging the command.
 
     Planning runs in a daemon thread, which the caller abandons on timeout (it cannot be
     stopped; the process exits soon after). As a last resort for a hang in C code that holds
@@ -148,7 +149,7 @@ def make_plan_within(study: StudyConfig, seconds: float) -> Plan:
 
     def plan() -> None:
         try:
-            box.append(make_plan(study))
+            box.append(make_plan(study, context))
         except BaseException as exc:  # handed to the caller's thread
             box.append(exc)
 
@@ -169,10 +170,27 @@ def make_plan_within(study: StudyConfig, seconds: float) -> Plan:
     return result
 
 
-def make_plan(study: StudyConfig) -> Plan:
+def make_plan(study: StudyConfig, context: RunContext | None = None) -> Plan:
     """All RunSpecs of ``study``; raise :class:`ConfigError` for incompatible pairs
     unless the study says ``incompatible: skip`` (then they are listed in ``Plan.refused``).
-    Optimizers are checked first (see :func:`check_optimizers`)."""
+    Optimizers are checked first (see :func:`check_optimizers`).
+
+    ``context`` (where runs find their resources: YAHPO data, user task modules) is applied here,
+    for planning, and goes into every spec, for the workers; by default the one this process runs
+    under already (:func:`~bench.run_context.current_context`).
+
+    Example:
+        >>> from optimizers.base import Budget
+        >>> study = StudyConfig("demo", (OptimizerChoice("random_search",
+        ...     "optimizers.random_search.RandomSearch"),), ("synthetic/branin",), (0,), Budget(5))
+        >>> ctx = RunContext(task_modules=("tasks.synthetic",))
+        >>> make_plan(study, ctx).specs[0].context == ctx
+        True
+    """
+    if context is None:
+        context = current_context()
+    else:
+        apply_context(context)
     _activity[0] = "checking the optimizers"
     classes, missing = check_optimizers(study)
     _activity[0] = f"expanding the task patterns {list(study.tasks)[:5]}"
@@ -198,7 +216,8 @@ def make_plan(study: StudyConfig) -> Plan:
                 RunSpec(study=study.name, task=tid, optimizer=opt.id, optimizer_target=opt.target,
                         optimizer_params=dict(opt.params), seed=seed, budget=study.budget,
                         n_workers=study.n_workers, trial_timeout=study.trial_timeout,
-                        run_timeout=study.run_timeout, task_revision=task.meta.revision)
+                        run_timeout=study.run_timeout, task_revision=task.meta.revision,
+                        context=context)
                 for seed in study.seeds
             )
     if refused and study.incompatible == "error":

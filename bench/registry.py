@@ -19,6 +19,7 @@ import importlib
 import inspect
 import os
 import re
+import threading
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -323,17 +324,90 @@ def optimizer_class(target: str) -> type[Optimizer]:
 # ----------------------------------------------------------------------------- tasks
 
 
+#: Task-family modules given to :func:`add_task_modules` (a run's settings), in order.
+_added_modules: list[str] = []
+_modules_lock = threading.Lock()
+
+
+def env_task_modules() -> tuple[str, ...]:
+    """The extra task-family modules named by ``$NXMBENCH_TASK_MODULES`` (comma-separated)."""
+    return tuple(m.strip() for m in os.environ.get(TASK_MODULES_ENV, "").split(",") if m.strip())
+
+
+def task_modules() -> tuple[str, ...]:
+    """The extra task-family modules this process loads: ``$NXMBENCH_TASK_MODULES``'s, then those
+    given to :func:`add_task_modules`.
+
+    Example:
+        >>> isinstance(task_modules(), tuple)
+        True
+    """
+    return tuple(dict.fromkeys((*env_task_modules(), *_added_modules)))
+
+
+def add_task_modules(modules: Iterable[str]) -> bool:
+    """Load task families from ``modules`` too, in this process from now on; return whether any
+    was new (then the cached families, id lists and tasks are dropped, see :func:`forget_tasks`).
+
+    A run's settings carry its study's modules (``RunContext.task_modules``), so a worker that
+    never saw ``$NXMBENCH_TASK_MODULES`` still finds the study's families. Each new module is
+    imported here: one that cannot be, or that has no ``families()``, is a :class:`ConfigError`
+    naming it and is not kept (a long-lived worker stays usable for other studies).
+
+    Example:
+        >>> add_task_modules(["tasks.synthetic"])  # shipped: already there, nothing to reload
+        False
+        >>> add_task_modules(["nxm_no_such_module"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        bench.config.ConfigError: task module 'nxm_no_such_module' (from the run's task_modules): ...
+    """
+    with _modules_lock:
+        known = {*TASK_FAMILY_MODULES, *_added_modules}
+        new = [m for m in dict.fromkeys(m.strip() for m in modules) if m and m not in known]
+        for module in new:
+            _family_function(module, f"task module {module!r} (from the run's task_modules)")
+        if not new:
+            return False
+        _added_modules.extend(new)
+    forget_tasks()
+    return True
+
+
+def forget_tasks() -> None:
+    """Drop every cached family, id list and task: where they come from has changed (a task module
+    was added, or the YAHPO data folder moved), and a stale list would hide or keep tasks.
+
+    Example:
+        >>> forget_tasks()
+        >>> "synthetic/branin" in task_ids("synthetic")
+        True
+    """
+    for cached in (task_families, task_ids, _task_id_set, make_task):
+        cached.cache_clear()
+
+
+def _family_function(module: str, origin: str) -> Any:
+    """The ``families`` function of a task module; :class:`ConfigError` naming ``origin`` if the
+    module cannot be imported or has none."""
+    families = getattr(import_module(module, origin), "families", None)
+    if not callable(families):
+        raise ConfigError(f"{origin} has no families() function: define families() -> list[TaskFamily]")
+    return families
+
+
 @cache
 def task_families() -> dict[str, TaskFamily]:
     """All task families by name (imports the family modules, not optional libraries)."""
     out: dict[str, TaskFamily] = {}
-    extra = [m.strip() for m in os.environ.get(TASK_MODULES_ENV, "").split(",") if m.strip()]
-    for module in (*TASK_FAMILY_MODULES, *extra):
-        origin = f"task module {module!r}" + (f" (from {TASK_MODULES_ENV})" if module in extra else "")
-        families = getattr(import_module(module, origin), "families", None)
-        if not callable(families):
-            raise ConfigError(f"{origin} has no families() function: define families() -> list[TaskFamily]")
-        for fam in families():
+    extra = env_task_modules()
+    for module in dict.fromkeys((*TASK_FAMILY_MODULES, *task_modules())):
+        origin = f"task module {module!r}"
+        if module in extra:
+            origin += f" (from {TASK_MODULES_ENV})"
+        elif module not in TASK_FAMILY_MODULES:
+            origin += " (from the run's task_modules)"
+        for fam in _family_function(module, origin)():
             out[fam.name] = fam
     return out
 

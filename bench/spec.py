@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
+from bench.run_context import RunContext
 from optimizers.base import Budget
+
+#: Marks a field that says where a run finds its resources, not what the run is: it is left out
+#: of :meth:`RunSpec.to_dict`, the fingerprint, equality and :meth:`RunSpec.omitted_defaults`.
+_NOT_IDENTITY = {"identity": False}
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,9 @@ class RunSpec:
     n_workers: int = 1
     #: ``TaskMeta.revision`` of the task: a change to what the task id means re-runs its results.
     task_revision: str = ""
+    #: Where the run finds its resources (YAHPO data, user task modules); applied by the worker
+    #: before it builds the task, so a remote one needs no environment variables.
+    context: RunContext = field(default=RunContext(), compare=False, metadata=_NOT_IDENTITY)
 
     @property
     def run_id(self) -> str:
@@ -59,8 +67,22 @@ class RunSpec:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
+        """The spec as stored in its run file: what the run is (its fingerprint hashes this).
+
+        Example:
+            >>> from optimizers.base import Budget
+            >>> spec = RunSpec(study="demo", task="synthetic/branin", optimizer="random_search",
+            ...                optimizer_target="optimizers.random_search.RandomSearch",
+            ...                optimizer_params={}, seed=0, budget=Budget(20),
+            ...                context=RunContext(yahpo_data="/data/yahpo"))
+            >>> sorted(spec.to_dict())
+            ['budget', 'optimizer', 'optimizer_params', 'optimizer_target', 'seed', 'task']
+        """
         d = asdict(self)
         d.pop("study")  # renaming a study must not invalidate its finished runs
+        for f in fields(self):
+            if not f.metadata.get("identity", True):  # moving a data folder changes no result
+                del d[f.name]
         for key in ("trial_timeout", "run_timeout"):
             if d[key] is None:  # unset limits leave fingerprints of older results unchanged
                 del d[key]
@@ -80,7 +102,8 @@ class RunSpec:
             >>> RunSpec.omitted_defaults()
             {'trial_timeout': None, 'run_timeout': None, 'n_workers': 1, 'task_revision': ''}
         """
-        return {f.name: f.default for f in fields(RunSpec) if f.default is not MISSING}
+        return {f.name: f.default for f in fields(RunSpec)
+                if f.default is not MISSING and f.metadata.get("identity", True)}
 
     def seeds(self) -> tuple[int, int]:
         """(optimizer seed, task-noise seed), both derived from :attr:`seed`."""

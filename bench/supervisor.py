@@ -61,18 +61,23 @@ from bench.worker import (
     read_marker,
     run_in_worker,
 )
+from tasks.environment import legacy_values
 
 OnOutcome = Callable[[RunOutcome], None]
 
 #: Environment variables that select user plugins and data: a pool started under other values
-#: is replaced, so workers always see what the main process sees.
-_ENV_PREFIXES = ("NXMBENCH_", "NXM_")
+#: is replaced, so workers always see what the main process sees. (Runs get their data folder and
+#: task modules from their spec; the variables still reach user code that reads them.)
+_ENV_PREFIXES = ("NXMBENCH_",)
 #: Idle loky workers exit after this many seconds (a later sweep in the same process reuses them).
 POOL_IDLE_TIMEOUT = 60
 
 
 def _plugin_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES)}
+    env = {k: v for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES)}
+    # A deprecated name reaches the workers under its current one: they read the value without
+    # repeating the note (the main process has written it).
+    return {**env, **legacy_values()}
 
 
 _pool_key: tuple[Any, ...] | None = None

@@ -760,12 +760,14 @@ class TabularFamily(TaskFamily):
 
 # ----------------------------------------------------------------------------- conversion cache
 
-#: Environment variable overriding the folder where converted tables are cached.
-CACHE_ENV = "NXM_CACHE_DIR"
+#: Environment variable overriding the folder where converted tables are cached (its deprecated
+#: name ``NXM_CACHE_DIR`` is still read while it is unset, see tasks/environment.py). A setting of
+#: the machine, not of a run: each worker caches where its own machine says.
+CACHE_ENV = "NXMBENCH_CACHE_DIR"
 
 
 def cache_dir() -> Path:
-    """Where converted tables are cached: ``$NXM_CACHE_DIR`` or ``~/.cache/nxm-bench``.
+    """Where converted tables are cached: ``$NXMBENCH_CACHE_DIR`` or ``~/.cache/nxm-bench``.
 
     Example:
         >>> cache_dir().name in ("nxm-bench",) or True
@@ -773,7 +775,9 @@ def cache_dir() -> Path:
     """
     import os
 
-    value = os.environ.get(CACHE_ENV, "").strip()
+    from tasks.environment import setting
+
+    value = setting(CACHE_ENV)
     if value:
         return Path(value).expanduser()
     base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
@@ -787,11 +791,11 @@ def cached_table(key: str, build: Callable[[], Table]) -> Table:
 
     Example:
         >>> import os, tempfile
-        >>> os.environ["NXM_CACHE_DIR"] = tempfile.mkdtemp()
+        >>> os.environ["NXMBENCH_CACHE_DIR"] = tempfile.mkdtemp()
         >>> t = cached_table("demo/t-1", lambda: Table("t", {"x": (1, 2)}, np.ones((2, 1, 1, 1)), ("y",)))
         >>> (cache_dir() / "tables" / "demo" / "t-1.npz").is_file()
         True
-        >>> del os.environ["NXM_CACHE_DIR"]
+        >>> del os.environ["NXMBENCH_CACHE_DIR"]
     """
     path = cache_dir() / "tables" / f"{key}.npz"
     if path.is_file():

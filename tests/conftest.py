@@ -107,10 +107,6 @@ def plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.syspath_prepend(str(PLUGINS))
     monkeypatch.setenv("NXMBENCH_TASK_MODULES", "faulty_plugin,deadly_plugin,misbehaving_plugin")
     monkeypatch.setenv("NXMBENCH_CONFIG_PATH", str(PLUGINS / "faulty_conf"))
-    registry.task_families.cache_clear()
-    registry.task_ids.cache_clear()
-    registry._task_id_set.cache_clear()
+    registry.forget_tasks()
     yield
-    registry.task_families.cache_clear()
-    registry.task_ids.cache_clear()
-    registry._task_id_set.cache_clear()
+    registry.forget_tasks()

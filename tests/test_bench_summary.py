@@ -78,9 +78,9 @@ def test_leaderboard_matches_the_report_on_a_maximized_objective(tmp_path: Path)
     from analysis.stats import final_ranks
     from bench import results
 
-    data = os.environ.get("NXM_YAHPO_DATA", "")
+    data = os.environ.get("NXMBENCH_YAHPO_DATA", "")
     if not data or not Path(data, "lcbench").is_dir():
-        pytest.skip("no YAHPO data folder with lcbench (NXM_YAHPO_DATA)")
+        pytest.skip("no YAHPO data folder with lcbench (NXMBENCH_YAHPO_DATA)")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         rc = main(["study=default", "study.tasks=[yahpo/lcbench/3945/mo]", "study.seeds=2",

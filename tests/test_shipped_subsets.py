@@ -25,8 +25,8 @@ def test_dev_and_test_subsets_are_disjoint_catalog_tasks(ttype: str) -> None:
     # every task was part of the reference study whose scores chose it
     scores = pd.read_parquet(DATA / f"catalog_{ttype}_scores.parquet")
     assert set(dev) | set(test) <= set(scores["task"]) and set(scores["task_type"]) == {ttype}
-    if _needs_yahpo(dev + test) and not os.environ.get("NXM_YAHPO_DATA"):
-        pytest.skip("YAHPO tasks in the subset and no YAHPO data folder (NXM_YAHPO_DATA)")
+    if _needs_yahpo(dev + test) and not os.environ.get("NXMBENCH_YAHPO_DATA"):
+        pytest.skip("YAHPO tasks in the subset and no YAHPO data folder (NXMBENCH_YAHPO_DATA)")
     assert expand_tasks(dev + test) == dev + test
 
 

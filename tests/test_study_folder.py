@@ -109,7 +109,7 @@ def test_each_setting_that_changes_what_a_run_means_is_refused(
 def _with_revision(tmp_path: Path, conf: Path, revision: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(PLUGINS)]),
                NXMBENCH_TASK_MODULES="revision_plugin", NXMBENCH_CONFIG_PATH=str(conf),
-               NXM_TEST_TASK_REVISION=revision)
+               NXMBENCH_TEST_TASK_REVISION=revision)
     return subprocess.run([sys.executable, "-m", "bench", "study=rev", *args, *FAST], cwd=tmp_path,
                           text=True, capture_output=True, env=env, timeout=300, stdin=subprocess.DEVNULL)
 

@@ -21,7 +21,7 @@ PACKAGE_CLASS = {"fcnet": "HPOLib", "hpobench-mlp": "HPOBench", "nb201": "NASBen
 
 @pytest.fixture
 def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("NXM_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("NXMBENCH_CACHE_DIR", str(tmp_path))
     simple_hpo.load.cache_clear()
     yield tmp_path
     simple_hpo.load.cache_clear()

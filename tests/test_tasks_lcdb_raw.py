@@ -37,7 +37,7 @@ def raw() -> pd.DataFrame:
 def family(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lcdb.LcdbFamily]:
     # A fresh cache: the tables under test are converted by the code under test, not a stale run.
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NXM_CACHE_DIR", str(tmp_path_factory.mktemp("lcdb-cache")))
+        mp.setenv("NXMBENCH_CACHE_DIR", str(tmp_path_factory.mktemp("lcdb-cache")))
         lcdb.dataset_ids.cache_clear()
         yield lcdb.LcdbFamily()
     lcdb.dataset_ids.cache_clear()

@@ -40,7 +40,7 @@ def package() -> Any:
 def families(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     # A fresh cache: the tables under test are converted by the code under test, not a stale run.
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NXM_CACHE_DIR", str(tmp_path_factory.mktemp("simple-hpo-cache")))
+        mp.setenv("NXMBENCH_CACHE_DIR", str(tmp_path_factory.mktemp("simple-hpo-cache")))
         simple_hpo.load.cache_clear()
         yield {f.name: f for f in simple_hpo.families()}
     simple_hpo.load.cache_clear()

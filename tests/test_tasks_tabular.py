@@ -165,7 +165,7 @@ def test_from_frame_and_bad_shapes() -> None:
 
 
 def test_family_ids_variants_and_lazy_loading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NXM_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("NXMBENCH_CACHE_DIR", str(tmp_path))
     builds: list[str] = []
 
     def build() -> Table:

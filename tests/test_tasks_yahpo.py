@@ -17,7 +17,7 @@ import pytest
 from tasks.collections.yahpo import SCENARIOS, YahpoFamily, YahpoTask, families
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("NXM_YAHPO_DATA") or REPO.parent / "shared" / "data" / "yahpo")
+DATA = Path(os.environ.get("NXMBENCH_YAHPO_DATA") or REPO.parent / "shared" / "data" / "yahpo")
 REFERENCE = json.loads((Path(__file__).parent / "data" / "yahpo_reference.json").read_text())
 
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"YAHPO data folder {DATA} is absent")
@@ -29,18 +29,19 @@ def family() -> YahpoFamily:
 
 
 def test_unavailable_without_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("NXM_YAHPO_DATA", raising=False)
+    monkeypatch.delenv("NXMBENCH_YAHPO_DATA", raising=False)
+    monkeypatch.delenv("NXM_YAHPO_DATA", raising=False)  # the deprecated name is still read
     fam = families()[0]
     assert fam.name == "yahpo"
-    assert "NXM_YAHPO_DATA" in (fam.unavailable_reason() or "")
+    assert "NXMBENCH_YAHPO_DATA" in (fam.unavailable_reason() or "")
     assert fam.ids() == []
-    with pytest.raises(ValueError, match="NXM_YAHPO_DATA"):
+    with pytest.raises(ValueError, match="NXMBENCH_YAHPO_DATA"):
         fam.make("yahpo/lcbench/3945")
 
 
 @needs_data
 def test_env_var_enables_family(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NXM_YAHPO_DATA", str(DATA))
+    monkeypatch.setenv("NXMBENCH_YAHPO_DATA", str(DATA))
     fam = families()[0]
     assert isinstance(fam, YahpoFamily)
     assert fam.unavailable_reason() is None
@@ -257,7 +258,7 @@ def test_broken_scenario_from_env_var_and_in_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root, bad_file = broken_copy("invalid JSON")
-    monkeypatch.setenv("NXM_YAHPO_DATA", str(root))
+    monkeypatch.setenv("NXMBENCH_YAHPO_DATA", str(root))
     proc = run_cli(
         "optimizer=random_search",
         "task=yahpo/iaml_glmnet/40981/mo",

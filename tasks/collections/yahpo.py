@@ -21,9 +21,11 @@ predicted training time). Every target is returned in ``Result.info``;
 ``Result.cost`` is the predicted training time (clipped at 0). For ``rbv2_*``
 the replication parameter ``repl`` is fixed to 10, as Syne Tune does.
 
-The data folder comes from the ``NXM_YAHPO_DATA`` environment variable (or the
-``data_dir`` argument of :class:`YahpoFamily`); without it the family is
-listed as unavailable. Every known scenario with a folder there is checked on
+The data folder is the ``data_dir`` argument of :class:`YahpoFamily`, else the
+folder this process was given with :func:`set_data_dir` (the runner does that
+from the run's settings, so a remote worker needs no environment variable),
+else the ``NXMBENCH_YAHPO_DATA`` environment variable; without one the family
+is listed as unavailable. Every known scenario with a folder there is checked on
 first use (files present, UTF-8 JSON of the expected shape, a ConfigSpace space
 with the parameters the model reads, an ONNX model with the expected input and
 output widths). A broken folder makes the family unavailable with one line
@@ -33,7 +35,7 @@ task fails with that line, while listings and studies of other families go on.
 Example:
     >>> fam = YahpoFamily(data_dir="/nonexistent")
     >>> print(fam.unavailable_reason())  # doctest: +ELLIPSIS
-    YAHPO data folder '/nonexistent' does not exist (set NXM_YAHPO_DATA to a folder ...)
+    YAHPO data folder '/nonexistent' does not exist (give yahpo_data=PATH or set NXMBENCH_YAHPO_DATA: ...)
 """
 
 from __future__ import annotations
@@ -53,9 +55,11 @@ import numpy as np
 from ConfigSpace import ConfigurationSpace
 
 from tasks.base import Fidelity, Objective, Result, Task, TaskFamily, TaskMeta, task_type
+from tasks.environment import setting
 
-#: Environment variable naming the folder with one subfolder per YAHPO scenario.
-DATA_ENV = "NXM_YAHPO_DATA"
+#: Environment variable naming the folder with one subfolder per YAHPO scenario (its deprecated
+#: name ``NXM_YAHPO_DATA`` is still read while it is unset, see tasks/environment.py).
+DATA_ENV = "NXMBENCH_YAHPO_DATA"
 #: Categorical code for an inactive (or missing) categorical parameter.
 NA_CATEGORY = "#na#"
 
@@ -192,14 +196,49 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def data_dir_from_env() -> Path | None:
-    """The YAHPO data folder named by ``NXM_YAHPO_DATA``, or ``None`` when unset.
+    """The YAHPO data folder named by ``NXMBENCH_YAHPO_DATA``, or ``None`` when unset.
 
     Example:
         >>> isinstance(data_dir_from_env(), (Path, type(None)))
         True
     """
-    value = os.environ.get(DATA_ENV, "").strip()
+    value = setting(DATA_ENV)
     return Path(value).expanduser() if value else None
+
+
+#: The folder given by :func:`set_data_dir`; a list so that it is set in place, not rebound.
+_configured: list[Path | None] = [None]
+
+
+def set_data_dir(path: str | os.PathLike[str] | None) -> bool:
+    """Use ``path`` as this process's YAHPO data folder (``None``: ``$NXMBENCH_YAHPO_DATA`` again).
+
+    Returns whether the folder changed, so that a caller caching task lists knows to drop them.
+
+    Example:
+        >>> set_data_dir("/nonexistent"), set_data_dir("/nonexistent")
+        (True, False)
+        >>> print(YahpoFamily().unavailable_reason())  # doctest: +ELLIPSIS
+        YAHPO data folder '/nonexistent' does not exist ...
+        >>> set_data_dir(None)
+        True
+    """
+    new = Path(path).expanduser() if path is not None and str(path).strip() else None
+    changed = new != _configured[0]
+    _configured[0] = new
+    return changed
+
+
+def data_dir() -> Path | None:
+    """This process's YAHPO data folder: the one given to :func:`set_data_dir`, else the one named
+    by ``NXMBENCH_YAHPO_DATA``, else ``None``.
+
+    Example:
+        >>> set_data_dir("/data/yahpo") and data_dir()
+        PosixPath('/data/yahpo')
+        >>> set_data_dir(None) and None
+    """
+    return _configured[0] if _configured[0] is not None else data_dir_from_env()
 
 
 class YahpoDataError(ValueError):
@@ -578,14 +617,15 @@ class YahpoFamily(TaskFamily):
     """
 
     name = "yahpo"
-    description = "YAHPO Gym ONNX surrogates (lcbench, rbv2_*, iaml_*); data folder from NXM_YAHPO_DATA"
+    description = ("YAHPO Gym ONNX surrogates (lcbench, rbv2_*, iaml_*); data folder from yahpo_data=PATH "
+                   f"or {DATA_ENV}")
 
     def __init__(self, data_dir: str | Path | None = None) -> None:
         self._explicit = Path(data_dir).expanduser() if data_dir is not None else None
 
     @property
     def data_dir(self) -> Path | None:
-        return self._explicit if self._explicit is not None else data_dir_from_env()
+        return self._explicit if self._explicit is not None else data_dir()
 
     def scenarios(self) -> list[str]:
         """Known scenarios that have a folder in the data folder (see :meth:`broken_scenarios`)."""
@@ -606,7 +646,7 @@ class YahpoFamily(TaskFamily):
 
     def unavailable_reason(self) -> str | None:
         root = self.data_dir
-        hint = f"set {DATA_ENV} to a folder with one subfolder per scenario"
+        hint = f"give yahpo_data=PATH or set {DATA_ENV}: a folder with one subfolder per scenario"
         if root is None:
             return f"no YAHPO data folder ({hint})"
         if not root.is_dir():
@@ -655,5 +695,5 @@ class YahpoFamily(TaskFamily):
 
 
 def families() -> list[TaskFamily]:
-    """The YAHPO family (unavailable until ``NXM_YAHPO_DATA`` names the data folder)."""
+    """The YAHPO family (unavailable until a data folder is given, see :func:`data_dir`)."""
     return [YahpoFamily()]

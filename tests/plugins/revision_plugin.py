@@ -1,7 +1,7 @@
 """A task family whose revision is set from the environment, for the study-folder tests.
 
 ``revised/a`` and ``revised/b`` are a 1-D quadratic; their ``TaskMeta.revision`` is the value of
-``$NXM_TEST_TASK_REVISION`` (empty when unset), as if a new version of a task collection had
+``$NXMBENCH_TEST_TASK_REVISION`` (empty when unset), as if a new version of a task collection had
 changed what these ids mean.
 """
 
@@ -15,7 +15,7 @@ from ConfigSpace import ConfigurationSpace
 
 from tasks.base import Objective, Result, Task, TaskFamily, TaskMeta
 
-REVISION_ENV = "NXM_TEST_TASK_REVISION"
+REVISION_ENV = "NXMBENCH_TEST_TASK_REVISION"
 
 
 class RevisedTask(Task):
@@ -33,7 +33,7 @@ class RevisedTask(Task):
 
 class RevisedFamily(TaskFamily):
     name = "revised"
-    description = "tasks whose revision comes from $NXM_TEST_TASK_REVISION"
+    description = "tasks whose revision comes from $NXMBENCH_TEST_TASK_REVISION"
 
     def ids(self) -> list[str]:
         return ["revised/a", "revised/b"]
