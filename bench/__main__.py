@@ -1,22 +1,23 @@
-"""`python -m bench`: compose the Hydra config, plan the study, run it, summarize.
+"""`python -m bench`: parse Hydra's flags and overrides, compose, plan ONE study, run it, summarize.
 
 Examples::
 
+    python -m bench -m optimizer=random_search,optuna_tpe 'task=glob(bbob/f0*/d02/i01)' 'seed=range(0,10)'
     python -m bench                                          # the default study
-    python -m bench optimizer=random_search task=bbob/f01/d02/i01 seed=0
-    python -m bench study=blackbox_dev n_jobs=8
-    python -m bench list=tasks filter='bbob/f01/*/i01'
-    python -m bench list=tasks "filter='bbob/f0[1-5]/d05/i01'"   # brackets: quote for Hydra
-    python -m bench list=optimizers | list=studies | list=tasksets
-    python -m bench --cfg study=default                      # show the composed config
+    python -m bench optimizer=random_search task=bbob/f01/d02/i01     # one run (seed 0)
+    python -m bench study=dev_bb n_jobs=8
+    python -m bench --cfg job study=default                  # the composed config, nothing runs
 
-Overrides: study.*, optimizer.params.*, task=, seed=, n_trials=, time_budget=, n_jobs=,
-output_dir=, backend=loky|threading|dask (backend.address=...), yahpo_data=, progress=false;
-wall-clock limits in seconds: +study.trial_timeout=, +study.run_timeout= (docs/fault-tolerance.md).
-Exit status: 0 every run finished ok; 1 the sweep completed but some runs crashed, timed out or
-died (recorded; a re-run retries them); 2 bad input, nothing ran; 3 the sweep stopped because a
-result could not be written (disk full, output unwritable; runs already written are kept);
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM): workers stopped, a re-run resumes.
+``python -m bench --help`` lists every flag, config group and setting. A sweep (``-m``) is one
+study planned by the planner and run by one joblib/dask pool (bench/sweep.py), never one process
+per combination. Exit status: 0 every run finished ok; 1 the sweep completed but some runs
+crashed, timed out or died (recorded; a re-run retries them); 2 bad input, nothing ran; 3 the
+sweep stopped because a result could not be written (runs already written are kept); 130
+interrupted (Ctrl-C), 143 terminated (SIGTERM): workers stopped, a re-run resumes.
+
+Only the light modules are imported at the top, so that ``--help``, ``--version``, ``--cfg`` and
+``list=optimizers|studies|tasksets`` answer in a fraction of a second; the runner, the tasks and
+the optimizers are imported when a study is planned.
 """
 
 from __future__ import annotations
@@ -26,29 +27,28 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from hydra import compose, initialize_config_dir
-from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
-from bench.catalog import print_listing
+from bench.cli import Flags, help_text, parse_flags, version_text
 from bench.config import (
     LIST_KINDS,
     ConfigError,
+    Settings,
     check_composed,
     check_overrides,
     interpolation_problem,
     settings_from_cfg,
 )
-from bench.parallel import check_backend, check_writable, run_all
-from bench.plan import make_plan_within
-from bench.registry import UnknownNameError, unknown, yaml_ids
-from bench.results import ResultWriteError
-from bench.study_folder import prepare_study_folder
-from bench.summary import refusal_lines, summarize
+from bench.config_files import UnknownNameError, add_config_dir, unknown, yaml_ids
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+    from bench.plan import Plan
+    from bench.sweep import CommandLine, Folder
 
 #: Exit statuses (documented in docs/fault-tolerance.md).
 EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT, EXIT_WRITE_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -56,14 +56,13 @@ EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT, EXIT_WRITE_FAILED, EXIT_INTERRUPTED =
 #: the output went away (``| head``).
 EXIT_TERMINATED, EXIT_BROKEN_PIPE = 143, 141
 
-#: Config groups whose values name YAML files under conf/.
-GROUPS = {"study": "study", "optimizer": "optimizer", "backend": "backend"}
-USAGE = __doc__ or ""
+#: Config groups whose values name YAML files under conf/ (optimizer ids are checked by the plan).
+GROUPS = {"study": "study", "backend": "backend"}
 LIST_NAMES = {"study": "studies", "optimizer": "optimizers", "backend": "backends"}
 
 
 def _choices(overrides: Sequence[str]) -> dict[str, str]:
-    """Group selections from the command line, checked so a typo gets a one-line did-you-mean."""
+    """Group selections among the overrides, checked so a typo gets a one-line did-you-mean."""
     chosen: dict[str, str] = {}
     for ov in overrides:
         key, sep, value = ov.lstrip("+~").partition("=")
@@ -78,11 +77,17 @@ def _choices(overrides: Sequence[str]) -> dict[str, str]:
     return chosen
 
 
-def compose_config(overrides: Sequence[str]) -> DictConfig:
-    from bench.registry import check_config_file, conf_dir, extra_conf_dirs
+def compose_config(overrides: Sequence[str], with_hydra: bool = False) -> DictConfig:
+    """Hydra's composition of conf/config.yaml (typed by bench/config_schema.py) with ``overrides``."""
+    from hydra import compose, initialize_config_dir
 
+    from bench.config_files import check_config_file, conf_dir, extra_conf_dirs
+    from bench.config_schema import register
+
+    register()
     overrides = check_overrides(overrides)  # unknown keys get a did-you-mean, not Hydra's "use +key"
-    # The files Hydra will read, read strictly first: a bad one is named (not UTF-8, not a mapping).
+    # The files Hydra will read, read strictly first: a bad one is named (not UTF-8, not a mapping,
+    # a key the schema does not have).
     for group, name in {"study": "default", "backend": "loky", **_choices(overrides)}.items():
         check_config_file(group, name)
     extra = extra_conf_dirs()
@@ -90,7 +95,32 @@ def compose_config(overrides: Sequence[str]) -> DictConfig:
         paths = ",".join(f"file://{d.resolve()}" for d in extra)
         overrides = [*overrides, f"hydra.searchpath=[{paths}]"]
     with initialize_config_dir(config_dir=str(conf_dir()), version_base=None):
-        return compose("config", overrides=list(overrides))
+        return compose("config", overrides=list(overrides), return_hydra_config=with_hydra)
+
+
+def _composition_error(exc: Exception, args: Sequence[str]) -> ConfigError:
+    from bench.config_schema import validation_problem
+
+    msg = validation_problem(exc)
+    bracketed = [a for a in args if "=" in a and "[" in a.split("=", 1)[1]
+                 and not a.split("=", 1)[1].startswith(("'", '"', "["))]
+    if bracketed:  # a glob like f0[1-5] reads as a Hydra list unless quoted
+        key, value = bracketed[0].split("=", 1)
+        msg += f" — quote glob patterns for Hydra: \"{key}='{value}'\""
+    return ConfigError(msg)
+
+
+def _compose(folder: Folder, with_hydra: bool = False) -> DictConfig:
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    choices = _choices(folder.overrides)
+    try:
+        cfg = compose_config(folder.overrides, with_hydra)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise _composition_error(exc, folder.overrides) from exc
+    check_composed(cfg, folder.overrides, choices)
+    return cfg
 
 
 def _yaml_error(exc: yaml.YAMLError) -> str:
@@ -118,69 +148,183 @@ def _stop_on_sigterm() -> Any:
     return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
+def _settings(cl: CommandLine, folder: Folder, cfg: DictConfig) -> Settings:
+    return settings_from_cfg(cfg, folder.study or "default", cl.selection, cl.study_given, folder.suffix)
+
+
+def _show_cfg(flags: Flags, cl: CommandLine) -> None:
+    """``--cfg job|hydra|all``: the composed config of each study folder, as Hydra prints it; for
+    ``job`` with the study as it will run (the optimizers with their parameters, picked tasks and
+    seeds)."""
+    from omegaconf import OmegaConf
+
+    from bench.config_schema import job_view
+
+    for i, folder in enumerate(cl.folders):
+        cfg = _compose(folder, with_hydra=flags.cfg != "job")
+        if flags.cfg == "hydra":
+            from hydra._internal.hydra import Hydra
+
+            shown: Any = Hydra.get_sanitized_hydra_cfg(cfg)
+        else:
+            job = job_view(cfg, _settings(cl, folder, cfg), cl.selection)
+            if flags.cfg == "all":
+                hydra_node = OmegaConf.to_container(cfg.hydra, resolve=False)
+                shown = OmegaConf.create({"hydra": hydra_node, **OmegaConf.to_container(job)})  # type: ignore[dict-item]
+            else:
+                shown = job
+        if len(cl.folders) > 1:
+            what = " ".join(folder.overrides) or "(defaults)"
+            print(f"# study folder {i + 1} of {len(cl.folders)}: {what}")
+        if flags.package and flags.package != "_global_":
+            node = OmegaConf.select(shown, flags.package)
+            if node is None:
+                raise ConfigError(f"--package {flags.package!r} is not in the config: use a key path such "
+                                  "as study, backend or optimizers (see --cfg job)")
+            if OmegaConf.is_config(node):  # as Hydra: a header for a node, a value alone
+                print(f"# @package {flags.package}")
+            shown = node
+        if OmegaConf.is_config(shown):
+            if flags.resolve:
+                OmegaConf.resolve(shown)
+            sys.stdout.write(OmegaConf.to_yaml(shown))
+        else:
+            print(shown)
+
+
+def _show_info(flags: Flags, cl: CommandLine) -> None:
+    """``--info``: Hydra's own report (config, defaults list and tree, search path, plugins)."""
+    import logging
+
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from bench.config_files import conf_dir, extra_conf_dirs
+    from bench.config_schema import register
+
+    register()
+    overrides = check_overrides(cl.folders[0].overrides)
+    extra = extra_conf_dirs()
+    if extra:
+        overrides = [*overrides, "hydra.searchpath=[" + ",".join(f"file://{d}" for d in extra) + "]"]
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("hydra._internal.hydra")
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)  # as Hydra sets it for --info
+    log.propagate = False
+    with initialize_config_dir(config_dir=str(conf_dir()), version_base=None):
+        hydra = GlobalHydra.instance().hydra
+        assert hydra is not None
+        hydra.show_info(flags.info or "all", config_name="config", overrides=list(overrides))
+
+
+def _plan_all(cl: CommandLine) -> list[tuple[Settings, Plan]]:
+    """Settings and plan of every study folder of the command line (one, unless a folder setting
+    was swept)."""
+    from bench.plan import make_plan_within
+    from bench.run_context import RunContext, apply_context
+
+    jobs: list[tuple[Settings, Plan]] = []
+    names: dict[Path, str] = {}
+    for folder in cl.folders:
+        settings = _settings(cl, folder, _compose(folder))
+        where = settings.output_dir / settings.study.name
+        if where in names:
+            raise ConfigError(f"the sweep gives two study folders the same name {str(where)!r} "
+                              f"({names[where]} and {' '.join(folder.overrides)}): drop name= from the sweep")
+        names[where] = " ".join(folder.overrides)
+        context = RunContext.from_environment(yahpo_data=settings.yahpo_data)
+        apply_context(context)  # planning builds the tasks here; the specs carry it to the workers
+        jobs.append((settings, make_plan_within(settings.study, settings.plan_timeout, context)))
+    return jobs
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (see the module docstring)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if any(a in ("-h", "--help") for a in args):
-        print(USAGE)
-        return 0
-    show_cfg = "--cfg" in args
-    args = [a for a in args if a != "--cfg"]
     try:
-        choices = _choices(args)
-        try:
-            cfg = compose_config(args)
-        except (HydraException, OmegaConfBaseException) as exc:
-            msg = " ".join(str(exc).split())
-            bracketed = [a for a in args if "=" in a and "[" in a.split("=", 1)[1]
-                         and not a.split("=", 1)[1].startswith(("'", '"', "["))]
-            if bracketed:  # a glob like f0[1-5] reads as a Hydra list unless quoted
-                key, value = bracketed[0].split("=", 1)
-                msg += f" — quote glob patterns for Hydra: \"{key}='{value}'\""
-            raise ConfigError(msg) from exc
-        check_composed(cfg, args, choices)
-        if cfg.get("yahpo_data"):
-            # Read by the yahpo family here and, inherited, in every worker process.
-            os.environ["NXM_YAHPO_DATA"] = str(cfg.yahpo_data)
-        if show_cfg:
-            print(OmegaConf.to_yaml(cfg))
-            return 0
-        if cfg.get("list"):
-            print_listing(str(cfg.list), cfg.get("filter"), cfg.get("task_type"), cfg.get("task_kind"))
-            return 0
-        settings = settings_from_cfg(cfg, choices.get("study", "default"), choices.get("optimizer"))
-        plan = make_plan_within(settings.study, settings.plan_timeout)
+        flags = parse_flags(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if flags.help or flags.hydra_help:
+        print(help_text())
+        return EXIT_OK
+    if flags.version:
+        print(version_text())
+        return EXIT_OK
+    for folder in flags.config_dirs:
+        add_config_dir(folder)
+    try:
+        return _main(flags, args)
     except (ConfigError, UnknownNameError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except yaml.YAMLError as exc:  # a hand-edited config file that does not parse
         print(f"error: {_yaml_error(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OmegaConfBaseException as exc:  # a config value read after the checks above
-        print(f"error: {interpolation_problem(exc, 'the composed config')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("\ninterrupted while planning: nothing ran", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:
+        from omegaconf.errors import OmegaConfBaseException
 
-    study = settings.study
-    study_dir = settings.output_dir / study.name
-    print(f"study {study.name!r}: {len(study.optimizers)} optimizers × {len(plan.tasks)} tasks × "
-          f"{len(study.seeds)} seeds = {len(plan.specs)} runs, budget {study.budget.n_trials:g} "
-          f"full-fidelity trials" + (f", {study.budget.time:g} s simulated" if study.budget.time else ""))
-    for line in refusal_lines(plan):
-        print(line)
+        if isinstance(exc, OmegaConfBaseException):  # a config value read after the checks above
+            print(f"error: {interpolation_problem(exc, 'the composed config')}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        raise
+
+
+def _main(flags: Flags, args: list[str]) -> int:
+    from bench.sweep import parse_command_line
+
+    cl = parse_command_line(flags.overrides, flags.multirun)
+    if flags.info:
+        _show_info(flags, cl)
+        return EXIT_OK
+    if flags.cfg:
+        _show_cfg(flags, cl)
+        return EXIT_OK
+    first = _compose(cl.folders[0])
+    if first.get("list"):
+        from bench.catalog import print_listing
+        from bench.run_context import RunContext, apply_context
+
+        apply_context(RunContext.from_environment(yahpo_data=first.get("yahpo_data")))  # list=tasks
+        print_listing(str(first.list), first.get("filter"), first.get("task_type"), first.get("task_kind"))
+        return EXIT_OK
+    jobs = _plan_all(cl)
+    return _run(jobs, args)
+
+
+def _run(jobs: list[tuple[Settings, Plan]], argv: list[str]) -> int:
+    from bench.parallel import SweepResult, check_backend, check_writable, run_all
+    from bench.results import ResultWriteError
+    from bench.study_folder import prepare_study_folder
+    from bench.summary import plan_header, refusal_lines, summarize
+
+    for settings, plan in jobs:
+        study = settings.study
+        print(plan_header(study.name, plan, len(study.optimizers), len(study.seeds), study.budget))
+        for line in refusal_lines(plan):
+            print(line)
+    first = jobs[0][0]
+    specs = [s for _, plan in jobs for s in plan.specs]
     previous = _stop_on_sigterm()
     try:
-        check_backend(settings.backend)  # an unreachable scheduler: one line, before anything is written
-        check_writable(study_dir)
-        check_writable(study_dir / "runs")
-        # Refuses a plan that would replace or mix with the folder's runs, before anything is written.
-        for line in prepare_study_folder(study_dir, plan, study, move_old_runs=settings.move_old_runs,
-                                         argv=args):
-            print(line)
-        sweep = run_all(plan.specs, settings.output_dir, settings.n_jobs, settings.backend,
-                        settings.progress)
+        check_backend(first.backend)  # an unreachable scheduler: one line, before anything is written
+        for settings, plan in jobs:
+            study_dir = settings.output_dir / settings.study.name
+            check_writable(study_dir)
+            check_writable(study_dir / "runs")
+            # Refuses a plan that would replace or mix with the folder's runs, before anything is written.
+            for line in prepare_study_folder(study_dir, plan, settings.study,
+                                             move_old_runs=settings.move_old_runs, argv=argv):
+                print(line)
+        # One pool for every folder of the sweep; a single run runs here, with no pool to start.
+        sweep = run_all(specs, first.output_dir, first.n_jobs, first.backend, first.progress,
+                        in_process=len(specs) == 1)
     except Terminated:
         print("\nterminated (SIGTERM): the worker processes were stopped; runs already written are kept; "
               "re-run the same command to resume", file=sys.stderr)
@@ -198,7 +342,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    print(summarize(study_dir, sweep, plan))
+    for settings, plan in jobs:
+        study_dir = settings.output_dir / settings.study.name
+        if len(jobs) > 1:  # each folder's own summary, from the outcomes of its runs
+            mine = {str((study_dir / "runs").absolute())}
+            mine_outcomes = [o for o in sweep.outcomes if o.path and str(Path(o.path).parent) in mine]
+            part = SweepResult(outcomes=mine_outcomes,
+                               skipped=len(plan.specs) - len(mine_outcomes), elapsed=sweep.elapsed)
+            print(f"\n== {study_dir}")
+            print(summarize(study_dir, part, plan))
+        else:
+            print(summarize(study_dir, sweep, plan))
     return EXIT_RUNS_FAILED if sweep.failed else EXIT_OK
 
 

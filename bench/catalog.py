@@ -5,14 +5,13 @@ from __future__ import annotations
 import fnmatch
 from collections import Counter
 
-from bench.registry import (
+# Listing optimizers, tasksets and studies reads YAML files only; tasks need the registry (and
+# with it numpy, ConfigSpace and the task families), imported when tasks are listed.
+from bench.config_files import (
     UnknownNameError,
-    make_task,
     optimizer_config,
     optimizer_ids,
     study_ids,
-    task_families,
-    task_ids,
     taskset_ids,
     taskset_patterns,
 )
@@ -60,6 +59,7 @@ def _filter(ids: list[str] | tuple[str, ...], pattern: str | None) -> list[str]:
 
 def _print_tasks(pattern: str | None, task_type: str | None, task_kind: str | None) -> None:
     from bench.config import ConfigError
+    from bench.registry import make_task, task_families, task_ids
 
     if task_type is not None and task_type not in TASK_TYPES:
         raise ConfigError(f"task_type={task_type!r} is invalid: use one of {', '.join(TASK_TYPES)}")

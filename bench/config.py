@@ -22,27 +22,31 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from optimizers.base import Budget
+from bench.config_schema import keys_of
+
+if TYPE_CHECKING:
+    from bench.sweep import Selection
+    from optimizers.budget import Budget
 
 MAX_SEED = 2**32 - 1
 #: A seed count above this is a typo, not a study (``seeds: 1e6`` would build a million runs).
 MAX_SEED_COUNT = 10_000
 LIST_KINDS = ("tasks", "optimizers", "tasksets", "studies")
-#: Keys a study YAML may set; anything else is a typo that would otherwise be ignored silently.
-STUDY_KEYS = ("name", "description", "optimizers", "tasks", "taskset", "seeds", "n_trials",
-              "time_budget", "incompatible", "trial_timeout", "run_timeout", "n_workers")
-#: A study name becomes a folder under output_dir: no separators, no hidden or parent folders.
-_STUDY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+#: Keys of a study, an optimizer and a backend YAML: the fields of the typed schema
+#: (bench/config_schema.py), so a key added there is accepted everywhere at once.
+STUDY_KEYS = keys_of("study")
+OPTIMIZER_KEYS = keys_of("optimizer")
+BACKEND_KEYS = keys_of("backend")
+#: A study name becomes a folder under output_dir: no separators, no hidden or parent folders
+#: ('=' and ',' appear in the folders of swept settings, ``default--n_trials=20``).
+_STUDY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.,=+@-]*")
 #: Config groups composed by Hydra: top-level keys besides those of conf/config.yaml.
 GROUPS = ("study", "optimizer", "backend")
-#: Keys of an optimizer YAML and of a backend YAML.
-OPTIMIZER_KEYS = ("_target_", "params", "description")
-BACKEND_KEYS = ("name", "address", "n_workers", "connect_timeout")
 #: Folder (under output_dir) of the ad-hoc ``optimizer=X task=Y`` runs, one subfolder per pair.
 SINGLE_DIR = "single"
 #: A single-run folder name longer than this is cut and ends with a hash of the full name.
@@ -109,6 +113,10 @@ class Settings:
     move_old_runs: bool = False
     #: Seconds planning may take before a task that hangs while being built is reported.
     plan_timeout: float = 600.0
+    #: The YAHPO data folder (``yahpo_data=``); it travels to the workers inside the run specs.
+    yahpo_data: str | None = None
+    #: ``optimizer=X task=Y`` without ``study=``: an ad-hoc run (seed 0 by default, own folder).
+    single: bool = False
 
 
 def interpolation_problem(exc: OmegaConfBaseException, origin: str) -> str:
@@ -135,10 +143,7 @@ def setting_keys() -> tuple[str, ...]:
         >>> {"n_trials", "study", "move_old_runs"} <= set(setting_keys())
         True
     """
-    from bench.registry import conf_dir, read_config
-
-    schema = read_config(conf_dir() / "config.yaml", "config")
-    return (*GROUPS, *(str(k) for k in schema if k != "defaults"))
+    return keys_of("")
 
 
 def _unknown_setting(key: str, full: str, valid: Sequence[str]) -> ConfigError:
@@ -178,13 +183,19 @@ def check_overrides(overrides: Sequence[str]) -> list[str]:
         ...
         bench.config.ConfigError: n_trial is not a setting: did you mean 'n_trials'? valid are ...
     """
+    from bench.config_schema import bool_keys
+
     valid = setting_keys()
+    flags = bool_keys()
     out = []
     for ov in overrides:
         if "=" not in ov and not ov.startswith("~"):
             out.append(ov)  # a flag such as --multirun: Hydra's business
             continue
         key, sep, value = ov.lstrip("+~").partition("=")
+        if sep and key in flags and value.strip().lower() not in ("true", "false"):
+            # OmegaConf would read 1, yes or on as true: a flag is true or false, nothing else
+            raise ConfigError(f"{key}={value!r} is invalid: use true or false")
         parts = key.split(".")
         if parts[0] == "hydra":
             out.append(ov)
@@ -207,14 +218,18 @@ def check_overrides(overrides: Sequence[str]) -> list[str]:
 def check_composed(cfg: DictConfig, overrides: Sequence[str], choices: Mapping[str, str]) -> None:
     """Refuse top-level keys outside the schema and ``${...}`` that do not resolve, naming where
     the bad key or reference was written (a YAML file or the command line)."""
-    from bench.registry import conf_dir, config_file
+    from bench.config_files import conf_dir, config_file
 
     valid = setting_keys()
     for key in cfg:
-        if str(key) not in valid:
+        if str(key) not in valid and str(key) != "hydra":  # hydra: composed for --cfg hydra|all
             raise _unknown_setting(str(key), str(key), valid)
     try:
-        OmegaConf.to_container(cfg, resolve=True)
+        for key in cfg:  # hydra's own node (--cfg hydra|all) has values only a running job fills
+            if key != "hydra":
+                node = cfg[key]
+                if OmegaConf.is_config(node):
+                    OmegaConf.to_container(node, resolve=True)
     except OmegaConfBaseException as exc:
         key = str(getattr(exc, "full_key", None) or "")
         # study=NAME selects a file; a value set on the command line has a deeper or equal key.
@@ -243,7 +258,7 @@ def single_run_name(optimizers: Sequence[str], tasks: Sequence[str]) -> str:
     """
     full = "+".join(optimizers) + "--" + "+".join(tasks)
     readable = full.replace("/", "__")
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", readable)
+    name = re.sub(r"[^A-Za-z0-9_.,=+@-]", "_", readable)
     if name != readable or len(name) > MAX_FOLDER_NAME:
         digest = hashlib.sha256(full.encode()).hexdigest()[:8]
         name = f"{name[:MAX_FOLDER_NAME - len(digest) - 1]}-{digest}"
@@ -256,14 +271,14 @@ def _seed(value: Any, what: str) -> int:
     return value
 
 
-def parse_seeds(value: Any) -> tuple[int, ...]:
+def parse_seeds(value: Any, what: str = "seeds") -> tuple[int, ...]:
     """``3`` → ``(0, 1, 2)``; ``[4, 7]`` → ``(4, 7)``."""
     if isinstance(value, (list, tuple, ListConfig)):
-        seeds = tuple(_seed(v, "seeds") for v in value)
+        seeds = tuple(_seed(v, what) for v in value)
         if not seeds:
-            raise ConfigError("seeds=[] is empty: give a count (e.g. seeds=3) or a list of seeds")
+            raise ConfigError(f"{what}=[] is empty: give a count (e.g. seeds=3) or a list of seeds")
         if len(set(seeds)) != len(seeds):
-            raise ConfigError(f"seeds={list(seeds)} has duplicates")
+            raise ConfigError(f"{what}={list(seeds)} has duplicates: give each seed once")
         return seeds
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEED_COUNT:
         raise ConfigError(f"seeds={value!r} is invalid: use a count from 1 to {MAX_SEED_COUNT} (seeds=3) "
@@ -292,7 +307,7 @@ def _str_list(value: Any, what: str) -> tuple[str, ...]:
 
 
 def _optimizer(name: str, cfg: Any = None) -> OptimizerChoice:
-    from bench.registry import check_id, config_file, optimizer_config
+    from bench.config_files import check_id, config_file, optimizer_config
 
     check_id("optimizer", name)
     node = cfg if cfg is not None else optimizer_config(name)
@@ -327,10 +342,49 @@ def _bool(value: Any, what: str) -> bool:
     return value
 
 
-def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
-                      optimizer_choice: str | None = None) -> Settings:
-    """Validate the composed config into :class:`Settings` (see module example)."""
-    from bench.registry import taskset_patterns
+def _optimizers(ids: Sequence[str], selection: Selection | None) -> tuple[OptimizerChoice, ...]:
+    """Each optimizer's YAML, once per parameter variant of the command line (``optimizer.params.*``).
+
+    A variant whose overrides equal the YAML's values keeps the plain id: it *is* that optimizer,
+    and shares its runs.
+    """
+    from bench.sweep import DELETE, variant_id
+
+    twice = sorted({i for i in ids if list(ids).count(i) > 1})
+    if twice:  # one run id per (task, optimizer, seed): a repeat would be planned twice
+        raise ConfigError(f"study.optimizers={list(ids)} lists {', '.join(repr(i) for i in twice)} "
+                          "more than once: list each optimizer once")
+    variants = (selection.params if selection else ()) or ((),)
+    out: dict[str, OptimizerChoice] = {}
+    for oid in ids:
+        base = _optimizer(oid)
+        for variant in variants:
+            params = dict(base.params)
+            changed = []
+            for pname, value in variant:
+                if value is DELETE:
+                    if pname in params:
+                        del params[pname]
+                        changed.append((pname, value))
+                elif pname not in params or params[pname] != value:
+                    params[pname] = value
+                    changed.append((pname, value))
+            vid = variant_id(oid, changed)
+            out.setdefault(vid, OptimizerChoice(vid, base.target, params))
+    return tuple(out.values())
+
+
+def settings_from_cfg(cfg: DictConfig, study_choice: str = "default", selection: Selection | None = None,
+                      study_given: bool = True, suffix: str = "") -> Settings:
+    """Validate the composed config into :class:`Settings` (see module example).
+
+    ``selection`` is what the command line picks inside the study (optimizers and their parameter
+    variants, tasks, seeds; see :mod:`bench.sweep`). Tasks picked without ``study_given`` make an
+    ad-hoc run: seed 0 unless seeds are picked, results under ``output_dir/single/``. ``suffix``
+    ends the study's folder name (a swept setting: ``--n_trials=20``).
+    """
+    from bench.config_files import taskset_patterns
+    from optimizers.budget import Budget
 
     study = cfg.get("study") or {}
     if not isinstance(study, (dict, DictConfig)):
@@ -341,30 +395,24 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
         if problem:
             raise ConfigError(problem)
     name = cfg.get("name") or study.get("name") or study_choice
-    task = cfg.get("task")
-    if optimizer_choice is None and cfg.get("optimizer") is not None:
-        # optimizer.params.x=1 without optimizer=<id> would otherwise be ignored silently.
-        raise ConfigError("optimizer.* settings need optimizer=<id> (a study's optimizers take their "
-                          "params from their own YAMLs under optimizer/)")
+    picked_tasks = selection.tasks if selection and selection.tasks is not None else None
+    if picked_tasks is None and cfg.get("task") is not None:
+        picked_tasks = _str_list(cfg.get("task"), "task")
+    single = picked_tasks is not None and not study_given
     description = study.get("description", "")
     if isinstance(description, (dict, list, DictConfig, ListConfig)):
         raise ConfigError(f"study.description={description!r} is invalid: use a string")
 
-    optimizers: tuple[OptimizerChoice, ...]
-    if optimizer_choice is not None:
-        optimizers = (_optimizer(optimizer_choice, cfg.get("optimizer")),)
+    if selection and selection.optimizers is not None:
+        ids: tuple[str, ...] = selection.optimizers
     else:
         ids = _str_list(study.get("optimizers"), "study.optimizers")
         if not ids:
             raise ConfigError(f"study {name!r} lists no optimizers: set study.optimizers or optimizer=<id>")
-        twice = sorted({i for i in ids if ids.count(i) > 1})
-        if twice:  # one run id per (task, optimizer, seed): a repeat would be planned twice
-            raise ConfigError(f"study.optimizers={list(ids)} lists {', '.join(repr(i) for i in twice)} "
-                              "more than once: list each optimizer once")
-        optimizers = tuple(_optimizer(i) for i in ids)
+    optimizers = _optimizers(ids, selection)
 
-    if task is not None:
-        tasks = _str_list(task, "task")
+    if picked_tasks is not None:
+        tasks = picked_tasks
     else:
         tasks = _str_list(study.get("tasks"), "study.tasks")
         taskset = study.get("taskset")
@@ -375,21 +423,32 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
             tasks = tasks + tuple(taskset_patterns(taskset))
     if not tasks:
         raise ConfigError(f"study {name!r} lists no tasks: set study.tasks, study.taskset or task=<id>")
+    # glob(..., exclude=...) on the command line: '!pattern' entries drop tasks listed before them.
+    tasks = tasks + tuple(f"!{p}" for p in (selection.exclude_tasks if selection else ()))
 
     out = cfg.get("output_dir", "results")
     if not isinstance(out, str) or not out:
         raise ConfigError(f"output_dir={out!r} is invalid: use a directory path")
     output_dir = Path(out)
-    if task is not None and not cfg.get("name"):
+    if single and not cfg.get("name"):
         # Ad-hoc runs never mix into a named study's results, nor into each other's.
         output_dir = output_dir / SINGLE_DIR
         name = single_run_name([o.id for o in optimizers], tasks)
+    name = f"{name}{suffix}" if isinstance(name, str) else name
     if not isinstance(name, str) or not _STUDY_NAME.fullmatch(name):
         raise ConfigError(f"study name {name!r} is invalid: use letters, digits, '_', '-' and '.' "
                           "(it names the results folder)")
 
     seed = cfg.get("seed")
-    seeds = (_seed(seed, "seed"),) if seed is not None else parse_seeds(study.get("seeds", 1))
+    if selection and selection.seeds is not None:
+        seeds = parse_seeds(list(selection.seeds), "seed")
+    elif seed is not None:
+        listed = isinstance(seed, (list, ListConfig))
+        seeds = parse_seeds(list(seed), "seed") if listed else (_seed(seed, "seed"),)
+    elif single and not (selection and selection.study_seeds_set):
+        seeds = (0,)  # a single run is one run; seed=0,1,2 -m (or study.seeds=3) for more
+    else:
+        seeds = parse_seeds(study.get("seeds", 1))
     n_trials = cfg.get("n_trials") if cfg.get("n_trials") is not None else study.get("n_trials", 50)
     time_budget = cfg.get("time_budget") if cfg.get("time_budget") is not None else study.get("time_budget")
     budget = Budget(n_trials=_positive(n_trials, "n_trials") or 0.0,
@@ -404,7 +463,7 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
                           "(simulated parallel workers; 1 runs trials one after another)")
     # A pair the user named explicitly must not be skipped quietly: refuse it.
     incompatible: Literal["error", "skip"] = "error"
-    if task is None:
+    if not single:
         value = study.get("incompatible", "error")
         if value not in ("error", "skip"):
             raise ConfigError(f"study.incompatible={value!r} is invalid: use 'error' or 'skip'")
@@ -415,11 +474,14 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
         raise ConfigError(f"n_jobs={n_jobs!r} is invalid: use a positive worker count, or -1 for all cores "
                           "(-2 all but one, as in joblib)")
     backend = _backend(cfg.get("backend"))
+    yahpo_data = cfg.get("yahpo_data")
+    if yahpo_data is not None and (not isinstance(yahpo_data, str) or not yahpo_data):
+        raise ConfigError(f"yahpo_data={yahpo_data!r} is invalid: use the path of the YAHPO data folder")
 
     return Settings(
         study=StudyConfig(name=str(name), optimizers=optimizers, tasks=tasks, seeds=seeds,
                           budget=budget, incompatible=incompatible,
-                          description="" if task is not None else str(study.get("description", "")),
+                          description="" if single else str(study.get("description", "")),
                           trial_timeout=trial_timeout, run_timeout=run_timeout, n_workers=n_workers),
         output_dir=output_dir,
         n_jobs=n_jobs,
@@ -427,6 +489,8 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default",
         progress=_bool(cfg.get("progress", True), "progress"),
         move_old_runs=_bool(cfg.get("move_old_runs", False), "move_old_runs"),
         plan_timeout=_positive(cfg.get("plan_timeout", 600), "plan_timeout") or 600.0,
+        yahpo_data=yahpo_data,
+        single=single,
     )
 
 

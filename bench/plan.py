@@ -73,8 +73,11 @@ def _workers_reason(cls: type[Optimizer], task: Task, n_workers: int,
 
 
 def _source(opt: OptimizerChoice) -> str:
-    path = config_file("optimizer", opt.id)
-    return f"optimizer {opt.id!r}" + (f" ({path})" if path else "")
+    """``optimizer 'ID' (its YAML)``, and for a variant the parameters the command line changed."""
+    base, _, changed = opt.id.partition("@")
+    path = config_file("optimizer", base)
+    return (f"optimizer {base!r}" + (f" ({path})" if path else "")
+            + (f" with optimizer.params {changed} from the command line" if changed else ""))
 
 
 def check_optimizers(study: StudyConfig) -> tuple[dict[str, type[Optimizer]], dict[str, str]]:

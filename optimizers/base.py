@@ -34,35 +34,12 @@ from typing import Any, ClassVar
 
 from ConfigSpace import ConfigurationSpace
 
+from optimizers.budget import Budget as Budget  # re-exported: part of the optimizer contract
 from optimizers.params import params_problem, signature_params
 from tasks.base import Fidelity, Objective, Result
 
 #: Capability flags an optimizer may declare in :attr:`Optimizer.supports`.
 CAPABILITIES = frozenset({"multi_fidelity", "multi_objective"})
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How much an optimizer may spend on one run.
-
-    ``n_trials`` counts full-fidelity equivalents: a black-box trial costs 1, a
-    multi-fidelity trial at fidelity ``z`` costs ``z / fidelity.high``.
-    ``time`` optionally caps the summed simulated cost (``Result.cost``) in seconds.
-
-    Example:
-        >>> Budget(n_trials=50).n_trials
-        50.0
-    """
-
-    n_trials: float
-    time: float | None = None
-
-    def __post_init__(self) -> None:
-        if not self.n_trials > 0:
-            raise ValueError(f"budget n_trials must be > 0, got {self.n_trials!r}")
-        if self.time is not None and not self.time > 0:
-            raise ValueError(f"budget time must be > 0 seconds or null, got {self.time!r}")
-        object.__setattr__(self, "n_trials", float(self.n_trials))
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def test_missing_interpolation_in_an_optimizer_file(bench, one_line_error, tmp_p
     single = one_line_error(bench(tmp_path, "optimizer=opt", "task=synthetic/mfh3", *RUN, conf=conf),
                             tmp_path)
     assert f"optimizer file {conf / 'optimizer' / 'opt.yaml'}" in single
-    assert "optimizer.params.eta" in single and "'nope.eta' not found" in single
+    assert "params.eta" in single and "'nope.eta' not found" in single
     in_study = one_line_error(bench(tmp_path, "study.optimizers=[opt]", *RUN, conf=conf), tmp_path)
     assert f"optimizer file {conf / 'optimizer' / 'opt.yaml'}" in in_study and "params.eta" in in_study
 

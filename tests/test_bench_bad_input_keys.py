@@ -62,9 +62,11 @@ def test_study_keys_work_with_and_without_plus(bench, tmp_path: Path) -> None:
         assert "2 seeds" in proc.stdout
 
 
-def test_optimizer_settings_need_an_optimizer(bench, one_line_error, tmp_path: Path) -> None:
+def test_optimizer_params_apply_to_each_optimizer_of_the_study(bench, one_line_error, tmp_path: Path) -> None:
+    # Without optimizer=ID, optimizer.params.* apply to every optimizer of the study: one that has
+    # no such parameter is named (the default study's random_search has no eta).
     line = one_line_error(bench(tmp_path, "optimizer.params.eta=3", *RUN), tmp_path)
-    assert "optimizer.* settings need optimizer=<id>" in line
+    assert "random_search" in line and "'eta'" in line
 
 
 # ----------------------------------------------------------------------------- ids and duplicates
@@ -119,12 +121,14 @@ def test_duplicate_seeds_are_refused(bench, one_line_error, tmp_path: Path, seed
 
 @pytest.mark.parametrize(("override", "words"), [
     ("n_jobs=abc", ["n_jobs='abc'"]), ("n_jobs=[1,2]", ["n_jobs=[1, 2]"]), ("n_jobs=true", ["n_jobs=True"]),
-    ("n_jobs=1.5", ["n_jobs=1.5"]), ("seed=abc", ["seed='abc'"]), ("seed=[1]", ["seed=[1]"]),
+    ("n_jobs=1.5", ["n_jobs=1.5"]), ("seed=abc", ["seed='abc'"]),
+    ("seed=[1,1]", ["seed=[1, 1]", "duplicates"]),
     ("seed=true", ["seed=True"]), ("study.seeds=abc", ["seeds='abc'"]),
     ("study.seeds=true", ["seeds=True"]), ("study.seeds=[a,b]", ["seeds="]),
     ("n_trials=abc", ["n_trials='abc'"]), ("n_trials=[5]", ["n_trials=[5]"]),
     ("n_trials=false", ["n_trials=False"]), ("time_budget=[1]", ["time_budget=[1]"]),
-    ("progress=sometimes", ["progress='sometimes'", "true or false"]), ("progress=1", ["progress=1"]),
+    ("progress=sometimes", ["progress='sometimes'", "true or false"]),
+    ("progress=1", ["progress='1'", "true or false"]),
     ("output_dir=[a]", ["output_dir="]), ("backend=nope", ["unknown backend 'nope'"]),
     ("backend.name=nope", ["backend='nope'", "loky, threading or dask"]),
     ("backend.n_workers=abc", ["backend.n_workers='abc'"]), ("task=[]", ["lists no tasks"]),

@@ -209,7 +209,7 @@ def test_study_that_allows_skipping_lists_the_missing_library_with_the_refused_p
     assert proc.returncode == 0, proc.stderr
     assert ("refused: needy on synthetic/branin: NeedsMissingLibrary needs module 'nxm_no_such_library', "
             "which is not installed: pip install 'nxm-bench[nosuch]'") in proc.stdout
-    assert "1 runs" in proc.stdout
+    assert "1 run," in proc.stdout
 
 
 @pytest.mark.parametrize(("oid", "module", "extra"), [

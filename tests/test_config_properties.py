@@ -33,7 +33,8 @@ words = st.text(alphabet=string.ascii_lowercase + "_", min_size=3, max_size=12)
 
 #: Per study field, values that must be refused.
 BAD_VALUES: dict[str, list[Any]] = {
-    "name": ["../escape", "a/b", ".hidden", 7, ["x"], {"a": 1}],
+    # (name: 7 is the folder name '7': the typed schema reads a number as the string it spells)
+    "name": ["../escape", "a/b", ".hidden", ["x"], {"a": 1}],
     "description": [["a", "b"], {"a": 1}],
     "optimizers": [5, 2.5, {"a": 1}, [], None, ["no_such_optimizer"], [1.5], "no_such_optimizer"],
     "tasks": [5, {"a": 1}, ["nope/x"], ["bbob/f99*"], [], None, "synthetic/no_such_task"],

@@ -34,9 +34,10 @@ PLUGINS = Path(__file__).resolve().parent / "plugins"
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 #: 2 optimizers × 2 multi-fidelity tasks with simulated cost × 2 seeds = 8 runs of 3 trials.
+#: ``my_asha`` is ASHA from a user's optimizer YAML (:func:`_my_asha`), which a test edits.
 MINI = """
     name: mini
-    optimizers: [random_search, asha]
+    optimizers: [random_search, my_asha]
     tasks: [synthetic/mfh3, synthetic/mfh6]
     seeds: 2
     n_trials: 3
@@ -62,8 +63,16 @@ def _error_line(proc: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+def _my_asha(conf: Path, eta: int) -> None:
+    """Write (or edit) the user's ``optimizer/my_asha.yaml``: ASHA with ``eta``."""
+    (conf / "optimizer").mkdir(parents=True, exist_ok=True)
+    text = f"_target_: optimizers.asha.ASHA\nparams:\n  eta: {eta}\n"
+    (conf / "optimizer" / "my_asha.yaml").write_text(text)
+
+
 def _mini(run_cli: Cli, study_conf: Callable[[str, str], Path], *args: str) -> Path:
     conf = study_conf("mini", MINI)
+    _my_asha(conf, 3)
     proc = run_cli("study=mini", *args, *FAST, extra_conf=conf)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return conf
@@ -84,7 +93,7 @@ def test_issue_scenario_forgotten_task_is_refused_and_nothing_changes(
     assert _snapshot(study_dir) == before  # every run file and study.json byte-identical
     plans = _plans(study_dir)
     assert len(plans) == 1 and plans[0]["budget"]["n_trials"] == 3
-    assert [o["id"] for o in plans[0]["optimizers"]] == ["random_search", "asha"]
+    assert [o["id"] for o in plans[0]["optimizers"]] == ["random_search", "my_asha"]
     assert not (study_dir / "superseded").exists()
 
 
@@ -93,7 +102,6 @@ def test_issue_scenario_forgotten_task_is_refused_and_nothing_changes(
     (("n_workers=2",), ("n_workers=3",), "n_workers 2 → 3 (8 runs)"),
     (("trial_timeout=30",), ("trial_timeout=60",), "trial_timeout 30 → 60 (8 runs)"),
     ((), ("run_timeout=600",), "run_timeout none → 600 (8 runs)"),
-    ((), ("optimizer=asha", "optimizer.params.eta=2"), "optimizer asha params {eta: 3} → {eta: 2} (4 runs)"),
 ])
 def test_each_setting_that_changes_what_a_run_means_is_refused(
         run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path,
@@ -104,6 +112,31 @@ def test_each_setting_that_changes_what_a_run_means_is_refused(
     line = _error_line(run_cli("study=mini", *second, *FAST, extra_conf=conf))
     assert phrase in line, line
     assert _snapshot(study_dir) == before
+
+
+def test_an_edited_optimizer_yaml_is_refused(
+        run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path) -> None:
+    conf = _mini(run_cli, study_conf)
+    study_dir = tmp_path / "results" / "mini"
+    before = _snapshot(study_dir)
+    _my_asha(conf, 2)  # the same id now means other params
+    line = _error_line(run_cli("study=mini", *FAST, extra_conf=conf))
+    assert "optimizer my_asha params {eta: 3} → {eta: 2} (4 runs)" in line, line
+    assert _snapshot(study_dir) == before
+
+
+def test_params_from_the_command_line_are_a_variant_of_their_own(
+        run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path) -> None:
+    # optimizer.params.* on the command line makes an optimizer of its own (my_asha@eta=2): its runs
+    # join the study beside my_asha's instead of conflicting with them
+    conf = _mini(run_cli, study_conf)
+    study_dir = tmp_path / "results" / "mini"
+    before = _snapshot(study_dir)
+    proc = run_cli("study=mini", "optimizer=my_asha", "optimizer.params.eta=2", *FAST, extra_conf=conf)
+    assert proc.returncode == 0, proc.stderr
+    after = _snapshot(study_dir)
+    assert all(after[name] == digest for name, digest in before.items() if name.endswith(".parquet"))
+    assert len([n for n in after if "--my_asha@eta=2--" in n]) == 4
 
 
 def _with_revision(tmp_path: Path, conf: Path, revision: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -163,11 +196,11 @@ def test_move_old_runs_moves_exactly_the_conflicting_runs(
     study_dir = tmp_path / "results" / "mini"
     before = _snapshot(study_dir)
     old_manifest = (study_dir / "study.json").read_bytes()
-    proc = run_cli("study=mini", "optimizer=asha", "optimizer.params.eta=2", "move_old_runs=true", *FAST,
-                   extra_conf=conf)
+    _my_asha(conf, 2)  # the same id now means other params
+    proc = run_cli("study=mini", "move_old_runs=true", *FAST, extra_conf=conf)
     assert proc.returncode == 0, proc.stderr
     moved_lines = [ln for ln in proc.stdout.splitlines() if "moved" in ln]
-    assert len(moved_lines) == 1 and "moved 4 conflicting runs (optimizer asha) to " in moved_lines[0]
+    assert len(moved_lines) == 1 and "moved 4 conflicting runs (optimizer my_asha) to " in moved_lines[0]
     (stamp,) = (study_dir / "superseded").iterdir()
     assert moved_lines[0].endswith(str(Path("results") / "mini" / "superseded" / stamp.name / "runs"))
     assert len(stamp.name) == len("20261206T012345Z") and stamp.name.endswith("Z")
@@ -176,7 +209,7 @@ def test_move_old_runs_moves_exactly_the_conflicting_runs(
     for name, digest in before.items():
         if name == "study.json":
             continue
-        if "--asha--" in name:
+        if "--my_asha--" in name:
             assert after[f"superseded/{stamp.name}/{name}"] == digest
         else:
             assert after[name] == digest
@@ -186,18 +219,17 @@ def test_move_old_runs_moves_exactly_the_conflicting_runs(
     runs = load_runs(study_dir)
     assert len(runs) == 8 and len(load(study_dir).groupby("run_id")) == 8
     specs = [m["spec"] for m in runs["meta"]]
-    assert {s["optimizer_params"].get("eta") for s in specs if s["optimizer"] == "asha"} == {2}
+    assert {s["optimizer_params"].get("eta") for s in specs if s["optimizer"] == "my_asha"} == {2}
     assert comparability_groups(runs) == []
     plans = _plans(study_dir)
     assert len(plans) == 2 and plans[1]["moved"]["runs"] == 4
     assert plans[1]["moved"]["to"] == f"superseded/{stamp.name}"
-    assert "optimizer asha params {eta: 3} → {eta: 2} (4 runs)" in plans[1]["moved"]["because"]
+    assert "optimizer my_asha params {eta: 3} → {eta: 2} (4 runs)" in plans[1]["moved"]["because"]
 
     # The move set the first plan aside: the same command again just resumes.
-    again = run_cli("study=mini", "optimizer=asha", "optimizer.params.eta=2", *FAST, extra_conf=conf)
+    again = run_cli("study=mini", *FAST, extra_conf=conf)
     assert again.returncode == 0, again.stderr
-    assert "study 'mini': resuming; 4 runs already done" in again.stdout
-    assert "4 runs of earlier plans outside this plan stay in the study" in again.stdout
+    assert "study 'mini': resuming; 8 runs already done" in again.stdout
 
 
 def test_single_pair_folder_is_checked_and_moved_whole_on_a_study_wide_change(
@@ -210,14 +242,14 @@ def test_single_pair_folder_is_checked_and_moved_whole_on_a_study_wide_change(
     before = _snapshot(study_dir)
     line = _error_line(run_cli(*pair, "n_trials=6"))
     assert f"study folder {Path('results') / 'single' / study_dir.name} " in line
-    assert "n_trials 5 → 6 (3 runs)" in line
+    assert "n_trials 5 → 6 (1 run)" in line
     assert _snapshot(study_dir) == before
 
     moved = run_cli(*pair, "n_trials=6", "move_old_runs=true")
     assert moved.returncode == 0, moved.stderr
-    assert "moved 3 conflicting runs (n_trials) to " in moved.stdout
+    assert "moved 1 conflicting run (n_trials) to " in moved.stdout
     assert {m["spec"]["budget"]["n_trials"] for m in load_runs(study_dir)["meta"]} == {6.0}
-    assert len(list((study_dir / "superseded").glob("*/runs/*.parquet"))) == 3
+    assert len(list((study_dir / "superseded").glob("*/runs/*.parquet"))) == 1
     again = run_cli(*pair, "n_trials=6", "move_old_runs=true")  # nothing conflicts now: nothing moves
     assert again.returncode == 0 and "moved" not in again.stdout, again.stdout + again.stderr
     assert len(list((study_dir / "superseded").iterdir())) == 1
@@ -254,6 +286,7 @@ def test_two_sweeps_started_at_once_both_record_their_plan(
     from bench.study_folder import study_lock
 
     conf = study_conf("mini", MINI)
+    _my_asha(conf, 3)
     env = dict(os.environ, PYTHONPATH=str(REPO), NXMBENCH_CONFIG_PATH=str(conf))
     study_dir = tmp_path / "results" / "mini"
 
@@ -329,7 +362,8 @@ def test_a_study_json_without_history_becomes_its_first_entry(tmp_path: Path) ->
 def test_scan_reads_a_rewritten_file_again_and_skips_a_damaged_one(run_cli: Cli, tmp_path: Path) -> None:
     from bench.study_folder import INDEX_FILE, scan_runs
 
-    assert run_cli("optimizer=random_search", "task=bbob/f01/d02/i01", "n_trials=3", *FAST).returncode == 0
+    assert run_cli("optimizer=random_search", "task=bbob/f01/d02/i01", "n_trials=3", "seed=0,1,2", "-m",
+                   *FAST).returncode == 0
     study_dir = tmp_path / "results" / "single" / "random_search--bbob__f01__d02__i01"
     first = scan_runs(study_dir)
     assert [r.run_id for r in first] == [f"bbob__f01__d02__i01--random_search--s{i}" for i in (0, 1, 2)]
