@@ -461,9 +461,10 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default", selection:
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
         raise ConfigError(f"n_workers={n_workers!r} is invalid: use an integer >= 1 "
                           "(simulated parallel workers; 1 runs trials one after another)")
-    # A pair the user named explicitly must not be skipped quietly: refuse it.
+    # A pair the user named explicitly must not be skipped quietly: refuse it. (A task picked without
+    # optimizer= runs the study's optimizers, which follow the study's rule.)
     incompatible: Literal["error", "skip"] = "error"
-    if not single:
+    if not (single and selection is not None and selection.optimizers is not None):
         value = study.get("incompatible", "error")
         if value not in ("error", "skip"):
             raise ConfigError(f"study.incompatible={value!r} is invalid: use 'error' or 'skip'")

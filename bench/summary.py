@@ -140,7 +140,27 @@ def summarize(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
         if sweep.skipped:
             lines[0] += " (done before: resumed, not run again)"
         return "\n".join(lines)
+    if len({s.optimizer for s in plan.specs}) == 1 and len({s.task for s in plan.specs}) == 1:
+        return _seeds_summary(study_dir, sweep, plan)  # nothing to rank: one pair, several seeds
     return _leaderboard_summary(study_dir, sweep, plan)
+
+
+def _seeds_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
+    """One optimizer on one task with several seeds: each run's best value, one line per seed."""
+    spec = plan.specs[0]
+    lines = [f"runs: {len(plan.specs)} planned, {len(sweep.outcomes)} ran this time "
+             f"({len(sweep.failed)} failed), {sweep.skipped} already done; {sweep.elapsed:.1f} s",
+             f"{spec.optimizer} on {spec.task}, best per seed:"]
+    for s in plan.specs[:20]:
+        run = run_lines(study_dir / "runs" / f"{s.run_id}.parquet")
+        best = next((ln for ln in run[1:] if ln.startswith(("best", "Pareto", "error"))), run[0])
+        lines.append(f"  seed {s.seed}: {best}")
+    if len(plan.specs) > 20:
+        lines.append(f"  … and {len(plan.specs) - 20} more seeds")
+    lines.append("")
+    lines.append(f"results: {study_dir}  (load with: analysis.load({str(study_dir)!r}))")
+    lines.append(f"report:  python -m analysis report {study_dir}")
+    return "\n".join(lines)
 
 
 def _leaderboard_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:

@@ -357,3 +357,21 @@ def test_no_environment_variable_is_set_for_the_workers(tmp_path: Path) -> None:
     before = dict(os.environ)
     main.main(["--cfg", "job", f"yahpo_data={tmp_path}"])
     assert dict(os.environ) == before
+
+
+def test_one_pair_with_several_seeds_lists_each_seed_not_a_leaderboard(bench, tmp_path: Path) -> None:
+    proc = bench(tmp_path, "-m", "optimizer=random_search", "task=synthetic/branin", "seed=range(0,3)",
+                 "n_trials=3", "progress=false")
+    assert proc.returncode == 0, proc.stderr
+    assert "leaderboard" not in proc.stdout
+    assert [ln.split(":")[0].strip() for ln in proc.stdout.splitlines() if ln.startswith("  seed ")] == [
+        "seed 0", "seed 1", "seed 2"]
+
+
+def test_a_task_alone_skips_the_study_optimizers_that_cannot_run_it(bench, tmp_path: Path) -> None:
+    # task= alone runs the default study's optimizers on it; Hyperband (multi-fidelity only) is
+    # listed as refused, as the study says (incompatible: skip), instead of failing the command
+    proc = bench(tmp_path, "task=bbob/f01/d02/i01", "n_trials=3", "progress=false")
+    assert proc.returncode == 0, proc.stderr
+    assert "5 pairs, 1 refused, 4 runs" in proc.stdout.splitlines()[0]
+    assert "refused: hyperband on bbob/f01/d02/i01" in proc.stdout
