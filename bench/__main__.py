@@ -175,7 +175,7 @@ def _show_cfg(flags: Flags, cl: CommandLine) -> None:
                 shown = job
         if len(cl.folders) > 1:
             what = " ".join(folder.overrides) or "(defaults)"
-            print(f"# study folder {i + 1} of {len(cl.folders)}: {what}")
+            print(f"--- # study folder {i + 1} of {len(cl.folders)}: {what}")  # one YAML document each
         if flags.package and flags.package != "_global_":
             node = OmegaConf.select(shown, flags.package)
             if node is None:

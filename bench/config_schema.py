@@ -277,7 +277,11 @@ def job_view(cfg: Any, settings: Any, selection: Any) -> Any:
     data["study"] = {**data.get("study", {}), "name": study.name,
                      "description": "" if settings.single else raw_description,
                      "optimizers": [o.id for o in study.optimizers], "seeds": list(study.seeds),
-                     "incompatible": study.incompatible}
+                     "incompatible": study.incompatible,
+                     # the study's values after the top-level overrides (n_trials=, ...)
+                     "n_trials": study.budget.n_trials, "time_budget": study.budget.time,
+                     "trial_timeout": study.trial_timeout, "run_timeout": study.run_timeout,
+                     "n_workers": study.n_workers}
     if selection is not None and selection.tasks is not None:
         data["study"]["tasks"] = list(study.tasks)
         data["study"]["taskset"] = None
