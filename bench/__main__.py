@@ -276,9 +276,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
 
 
+def _quick_listing(overrides: Sequence[str]) -> tuple[str, str | None] | None:
+    """``list=optimizers|studies|tasksets`` (with a plain ``filter=``) and nothing else: the listing
+    reads YAML files only, so it needs no Hydra composition (a tenth of a second saved)."""
+    chosen: dict[str, str] = {}
+    for ov in overrides:
+        key, sep, value = ov.partition("=")
+        if not sep or key not in ("list", "filter") or key in chosen or any(c in value for c in "'\"[]{},$ "):
+            return None
+        chosen[key] = value
+    if chosen.get("list") not in ("optimizers", "studies", "tasksets"):
+        return None
+    return chosen["list"], chosen.get("filter") or None
+
+
 def _main(flags: Flags, args: list[str]) -> int:
     from bench.sweep import parse_command_line
 
+    quick = _quick_listing(flags.overrides) if not (flags.cfg or flags.info) else None
+    if quick:
+        from bench.catalog import print_listing
+
+        print_listing(*quick)
+        return EXIT_OK
     cl = parse_command_line(flags.overrides, flags.multirun)
     if flags.info:
         _show_info(flags, cl)
@@ -291,7 +311,8 @@ def _main(flags: Flags, args: list[str]) -> int:
         from bench.catalog import print_listing
         from bench.run_context import RunContext, apply_context
 
-        apply_context(RunContext.from_environment(yahpo_data=first.get("yahpo_data")))  # list=tasks
+        if first.list == "tasks":  # the YAHPO folder; the other listings read YAML files only
+            apply_context(RunContext.from_environment(yahpo_data=first.get("yahpo_data")))
         print_listing(str(first.list), first.get("filter"), first.get("task_type"), first.get("task_kind"))
         return EXIT_OK
     jobs = _plan_all(cl)

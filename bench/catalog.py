@@ -43,7 +43,8 @@ def print_listing(kind: str, pattern: str | None = None, task_type: str | None =
     elif kind == "tasksets":
         for tid in _filter(taskset_ids(), pattern):
             try:
-                print(f"{tid:28s} {len(taskset_patterns(tid))} entries")
+                n = len(taskset_patterns(tid))
+                print(f"{tid:28s} {n} {'entry' if n == 1 else 'entries'}")
             except (ConfigError, UnknownNameError) as exc:
                 print(f"{tid:28s} (unusable: {exc})")
     elif kind == "studies":
