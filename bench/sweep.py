@@ -189,6 +189,9 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
             raise ConfigError(f"cannot parse the override {arg!r}: {cause}: write key=value "
                               "(quote values with spaces or brackets: \"key='a b'\")") from None
         key = _key(ov)
+        if ov.package is not None:  # group@package=option moves a config node: nothing here needs that
+            raise ConfigError(f"{arg!r}: package overrides (GROUP@PACKAGE=...) are not used here; write "
+                              f"{ov.key_or_group}={arg.partition('=')[2]}")
         study_seeds_set |= key == "study.seeds"
         if key in ("optimizer", "task", "seed") or key.startswith("optimizer.params."):
             text = arg.partition("=")[2]

@@ -91,6 +91,7 @@ def test_sweeps_need_multirun(args: list[str], words: list[str]) -> None:
     ("seed=range(0,3),7", ["nests a sweep"]),
     ("n_trials=glob(*)", ["glob() selects ids"]),
     ("optimizer._target_=x.Y", ["write a YAML under optimizer/"]),
+    ("optimizer@study=random_search", ["package overrides", "optimizer=random_search"]),
     ("optimizer.parms.x=1", ["optimizer.parms is not a optimizer setting", "'optimizer.params'"]),
 ])
 def test_what_cannot_be_swept_is_named(arg: str, words: list[str]) -> None:
