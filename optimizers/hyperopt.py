@@ -39,16 +39,51 @@ from ConfigSpace import ConfigurationSpace
 from optimizers.base import Optimizer, Problem, Trial
 from optimizers.space_conversion import (
     decode_config,
-    hyperopt_space,
     is_forbidden,
     library_seed,
     minimization_losses,
+    searchable,
     unsupported_features,
 )
 from tasks.base import Result
 
 #: Consecutive forbidden suggestions after which ``ask`` gives up.
 MAX_RESAMPLES = 1000
+
+
+def hyperopt_space(space: ConfigurationSpace) -> dict[str, Any]:
+    """A hyperopt search space (dict of ``hp`` expressions) for every searched parameter.
+
+    Integers and ordinal indices use ``quniform``/``qloguniform`` with ``q=1`` over
+    a range widened by half a step, so TPE keeps their order and both bounds are
+    reachable; categoricals use ``hp.choice`` over the index.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> sorted(hyperopt_space(ConfigurationSpace({"x": (0.0, 1.0), "c": ["a", "b"]})))
+        ['c', 'x']
+    """
+    from hyperopt import hp
+
+    out: dict[str, Any] = {}
+    for p in searchable(space):
+        if p.kind == "float":
+            out[p.name] = (
+                hp.loguniform(p.name, math.log(p.lower), math.log(p.upper))
+                if p.log
+                else hp.uniform(p.name, p.lower, p.upper)
+            )
+        elif p.kind in ("int", "ordinal"):
+            lo, hi = (p.lower, p.upper) if p.kind == "int" else (0.0, p.n_choices - 1.0)
+            lo, hi = lo - 0.4999, hi + 0.4999
+            out[p.name] = (
+                hp.qloguniform(p.name, math.log(lo), math.log(hi), 1)
+                if p.log
+                else hp.quniform(p.name, lo, hi, 1)
+            )
+        else:
+            out[p.name] = hp.choice(p.name, list(range(p.n_choices)))
+    return out
 
 
 class HyperoptTPE(Optimizer):

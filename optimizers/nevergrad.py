@@ -5,7 +5,7 @@ The YAML names the optimizer (``optimizer: NGOpt``, any key of
 ``options``. The parametrization is an ``ng.p.Dict`` seeded from the run seed,
 and the optimizer gets ``budget=int(problem.budget.n_trials)`` and one worker. Purely
 continuous spaces use one unit-cube ``ng.p.Array`` instead (see
-:class:`~optimizers.space_conversion.UnitCubeFloats`): ~100× less overhead per trial.
+:class:`UnitCubeFloats`): ~100× less overhead per trial.
 Maximized objectives are negated. Forbidden clauses become Nevergrad "cheap
 constraints": Nevergrad itself resamples violating candidates, and if it cannot
 find a valid one ``ask`` raises instead of proposing a forbidden configuration.
@@ -37,19 +37,110 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import numpy as np
 from ConfigSpace import ConfigurationSpace
 
 from optimizers.base import Optimizer, Problem, Trial
 from optimizers.params import params_problem, signature_params
 from optimizers.space_conversion import (
-    UnitCubeFloats,
+    Param,
     decode_config,
     is_forbidden,
+    library_seed,
     minimization_losses,
-    nevergrad_parametrization,
+    params_of,
+    searchable,
     unsupported_features,
 )
 from tasks.base import Result
+
+
+def nevergrad_parametrization(space: ConfigurationSpace, seed: int) -> Any:
+    """A seeded ``ng.p.Dict`` for every searched parameter.
+
+    Integers are scalars widened by half a step and rounded, so both bounds are
+    as likely as inner values; ordinals are ``TransitionChoice`` (ordered),
+    categoricals ``Choice``.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> p = nevergrad_parametrization(ConfigurationSpace({"x": (0.0, 1.0)}), seed=0)
+        >>> sorted(p.value)
+        ['x']
+    """
+    import nevergrad as ng
+
+    params: dict[str, Any] = {}
+    for p in searchable(space):
+        if p.kind in ("float", "int"):
+            lo, hi = p.lower, p.upper
+            if p.kind == "int":
+                lo, hi = lo - 0.4999, hi + 0.4999
+            if p.log:
+                scalar = ng.p.Log(lower=lo, upper=hi)
+            else:
+                scalar = ng.p.Scalar(lower=lo, upper=hi)
+            params[p.name] = scalar.set_integer_casting() if p.kind == "int" else scalar
+        elif p.kind == "ordinal":
+            params[p.name] = ng.p.TransitionChoice(list(range(p.n_choices)))
+        else:
+            params[p.name] = ng.p.Choice(list(range(p.n_choices)))
+    parametrization = ng.p.Dict(**params)
+    parametrization.random_state = np.random.RandomState(library_seed(seed))
+    return parametrization
+
+
+class UnitCubeFloats:
+    """A continuous space as one Nevergrad ``Array`` on the unit cube, decoded per dimension.
+
+    Nevergrad's ``Dict`` of per-parameter scalars costs tens of milliseconds per
+    ask/tell in 10-D (deep-copying nested parameter trees); one array is ~10× cheaper.
+    Used only when every searched parameter is a float and there are no conditions
+    or forbidden clauses; log-scaled floats are searched on their log scale.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace, Float
+        >>> space = ConfigurationSpace({"a": (0.0, 10.0)})
+        >>> _ = space.add(Float("b", (1e-4, 1.0), log=True))
+        >>> {k: round(v, 6) for k, v in UnitCubeFloats.of(space).decode([0.5, 0.5]).items()}
+        {'a': 5.0, 'b': 0.01}
+    """
+
+    def __init__(self, space: ConfigurationSpace, params: list[Param]) -> None:
+        self.space = space
+        self.names = [p.name for p in params]
+        self.log = np.array([p.log for p in params])
+        lo = np.array([p.lower for p in params], dtype=float)
+        hi = np.array([p.upper for p in params], dtype=float)
+        self.lo = np.where(self.log, np.log(np.where(self.log, lo, 1.0)), lo)
+        self.hi = np.where(self.log, np.log(np.where(self.log, hi, 1.0)), hi)
+        self.bounds = (lo, hi)
+
+    @classmethod
+    def of(cls, space: ConfigurationSpace) -> UnitCubeFloats | None:
+        """The unit-cube view of ``space``, or ``None`` when it is not purely continuous."""
+        params = searchable(space)
+        if space.conditions or space.forbidden_clauses or not params:
+            return None
+        if any(p.kind != "float" for p in params) or len(params) != len(params_of(space)):
+            return None
+        return cls(space, params)
+
+    def parametrization(self, seed: int) -> Any:
+        import nevergrad as ng
+
+        d = len(self.names)
+        # sigma 1/6 of the range, as ng.p.Scalar(lower, upper) uses per parameter
+        arr = ng.p.Array(init=np.full(d, 0.5), lower=0.0, upper=1.0).set_mutation(sigma=1.0 / 6.0)
+        arr.random_state = np.random.RandomState(library_seed(seed))
+        return arr
+
+    def decode(self, unit: Any) -> dict[str, float]:
+        u = np.clip(np.asarray(unit, dtype=float), 0.0, 1.0)
+        x = self.lo + u * (self.hi - self.lo)
+        x = np.where(self.log, np.exp(x), x)
+        x = np.clip(x, *self.bounds)  # exp/log round-off must not leave the bounds
+        return {n: float(v) for n, v in zip(self.names, x, strict=True)}
 
 
 class _Allowed:

@@ -46,8 +46,8 @@ from optimizers.space_conversion import (
     is_active,
     is_forbidden,
     library_seed,
-    optuna_distributions,
     params_of,
+    searchable,
     unsupported_features,
 )
 from tasks.base import Result
@@ -65,6 +65,31 @@ def _suggest(trial: Any, param: Param, distribution: Any) -> Any:
     if isinstance(distribution, CategoricalDistribution):
         return trial.suggest_categorical(param.name, distribution.choices)
     return trial.suggest_int(param.name, distribution.low, distribution.high, log=distribution.log)
+
+
+def optuna_distributions(space: ConfigurationSpace) -> dict[str, Any]:
+    """Optuna distributions for every searched parameter (categoricals/ordinals as index).
+
+    Ordinals become an ``IntDistribution`` over the index so their order is kept.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> optuna_distributions(ConfigurationSpace({"x": (1e-3, 1.0)}))["x"].log
+        False
+    """
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    out: dict[str, Any] = {}
+    for p in searchable(space):
+        if p.kind == "float":
+            out[p.name] = FloatDistribution(p.lower, p.upper, log=p.log)
+        elif p.kind == "int":
+            out[p.name] = IntDistribution(int(p.lower), int(p.upper), log=p.log)
+        elif p.kind == "ordinal":
+            out[p.name] = IntDistribution(0, p.n_choices - 1)
+        else:
+            out[p.name] = CategoricalDistribution(tuple(range(p.n_choices)))
+    return out
 
 
 class OptunaSampler(Optimizer):

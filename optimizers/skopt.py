@@ -36,7 +36,6 @@ from optimizers.space_conversion import (
     minimization_losses,
     plain,
     searchable,
-    skopt_dimensions,
     unsupported_features,
 )
 from tasks.base import Result
@@ -52,6 +51,30 @@ def _one_blas_thread() -> Any:
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1)
+
+
+def skopt_dimensions(space: ConfigurationSpace) -> list[Any]:
+    """scikit-optimize dimensions for every searched parameter, in ``searchable`` order.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> skopt_dimensions(ConfigurationSpace({"n": (1, 4)}))[0].bounds
+        (1, 4)
+    """
+    from skopt.space import Categorical, Integer, Real
+
+    out: list[Any] = []
+    for p in searchable(space):
+        prior = "log-uniform" if p.log else "uniform"
+        if p.kind == "float":
+            out.append(Real(p.lower, p.upper, prior=prior, name=p.name))
+        elif p.kind == "int":
+            out.append(Integer(int(p.lower), int(p.upper), prior=prior, name=p.name))
+        elif p.kind == "ordinal":
+            out.append(Integer(0, p.n_choices - 1, name=p.name))
+        else:
+            out.append(Categorical(list(range(p.n_choices)), name=p.name))
+    return out
 
 
 class Skopt(Optimizer):

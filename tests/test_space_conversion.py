@@ -1,5 +1,8 @@
 """ConfigSpace → library spaces: kinds, decoding, conditions, forbiddens, and round-trips.
 
+The shared helpers live in optimizers/space_conversion.py; each library's converter lives in
+its adapter module (optimizers/optuna.py, nevergrad.py, skopt.py, hyperopt.py).
+
 The round-trip tests draw raw points from each library's *own* sampler over the
 converted space and check that every decoded configuration is valid for the
 original ConfigSpace and that the whole space is reachable (both integer bounds,
@@ -29,21 +32,21 @@ from ConfigSpace import (
 )
 
 from optimizers.base import Budget, Problem
+from optimizers.hyperopt import hyperopt_space
+from optimizers.nevergrad import nevergrad_parametrization
+from optimizers.optuna import optuna_distributions
 from optimizers.sampling import validate
+from optimizers.skopt import skopt_dimensions
 from optimizers.space_conversion import (
     Param,
     decode,
     decode_config,
-    hyperopt_space,
     is_active,
     is_forbidden,
     library_seed,
     minimization_losses,
-    nevergrad_parametrization,
-    optuna_distributions,
     params_of,
     searchable,
-    skopt_dimensions,
     unsupported_features,
 )
 from tasks.base import Objective, Result
