@@ -77,21 +77,13 @@ def run_path(output_dir: Path, spec: RunSpec) -> Path:
     return output_dir / spec.study / "runs" / f"{spec.run_id}.parquet"
 
 
-#: Distribution name of the library behind each adapter module (for run metadata).
-ADAPTER_LIBRARIES = {
-    "optimizers.optuna": "optuna", "optimizers.nevergrad": "nevergrad",
-    "optimizers.skopt": "scikit-optimize", "optimizers.hyperopt": "hyperopt",
-    "optimizers.smac": "smac", "optimizers.dehb": "dehb",
-}
-
-
 def _versions(optimizer_cls: type[Optimizer] | None) -> dict[str, str]:
+    """The versions a run records: Python, this package, its core libraries and the adapter's
+    library (its ``library`` ClassVar, so the runner knows no adapter by name)."""
     out = {"python": platform.python_version()}
     libs = ["nxm-bench", "numpy", "ConfigSpace", "coco-experiment"]
-    lib = getattr(optimizer_cls, "library", None) or ADAPTER_LIBRARIES.get(
-        getattr(optimizer_cls, "__module__", ""))
-    if lib:
-        libs.append(lib)
+    if optimizer_cls is not None and optimizer_cls.library:  # None: the run failed before its class
+        libs.append(optimizer_cls.library)
     for name in libs:
         try:
             out[name] = metadata.version(name)

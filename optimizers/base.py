@@ -139,6 +139,10 @@ class Optimizer(ABC):
       :attr:`param_types` or read lazily from the library callable named in
       :attr:`params_from`.
 
+    An adapter of a third-party library also names it in :attr:`library`, so every run
+    records the library's version; it converts the space itself, with the shared helpers
+    of :mod:`optimizers.space_conversion`.
+
     Example:
         >>> class Tuned(Optimizer):
         ...     requires = ("no_such_library_xyz",)
@@ -170,6 +174,10 @@ class Optimizer(ABC):
     extra: ClassVar[str | None] = None
     #: How to install :attr:`requires` where the extra alone is not enough (``None``: the extra).
     install_hint: ClassVar[str | None] = None
+    #: The distribution (PyPI name, e.g. ``"scikit-optimize"``) of the library an adapter wraps;
+    #: each run records its version in its metadata, so results name the library release that
+    #: made them. ``None`` for optimizers implemented here. Set it on an adapter family's base class.
+    library: ClassVar[str | None] = None
     #: The params ``__init__`` collects in ``**params`` (name → type annotation); ``None`` when
     #: they are read from :attr:`params_from`, or not declared (then any name is accepted).
     param_types: ClassVar[Mapping[str, Any] | None] = None

@@ -97,6 +97,7 @@ class DEHB(Optimizer):
     requires_fidelity: ClassVar[bool] = True
     requires: ClassVar[tuple[str, ...]] = ("dehb", "loguru")
     extra: ClassVar[str | None] = "dehb"
+    library: ClassVar[str | None] = "dehb"
     # DEHB 0.1.2 declares numpy<2 (it runs on numpy 2): pip would downgrade numpy without --no-deps.
     install_hint: ClassVar[str | None] = "pip install 'nxm-bench[dehb]' && pip install --no-deps dehb==0.1.2"
     param_types: ClassVar[Mapping[str, Any] | None] = {

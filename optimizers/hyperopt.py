@@ -99,6 +99,7 @@ class HyperoptTPE(Optimizer):
     supports: ClassVar[frozenset[str]] = frozenset()
     requires: ClassVar[tuple[str, ...]] = ("hyperopt",)
     extra: ClassVar[str | None] = "hyperopt"
+    library: ClassVar[str | None] = "hyperopt"
     #: The keyword arguments of ``tpe.suggest`` (which has no annotations to read them from).
     param_types: ClassVar[Mapping[str, Any] | None] = {
         "n_startup_jobs": int, "n_EI_candidates": int, "gamma": float, "prior_weight": float}

@@ -166,6 +166,7 @@ class Nevergrad(Optimizer):
     supports: ClassVar[frozenset[str]] = frozenset()
     requires: ClassVar[tuple[str, ...]] = ("nevergrad",)
     extra: ClassVar[str | None] = "nevergrad"
+    library: ClassVar[str | None] = "nevergrad"
     #: Arguments the adapter gives the Nevergrad optimizer itself, so ``options`` cannot set them.
     OWN_ARGUMENTS: ClassVar[tuple[str, ...]] = ("parametrization", "budget", "num_workers")
 

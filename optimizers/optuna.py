@@ -103,6 +103,7 @@ class OptunaSampler(Optimizer):
     supports_pending: ClassVar[bool] = True
     requires: ClassVar[tuple[str, ...]] = ("optuna",)
     extra: ClassVar[str | None] = "optuna"
+    library: ClassVar[str | None] = "optuna"
     reserved_params: ClassVar[Mapping[str, str]] = {"seed": "derived from the run seed"}
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:

@@ -89,6 +89,7 @@ class Skopt(Optimizer):
     supports: ClassVar[frozenset[str]] = frozenset()
     requires: ClassVar[tuple[str, ...]] = ("skopt",)
     extra: ClassVar[str | None] = "skopt"
+    library: ClassVar[str | None] = "scikit-optimize"
     params_from: ClassVar[str | None] = "skopt:Optimizer"
     reserved_params: ClassVar[Mapping[str, str]] = {
         "dimensions": "converted from the task's space", "random_state": "derived from the run seed"}

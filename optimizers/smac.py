@@ -178,6 +178,7 @@ class SmacOptimizer(Optimizer):
     facade_name: ClassVar[str] = "HyperparameterOptimizationFacade"
     requires: ClassVar[tuple[str, ...]] = ("smac",)
     extra: ClassVar[str | None] = "smac"
+    library: ClassVar[str | None] = "smac"
     #: Keyword parameters this optimizer accepts (the YAML's ``params``) and their types.
     param_types: ClassVar[Mapping[str, Any] | None] = {
         "deterministic": bool, "n_initial_configs": int | None}

@@ -1,0 +1,191 @@
+"""Library adapters are self-contained: each declares its library, and bench/ names none of them.
+
+An *adapter* is a registered optimizer class under ``optimizers/`` that imports an optional
+library (its ``requires`` is not empty). Each one names the library's distribution in its
+``library`` ClassVar; the runner records that distribution's version in every run's metadata
+without knowing any adapter by name, so adding an adapter is one module + one YAML + one extra
+and touches no file in bench/.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from bench.loop import run_one
+from bench.registry import make_task, optimizer_class, optimizer_config, optimizer_ids
+from bench.results import read_run_meta
+from bench.spec import RunSpec
+from optimizers.base import Budget, Optimizer, Problem
+
+REPO = Path(__file__).resolve().parents[1]
+#: A cheap task with a fidelity axis, so multi-fidelity-only adapters (DEHB, SMAC's Hyperband) run too.
+RUN_TASK = "synthetic/mfh3"
+#: The libraries this repository has adapters for; the test also derives names from the registry,
+#: so a new adapter is covered without editing this tuple.
+KNOWN_LIBRARY_WORDS = ("optuna", "nevergrad", "smac", "dehb", "hyperopt", "skopt", "scikit-optimize")
+
+
+def adapters() -> dict[str, type[Optimizer]]:
+    """Registered optimizer id → class, for the classes of this repository that need a library."""
+    out = {}
+    for oid in optimizer_ids():
+        target = str(optimizer_config(oid)["_target_"])
+        if target.startswith("optimizers."):
+            cls = optimizer_class(target)
+            if cls.requires:
+                out[oid] = cls
+    return out
+
+
+def _normalized(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+@pytest.mark.parametrize("oid", sorted(adapters()))
+def test_every_adapter_declares_its_library_as_an_installed_distribution(oid: str) -> None:
+    cls = adapters()[oid]
+    assert cls.library, (f"{cls.__module__}.{cls.__qualname__} ({oid}) imports {cls.requires} but declares "
+                         "no `library`: set it (the distribution name) on the adapter family's base class")
+    if cls.missing_requirement():
+        pytest.skip(f"{oid}: {cls.missing_requirement()}")
+    version = metadata.version(cls.library)  # PackageNotFoundError: not a distribution name
+    assert version
+    provides = metadata.packages_distributions()
+    owners = {_normalized(d) for module in cls.requires for d in provides.get(module, [])}
+    assert _normalized(cls.library) in owners, (
+        f"{oid}: library {cls.library!r} installs none of the modules it requires {cls.requires}")
+
+
+def _families() -> list[str]:
+    """One adapter id per adapter module: the first (by id) that can run :data:`RUN_TASK`."""
+    task = make_task(RUN_TASK)
+    problem = Problem(task.space, task.objectives, task.fidelity, Budget(2))
+    chosen: dict[str, str] = {}
+    for oid, cls in sorted(adapters().items()):
+        if cls.__module__ not in chosen and cls.incompatibility(problem) is None:
+            chosen[cls.__module__] = oid
+    return sorted(chosen.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("oid", _families())
+def test_run_metadata_records_the_adapter_library_version(oid: str, tmp_path: Path) -> None:
+    cls = adapters()[oid]
+    if cls.missing_requirement():
+        pytest.skip(f"{oid}: {cls.missing_requirement()}")
+    assert cls.library
+    cfg = optimizer_config(oid)
+    params = OmegaConf.to_container(cfg.params) if cfg.get("params") else {}
+    assert isinstance(params, dict)
+    spec = RunSpec(study="versions", task=RUN_TASK, optimizer=oid, optimizer_target=str(cfg["_target_"]),
+                   optimizer_params={str(k): v for k, v in params.items()}, seed=0, budget=Budget(2))
+    outcome = run_one(spec, tmp_path)
+    assert outcome.path is not None
+    versions = read_run_meta(Path(outcome.path))["versions"]
+    assert versions[cls.library] == metadata.version(cls.library), versions
+
+
+def test_every_adapter_family_is_exercised() -> None:
+    """The module of every adapter has a representative in the run-metadata test."""
+    assert {adapters()[oid].__module__ for oid in _families()} == {c.__module__ for c in adapters().values()}
+
+
+# ----------------------------------------------------------------------------- bench/ names no adapter
+
+
+def adapter_words() -> set[str]:
+    """Every name that would tie bench/ to an adapter: its module, its library and import names."""
+    words = set(KNOWN_LIBRARY_WORDS)
+    for cls in adapters().values():
+        words.add(cls.__module__.rpartition(".")[2])
+        words.update(cls.requires)
+        if cls.library:
+            words.add(cls.library)
+    return {w.lower() for w in words}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the docstring nodes of ``tree`` (module, class and function docstrings)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                out.add(id(body[0].value))
+    return out
+
+
+def adapter_mentions(source: str, words: set[str]) -> Iterator[tuple[int, str]]:
+    """Where ``source`` depends on an adapter by name: ``(line, what)``.
+
+    Counted: imports of an adapter module or library, identifiers with such a word as one of
+    their ``_``-separated parts, and string constants that *are* such a name (``"optuna"``,
+    ``"scikit-optimize"``) or name an adapter module (``"optimizers.optuna"``). Not counted:
+    comments, docstrings (their doctest examples use real optimizer ids) and user-facing text
+    such as the command line's usage examples (``"optimizer=optuna_tpe"`` is an example of an
+    id, not a dependency on an adapter).
+
+    Example:
+        >>> list(adapter_mentions('import optuna\\nLIBS = {"optimizers.optuna": "optuna"}', {"optuna"}))
+        [(1, 'import optuna'), (2, "string 'optimizers.optuna'"), (2, "string 'optuna'")]
+        >>> list(adapter_mentions('HELP = "python -m bench optimizer=optuna_tpe"  # optuna', {"optuna"}))
+        []
+    """
+    tree = ast.parse(source)
+    docstrings = _docstrings(tree)
+    part = re.compile(r"(?:^|_)(" + "|".join(re.escape(w) for w in sorted(words)) + r")(?:_|$)", re.I)
+    module_path = re.compile(r"\boptimizers\.(" + "|".join(re.escape(w) for w in sorted(words)) + r")\b",
+                             re.I)
+
+    def module_hit(name: str) -> bool:
+        return name.split(".")[0].lower() in words or bool(module_path.match(name))
+
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if module_hit(alias.name):
+                    yield line, f"import {alias.name}"
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [f"{node.module}.{a.name}" for a in node.names]
+            if module_hit(node.module) or any(module_path.match(n) for n in names):
+                yield line, f"from {node.module} import ..."
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            if node.value.strip().lower() in words or module_path.search(node.value):
+                yield line, f"string {node.value!r}"
+        else:
+            for name in _identifiers(node):
+                if part.search(name):
+                    yield line, f"name {name!r}"
+
+
+def _identifiers(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.Attribute):
+        return [node.attr]
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, ast.keyword) and node.arg:
+        return [node.arg]
+    return []
+
+
+def test_bench_names_no_adapter() -> None:
+    """Adding an adapter touches no file in bench/: the runner reaches adapters only through the
+    registry (YAML targets) and the ``Optimizer`` attributes (``library``, ``requires``, ...)."""
+    words = adapter_words()
+    hits = [f"{path.relative_to(REPO)}:{line}: {what}"
+            for path in sorted((REPO / "bench").rglob("*.py"))
+            for line, what in adapter_mentions(path.read_text(), words)]
+    assert not hits, "bench/ depends on library adapters by name:\n" + "\n".join(hits)
