@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -96,31 +96,58 @@ class Result:
     info: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TaskMeta:
     """Catalog record of a task: used for listing, filtering and normalization.
 
-    ``optimum`` is the known best value per objective when there is one
-    (e.g. ``f_opt`` of a bbob function), else ``None``. ``family`` is the first
-    component of the task id (``"bbob"``, ``"synthetic"``, ...). ``revision`` names a
-    change to what a task id means (e.g. a narrower fidelity axis); it enters the run
-    fingerprint when not empty, so resume re-runs results of the task's earlier form.
+    A task declares what cannot be derived from it: its ``kind``, its known ``optimum`` per
+    objective when there is one (e.g. ``f_opt`` of a bbob function, else ``None``), ``tags``,
+    a ``description`` and a ``revision`` (a change to what a task id means, e.g. a narrower
+    fidelity axis; it enters the run fingerprint when not empty, so resume re-runs results of
+    the task's earlier form). ``task.meta`` fills each field left empty from the task itself
+    (:meth:`derived_for`): ``family`` is the first component of the task id (``"bbob"``,
+    ``"synthetic"``, ...), ``type`` follows from its objectives and fidelity
+    (:func:`task_type`), ``dims`` is the number of hyperparameters and ``param_types`` the sorted
+    class names of those hyperparameters. A field given explicitly is kept as given.
 
     Example:
-        >>> m = TaskMeta(family="synthetic", type="bb", kind="synthetic", dims=2)
-        >>> m.optimum is None
+        >>> m = TaskMeta(kind="synthetic", optimum=(0.0,))
+        >>> m.family, m.dims
+        ('', 0)
+        >>> TaskMeta(family="synthetic", type="bb", kind="synthetic", dims=2).optimum is None
         True
     """
 
-    family: str
-    type: TaskType
+    family: str = ""
+    type: TaskType | Literal[""] = ""
     kind: TaskKind
-    dims: int
+    dims: int = 0
     optimum: tuple[float, ...] | None = None
     param_types: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     description: str = ""
     revision: str = ""
+
+    def derived_for(self, task: Task) -> TaskMeta:
+        """This record with every empty derivable field (``family``, ``type``, ``dims``,
+        ``param_types``) filled in from ``task``; itself when none is empty.
+
+        Example:
+            >>> from tasks.synthetic import Branin
+            >>> TaskMeta(kind="synthetic").derived_for(Branin())
+            TaskMeta(family='synthetic', type='bb', kind='synthetic', dims=2, optimum=None, \
+param_types=('UniformFloatHyperparameter',), tags=(), description='', revision='')
+        """
+        derived: dict[str, Any] = {}
+        if not self.family:
+            derived["family"] = task.id.split("/", 1)[0]
+        if not self.type:
+            derived["type"] = task_type(len(task.objectives), task.fidelity)
+        if not self.dims:
+            derived["dims"] = len(task.space)
+        if not self.param_types:
+            derived["param_types"] = param_types(task.space)
+        return replace(self, **derived) if derived else self
 
 
 class Task(ABC):
@@ -128,6 +155,8 @@ class Task(ABC):
 
     Subclasses set :attr:`id`, :attr:`space`, :attr:`objectives`, :attr:`fidelity`
     and :attr:`meta` (usually in ``__init__``) and implement :meth:`evaluate`.
+    :attr:`meta` needs only what cannot be derived (``TaskMeta(kind=..., optimum=...)``): reading
+    it gives the full record, its family, type, dims and parameter types taken from the task.
     ``evaluate`` must be a pure function of ``(config, fidelity, seed)``; any
     noise is drawn from ``seed``. It never logs anything: the runner does.
 
@@ -138,19 +167,41 @@ class Task(ABC):
         ...         self.space = ConfigurationSpace({"x": (-5.0, 5.0)}, seed=0)
         ...         self.objectives = (Objective("y"),)
         ...         self.fidelity = None
-        ...         self.meta = TaskMeta(family="example", type="bb", kind="synthetic", dims=1,
-        ...                              optimum=(0.0,))
+        ...         self.meta = TaskMeta(kind="synthetic", optimum=(0.0,))
         ...     def evaluate(self, config, fidelity=None, seed=0):
         ...         return Result((config["x"] ** 2,))
         >>> Sphere().evaluate({"x": 2.0}).values
         (4.0,)
+        >>> Sphere().meta.family, Sphere().meta.type, Sphere().meta.dims
+        ('example', 'bb', 1)
     """
 
     id: str
     space: ConfigurationSpace
     objectives: tuple[Objective, ...]
     fidelity: Fidelity | None
-    meta: TaskMeta
+
+    @property
+    def meta(self) -> TaskMeta:
+        """The task's catalog record: the declared :class:`TaskMeta`, its empty fields derived
+        from the task (:meth:`TaskMeta.derived_for`) on first read, after ``__init__`` has set
+        the id, space, objectives and fidelity."""
+        try:
+            return self.__dict__["_meta"]
+        except KeyError:
+            pass
+        try:
+            declared: TaskMeta = self.__dict__["_declared_meta"]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} sets no meta: assign self.meta = "
+                                 "TaskMeta(kind=...) in __init__") from None
+        self.__dict__["_meta"] = meta = declared.derived_for(self)
+        return meta
+
+    @meta.setter
+    def meta(self, declared: TaskMeta) -> None:
+        self.__dict__["_declared_meta"] = declared
+        self.__dict__.pop("_meta", None)
 
     @abstractmethod
     def evaluate(
@@ -164,6 +215,16 @@ class Task(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.id!r})"
+
+
+def param_types(space: ConfigurationSpace) -> tuple[str, ...]:
+    """The sorted class names of the hyperparameters of ``space`` (``TaskMeta.param_types``).
+
+    Example:
+        >>> param_types(ConfigurationSpace({"x": (0.0, 1.0), "n": (1, 9), "c": ["a", "b"]}))
+        ('CategoricalHyperparameter', 'UniformFloatHyperparameter', 'UniformIntegerHyperparameter')
+    """
+    return tuple(sorted({type(hp).__name__ for hp in space.values()}))
 
 
 def task_type(n_objectives: int, fidelity: Fidelity | None) -> TaskType:
