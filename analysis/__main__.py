@@ -13,7 +13,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import importlib
 import re
 import shlex
 import sys
@@ -98,9 +97,11 @@ def _load(
     path: str, allow_mixed: bool = False, for_report: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any] | None]:
     """Trials, run metadata and manifest of one source; bad or mixed results raise a one-line ValueError."""
-    loader = importlib.import_module("analysis.load")
+    from analysis.load import MixedResultsError, comparability_groups, load, load_runs
+    from bench.results import read_manifest
+
     try:
-        df = loader.load(path)
+        df = load(path)
     except (OSError, ValueError) as exc:
         # A damaged or unreadable file: name where it was found when the message does not.
         msg = _one_line(exc)
@@ -110,20 +111,19 @@ def _load(
     runs_meta: pd.DataFrame | None
     manifest: dict[str, Any] | None = None
     try:
-        results = importlib.import_module("bench.results")
-        runs_meta = results.load_runs(path)
-    except (ImportError, AttributeError, OSError, ValueError):
+        runs_meta = load_runs(path)
+    except (OSError, ValueError):
         # Metadata enriches provenance and knows zero-trial runs; the report stands without it.
         runs_meta = None
     else:
         try:
-            manifest = results.read_manifest(path)
-        except (AttributeError, OSError, ValueError):
+            manifest = read_manifest(path)
+        except (OSError, ValueError):
             # Without the manifest the expected grid is the cross product seen in the data.
             manifest = None
-    groups = loader.comparability_groups(runs_meta, df)
+    groups = comparability_groups(runs_meta, df)
     if groups and not allow_mixed:
-        raise loader.MixedResultsError(f"{path} mixes", groups, _way_out(path, groups, for_report))
+        raise MixedResultsError(f"{path} mixes", groups, _way_out(path, groups, for_report))
     return df, runs_meta, manifest
 
 
