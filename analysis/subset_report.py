@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.report import Section
+from analysis.report_render import Section
 from analysis.subset_validation import Validation, validate
 
 
