@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from analysis.sweep_summary import summarize
 from bench.__main__ import main
 from bench.config import BackendConfig
 from bench.parallel import run_all
 from bench.plan import Plan
 from bench.spec import RunSpec
-from bench.summary import summarize
 from optimizers.base import Budget
 
 

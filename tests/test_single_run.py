@@ -15,12 +15,13 @@ import pyarrow.parquet as pq
 import pytest
 
 import bench.parallel
+from analysis.sweep_summary import summarize
 from bench.config import BackendConfig, OptimizerChoice, StudyConfig
 from bench.loop import RunOutcome, run_path
 from bench.plan import Plan, Refusal, make_plan
 from bench.results import TrialRecorder, load, read_run_meta, write_run
 from bench.spec import RunSpec
-from bench.summary import pareto_front, plan_header, run_lines, summarize
+from bench.summary import pareto_front, plan_header, run_lines
 from optimizers.base import Budget
 
 RANDOM = "optimizers.random_search.RandomSearch"

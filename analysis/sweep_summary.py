@@ -1,0 +1,146 @@
+"""The summary ``python -m bench`` prints at the end of a sweep: one leaderboard per task type.
+
+A study of several runs gets one leaderboard per task type (mean rank over tasks of the final
+normalized regret, or of the hypervolume regret on multi-objective types; see
+:func:`analysis.stats.final_ranks`); one optimizer on one task with several seeds gets each
+seed's best; a single run gets :func:`bench.summary.run_lines`. The leaderboards need the
+analysis, so this lives here and the runner's entry point (``bench/__main__.py``) calls it: the
+runner itself never imports the analysis.
+
+Example:
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from bench.config import BackendConfig
+    >>> from bench.parallel import run_all
+    >>> from bench.spec import RunSpec
+    >>> from optimizers.base import Budget
+    >>> specs = [RunSpec(study="doc", task=task, optimizer="random_search",
+    ...                  optimizer_target="optimizers.random_search.RandomSearch",
+    ...                  optimizer_params={}, seed=0, budget=Budget(6))
+    ...          for task in ("synthetic/branin", "synthetic/hartmann3")]
+    >>> out = Path(tempfile.mkdtemp())
+    >>> sweep = run_all(specs, out, n_jobs=1, backend=BackendConfig(name="threading"), progress=False)
+    >>> print(summarize(out / "doc", sweep, Plan(specs, tasks=[s.task for s in specs])))  # doctest: +ELLIPSIS
+    runs: 2 planned, 2 ran this time (0 failed), 0 already done; ... s
+    <BLANKLINE>
+    leaderboard, black-box tasks (2 tasks, mean rank over tasks, lower is better):
+                   mean_rank  n_tasks  mean_regret
+    optimizer...
+    random_search       1.00        2         0.29
+    <BLANKLINE>
+    results: .../doc  (load with: analysis.load('.../doc'))
+    report:  python -m analysis report .../doc
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis import stats
+from bench.parallel import SweepResult
+from bench.plan import Plan
+from bench.results import load
+from bench.summary import plural, run_lines
+
+TYPE_NAMES = {"bb": "black-box", "mf": "multi-fidelity", "mo": "multi-objective",
+              "mfmo": "multi-fidelity multi-objective"}
+#: Task types whose leaderboard ranks by hypervolume regret (analysis.stats.run_scores).
+MULTI_OBJECTIVE_TYPES = ("mo", "mfmo")
+
+
+def summarize(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
+    """Human-readable summary of a finished sweep (the whole study, resumed runs included).
+
+    A plan of exactly one run gets that run's summary (:func:`bench.summary.run_lines`) instead of a
+    one-row leaderboard.
+
+    Example:
+        >>> import tempfile
+        >>> from bench.parallel import run_all
+        >>> from bench.spec import RunSpec
+        >>> from optimizers.base import Budget
+        >>> spec = RunSpec(study="doc", task="synthetic/zdt1", optimizer="random_search",
+        ...                optimizer_target="optimizers.random_search.RandomSearch",
+        ...                optimizer_params={}, seed=0, budget=Budget(10))
+        >>> out = Path(tempfile.mkdtemp())
+        >>> sweep = run_all([spec], out, progress=False, in_process=True)
+        >>> print(summarize(out / "doc", sweep, Plan([spec], tasks=[spec.task])))  # doctest: +ELLIPSIS
+        run synthetic/zdt1 × random_search, seed 0: ok, 10 trials in ... s
+        Pareto-optimal trials: ... of 10
+          best f1 = ... (minimized), at trial ...
+          best f2 = ... (minimized), at trial ...
+        balanced trial ... (the Pareto-optimal trial nearest the ideal point, ...): f1 = ..., f2 = ...
+        configuration of trial ...:
+          x0 = ...
+        ...
+        trials: .../doc/runs/synthetic__zdt1--random_search--s0.parquet
+          load with: analysis.load('.../doc/runs/synthetic__zdt1--random_search--s0.parquet')
+    """
+    if len(plan.specs) == 1:
+        spec = plan.specs[0]
+        path = study_dir / "runs" / f"{spec.run_id}.parquet"
+        outcome = next((o for o in sweep.outcomes if o.run_id == spec.run_id), None)
+        lines = run_lines(path, outcome)
+        if sweep.skipped:
+            lines[0] += " (done before: resumed, not run again)"
+        return "\n".join(lines)
+    if len({s.optimizer for s in plan.specs}) == 1 and len({s.task for s in plan.specs}) == 1:
+        return _seeds_summary(study_dir, sweep, plan)  # nothing to rank: one pair, several seeds
+    return _leaderboard_summary(study_dir, sweep, plan)
+
+
+def _seeds_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
+    """One optimizer on one task with several seeds: each run's best value, one line per seed."""
+    spec = plan.specs[0]
+    lines = [f"runs: {len(plan.specs)} planned, {len(sweep.outcomes)} ran this time "
+             f"({len(sweep.failed)} failed), {sweep.skipped} already done; {sweep.elapsed:.1f} s",
+             f"{spec.optimizer} on {spec.task}, best per seed:"]
+    for s in plan.specs[:20]:
+        run = run_lines(study_dir / "runs" / f"{s.run_id}.parquet")
+        best = next((ln for ln in run[1:] if ln.startswith(("best", "Pareto", "error"))), run[0])
+        lines.append(f"  seed {s.seed}: {best}")
+    if len(plan.specs) > 20:
+        lines.append(f"  … and {len(plan.specs) - 20} more seeds")
+    lines.append("")
+    lines.append(f"results: {study_dir}  (load with: analysis.load({str(study_dir)!r}))")
+    lines.append(f"report:  python -m analysis report {study_dir}")
+    return "\n".join(lines)
+
+
+def _leaderboard_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
+    lines = [
+        f"runs: {len(plan.specs)} planned, {len(sweep.outcomes)} ran this time "
+        f"({len(sweep.failed)} failed), {sweep.skipped} already done; {sweep.elapsed:.1f} s",
+    ]
+    if plan.refused:
+        lines.append(f"refused pairs (incompatible, not run): {len(plan.refused)}")
+    for o in sweep.failed[:10]:
+        lines.append(f"  FAILED {o.run_id}: {o.error}")
+    if len(sweep.failed) > 10:
+        lines.append(f"  … and {len(sweep.failed) - 10} more failed runs")
+    df = load(study_dir / "runs")
+    if len(df):
+        wanted = {s.run_id for s in plan.specs}
+        df = df[df["run_id"].isin(wanted)]
+    # One leaderboard per task type: optimizers that cannot run a type must not be ranked on it.
+    for ttype, part in df.groupby("task_type", observed=True, sort=True) if len(df) else ():
+        lines.append("")
+        kind = TYPE_NAMES.get(str(ttype), ttype)
+        try:
+            # the plan knows each task's objective directions: a maximized objective (YAHPO's
+            # accuracies) would otherwise be treated as minimized in the hypervolume
+            ranks = stats.final_ranks(part, directions=plan.directions or None)
+        except ImportError as exc:  # an optional analysis package (moocore for hypervolume) is missing
+            lines.append(f"leaderboard, {kind} tasks: not computed, {exc.name or exc} is not installed "
+                         "(pip install 'nxm-bench[analysis]'); the results are written")
+            continue
+        if str(ttype) in MULTI_OBJECTIVE_TYPES:
+            # final_ranks calls both scores mean_regret; here it is the mean final hypervolume regret
+            ranks = ranks.rename(columns={"mean_regret": "mean_hv_regret"})
+        lines.append(f"leaderboard, {kind} tasks ({plural(part['task'].nunique(), 'task')}, "
+                     "mean rank over tasks, lower is better):")
+        lines.append(ranks.to_string(float_format=lambda v: f"{v:.2f}"))
+    lines.append("")
+    lines.append(f"results: {study_dir}  (load with: analysis.load({str(study_dir)!r}))")
+    lines.append(f"report:  python -m analysis report {study_dir}")
+    return "\n".join(lines)
