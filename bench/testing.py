@@ -6,7 +6,7 @@ configurations and at the fidelity bounds, deterministically, to real numbers at
 fidelity, and survives pickling; and that an unknown id is a ``ValueError`` naming it. It reports
 every problem it finds instead of stopping at the first, so one run shows all that is wrong.
 :func:`check_task` runs the per-task checks alone; :func:`check_optimizer` is the optimizer
-contract suite (see :mod:`optimizers.contract`).
+contract suite by optimizer id or class (see :mod:`bench.contract`).
 
 The project's own test suite runs these on every registered family and optimizer; a plugin's
 tests can do the same:
@@ -36,8 +36,8 @@ from typing import Any, get_args
 from ConfigSpace import ConfigurationSpace
 
 from bench.config_files import unknown
+from bench.contract import check_optimizer
 from bench.registry import task_families
-from optimizers.contract import check_optimizer
 from tasks.base import Objective, Result, Task, TaskFamily, TaskKind, task_type
 
 __all__ = ["FamilyReport", "check_optimizer", "check_task", "check_task_family"]

@@ -1,6 +1,6 @@
 """The optimizer contract suite: checks every optimizer, built-in or adapter, must pass.
 
-:func:`check_optimizer` runs an optimizer (by id or class) on small built-in
+:func:`check_optimizer` runs an optimizer class on small built-in
 tasks through a plain ask → evaluate → tell loop and checks that
 
 * every suggested configuration is valid for the space (bounds, choices,
@@ -16,10 +16,13 @@ Only the tasks the optimizer declares it can handle are run (see
 :func:`applicable_tasks`): multi-fidelity and multi-objective tasks follow
 ``supports`` / ``requires_fidelity``, and spaces with conditions, forbidden
 clauses or ordinals follow :meth:`~optimizers.base.Optimizer.check_space`.
-The suite does not depend on the runner, so a plugin author can run it alone.
+The suite does not depend on the runner, so a plugin author can run it alone on a class;
+:func:`bench.contract.check_optimizer` runs it on a registered optimizer id (its YAML's
+parameters merged in).
 
 Example:
-    >>> report = check_optimizer("random_search", n_trials=5)
+    >>> from optimizers.random_search import RandomSearch
+    >>> report = check_optimizer(RandomSearch, n_trials=5)
     >>> "contract/mixed" in report.checked
     True
 """
@@ -47,9 +50,7 @@ from ConfigSpace import (
     OrdinalHyperparameter,
 )
 from ConfigSpace.hyperparameters import NumericalHyperparameter
-from omegaconf import DictConfig, OmegaConf
 
-from bench.registry import optimizer_class, optimizer_config
 from optimizers.base import Budget, Optimizer, Problem, Trial
 from optimizers.sampling import validate
 from tasks.base import Fidelity, Objective, Result, Task, TaskMeta, task_type
@@ -202,27 +203,6 @@ class ContractReport:
     optimizer: str
     checked: tuple[str, ...]
     not_applicable: tuple[tuple[str, str], ...]
-
-
-def resolve(optimizer: str | type[Optimizer], params: Mapping[str, Any] | None = None
-            ) -> tuple[str, type[Optimizer], dict[str, Any]]:
-    """(name, class, params) of an optimizer id or class; ``params`` override the YAML's.
-
-    Example:
-        >>> name, cls, params = resolve("random_search")
-        >>> cls.__name__, params
-        ('RandomSearch', {})
-    """
-    if isinstance(optimizer, str):
-        cfg = optimizer_config(optimizer)
-        raw = cfg.get("params")
-        base = OmegaConf.to_container(raw, resolve=True) if isinstance(raw, DictConfig) else {}
-        assert isinstance(base, dict)
-        merged = {str(k): v for k, v in base.items()} | dict(params or {})
-        return optimizer, optimizer_class(str(cfg["_target_"])), merged
-    if isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
-        return optimizer.__name__, optimizer, dict(params or {})
-    raise ValueError(f"optimizer must be an optimizer id (str) or an Optimizer subclass, got {optimizer!r}")
 
 
 @contextlib.contextmanager
@@ -379,29 +359,38 @@ def applicable_tasks(cls: type[Optimizer], n_trials: int = 12) -> tuple[list[Tas
 
 
 def check_optimizer(
-    optimizer: str | type[Optimizer],
+    optimizer: type[Optimizer],
     params: Mapping[str, Any] | None = None,
     n_trials: int = 12,
+    name: str | None = None,
 ) -> ContractReport:
-    """Run the whole contract suite on an optimizer id (``conf/optimizer/<id>.yaml``) or class.
+    """Run the whole contract suite on an optimizer class, constructed with ``params``.
 
+    ``name`` (default: the class name) is what the report and the error messages call it; an
+    optimizer id, with its YAML's parameters, is checked by :func:`bench.contract.check_optimizer`.
     Raises :class:`ContractError` on the first violation, ``ImportError`` when
     the optimizer's library is not installed.
 
     Example:
-        >>> report = check_optimizer("hyperband", n_trials=13)
+        >>> from optimizers.hyperband import Hyperband
+        >>> report = check_optimizer(Hyperband, {"eta": 3}, n_trials=13)
         >>> report.checked
         ('contract/mf-continuous', 'contract/mf-discrete', 'contract/mf-conditional')
     """
     if n_trials < 2:
         raise ValueError(f"n_trials must be >= 2 to compare sequences, got {n_trials}")
-    name, cls, merged = resolve(optimizer, params)
-    tasks, skipped = applicable_tasks(cls, n_trials)
+    if not (isinstance(optimizer, type) and issubclass(optimizer, Optimizer)):
+        raise ValueError(
+            f"optimizer must be an Optimizer subclass, got {optimizer!r} "
+            "(an optimizer id is checked by bench.contract.check_optimizer)"
+        )
+    name = name or optimizer.__name__
+    tasks, skipped = applicable_tasks(optimizer, n_trials)
     if not tasks:
         raise ContractError(
             f"{name} accepts none of the contract tasks: "
             + "; ".join(f"{tid}: {why}" for tid, why in skipped)
         )
     for task in tasks:
-        check_task(cls, merged, task, n_trials, name)
+        check_task(optimizer, dict(params or {}), task, n_trials, name)
     return ContractReport(name, tuple(t.id for t in tasks), tuple(skipped))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizers.contract import check_optimizer
+from bench.contract import check_optimizer
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "adding-an-optimizer.md"
 

@@ -7,9 +7,9 @@ import math
 import pytest
 from ConfigSpace import ConfigurationSpace
 
+from bench.contract import check_optimizer
 from optimizers.asha import ASHA
 from optimizers.base import Budget, Problem, Trial
-from optimizers.contract import check_optimizer
 from tasks.base import Fidelity, Objective, Result
 
 

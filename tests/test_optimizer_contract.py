@@ -7,9 +7,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
+from bench.contract import check_optimizer, resolve
 from bench.registry import optimizer_config, optimizer_ids
 from optimizers.base import Optimizer, Problem, Trial
-from optimizers.contract import ContractError, check_optimizer, contract_tasks, resolve
+from optimizers.contract import ContractError, contract_tasks
 from optimizers.random_search import RandomSearch
 from optimizers.sampling import SpaceSampler
 from tasks.base import Result
@@ -140,3 +141,13 @@ def test_resolve_merges_yaml_params_and_rejects_junk() -> None:
         resolve("hyperbnd")
     with pytest.raises(ValueError, match="optimizer id"):
         resolve(42)  # type: ignore[arg-type]
+
+
+def test_the_suite_itself_takes_a_class_and_points_ids_to_bench() -> None:
+    # optimizers/ must not import the runner's registry: an id is resolved by bench.contract
+    from optimizers import contract
+
+    with pytest.raises(ValueError, match=r"bench\.contract\.check_optimizer"):
+        contract.check_optimizer("random_search")  # type: ignore[arg-type]
+    report = contract.check_optimizer(RandomSearch, n_trials=4, name="rs")
+    assert report.optimizer == "rs" and "contract/mixed" in report.checked
