@@ -243,6 +243,10 @@ def _plan_all(cl: CommandLine) -> list[tuple[Settings, Plan]]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (see the module docstring)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["check"]:  # the plugin harness: python -m bench check optimizer=ID|task_family=NAME
+        from bench.check_command import main as check
+
+        return check(args[1:])
     try:
         flags = parse_flags(args)
     except ConfigError as exc:

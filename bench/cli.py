@@ -162,6 +162,11 @@ Single runs and studies:
   python -m bench list=tasks "filter='bbob/f0[1-5]/d05/*'"          # brackets: quote for Hydra
   python -m bench --cfg job study=dev_bb                            # the composed config, nothing runs
 
+Checks (the harness every optimizer and task family, plugins included, must pass):
+  python -m bench check optimizer=ID [n_trials=12]                  # the optimizer contract suite
+  python -m bench check task_family=NAME [max_tasks=5] [seed=0]     # the task-family checks
+  Exit status 0 all passed, 1 some check failed, 2 unknown name; python -m bench check --help.
+
 Flags (as in any Hydra app):
   -m, --multirun           run the sweep overrides as one study
   -c, --cfg job|hydra|all  print the composed config and exit; -p/--package PKG selects a node,
@@ -203,6 +208,9 @@ def help_text() -> str:
     lines.append("")
     lines.append("Environment: NXMBENCH_CONFIG_PATH (config folders), NXMBENCH_YAHPO_DATA, "
                  "NXMBENCH_TASK_MODULES, NXMBENCH_CACHE_DIR (docs/environment.md).")
+    lines.append("Plugins: installed packages add optimizers, task families and config folders through "
+                 "the entry-point groups nxm_bench.optimizers, nxm_bench.task_families and "
+                 "nxm_bench.config (README: Writing a plugin).")
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
-"""The YAML files of the config groups (optimizer/, study/, taskset/, backend/): where they are,
-their ids, and reading them strictly with one-line errors.
+"""The YAML files of the config groups (optimizer/, study/, taskset/, backend/): where they are
+(shipped, ``--config-dir``, ``$NXMBENCH_CONFIG_PATH``, installed plugins), their ids, and reading
+them strictly with one-line errors.
 
 Kept apart from :mod:`bench.registry` because it imports neither tasks nor optimizers (nor
 ConfigSpace, numpy or scipy): ``python -m bench --help``, ``--cfg`` and ``list=optimizers`` use it
@@ -25,9 +26,11 @@ import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import GrammarParseError, OmegaConfBaseException
 
+from bench import plugins
 from bench.config import ConfigError, interpolation_problem
 
-#: Directories added with ``--config-dir`` (searched after the shipped conf/, before the env variable's).
+#: Directories added with ``--config-dir`` (searched after the shipped conf/, before the env
+#: variable's and the plugins').
 _cli_dirs: list[Path] = []
 
 
@@ -98,16 +101,22 @@ def conf_dir() -> Path:
 
 
 def extra_conf_dirs() -> list[Path]:
-    """User config folders, searched after the shipped ``conf/``: those given with ``--config-dir``,
-    then those of ``$NXMBENCH_CONFIG_PATH``."""
+    """Config folders searched after the shipped ``conf/``, in this order: those given with
+    ``--config-dir``, those of ``$NXMBENCH_CONFIG_PATH``, then the installed plugins' (entry-point
+    group ``nxm_bench.config``, see :mod:`bench.plugins`), so that a user's file wins over a
+    plugin's of the same name."""
     raw = os.environ.get(CONFIG_PATH_ENV, "")
-    return [*_cli_dirs, *(Path(p) for p in raw.split(os.pathsep) if p)]
+    return [*_cli_dirs, *(Path(p) for p in raw.split(os.pathsep) if p), *plugins.config_folders()]
 
 
 def yaml_ids(group: str) -> list[str]:
-    """Ids (file stems) of the YAMLs in a config group, shipped and user folders together."""
+    """Ids (file stems) of the YAMLs in a config group, shipped, user and plugin folders together;
+    for ``optimizer``, also the ids plugins register by entry point (which need no YAML)."""
     dirs = [conf_dir(), *extra_conf_dirs()]
-    return sorted({p.stem for d in dirs for p in (d / group).glob("*.yaml")})
+    ids = {p.stem for d in dirs for p in (d / group).glob("*.yaml")}
+    if group == "optimizer":
+        ids.update(plugins.optimizer_entries())
+    return sorted(ids)
 
 
 def check_id(kind: str, name: Any) -> str:
@@ -233,8 +242,31 @@ def optimizer_ids() -> list[str]:
 
 
 def optimizer_config(name: str) -> DictConfig:
-    """The optimizer's YAML: ``_target_`` (class path), ``params``, ``description``."""
+    """The optimizer's YAML: ``_target_`` (class path), ``params``, ``description``.
+
+    An id a plugin registers by entry point (:mod:`bench.plugins`) and no folder has a YAML for
+    reads as ``_target_`` = the entry point's class, ``params: {}``.
+    """
+    check_id("optimizer", name)
+    registered = plugins.optimizer_entries().get(name)
+    if registered and config_file("optimizer", name) is None:
+        return _entry_point_optimizer(name, registered)
     return _load_yaml("optimizer", name, "optimizer")
+
+
+def _entry_point_optimizer(name: str, registered: list[plugins.Entry]) -> DictConfig:
+    if len(registered) > 1:
+        raise ConfigError(f"optimizer id {name!r} is registered by {len(registered)} plugins: "
+                          + " and ".join(e.origin for e in registered)
+                          + ": uninstall one, or give the id a YAML under optimizer/ in a --config-dir")
+    entry = registered[0]
+    if ":" not in entry.value:
+        raise ConfigError(f"{entry.origin}: the value names no class: use 'module:Class', e.g. "
+                          "'my_plugin.es:MyES'")
+    # Light: the class is imported when the optimizer is planned, not to list or describe it.
+    return OmegaConf.create({"_target_": entry.target, "params": {},
+                             "description": f"{entry.target.rpartition('.')[2]} from plugin "
+                                            f"{entry.distribution}"})
 
 
 def taskset_ids() -> list[str]:

@@ -1,8 +1,9 @@
 """Name → factory for tasks, optimizers, tasksets and studies, with "did you mean".
 
-Tasks come from task families (``tasks.*`` modules exposing ``families()``);
-optimizers, tasksets and studies are the YAML files under ``conf/``: the file
-name is the id. Nothing here imports an optional optimizer library.
+Tasks come from task families (``tasks.*`` modules exposing ``families()``, and those installed
+plugins register, see :mod:`bench.plugins`); optimizers, tasksets and studies are the YAML files
+under ``conf/`` (and the config folders added to it): the file name is the id; a plugin's
+optimizer may have an entry point instead. Nothing here imports an optional optimizer library.
 
 Example:
     >>> "random_search" in optimizer_ids()
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from bench import plugins
 from bench.config import ConfigError
 
 # Config files live in bench.config_files (light to import); re-exported for the registry's callers.
@@ -186,8 +188,9 @@ def forget_tasks() -> None:
         >>> "synthetic/branin" in task_ids("synthetic")
         True
     """
-    for cached in (task_families, task_ids, _task_id_set, make_task):
+    for cached in (_catalog, task_ids, _task_id_set, make_task):
         cached.cache_clear()
+    plugins.forget()
 
 
 def _family_function(module: str, origin: str) -> Any:
@@ -199,12 +202,31 @@ def _family_function(module: str, origin: str) -> Any:
     return families
 
 
-@cache
 def task_families() -> dict[str, TaskFamily]:
-    """All task families by name (imports the family modules, not optional libraries)."""
+    """All task families by name (imports the family modules, not optional libraries): the
+    shipped ones, those of the extra task modules, then the installed plugins' (entry-point group
+    ``nxm_bench.task_families``, see :mod:`bench.plugins`)."""
+    return _catalog()[0]
+
+
+def family_origin(name: str) -> str:
+    """Where the task family ``name`` comes from, for messages: its module or its plugin.
+
+    Example:
+        >>> family_origin("synthetic")
+        "task module 'tasks.synthetic'"
+    """
+    return _catalog()[1][name]
+
+
+@cache
+def _catalog() -> tuple[dict[str, TaskFamily], dict[str, str]]:
+    """Task families by name, and where each comes from."""
     out: dict[str, TaskFamily] = {}
+    origins: dict[str, str] = {}
     extra = env_task_modules()
-    for module in dict.fromkeys((*TASK_FAMILY_MODULES, *task_modules())):
+    modules = tuple(dict.fromkeys((*TASK_FAMILY_MODULES, *task_modules())))
+    for module in modules:
         origin = f"task module {module!r}"
         if module in extra:
             origin += f" (from {TASK_MODULES_ENV})"
@@ -212,7 +234,72 @@ def task_families() -> dict[str, TaskFamily]:
             origin += " (from the run's task_modules)"
         for fam in _family_function(module, origin)():
             out[fam.name] = fam
-    return out
+            origins[fam.name] = origin
+    for entry in plugins.entries(plugins.TASK_FAMILIES_GROUP):
+        if entry.module in modules:  # also named as a task module (a plugin under development)
+            continue
+        for fam in plugin_families(entry):
+            if fam.name in out:
+                raise ConfigError(f"{entry.origin} defines task family {fam.name!r}, which "
+                                  f"{origins[fam.name]} defines already: rename one of them, or "
+                                  "uninstall the plugin")
+            out[fam.name] = fam
+            origins[fam.name] = entry.origin
+    return out, origins
+
+
+class BrokenPlugin(TaskFamily):
+    """Stands for a plugin's task families when its entry point cannot be loaded: listed as
+    unavailable, with the reason, instead of stopping every command (the other families stay
+    usable; its tasks, and ``python -m bench check task_family=NAME``, say what went wrong).
+
+    Example:
+        >>> fam = BrokenPlugin("toy", "importing module 'toy' failed: SyntaxError: ...")
+        >>> fam.ids(), fam.unavailable_reason()
+        ([], "importing module 'toy' failed: SyntaxError: ...")
+    """
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.description = f"unavailable: {reason}"
+        self.reason = reason
+
+    def ids(self) -> list[str]:
+        return []
+
+    def make(self, task_id: str) -> Task:
+        raise ValueError(f"task family {self.name!r} is unavailable: {self.reason}")
+
+    def unavailable_reason(self) -> str | None:
+        return self.reason
+
+
+def plugin_families(entry: plugins.Entry) -> list[TaskFamily]:
+    """The task families one ``nxm_bench.task_families`` entry point gives: its value is a module
+    with ``families()`` or a callable (a function, or a TaskFamily class) returning one family or
+    a list of them. A plugin that fails to load, or gives something else, gives a
+    :class:`BrokenPlugin` named after the entry point, which says what went wrong.
+
+    Example:
+        >>> from bench.plugins import TASK_FAMILIES_GROUP, Entry
+        >>> [f.name for f in plugin_families(Entry(TASK_FAMILIES_GROUP, "s", "tasks.synthetic", "x 1"))]
+        ['synthetic']
+    """
+    try:
+        loaded = entry.load()
+        maker = getattr(loaded, "families", None) if inspect.ismodule(loaded) else loaded
+        if not callable(maker):
+            return [BrokenPlugin(entry.name, f"{entry.origin}: {entry.value!r} is not callable: name a "
+                                             "module with families() or a function returning families")]
+        made = maker()
+    except Exception as exc:
+        return [BrokenPlugin(entry.name, f"{entry.origin} failed: {type(exc).__name__}: "
+                                         f"{' '.join(str(exc).split())}")]
+    made = [made] if isinstance(made, TaskFamily) else made
+    if not isinstance(made, list | tuple) or not all(isinstance(f, TaskFamily) for f in made):
+        return [BrokenPlugin(entry.name, f"{entry.origin} gave {made!r}, not a list of "
+                                         "tasks.base.TaskFamily objects")]
+    return list(made)
 
 
 def _family_of(task_id: str) -> TaskFamily:
