@@ -22,10 +22,12 @@ from optimizers.base import Budget
 
 
 def _run(tmp_path: Path) -> tuple[int, str]:
-    """random_search on zdt1 with two seeds (a leaderboard needs more than one run), in threads."""
-    specs = [RunSpec(study="mo", task="synthetic/zdt1", optimizer="random_search",
+    """Two optimizers on zdt1, in threads: a leaderboard needs more than one optimizer or task
+    (one pair with several seeds lists each seed's best instead). The second is random search
+    under another id and seed: a real second method would need an optional library."""
+    specs = [RunSpec(study="mo", task="synthetic/zdt1", optimizer=optimizer,
                      optimizer_target="optimizers.random_search.RandomSearch", optimizer_params={},
-                     seed=seed, budget=Budget(6)) for seed in (0, 1)]
+                     seed=seed, budget=Budget(6)) for optimizer, seed in (("random_search", 0), ("rs_b", 1))]
     sweep = run_all(specs, tmp_path, n_jobs=1, backend=BackendConfig(name="threading"), progress=False)
     plan = Plan(specs, tasks=["synthetic/zdt1"], directions={"synthetic/zdt1": (True, True)})
     return len(sweep.failed), summarize(tmp_path / "mo", sweep, plan)
