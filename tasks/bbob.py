@@ -146,8 +146,8 @@ class BBOBTask(BoxTask):
         self._problem = cocoex.BareProblem("bbob", function, dim, instance)
         lower, upper = _float_bounds(dim)
         meta = TaskMeta(
-            family="bbob", type="bb", kind="synthetic", dims=dim,
-            optimum=(float(self._problem.best_value()),), param_types=("float",),
+            # param_types: the word bbob tasks always recorded, not the space's class names.
+            kind="synthetic", optimum=(float(self._problem.best_value()),), param_types=("float",),
             tags=(_group(function),),
             description=f"bbob f{function} {BBOB_NAMES[function - 1]}, {dim}-D, instance {instance}",
         )
@@ -199,7 +199,7 @@ class BBOBBiobjTask(BoxTask):
         self._second = cocoex.BareProblem("bbob", fb, dim, ib)
         lower, upper = _float_bounds(dim)
         meta = TaskMeta(
-            family="bbob-biobj", type="mo", kind="synthetic", dims=dim, optimum=None, param_types=("float",),
+            kind="synthetic", optimum=None, param_types=("float",),
             tags=("multi-objective",),
             description=(f"bbob-biobj f{function}: bbob f{fa} {BBOB_NAMES[fa - 1]} × f{fb} "
                          f"{BBOB_NAMES[fb - 1]}, {dim}-D, instance {instance}"),

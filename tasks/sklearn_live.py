@@ -48,7 +48,7 @@ from ConfigSpace import (
     Integer,
 )
 
-from tasks.base import Fidelity, Objective, Result, Task, TaskFamily, TaskMeta, task_type
+from tasks.base import Fidelity, Objective, Result, Task, TaskFamily, TaskMeta
 
 Problem = Literal["classification", "regression"]
 FAMILY = "sklearn-live"
@@ -369,12 +369,8 @@ class SklearnLiveTask(Task):
         self.objectives = (Objective(metric),)
         self.fidelity = Fidelity("train_fraction", MIN_FRACTION, 1.0) if multi_fidelity else None
         self.meta = TaskMeta(
-            family=FAMILY,
-            type=task_type(1, self.fidelity),
             kind="real",
-            dims=len(self.space),
             optimum=None,
-            param_types=tuple(sorted({type(hp).__name__ for hp in self.space.values()})),
             tags=(FAMILY, model, dataset, self.problem),
             description=f"{self.model.description} on {dataset}: {N_FOLDS}-fold CV {metric}",
         )

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 from ConfigSpace import Categorical, ConfigurationSpace, Constant, Float, Integer
 
-from tasks.base import Fidelity, Result, Task, TaskFamily, TaskMeta, task_type
+from tasks.base import Fidelity, Result, Task, TaskFamily, TaskMeta
 from tasks.tabular import GridValue, Table, TabularTask
 
 FAMILY = "surrogate"
@@ -345,12 +345,8 @@ class SurrogateTask(Task):
             f"{m} R2={q['r2']:.3f} Spearman={q['spearman']:.3f}" for m, q in self.fit_quality.items()
         )
         self.meta = TaskMeta(
-            family=FAMILY,
-            type=task_type(len(self.objectives), self.fidelity),
             kind="surrogate",
-            dims=len(self.space),
             optimum=None,
-            param_types=tuple(sorted({type(hp).__name__ for hp in self.space.values()})),
             tags=(FAMILY, model, *source.meta.tags),
             description=f"{MODELS[model]} surrogate of {source.id} (held-out: {quality})",
         )

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from ConfigSpace import ConfigurationSpace, Float
 
-from tasks.base import Fidelity, Objective, Result, Task, TaskFamily, TaskMeta, task_type
+from tasks.base import Fidelity, Objective, Result, Task, TaskFamily, TaskMeta
 
 FloatArray = np.ndarray
 
@@ -109,10 +109,10 @@ class BoxTask(Task):
         return (make_task, (self.id,))
 
 
-def _meta(dims: int, n_obj: int, fidelity: Fidelity | None, optimum: tuple[float, ...] | None,
-          tags: tuple[str, ...], description: str) -> TaskMeta:
-    return TaskMeta(family="synthetic", type=task_type(n_obj, fidelity), kind="synthetic", dims=dims,
-                    optimum=optimum, param_types=("float",), tags=tags, description=description)
+def _meta(optimum: tuple[float, ...] | None, tags: tuple[str, ...], description: str) -> TaskMeta:
+    # param_types stays the word these tasks always recorded, not the space's class names.
+    return TaskMeta(kind="synthetic", optimum=optimum, param_types=("float",), tags=tags,
+                    description=description)
 
 
 # ----------------------------------------------------------------------------- single objective
@@ -170,7 +170,7 @@ class Branin(BoxTask):
 
     def __init__(self) -> None:
         super().__init__("synthetic/branin", [-5.0, 0.0], [10.0, 15.0], (Objective("f"),), None,
-                         _meta(2, 1, None, (BRANIN_MIN,), ("smooth", "multimodal"),
+                         _meta((BRANIN_MIN,), ("smooth", "multimodal"),
                                "Branin-Hoo, 2-D, three global minima"))
 
     def evaluate_array(self, x: FloatArray, fidelity: float | None = None, seed: int = 0) -> Result:
@@ -191,7 +191,7 @@ class Hartmann(BoxTask):
             raise ValueError(f"Hartmann dims={dims!r} is not supported; valid: 3, 6")
         optimum = HARTMANN[dims][3]
         super().__init__(f"synthetic/hartmann{dims}", np.zeros(dims), np.ones(dims), (Objective("f"),), None,
-                         _meta(dims, 1, None, (optimum,), ("smooth", "multimodal"),
+                         _meta((optimum,), ("smooth", "multimodal"),
                                f"Hartmann {dims}-D on the unit cube"))
 
     def evaluate_array(self, x: FloatArray, fidelity: float | None = None, seed: int = 0) -> Result:
@@ -240,7 +240,7 @@ class MFHartmann(BoxTask):
         suffix = f"_{preset}" if preset else ""
         super().__init__(
             f"synthetic/mfh{dims}{suffix}", np.zeros(dims), np.ones(dims), (Objective("f"),), MFH_FIDELITY,
-            _meta(dims, 1, MFH_FIDELITY, (HARTMANN[dims][3],), ("smooth", "multimodal", "noisy"),
+            _meta((HARTMANN[dims][3],), ("smooth", "multimodal", "noisy"),
                   f"multi-fidelity Hartmann {dims}-D (mf-prior-bench mfh{dims}{suffix}: "
                   f"bias={self.bias}, noise={self.noise})"),
         )
@@ -331,7 +331,7 @@ class ZDT(BoxTask):
         self.which = which
         suffix = "" if dims == 6 else f"/d{dims:02d}"
         super().__init__(f"synthetic/zdt{which}{suffix}", np.zeros(dims), np.ones(dims), _MO_OBJECTIVES, None,
-                         _meta(dims, 2, None, None, ("multi-objective",) + (("disconnected-front",)
+                         _meta(None, ("multi-objective",) + (("disconnected-front",)
                                if which == 3 else ()), f"ZDT{which}, {dims}-D, two objectives"))
 
     def evaluate_array(self, x: FloatArray, fidelity: float | None = None, seed: int = 0) -> Result:
@@ -370,7 +370,7 @@ class DTLZ2(BoxTask):
             raise ValueError(f"DTLZ2 dims={dims!r} is too small; need dims >= 2")
         suffix = "" if dims == 6 else f"/d{dims:02d}"
         super().__init__(f"synthetic/dtlz2{suffix}", np.zeros(dims), np.ones(dims), _MO_OBJECTIVES, None,
-                         _meta(dims, 2, None, None, ("multi-objective",), f"DTLZ2, {dims}-D, two objectives"))
+                         _meta(None, ("multi-objective",), f"DTLZ2, {dims}-D, two objectives"))
 
     def evaluate_array(self, x: FloatArray, fidelity: float | None = None, seed: int = 0) -> Result:
         self._no_fidelity(fidelity)

@@ -45,7 +45,7 @@ from typing import Any, Literal
 import numpy as np
 from ConfigSpace import CategoricalHyperparameter, ConfigurationSpace, OrdinalHyperparameter
 
-from tasks.base import Fidelity, Objective, Result, Task, TaskFamily, TaskMeta, task_type
+from tasks.base import Fidelity, Objective, Result, Task, TaskFamily, TaskMeta
 
 GridValue = int | float | str
 SeedMode = Literal["pick", "mean"]
@@ -601,12 +601,9 @@ class TabularTask(Task):
         # Runs made before the axis was cut must not be resumed as if they were these.
         cut_revision = f"fidelity>=high/{max_fidelity_ratio:g}" if cut else ""
         self.meta = TaskMeta(
-            family=family or task_id.split("/", 1)[0],
-            type=task_type(len(names), self.fidelity),
+            family=family or "",  # empty: the id's first component
             kind="tabular",
-            dims=len(table.params),
             optimum=opt,
-            param_types=tuple(sorted({type(hp).__name__ for hp in self.space.values()})),
             tags=tuple(tags),
             description=description or table.description,
             revision=";".join(filter(None, (revision, cut_revision))),

@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 from ConfigSpace import ConfigurationSpace
 
-from tasks.base import Fidelity, Objective, Result, Task, TaskFamily, TaskMeta, task_type
+from tasks.base import Fidelity, Objective, Result, Task, TaskFamily, TaskMeta
 from tasks.environment import setting
 
 #: Environment variable naming the folder with one subfolder per YAHPO scenario (its deprecated
@@ -539,13 +539,8 @@ class YahpoTask(Task):
         self._columns = [sc.targets.index(n) for n in names]
         self._runtime = sc.targets.index(sc.runtime_name)
         self._names = {hp.name for hp in self.space.values()}
-        param_types = tuple(sorted({type(hp).__name__ for hp in self.space.values()}))
         self.meta = TaskMeta(
-            family="yahpo",
-            type=task_type(len(names), self.fidelity),
             kind="surrogate",
-            dims=len(self._names),
-            param_types=param_types,
             tags=("yahpo", sc.name),
             description=f"YAHPO Gym {sc.name} surrogate on OpenML instance {instance}",
         )
