@@ -8,6 +8,11 @@ spec, and the worker applies it (:func:`apply_context`) before it builds the tas
 of a run's fingerprint and of its file's spec: moving a data folder does not change what a run
 means.
 
+Installed plugins are not carried: their entry points (:mod:`bench.plugins`) are metadata of the
+installed packages, which a worker reads as the planning process did, so it finds the same
+optimizers and task families as long as the plugin is installed there too (as any library a
+study uses); ``task_modules`` are for family modules that are importable but not installed.
+
 This module is imported by the command-line front end: it imports nothing heavy at module level.
 
 Example:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import site
 import subprocess
 import sys
@@ -176,7 +177,7 @@ PLUGIN: dict[str, str] = {
                     self.space.add(Float("x0", (-2.0, 2.0)), Float("x1", (-2.0, 2.0)))
                 self.objectives = (Objective("loss"),)
                 self.fidelity = None
-                self.meta = TaskMeta(family="toyfuncs", type="bb", kind="synthetic", dims=2, optimum=(0.0,))
+                self.meta = TaskMeta(kind="synthetic", optimum=(0.0,))  # the rest follows from the task
                 self._name = name
 
             def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None,
@@ -209,6 +210,14 @@ PLUGIN: dict[str, str] = {
     "nxm_toy_plugin/conf/taskset/toyfuncs_all.yaml": """
         tasks: ["toyfuncs/*"]
     """,
+    "nxm_toy_plugin/conf/study/toy_smoke.yaml": """
+        name: toy_smoke
+        description: the toy plugin's coordinate search against random search on its functions
+        optimizers: [coord_search, random_search]
+        taskset: toyfuncs_all
+        seeds: 2
+        n_trials: 10
+    """,
 }
 
 
@@ -235,12 +244,18 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
                               capture_output=True, text=True, check=True, timeout=60).stdout.strip()
     lines = [str(REPO), *(f"import site; site.addsitedir({d!r})" for d in _site_dirs())]
     (Path(own_site) / "_nxm_bench_test_parent.pth").write_text("\n".join(lines) + "\n")
-    proc = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-build-isolation",
-                           "--no-index", "--disable-pip-version-check", str(source)],
-                          capture_output=True, text=True, timeout=300, env=_env(), cwd=root)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    _pip_install(python, source)
     assert (Path(own_site) / "nxm_toy_plugin" / "conf" / "taskset" / "toyfuncs_all.yaml").is_file()
     return python
+
+
+def _pip_install(python: Path, package: Path) -> None:
+    """``pip install`` a package folder into ``python``'s environment, offline (the build uses
+    the setuptools already there: ``--no-build-isolation``)."""
+    proc = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-build-isolation",
+                           "--no-index", "--disable-pip-version-check", str(package)],
+                          capture_output=True, text=True, timeout=300, env=_env(), cwd=package.parent)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
 def _env() -> dict[str, str]:
@@ -268,6 +283,11 @@ def test_listings_show_the_plugin_without_importing_it(venv: Path, tmp_path: Pat
     assert not imported, imported
     tasksets = _bench(venv, tmp_path, "list=tasksets")
     assert "toyfuncs_all" in tasksets.stdout, tasksets.stderr
+    studies = _bench(venv, tmp_path, "list=studies")
+    assert "toy_smoke" in studies.stdout.split(), studies.stderr
+    # Hydra composes the plugin's study: its folder joins Hydra's search path.
+    job = _bench(venv, tmp_path, "--cfg", "job", "study=toy_smoke", "-p", "study")
+    assert job.returncode == 0 and "taskset: toyfuncs_all" in job.stdout, job.stderr[-2000:]
     helped = _bench(venv, tmp_path, "--help")
     assert "coord_search" in helped.stdout and "check optimizer=ID" in helped.stdout
     tasks = _bench(venv, tmp_path, "list=tasks", "filter=toy*")
@@ -317,3 +337,35 @@ def test_a_study_runs_the_plugin_in_worker_processes(venv: Path, tmp_path: Path)
     assert set(trials["optimizer"]) == {"coord_search", "coord_search_fine", "random_search"}
     assert set(trials["task"]) == {"toyfuncs/sphere", "toyfuncs/rosenbrock", "toyfuncs/intquad"}
     assert len(trials) == 3 * 3 * 2 * 5
+
+
+def test_dask_workers_find_the_plugin_too(venv: Path, tmp_path: Path) -> None:
+    # Dask's worker processes are fresh interpreters that know nothing of the planning process:
+    # they find the plugin as any process of this environment does (on a remote cluster, the
+    # plugin is installed on the workers' machines as any library a study uses).
+    pytest.importorskip("dask.distributed")
+    proc = _bench(venv, tmp_path, "-m", "optimizer=coord_search", "task=glob(toyfuncs/*)", "seed=0,1",
+                  "n_trials=5", "backend=dask", "backend.n_workers=2", "name=toy_dask")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    from bench.results import load_runs
+
+    (study,) = {p.parent.parent for p in (tmp_path / "results").rglob("runs/*.parquet")}
+    runs = load_runs(study)
+    assert len(runs) == 3 * 2 and set(runs["status"]) == {"ok"}, runs
+
+
+def test_the_optimizer_guide_packages_as_a_plugin(venv: Path, tmp_path: Path) -> None:
+    # docs/adding-an-optimizer.md, "Packaging it as a plugin": its pyproject.toml and the class of
+    # its step 1, pip-installed as the page says, pass the check under the id the entry point gives.
+    doc = (REPO / "docs" / "adding-an-optimizer.md").read_text()
+    section = doc.split("## 4. Packaging it as a plugin", 1)[1]
+    (toml,) = re.findall(r"```toml\n(.*?)```", section, flags=re.S)
+    package = tmp_path / "my-es"
+    (package / "my_es").mkdir(parents=True)
+    (package / "pyproject.toml").write_text(toml)  # its build requirement: unchecked without isolation
+    (package / "my_es" / "__init__.py").write_text("")
+    (package / "my_es" / "local_es.py").write_text(re.findall(r"```python\n(.*?)```", doc, flags=re.S)[0])
+    _pip_install(venv, package)
+    proc = _bench(venv, tmp_path, "check", "optimizer=local_es", "n_trials=6")
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    assert "pass  contract/mixed" in proc.stdout and "plugin my-es 0.1.0" in proc.stdout
