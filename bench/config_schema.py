@@ -200,7 +200,7 @@ def validation_problem(exc: Exception) -> str:
         ...     OmegaConf.structured(StudySchema).n_trials = "abc"
         ... except ValidationError as exc:
         ...     print(validation_problem(exc))
-        study.n_trials='abc' is invalid: use a number
+        study.n_trials='abc' is invalid: use a positive finite number
     """
     from omegaconf.errors import ValidationError
 
