@@ -85,8 +85,8 @@ def in_process_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.chdir(tmp_path)
 
     def run(*args: str) -> tuple[int, str, str]:
-        rc = main(["optimizer=random_search", "task='bbob/f0[1-4]/d02/i01'", "n_trials=3",
-                   "progress=false", "n_jobs=1", "backend=threading", *args])
+        rc = main(["-m", "optimizer=random_search", "task='bbob/f0[1-4]/d02/i01'", "n_trials=3",
+                   "seed=0,1,2", "progress=false", "n_jobs=1", "backend=threading", *args])
         out = capsys.readouterr()
         return rc, out.out, out.err
 
