@@ -33,16 +33,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bench.cli import Flags, help_text, parse_flags, version_text
-from bench.config import (
-    LIST_KINDS,
-    ConfigError,
-    Settings,
-    check_composed,
-    check_overrides,
-    interpolation_problem,
-    settings_from_cfg,
-)
+from bench.config import LIST_KINDS, ConfigError, Settings, check_overrides, interpolation_problem
 from bench.config_files import UnknownNameError, add_config_dir, unknown, yaml_ids
+from bench.settings import check_composed, settings_from_cfg
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig

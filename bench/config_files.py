@@ -215,7 +215,8 @@ def check_config_file(group: str, name: str) -> None:
 def _check_schema(cfg: DictConfig, group: str, path: Path) -> None:
     """Keys the typed schema (bench/config_schema.py) does not have are refused with a
     did-you-mean before Hydra merges the file (whose message would not name it)."""
-    from bench.config_schema import SECTIONS, check_keys
+    from bench.config import check_keys
+    from bench.config_schema import SECTIONS
 
     if group in SECTIONS:
         check_keys(group, list(cfg.keys()), f"{group} file {path}")

@@ -239,30 +239,6 @@ def _wanted_type(key: str) -> str | None:
     return None
 
 
-def check_keys(section: str, keys: Any, where: str) -> None:
-    """Refuse keys a section's schema does not have, with a did-you-mean, naming ``where`` they were
-    written (a YAML file); see :func:`keys_of`.
-
-    Example:
-        >>> check_keys("study", ["seeds", "n_trails"], "study file s.yaml")
-        Traceback (most recent call last):
-        ...
-        bench.config.ConfigError: study file s.yaml: study.n_trails is not a study setting: did you mean ...
-    """
-    import difflib
-
-    from bench.config import ConfigError
-
-    valid = keys_of(section)
-    for key in keys:
-        if str(key) in valid or str(key) == "defaults":
-            continue
-        close = difflib.get_close_matches(str(key), valid, n=2, cutoff=0.6)
-        hint = "did you mean " + " or ".join(repr(f"{section}.{c}") for c in close) + "? " if close else ""
-        raise ConfigError(f"{where}: {section}.{key} is not a {section} setting: {hint}valid are "
-                          f"{', '.join(valid)}")
-
-
 def job_view(cfg: Any, settings: Any, selection: Any) -> Any:
     """The config ``--cfg job`` prints: the composed one, with the study as it will run — its
     optimizer ids (parameter variants included), the picked tasks and seeds — and an

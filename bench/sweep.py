@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.config import ConfigError
+from bench.config import OPTIMIZER_KEYS, ConfigError, nested_key_problem
 
 #: Settings whose values get a study folder each (study.X and X are the same setting).
 FOLDER_KEYS = ("study", "n_trials", "time_budget", "n_workers", "trial_timeout", "run_timeout")
@@ -227,10 +227,8 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
                 raise ConfigError(f"{arg!r}: set one parameter per override, optimizer.params.NAME=VALUE")
             param_dims.append((name, [DELETE] if ov.is_delete() else _values(ov, arg)))
         elif key.startswith("optimizer."):
-            from bench.config import OPTIMIZER_KEYS, _nested_problem
-
             sub = key.split(".")[1]
-            problem = _nested_problem("optimizer", sub, OPTIMIZER_KEYS)
+            problem = nested_key_problem("optimizer", sub, OPTIMIZER_KEYS)
             raise ConfigError(problem or f"{arg!r}: only optimizer=ID and optimizer.params.NAME=VALUE are "
                               "set on the command line; write a YAML under optimizer/ for another _target_")
         elif key == "task":

@@ -192,7 +192,7 @@ def test_move_old_runs_must_be_a_bool(bench, one_line_error, tmp_path: Path, val
 def test_move_old_runs_is_a_setting(tmp_path: Path) -> None:
     from omegaconf import OmegaConf
 
-    from bench.config import settings_from_cfg
+    from bench.settings import settings_from_cfg
 
     cfg = OmegaConf.create({"study": {"optimizers": ["random_search"], "tasks": ["synthetic/branin"]},
                             "move_old_runs": True})
