@@ -88,7 +88,10 @@ def pending(specs: Sequence[RunSpec], output_dir: Path) -> tuple[list[RunSpec], 
 class Progress:
     """One status line with rate and ETA: redrawn in place on a terminal, every ~10% otherwise."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr, enabled: bool = True) -> None:
+    def __init__(self, total: int, stream: TextIO | None = None, enabled: bool = True) -> None:
+        # sys.stderr when the bar is made, not when this module was imported: a caller (a test's
+        # capture, a notebook) may have replaced it since, and the old one may be closed
+        stream = stream if stream is not None else sys.stderr
         self.total, self.stream, self.enabled = total, stream, enabled and total > 0
         self.done = self.failed = 0
         self.t0 = time.perf_counter()
