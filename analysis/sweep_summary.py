@@ -41,11 +41,7 @@ from bench.parallel import SweepResult
 from bench.plan import Plan
 from bench.results import load
 from bench.summary import plural, run_lines
-
-TYPE_NAMES = {"bb": "black-box", "mf": "multi-fidelity", "mo": "multi-objective",
-              "mfmo": "multi-fidelity multi-objective"}
-#: Task types whose leaderboard ranks by hypervolume regret (analysis.stats.run_scores).
-MULTI_OBJECTIVE_TYPES = ("mo", "mfmo")
+from tasks.vocabulary import MULTI_OBJECTIVE_TYPES, TYPE_NAMES
 
 
 def summarize(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-_TYPES = ("bb", "mf", "mo", "mfmo")
+from tasks.vocabulary import TASK_TYPES as _TYPES
 
 
 def synthetic_results(

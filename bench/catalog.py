@@ -15,13 +15,10 @@ from bench.config_files import (
     taskset_ids,
     taskset_patterns,
 )
+from tasks.vocabulary import TASK_KINDS, TASK_TYPES
 
 #: Above this many matches, tasks are listed by id only (building each task costs time).
 DETAIL_LIMIT = 300
-
-
-TASK_TYPES = ("bb", "mf", "mo", "mfmo")
-TASK_KINDS = ("synthetic", "tabular", "surrogate", "real")
 
 
 def print_listing(kind: str, pattern: str | None = None, task_type: str | None = None,

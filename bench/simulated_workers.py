@@ -49,9 +49,10 @@ from bench.results import TrialRecorder
 from bench.trial_checks import RunError, check_finite, check_result, config_checker, trial_fidelity
 from optimizers.base import Budget, Optimizer, SearchExhausted, Trial, WaitForPending
 from tasks.base import Result, Task
+from tasks.vocabulary import TaskKind
 
 #: Kinds whose ``Result.cost`` is recorded or modelled rather than measured on this machine.
-SIMULATED_COST_KINDS = ("tabular", "surrogate", "synthetic")
+SIMULATED_COST_KINDS: tuple[TaskKind, ...] = ("tabular", "surrogate", "synthetic")
 
 Evaluate = Callable[[Any, "float | None", int], Result]
 

@@ -31,14 +31,15 @@ import pickle
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any
 
 from ConfigSpace import ConfigurationSpace
 
 from bench.config_files import unknown
 from bench.contract import check_optimizer
 from bench.registry import task_families
-from tasks.base import Objective, Result, Task, TaskFamily, TaskKind, task_type
+from tasks.base import Objective, Result, Task, TaskFamily, task_type
+from tasks.vocabulary import TASK_KINDS
 
 __all__ = ["FamilyReport", "check_optimizer", "check_task", "check_task_family"]
 
@@ -138,8 +139,8 @@ def static_problems(task: Task) -> list[str]:
     if meta.type != expected:
         problems.append(f"meta.type is {meta.type!r} but {len(task.objectives)} objective(s) and "
                         f"{'a' if task.fidelity else 'no'} fidelity make {expected!r}")
-    if meta.kind not in get_args(TaskKind):
-        problems.append(f"meta.kind is {meta.kind!r}, not one of {', '.join(get_args(TaskKind))}")
+    if meta.kind not in TASK_KINDS:
+        problems.append(f"meta.kind is {meta.kind!r}, not one of {', '.join(TASK_KINDS)}")
     n_params = len(list(task.space.values()))
     if n_params == 0:
         problems.append("the space has no hyperparameters")

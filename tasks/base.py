@@ -23,8 +23,7 @@ from typing import Any, Literal
 
 from ConfigSpace import ConfigurationSpace
 
-TaskType = Literal["bb", "mf", "mo", "mfmo"]
-TaskKind = Literal["synthetic", "tabular", "surrogate", "real"]
+from tasks.vocabulary import TaskKind, TaskType
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
