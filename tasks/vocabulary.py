@@ -7,7 +7,7 @@ checks each literal written elsewhere against the type.
 
 It imports nothing but :mod:`typing` (unlike :mod:`tasks.base`, which needs ConfigSpace): the
 command line's instant answers import :mod:`bench.catalog`, and with it this module, and must stay
-light (tests/test_cli_instant_answers.py).
+light (tests/test_bench_cli_instant_answers.py).
 
 Example:
     >>> TASK_TYPES

@@ -1,6 +1,6 @@
 """Entry-point plugins, in process: what each group's entries become (optimizer configs, task
 families, config folders) and what a broken or clashing plugin does. The entry points are faked
-here (``bench.plugins.entries``); tests/test_plugins_entry_points.py pip-installs a real plugin.
+here (``bench.plugins.entries``); tests/test_bench_plugins_entry_points.py pip-installs a real plugin.
 """
 
 from __future__ import annotations

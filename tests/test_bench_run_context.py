@@ -258,8 +258,8 @@ def test_no_old_names_are_left_in_the_project() -> None:
     old = [f"NXM_{name}" for name in ("YAHPO_DATA", "CACHE_DIR", "HIDE_MODULES", "TEST_TASK_REVISION")]
     # Where the deprecated names are read (and documented, and tested) on purpose.
     allowed = {Path(p) for p in ("tasks/environment.py", "tasks/collections/yahpo.py", "tasks/tabular.py",
-                                 "bench/run_context.py", "docs/environment.md", "tests/test_run_context.py",
-                                 "tests/test_tasks_yahpo.py")}
+                                 "bench/run_context.py", "docs/environment.md",
+                                 "tests/test_bench_run_context.py", "tests/test_tasks_yahpo.py")}
     paths = [REPO / "README.md"]
     for folder in ("bench", "tasks", "analysis", "optimizers", "tests", "docs", "notebooks", "conf", ".ci"):
         paths += [p for p in (REPO / folder).rglob("*") if p.is_file() and p.suffix not in {".pyc", ".npz"}]
