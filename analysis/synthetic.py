@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from bench.results import encode_objectives
+from tasks.base import Objective
 from tasks.vocabulary import TASK_TYPES as _TYPES
 
 
@@ -41,7 +43,8 @@ def synthetic_results(
     without one, and every third task is maximized. Multi-fidelity tasks
     evaluate at fidelities 1, 3, 9 (high = 9) and count ``fidelity / 9``
     toward ``budget_used``. Multi-objective tasks have two objectives in
-    ``values`` (both minimized); ``value`` is the first.
+    ``values`` (``f1`` and ``f2``, both minimized); ``value`` is the first.
+    The single objective of the other tasks is ``f``.
 
     Args:
         n_tasks, n_optimizers, n_seeds, n_trials: grid size.
@@ -120,6 +123,9 @@ def synthetic_results(
         ]
     )
     family = np.array([i.split("/")[0] for i in ids])
+    both = encode_objectives([Objective("f1"), Objective("f2")])
+    objectives = np.array([both if is_mo[i] else encode_objectives([Objective("f", not maximize[i])])
+                           for i in range(n_tasks)])
 
     def col(labels: np.ndarray, codes: np.ndarray) -> pd.Categorical | np.ndarray:
         uniq, inverse = np.unique(labels, return_inverse=True)
@@ -150,6 +156,7 @@ def synthetic_results(
         eval_time=eval_time,
         optimum=optimum,
         minimize=~maximize[t_idx],
+        objectives=col(objectives, t_idx),
         run_status="ok",
     )
     df = pd.DataFrame(cols)
@@ -210,6 +217,7 @@ def results_from_values(runs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
                     "budget_used": float(i + 1),
                     "optimum": float(r.get("optimum", np.nan)),
                     "minimize": bool(r.get("minimize", True)),
+                    "objectives": encode_objectives([Objective("value", bool(r.get("minimize", True)))]),
                     "run_status": r.get("status", "ok"),
                 }
             )

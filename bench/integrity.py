@@ -18,10 +18,12 @@ Example:
     >>> import tempfile
     >>> from pathlib import Path
     >>> from bench.results import TrialRecorder, write_run
+    >>> from tasks.base import Objective
     >>> rec = TrialRecorder()
     >>> rec.add({"x": 1.0}, None, (3.0,), 0.0, 1.0, 0.0, 0.001, 0.0005)
     >>> table = rec.table(study="s", run_id="r", task="t/a", family="t", task_type="bb",
-    ...     task_kind="synthetic", optimizer="o", seed=0, optimum=None, minimize=True, run_status="ok")
+    ...     task_kind="synthetic", optimizer="o", seed=0, optimum=None, objectives=[Objective("y")],
+    ...     run_status="ok")
     >>> path = write_run(Path(tempfile.mkdtemp()) / "r.parquet", table, {"status": "ok", "n_trials": 1})
     >>> verify_run_file(path)["status"]
     'ok'
@@ -40,6 +42,7 @@ import errno
 import hashlib
 import json
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -137,11 +140,15 @@ def read_meta(path: Path, schema_metadata: dict[bytes, bytes] | None = None) -> 
     return meta
 
 
-def _read(path: Path, columns: list[str] | None) -> tuple[pa.Table, list[dict[bytes, bytes]]]:
+def _read(path: Path, columns: list[str] | None,
+          optional: Collection[str] = ()) -> tuple[pa.Table, list[dict[bytes, bytes]]]:
     """The table and every stored view of the schema metadata."""
     try:
         with pq.ParquetFile(path, page_checksum_verification=True) as pf:
             views = [dict(pf.metadata.metadata or {}), dict(pf.schema_arrow.metadata or {})]
+            if columns is not None and optional:
+                names = set(pf.schema_arrow.names)
+                columns = [c for c in columns if c in names or c not in optional]
             return pf.read(columns=columns, use_threads=False), views
     except FileNotFoundError:
         raise
@@ -149,10 +156,11 @@ def _read(path: Path, columns: list[str] | None) -> tuple[pa.Table, list[dict[by
         raise CorruptResultError(path, f"{type(exc).__name__}: {exc}") from exc
 
 
-def read_verified(path: Path, columns: list[str] | None = None) -> pa.Table:
+def read_verified(path: Path, columns: list[str] | None = None, optional: Collection[str] = ()) -> pa.Table:
     """Read a run file with page-checksum verification; any decoding failure is a
-    :class:`CorruptResultError` naming the file."""
-    return _read(path, columns)[0]
+    :class:`CorruptResultError` naming the file. Of ``columns``, those in ``optional`` that the
+    file lacks (columns that older schema versions did not write) are left out."""
+    return _read(path, columns, optional)[0]
 
 
 def verify_run_file(path: Path) -> dict[str, Any]:

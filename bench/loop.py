@@ -259,7 +259,7 @@ def _table(spec: RunSpec, task: Task | None, rec: TrialRecorder, status: str) ->
         task_type=m.type if m else "", task_kind=m.kind if m else "",
         optimizer=spec.optimizer, seed=spec.seed,
         optimum=m.optimum[0] if m and m.optimum else None,
-        minimize=task.objectives[0].minimize if task is not None else True,
+        objectives=task.objectives if task is not None else (),
         run_status=status,
     )
 

@@ -13,7 +13,7 @@ Example:
     >>> rec.add({"x": 1.0}, None, (3.0,), 0.0, 1.0, 0.0, 0.001, 0.0005)
     >>> path = write_run(d / "runs" / "r.parquet", rec.table(study="s", run_id="r", task="t/a",
     ...     family="t", task_type="bb", task_kind="synthetic", optimizer="o", seed=0,
-    ...     optimum=None, minimize=True, run_status="ok"), {"status": "ok"})
+    ...     optimum=None, objectives=[Objective("loss")], run_status="ok"), {"status": "ok"})
     >>> load(d)["value"].tolist()
     [3.0]
 """
@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bench.integrity import (
@@ -48,11 +49,14 @@ from bench.integrity import (
     table_digest,
     verify_run_file,
 )
+from tasks.base import Objective
 
 log = logging.getLogger(__name__)
 
 #: 2: run files carry page checksums, ``content_sha256`` and a metadata checksum (bench/integrity.py).
-SCHEMA_VERSION = 2
+#: 3: the trial table carries ``objectives``, every objective's name and direction; :func:`load`
+#: gives older files the column in memory (:func:`objectives_of_older_file`), never rewriting them.
+SCHEMA_VERSION = 3
 
 TRIAL_SCHEMA = pa.schema(
     [
@@ -76,12 +80,58 @@ TRIAL_SCHEMA = pa.schema(
         ("eval_time", pa.float64()),
         ("optimum", pa.float64()),
         ("minimize", pa.bool_()),
+        ("objectives", pa.string()),
         ("run_status", pa.string()),
     ]
 )
 #: Columns that repeat one value per run: stored dictionary-encoded, loaded as pandas categoricals.
 CATEGORICAL_COLUMNS = ("study", "run_id", "task", "family", "task_type", "task_kind", "optimizer",
-                       "run_status")
+                       "objectives", "run_status")
+#: The column that names every objective of a run and its direction (schema version 3).
+OBJECTIVES = "objectives"
+
+
+class UnknownObjectivesError(ValueError):
+    """A run file that does not say in which direction its objectives go (one line naming the file).
+
+    Example:
+        >>> str(UnknownObjectivesError(Path("runs/x.parquet"), "no objectives"))
+        'cannot tell the objectives of result file runs/x.parquet: no objectives'
+    """
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path, self.reason = Path(path), " ".join(str(reason).split())
+        super().__init__(f"cannot tell the objectives of result file {self.path}: {self.reason}")
+
+
+def encode_objectives(objectives: Sequence[Objective]) -> str:
+    """A run's objectives as stored in its ``objectives`` column: JSON ``[{name, minimize}, ...]``.
+
+    One spelling for one list of objectives, so equal objectives are equal column values.
+
+    Example:
+        >>> encode_objectives([Objective("loss"), Objective("accuracy", minimize=False)])
+        '[{"name": "loss", "minimize": true}, {"name": "accuracy", "minimize": false}]'
+    """
+    return json.dumps([{"name": str(o.name), "minimize": bool(o.minimize)} for o in objectives])
+
+
+def decode_objectives(value: str | Sequence[Mapping[str, Any]]) -> tuple[Objective, ...]:
+    """The objectives of an ``objectives`` column value (or of the metadata's list of records).
+
+    Raises ``ValueError`` for anything but a list of ``{name, minimize}`` records with a string
+    name and a boolean direction: a direction is never guessed.
+
+    Example:
+        >>> decode_objectives('[{"name": "accuracy", "minimize": false}]')
+        (Objective(name='accuracy', minimize=False),)
+    """
+    records = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(records, Sequence) or isinstance(records, str) or not all(
+            isinstance(r, Mapping) and isinstance(r.get("name"), str) and isinstance(r.get("minimize"), bool)
+            for r in records):
+        raise ValueError(f"objectives {value!r}: expected a list of {{name, minimize}} records")
+    return tuple(Objective(r["name"], r["minimize"]) for r in records)
 
 
 def _json_default(obj: Any) -> Any:
@@ -137,14 +187,20 @@ class TrialRecorder:
         return self._column(2)
 
     def table(self, *, study: str, run_id: str, task: str, family: str, task_type: str,
-              task_kind: str, optimizer: str, seed: int, optimum: float | None, minimize: bool,
-              run_status: str) -> pa.Table:
-        """The run's trials as an Arrow table with :data:`TRIAL_SCHEMA`."""
+              task_kind: str, optimizer: str, seed: int, optimum: float | None,
+              objectives: Sequence[Objective], run_status: str) -> pa.Table:
+        """The run's trials as an Arrow table with :data:`TRIAL_SCHEMA`.
+
+        ``objectives`` are the task's, in the order of each trial's values (empty only for a run
+        without trials whose task could not be built).
+        """
         n = len(self.configs)
+        if n and len(objectives) != len(self.rows[0][2]):
+            raise ValueError(f"{len(objectives)} objectives for {len(self.rows[0][2])} values per trial")
         const = {
             "study": study, "run_id": run_id, "task": task, "family": family,
             "task_type": task_type, "task_kind": task_kind, "optimizer": optimizer,
-            "run_status": run_status,
+            "objectives": encode_objectives(objectives), "run_status": run_status,
         }
         zeros = pa.array(np.zeros(n, dtype=np.int32))
         cols: dict[str, Any] = {  # one dictionary entry repeated n times: C-speed, no Python strings
@@ -166,7 +222,8 @@ class TrialRecorder:
                            ("wall_time", wall), ("eval_time", evals)):
             cols[name] = pa.array(np.asarray(data, dtype=np.float64))
         cols["optimum"] = pa.array(np.full(n, np.nan if optimum is None else optimum))
-        cols["minimize"] = pa.array(np.full(n, minimize, dtype=bool))
+        # The first objective's direction also has a column of its own (all that version 2 stored).
+        cols["minimize"] = pa.array(np.full(n, not objectives or objectives[0].minimize, dtype=bool))
         return pa.table([cols[f.name] for f in TRIAL_SCHEMA], schema=TRIAL_SCHEMA)
 
 
@@ -378,10 +435,72 @@ def finished_fingerprint(path: Path) -> str | None:
 
 
 def _read_table(path: Path, columns: list[str] | None) -> pa.Table:
-    """One small run file, page checksums verified. ``ParquetFile.read`` without a thread pool:
-    ``pq.read_table`` costs about 3x more per file (dataset discovery and thread start-up), which
-    dominated loading 10^4 runs."""
-    return read_verified(path, columns)
+    """One small run file, page checksums verified, with the ``objectives`` column whatever its
+    schema version. ``ParquetFile.read`` without a thread pool: ``pq.read_table`` costs about 3x
+    more per file (dataset discovery and thread start-up), which dominated loading 10^4 runs."""
+    table = read_verified(path, columns, optional=(OBJECTIVES,))
+    if OBJECTIVES in table.column_names or (columns is not None and OBJECTIVES not in columns):
+        return table
+    # A file of schema version 1 or 2: the column is made in memory, the file stays as it is.
+    if {"minimize", "values"} <= set(table.column_names):
+        first = table
+    else:
+        first = read_verified(path, ["minimize", "values"])
+    meta = read_meta(path, table.schema.metadata or {})
+    objectives = objectives_of_older_file(path, meta, first)
+    value = pa.DictionaryArray.from_arrays(pa.array(np.zeros(table.num_rows, dtype=np.int32)),
+                                           pa.array([encode_objectives(objectives)], pa.string()))
+    table = table.append_column(pa.field(OBJECTIVES, pa.string()), value.cast(pa.string()))
+    order = columns if columns is not None else [n for n in TRIAL_SCHEMA.names if n in table.column_names]
+    return table.select([*order, *(n for n in table.column_names if n not in order)])
+
+
+def objectives_of_older_file(path: Path, meta: Mapping[str, Any], trials: pa.Table) -> tuple[Objective, ...]:
+    """The objectives of a run file written before schema version 3, which had no ``objectives``
+    column; ``trials`` holds at least its ``minimize`` and ``values`` columns.
+
+    The rule (docs/results-schema.md): the ``objectives`` list of the run's metadata, which the
+    runner has written for every run whose task it could build, so for every run with trials; it
+    must agree with the trials (as many objectives as values, the first one's direction that of
+    the ``minimize`` column). Without it, a run of one objective takes the direction from the
+    ``minimize`` column and the name ``value``; a run of several is refused with
+    :class:`UnknownObjectivesError`: only the first direction was stored, and the others are
+    not guessed (not even from today's task of that id, which may have changed since).
+
+    Example:
+        >>> t = pa.table({"minimize": [False], "values": [[0.9, 12.0]]})
+        >>> meta = {"objectives": [{"name": "acc", "minimize": False}, {"name": "time", "minimize": True}]}
+        >>> [o.minimize for o in objectives_of_older_file(Path("r.parquet"), meta, t)]
+        [False, True]
+        >>> objectives_of_older_file(Path("r.parquet"), {}, t.slice(0, 0))
+        ()
+    """
+    widths = set(pc.list_value_length(trials["values"]).to_pylist())
+    firsts = set(trials["minimize"].to_pylist())
+    records = meta.get("objectives")
+    if len(widths) > 1 or len(firsts) > 1:
+        raise UnknownObjectivesError(path, f"its trials have {sorted(widths)} values and minimize "
+                                           f"{sorted(firsts)}; one run has one set of objectives")
+    if records is not None:
+        try:
+            objectives = decode_objectives(records)
+        except ValueError as exc:
+            raise UnknownObjectivesError(path, f"its metadata's {exc}") from exc
+        # (widths and firsts are both empty, for a run without trials, or both one value)
+        if widths and (widths != {len(objectives)} or firsts != {objectives[0].minimize}):
+            raise UnknownObjectivesError(
+                path, f"its metadata names {len(objectives)} objectives, the first "
+                      f"{'minimized' if objectives and objectives[0].minimize else 'maximized'}, but its "
+                      f"trials have {min(widths)} values and minimize={min(firsts)}")
+        return objectives
+    if not widths:
+        return ()
+    if widths == {1}:
+        return (Objective("value", minimize=bool(min(firsts))),)
+    raise UnknownObjectivesError(
+        path, f"written by schema version {meta.get('schema_version', 1)} with {min(widths)} values per "
+              "trial but no objectives in its metadata, so only the first objective's direction is known; "
+              "re-run it, or leave it out of the analysis")
 
 
 def load(path: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -404,6 +523,9 @@ def load(path: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame
         with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
             tables = list(pool.map(lambda f: _read_table(f, cols), files))
     table = pa.concat_tables(tables, promote_options="permissive")
+    if OBJECTIVES in table.column_names:  # one long string per run: categorical without a Python str per row
+        i = table.column_names.index(OBJECTIVES)
+        table = table.set_column(i, OBJECTIVES, table.column(i).dictionary_encode())
     df = table.to_pandas()
     for col in CATEGORICAL_COLUMNS:
         if col in df.columns:

@@ -30,7 +30,7 @@ import pandas as pd
 from bench.integrity import CorruptResultError
 from bench.loop import RunOutcome
 from bench.plan import Plan
-from bench.results import load, read_run_meta
+from bench.results import UnknownObjectivesError, decode_objectives, load, read_run_meta
 from optimizers.base import Budget
 
 #: A trial counts as full fidelity within this relative tolerance of the top (as analysis.normalize).
@@ -132,7 +132,7 @@ def run_lines(path: Path, outcome: RunOutcome | None = None) -> list[str]:
     try:
         meta = read_run_meta(path)
         df = load(path)
-    except (OSError, CorruptResultError) as exc:
+    except (OSError, CorruptResultError, UnknownObjectivesError) as exc:
         return [f"{what}: {outcome.status if outcome else 'unknown status'}",
                 f"its run file {path} cannot be read: {exc}"]
     spec = meta.get("spec") or {}
@@ -149,7 +149,8 @@ def run_lines(path: Path, outcome: RunOutcome | None = None) -> list[str]:
     if meta.get("stopped_early"):
         lines.append(f"stopped before its budget: {meta['stopped_early']}")
     if len(df):
-        objectives = meta.get("objectives") or [{"name": "value", "minimize": bool(df["minimize"].iloc[0])}]
+        objectives = [{"name": o.name, "minimize": o.minimize}
+                      for o in decode_objectives(str(df["objectives"].iloc[0]))]
         lines += _best_lines(df.sort_values("trial"), objectives, meta.get("fidelity"),
                              so_far=status != "ok")
     lines.append(f"trials: {path}")

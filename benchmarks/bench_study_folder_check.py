@@ -27,6 +27,7 @@ from bench.results import TrialRecorder, write_run
 from bench.spec import RunSpec
 from bench.study_folder import StudyFolderConflict, prepare_study_folder
 from optimizers.base import Budget
+from tasks.base import Objective
 
 RS = OptimizerChoice("random_search", "optimizers.random_search.RandomSearch")
 
@@ -46,7 +47,7 @@ def _write_folder(study_dir: Path, plan: Plan) -> None:
             rec.add({"x": float(k)}, None, (float(k),), 0.0, float(k + 1), 0.0, 0.001, 0.0005)
         table = rec.table(study="big", run_id=spec.run_id, task=spec.task, family="bbob", task_type="bb",
                           task_kind="synthetic", optimizer=spec.optimizer, seed=spec.seed, optimum=None,
-                          minimize=True, run_status="ok")
+                          objectives=[Objective("f")], run_status="ok")
         write_run(study_dir / "runs" / f"{spec.run_id}.parquet", table,
                   {"run_id": spec.run_id, "study": "big", "spec": spec.to_dict(),
                    "fingerprint": spec.fingerprint, "status": "ok", "error": None, "n_trials": 5})

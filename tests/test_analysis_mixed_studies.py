@@ -214,7 +214,7 @@ def _died(out: Path, spec: RunSpec) -> None:
     """What the runner records for a run whose worker process died before its first trial."""
     table = TrialRecorder().table(study=spec.study, run_id=spec.run_id, task=spec.task, family="bbob",
                                   task_type="bb", task_kind="synthetic", optimizer=spec.optimizer,
-                                  seed=spec.seed, optimum=None, minimize=True, run_status="died")
+                                  seed=spec.seed, optimum=None, objectives=(), run_status="died")
     meta = {"run_id": spec.run_id, "study": spec.study, "spec": spec.to_dict(), "status": "died",
             "error": "the worker process died (SIGKILL)", "n_trials": 0,
             "task_meta": {"type": "bb"}}

@@ -101,10 +101,11 @@ def test_malformed_runs_never_stop_the_sweep(plugins, tmp_path: Path) -> None:
 
 def test_a_category_json_cannot_hold_is_recorded_as_its_repr(tmp_path: Path) -> None:
     from bench.results import TrialRecorder
+    from tasks.base import Objective
 
     rec = TrialRecorder()
     for value in (frozenset({1}), "plain"):  # a categorical's choices may be any hashable
         rec.add({"c": value}, None, (1.0,), 0.0, 1.0, 0.0, 0.0, 0.0)
     table = rec.table(study="s", run_id="r", task="t/a", family="t", task_type="bb", task_kind="synthetic",
-                      optimizer="o", seed=0, optimum=None, minimize=True, run_status="ok")
+                      optimizer="o", seed=0, optimum=None, objectives=[Objective("y")], run_status="ok")
     assert [json.loads(c)["c"] for c in table["config"].to_pylist()] == ["frozenset({1})", "plain"]

@@ -23,6 +23,7 @@ from bench.results import TrialRecorder, load, read_run_meta, write_run
 from bench.spec import RunSpec
 from bench.summary import pareto_front, plan_header, run_lines
 from optimizers.base import Budget
+from tasks.base import Objective
 
 RANDOM = "optimizers.random_search.RandomSearch"
 
@@ -233,7 +234,7 @@ def _mf_run(path: Path, fidelities: list[float], values: list[float]) -> Path:
     for i, (z, v) in enumerate(zip(fidelities, values, strict=True)):
         rec.add({"x": float(i)}, z, (v,), 0.0, float(i), 0.0, 0.0, 0.0)
     table = rec.table(study="s", run_id="r", task="t/mf", family="t", task_type="mf", task_kind="synthetic",
-                      optimizer="o", seed=0, optimum=None, minimize=True, run_status="ok")
+                      optimizer="o", seed=0, optimum=None, objectives=[Objective("loss")], run_status="ok")
     meta = {"status": "ok", "n_trials": len(rec), "duration": 0.5,
             "objectives": [{"name": "loss", "minimize": True}],
             "fidelity": {"name": "epochs", "low": 1.0, "high": 10.0},
