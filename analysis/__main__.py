@@ -172,16 +172,14 @@ def _read_score_file(path: Path) -> pd.DataFrame | None:
 def study_run_scores(path: str, allow_mixed: bool = False) -> pd.DataFrame:
     """One row per run of a study folder (or run file) with the score the leaderboards rank.
 
-    ``analysis.stats.run_scores`` with each task's objective directions read from the run metadata;
-    ``task`` and ``optimizer`` as plain strings. A folder mixing studies or incomparable settings
-    raises ``analysis.load.MixedResultsError`` unless ``allow_mixed``.
+    ``analysis.stats.run_scores`` (each objective in the direction its run recorded); ``task`` and
+    ``optimizer`` as plain strings. A folder mixing studies or incomparable settings raises
+    ``analysis.load.MixedResultsError`` unless ``allow_mixed``.
     """
-    from analysis.hypervolume import objective_directions
     from analysis.stats import run_scores
 
-    df, runs_meta, _ = _load(path, allow_mixed=allow_mixed, for_report=False)
-    directions = objective_directions(runs_meta) if runs_meta is not None else None
-    runs = run_scores(df, directions=directions)
+    df, _, _ = _load(path, allow_mixed=allow_mixed, for_report=False)
+    runs = run_scores(df)
     return runs.assign(task=runs["task"].astype(str), optimizer=runs["optimizer"].astype(str))
 
 

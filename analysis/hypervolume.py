@@ -19,14 +19,18 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Mapping
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.anytime import Curves, resample
 from analysis.normalize import SINGLE_OBJECTIVE_TYPES, Prepared, prepare
+from bench.results import decode_objectives
+from tasks.base import Objective
 
 #: Reference point coordinate after min-max normalization.
 REF = 1.1
@@ -46,14 +50,14 @@ def _labels(col: pd.Series, rows: np.ndarray) -> np.ndarray:
     return np.asarray(col.cat.categories.astype(str))[col.cat.codes.to_numpy()[rows]]
 
 
-def objective_directions(runs_meta: pd.DataFrame | None) -> dict[str, tuple[bool, ...]]:
-    """Per task, the ``minimize`` flag of every objective, from run metadata.
+def objective_directions(frame: pd.DataFrame | None) -> dict[str, tuple[bool, ...]]:
+    """Per task, the ``minimize`` flag of every objective, as the results record them.
 
-    Reads the ``objectives`` list (``[{name, minimize}, ...]``) that the runner
-    stores in each run's metadata (the ``meta`` dicts of
-    ``bench.results.load_runs``, or an ``objectives`` column). Tasks without it
-    are absent: their objectives count as minimized (the first follows the
-    ``minimize`` column of the trials).
+    Reads the ``objectives`` column of the long results frame (``bench.results.load``: one
+    JSON list of ``{name, minimize}`` per run), or, for a frame of run metadata
+    (``bench.results.load_runs``), the ``objectives`` list of each run's ``meta`` (or an
+    ``objectives`` column of such lists). Runs that record none add nothing; two runs of one
+    task that disagree raise ``ValueError``.
 
     Example:
         >>> meta = pd.DataFrame({"meta": [{"spec": {"task": "yahpo/lcbench/3945"},
@@ -63,25 +67,63 @@ def objective_directions(runs_meta: pd.DataFrame | None) -> dict[str, tuple[bool
         {'yahpo/lcbench/3945': (False, True)}
     """
     out: dict[str, tuple[bool, ...]] = {}
-    if runs_meta is None or len(runs_meta) == 0:
+    if frame is None or len(frame) == 0:
         return out
-    n = len(runs_meta)
-    metas = list(runs_meta["meta"]) if "meta" in runs_meta.columns else [None] * n
-    objs = list(runs_meta["objectives"]) if "objectives" in runs_meta.columns else [None] * n
-    tasks = list(runs_meta["task"]) if "task" in runs_meta.columns else [None] * n
+    if {"task", "objectives"} <= set(frame.columns) and "meta" not in frame.columns:
+        # A trials frame repeats one value per run on every row: read each distinct pair once.
+        with contextlib.suppress(TypeError):  # lists of records (run metadata) are not hashable
+            frame = frame[["task", "objectives"]].drop_duplicates()
+    n = len(frame)
+    metas = list(frame["meta"]) if "meta" in frame.columns else [None] * n
+    objs = list(frame["objectives"]) if "objectives" in frame.columns else [None] * n
+    tasks = list(frame["task"]) if "task" in frame.columns else [None] * n
     for meta, obj, task in zip(metas, objs, tasks, strict=True):
         m = meta if isinstance(meta, Mapping) else {}
-        obj = obj if isinstance(obj, Sequence) and not isinstance(obj, str) else m.get("objectives")
+        obj = m.get("objectives") if obj is None or isinstance(obj, float) else obj  # NaN: none
         task = task if isinstance(task, str) else (m.get("spec") or {}).get("task")
-        if not task or not obj or str(task) in out:
+        if not task or not obj:
             continue
-        try:
-            out[str(task)] = tuple(bool(o.get("minimize", True)) for o in obj)
-        except AttributeError as exc:
-            raise ValueError(
-                f"objectives of task {task!r} are {obj!r}; expected a list of {{name, minimize}} records"
-            ) from exc
+        dirs = tuple(o.minimize for o in _decode(obj, task))
+        if out.setdefault(str(task), dirs) != dirs:
+            raise ValueError(f"runs of task {task!r} disagree on the directions of its objectives: "
+                             f"minimize {out[str(task)]} and {dirs}")
     return out
+
+
+def _decode(value: Any, task: object) -> tuple[Objective, ...]:
+    try:
+        return decode_objectives(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"objectives of task {task!r} are {value!r}; expected a list of "
+                         "{name, minimize} records") from exc
+
+
+def objective_signs(df: pd.DataFrame, rows: np.ndarray, width: int) -> np.ndarray:
+    """``+1`` (minimized) or ``-1`` (maximized) for each objective of the rows ``rows`` of ``df``
+    (positions), as its ``objectives`` column says; shape ``(len(rows), width)``, ``+1`` past a
+    row's last objective. Multiplying ``values`` by it orients every objective for minimization.
+
+    Raises ``ValueError`` when the frame or a row does not say: a direction is never guessed.
+
+    Example:
+        >>> df = pd.DataFrame({"objectives": ['[{"name": "loss", "minimize": true}, '
+        ...                                   '{"name": "acc", "minimize": false}]']})
+        >>> objective_signs(df, np.array([0]), 2).tolist()
+        [[1.0, -1.0]]
+    """
+    if "objectives" not in df.columns:
+        raise ValueError("results frame lacks the 'objectives' column (each objective's name and "
+                         "direction, docs/results-schema.md) that multi-objective tasks need; "
+                         "bench.results.load adds it, a frame built by hand must carry it")
+    codes, labels = pd.factorize(df["objectives"].iloc[rows])
+    if (codes < 0).any():
+        task = df["task"].iloc[rows[np.flatnonzero(codes < 0)[0]]] if "task" in df.columns else "?"
+        raise ValueError(f"rows of task {str(task)!r} have no 'objectives': their directions are unknown")
+    table = np.ones((len(labels), width))
+    for i, label in enumerate(labels):
+        objectives = _decode(label, "?")[:width]
+        table[i, : len(objectives)] = [1.0 if o.minimize else -1.0 for o in objectives]
+    return table[codes]
 
 
 def values_matrix(col: pd.Series) -> np.ndarray:
@@ -99,9 +141,7 @@ def values_matrix(col: pd.Series) -> np.ndarray:
     return out
 
 
-def _mo_rows(
-    df: pd.DataFrame, prep: Prepared, directions: Mapping[str, Sequence[bool]] | None
-) -> tuple[np.ndarray, np.ndarray]:
+def _mo_rows(df: pd.DataFrame, prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
     """Sorted-row positions of multi-objective trials and their oriented objective matrix."""
     if "values" not in df.columns:
         raise ValueError("results frame lacks the 'values' column needed for hypervolume")
@@ -111,27 +151,16 @@ def _mo_rows(
     if len(rows) == 0:
         return rows, np.empty((0, 0))
     vals = values_matrix(df["values"].iloc[prep.source_rows[rows]])
-    minimize = df["minimize"].iloc[prep.source_rows[rows]].fillna(True).astype(bool).to_numpy()
-    vals[:, 0] = np.where(minimize, vals[:, 0], -vals[:, 0])
-    if directions:
-        tasks = _labels(prep.trials["task"], rows)
-        for task, dirs in directions.items():
-            sel = tasks == task
-            sign = np.where(np.asarray(dirs, dtype=bool), 1.0, -1.0)[: vals.shape[1]]
-            # The `minimize` column already oriented the first objective.
-            sign[0] = 1.0
-            vals[sel, : len(sign)] *= sign
+    vals *= objective_signs(df, prep.source_rows[rows], vals.shape[1])
     # Low-fidelity points are not points of the final front (see analysis.normalize).
     valid = np.isfinite(prep.trials["regret"].to_numpy()[rows]) & np.isfinite(vals).all(axis=1)
     vals[~valid] = np.nan
     return rows, vals
 
 
-def _hv_per_trial(
-    df: pd.DataFrame, prep: Prepared, directions: Mapping[str, Sequence[bool]] | None, ref: float
-) -> tuple[np.ndarray, pd.DataFrame]:
+def _hv_per_trial(df: pd.DataFrame, prep: Prepared, ref: float) -> tuple[np.ndarray, pd.DataFrame]:
     """Running HV regret for every trial row (NaN outside MO tasks), and HV* per task."""
-    rows, vals = _mo_rows(df, prep, directions)
+    rows, vals = _mo_rows(df, prep)
     out = np.full(len(prep.trials), np.nan)
     if len(rows) == 0:
         return out, pd.DataFrame(columns=["hv_ref_front"])
@@ -165,12 +194,7 @@ def _hv_per_trial(
     return out, pd.DataFrame({"hv_ref_front": pd.Series(ref_front)})
 
 
-def hv_per_trial(
-    df: pd.DataFrame,
-    prep: Prepared | None = None,
-    directions: Mapping[str, Sequence[bool]] | None = None,
-    ref: float = REF,
-) -> np.ndarray:
+def hv_per_trial(df: pd.DataFrame, prep: Prepared | None = None, ref: float = REF) -> np.ndarray:
     """Running HV regret of every trial row of ``prep.trials`` (NaN outside multi-objective tasks).
 
     Example:
@@ -180,24 +204,21 @@ def hv_per_trial(
         True
     """
     prep = prep if prep is not None else prepare(df)
-    return _hv_per_trial(df, prep, directions, ref)[0]
+    return _hv_per_trial(df, prep, ref)[0]
 
 
 def hv_runs(
     df: pd.DataFrame,
     prep: Prepared | None = None,
-    directions: Mapping[str, Sequence[bool]] | None = None,
     ref: float = REF,
     per_trial: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Final hypervolume regret of every multi-objective run.
 
     Args:
-        df: the long results frame (needs ``values``).
+        df: the long results frame (needs ``values`` and ``objectives``, which says in which
+            direction each objective goes).
         prep: its :func:`~analysis.normalize.prepare` result, if already computed.
-        directions: per task, ``minimize`` flags of all objectives (from run
-            metadata); default: the ``minimize`` column for the first objective,
-            the others minimized.
         ref: reference point coordinate after normalization.
         per_trial: the result of :func:`hv_per_trial`, if already computed
             (it is the expensive part; curves and final values can share it).
@@ -208,7 +229,7 @@ def hv_runs(
     """
     prep = prep if prep is not None else prepare(df)
     if per_trial is None:
-        per_trial = hv_per_trial(df, prep, directions, ref)
+        per_trial = hv_per_trial(df, prep, ref)
     last = prep.starts[1:] - 1
     runs = prep.runs.copy()
     runs["final_hv_regret"] = per_trial[last]
@@ -222,7 +243,6 @@ def hv_curves(
     prep: Prepared | None = None,
     x: str = "trials",
     grid: np.ndarray | None = None,
-    directions: Mapping[str, Sequence[bool]] | None = None,
     ref: float = REF,
     per_trial: np.ndarray | None = None,
 ) -> Curves | None:
@@ -236,7 +256,7 @@ def hv_curves(
     """
     prep = prep if prep is not None else prepare(df)
     if per_trial is None:
-        per_trial = hv_per_trial(df, prep, directions, ref)
+        per_trial = hv_per_trial(df, prep, ref)
     mo_runs = np.isfinite(per_trial[prep.starts[1:] - 1])
     if not mo_runs.any():
         return None

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.results import load, load_runs
+from bench.results import decode_objectives, load, load_runs
 from bench.study_folder import run_settings
 
 __all__ = [
@@ -42,9 +42,9 @@ class SettingGroups:
     Attributes:
         setting: ``"study"``, ``"budget n_trials"``, ``"budget time"``, ``"n_workers"``,
             ``"trial_timeout"``, ``"run_timeout"``, ``"optimizer_target/params"`` or
-            ``"task_revision"``.
-        subject: the optimizer id (``optimizer_target/params``) or task id (``task_revision``)
-            the setting belongs to; ``None`` for settings of the whole run.
+            ``"task_revision"`` or ``"objectives"``.
+        subject: the optimizer id (``optimizer_target/params``) or task id (``task_revision``,
+            ``objectives``) the setting belongs to; ``None`` for settings of the whole run.
         counts: ``(value, runs)`` pairs, most runs first; values are shown as they read in a config.
 
     Example:
@@ -122,9 +122,10 @@ def comparability_groups(
     Runs are comparable when they come from one study and share the budget (``n_trials`` and the
     simulated-time cap), the simulated ``n_workers``, the ``trial_timeout`` and ``run_timeout``,
     and when every optimizer id means one target with one set of parameters and every task id one
-    task revision. A key that runs written by an older version lack counts as its default (no
-    limits, one worker, no revision), not as a difference; a run without metadata, or a setting
-    without a default (study, ``n_trials``, target) that a run does not record, adds no group.
+    task revision and one list of objectives (names and directions). A key that runs written by an
+    older version lack counts as its default (no limits, one worker, no revision), not as a
+    difference; a run without metadata, or a setting without a default (study, ``n_trials``,
+    target, objectives) that a run does not record, adds no group.
 
     Args:
         runs_meta: one row per run: ``bench.results.load_runs`` (its ``meta`` dicts), or any frame
@@ -169,15 +170,28 @@ def comparability_groups(
             add("optimizer_target/params", str(spec["optimizer"]), f"{target}({args})")
         if spec.get("task") is not None:
             add("task_revision", str(spec["task"]), _value(str(spec.get("task_revision") or "")))
+            objectives = _objectives(meta)
+            if objectives is not None:
+                add("objectives", str(spec["task"]), objectives)
     if "study" not in {s for s, _ in counts} and trials is not None and "study" in trials.columns:
         _trial_studies(trials, add)
-    order = ["study", *_RUN_SETTINGS, "optimizer_target/params", "task_revision"]
+    order = ["study", *_RUN_SETTINGS, "optimizer_target/params", "task_revision", "objectives"]
     out = [
         SettingGroups(setting, subject, tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))))
         for (setting, subject), c in counts.items()
         if len(c) > 1
     ]
     return sorted(out, key=lambda g: (order.index(g.setting), g.subject or ""))
+
+
+def _objectives(meta: Mapping[str, Any] | None) -> str | None:
+    """A run's recorded objectives as one phrase (``'loss min, accuracy max'``); ``None`` when it
+    records none (a run whose task could not be built) or records them malformed."""
+    try:
+        objectives = decode_objectives((meta or {})["objectives"])
+    except (KeyError, ValueError, TypeError):
+        return None
+    return repr(", ".join(f"{o.name} {'min' if o.minimize else 'max'}" for o in objectives))
 
 
 def _trial_studies(trials: pd.DataFrame, add: Callable[[str, str | None, str, int], None]) -> None:

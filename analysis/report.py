@@ -124,7 +124,6 @@ def build_report(
     max_heatmap_tasks: int = 40,
     figures: bool = True,
     manifest: Mapping[str, Any] | None = None,
-    directions: Mapping[str, Sequence[bool]] | None = None,
     tasksets: Sequence[Taskset] = (),
     held_out: Sequence[str] | None = None,
     allow_mixed: bool = False,
@@ -133,11 +132,13 @@ def build_report(
 
     Results that mix studies, or runs whose settings make them incomparable (budget, time
     limits, simulated workers, one optimizer id with two targets or parameter sets, one task
-    id with two revisions; ``analysis.load.comparability_groups``), are refused with a
+    id with two revisions or two lists of objectives; ``analysis.load.comparability_groups``),
+    are refused with a
     :class:`~analysis.load.MixedResultsError` naming the groups, unless ``allow_mixed``.
 
     Args:
-        df: the long results frame.
+        df: the long results frame; on multi-objective tasks its ``objectives`` column says in
+            which direction each objective goes (``bench.results.load`` gives it to every run).
         runs_meta: per-run metadata (``bench.results.load_runs``), optional.
         x: budget axis of the anytime curves and profiles; default ``budget_used``
             (full-fidelity equivalents) on multi-fidelity task types and
@@ -151,8 +152,6 @@ def build_report(
         figures: render figures (False gives a text-and-tables report, much faster).
         manifest: the study manifest (``bench.results.read_manifest``): its planned
             runs are the expected grid and its refused pairs are listed apart.
-        directions: per multi-objective task, the ``minimize`` flag of every
-            objective; default from ``runs_meta`` (its ``objectives``), else minimized.
         tasksets: task subsets to validate against all tasks of the results, in a
             "Representative subsets" chapter (``analysis.subset_report``).
         held_out: optimizers the subsets must rank; default per taskset, every
@@ -173,8 +172,6 @@ def build_report(
     if mixture and not allow_mixed:
         raise MixedResultsError("the results mix", mixture)
     prep = prepare(df)
-    if directions is None:
-        directions = hypervolume.objective_directions(runs_meta)
     opts = prep.optimizers
     if tasksets and held_out is not None:
         check_held_out(held_out, opts)  # before the report's work, not after it
@@ -199,7 +196,7 @@ def build_report(
     sections.append(_provenance(df, prep, runs_meta, manifest, studies))
     sections.append(_completeness_section(comp, runs_meta, tables))
 
-    ctx = _Ctx(baseline, alpha, n_boot, seed, pal, max_heatmap_tasks, fig, sections, tables, comp, directions)
+    ctx = _Ctx(baseline, alpha, n_boot, seed, pal, max_heatmap_tasks, fig, sections, tables, comp)
     present = set(prep.runs["task_type"].astype(str))
     types = [t for t in TYPE_ORDER if t in present] + sorted(present - set(TYPE_ORDER))
     families: list[pd.DataFrame] = []
@@ -213,20 +210,19 @@ def build_report(
             heatmaps.append((t, out[1], t not in SINGLE_OBJECTIVE_TYPES))
     sections.append(_family_section(families, heatmaps, ctx))
     if tasksets:
-        sections += _subsets_chapter(df, prep, directions, tasksets, held_out, ctx, tables)
+        sections += _subsets_chapter(df, prep, tasksets, held_out, ctx, tables)
     return Report(title, sections, tables, pngs)
 
 
 def _subsets_chapter(
     df: pd.DataFrame,
     prep: Prepared,
-    directions: Mapping[str, Sequence[bool]] | None,
     tasksets: Sequence[Taskset],
     held_out: Sequence[str] | None,
     ctx: _Ctx,
     tables: dict[str, pd.DataFrame],
 ) -> list[Section]:
-    runs = stats.run_scores(df, prep=prep, directions=directions)
+    runs = stats.run_scores(df, prep=prep)
     head = Section("Representative subsets", [
         "Does each task subset rank the optimizers that did not choose it as all tasks of this study "
         "do? Percentiles are among random subsets of the same size: 50 is chance, higher is better "
@@ -254,7 +250,6 @@ class _Ctx:
     sections: list[Section]
     tables: dict[str, pd.DataFrame]
     comp: Completeness
-    directions: Mapping[str, Sequence[bool]]
 
 
 def _default_axis(task_type: str, prep: Prepared) -> str:
@@ -430,10 +425,10 @@ def _type_sections(
         head.text.append("The results lack the 'values' column: hypervolume cannot be computed.")
         return None
     if mo:
-        per_trial = hypervolume.hv_per_trial(df, prep, ctx.directions)
-        runs = hypervolume.hv_runs(df, prep, ctx.directions, per_trial=per_trial)
+        per_trial = hypervolume.hv_per_trial(df, prep)
+        runs = hypervolume.hv_runs(df, prep, per_trial=per_trial)
         value, label = "final_hv_regret", "HV regret"
-        curves = hypervolume.hv_curves(df, prep, x, directions=ctx.directions, per_trial=per_trial)
+        curves = hypervolume.hv_curves(df, prep, x, per_trial=per_trial)
     else:
         runs, value, label = prep.runs, "final_regret", "norm. regret"
         curves = anytime.resample(prep, x=x)

@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -120,15 +119,12 @@ def largest_complete_block(scores: pd.DataFrame, min_optimizers: int = 2) -> Blo
     return Block(full, dropped, [str(cols[i]) for i in range(len(cols)) if i not in best])
 
 
-def run_scores(
-    df: pd.DataFrame,
-    prep: Prepared | None = None,
-    directions: Mapping[str, Sequence[bool]] | None = None,
-) -> pd.DataFrame:
+def run_scores(df: pd.DataFrame, prep: Prepared | None = None) -> pd.DataFrame:
     """One row per run with the ``score`` leaderboards rank it by (lower is better).
 
     Single-objective task types: final normalized regret of the first objective; multi-objective
-    types: final hypervolume regret (``directions`` as in :func:`final_ranks`).
+    types: final hypervolume regret, each objective in the direction the frame's ``objectives``
+    column gives it.
 
     Example:
         >>> from analysis.synthetic import synthetic_results
@@ -144,12 +140,12 @@ def run_scores(
     if not single.all():
         from analysis.hypervolume import hv_runs
 
-        mo = hv_runs(df, prep=prep, directions=directions)
+        mo = hv_runs(df, prep=prep)
         parts.append(mo.assign(task_type=mo["task_type"].astype(str), score=mo["final_hv_regret"]))
     return pd.concat(parts, ignore_index=True)
 
 
-def final_ranks(df: pd.DataFrame, directions: Mapping[str, Sequence[bool]] | None = None) -> pd.DataFrame:
+def final_ranks(df: pd.DataFrame) -> pd.DataFrame:
     """Cheap leaderboard for the end of a sweep: mean per-task rank of each optimizer.
 
     Single-objective tasks are scored by final normalized regret, multi-objective
@@ -158,10 +154,8 @@ def final_ranks(df: pd.DataFrame, directions: Mapping[str, Sequence[bool]] | Non
     optimizers when the grid is incomplete.
 
     Args:
-        df: the long results frame.
-        directions: per multi-objective task, the ``minimize`` flag of every
-            objective (see :func:`analysis.hypervolume.objective_directions`);
-            default: every objective but the first minimized.
+        df: the long results frame; on multi-objective tasks its ``objectives`` column says in
+            which direction each objective goes (``bench.results.load`` gives it to every run).
 
     Returns:
         Indexed by optimizer, sorted best first: ``mean_rank``, ``n_tasks``, ``mean_regret``.
@@ -173,7 +167,7 @@ def final_ranks(df: pd.DataFrame, directions: Mapping[str, Sequence[bool]] | Non
     """
     from analysis.normalize import score_table
 
-    table = score_table(run_scores(df, directions=directions), value="score")
+    table = score_table(run_scores(df), value="score")
     r = ranks(table)
     out = pd.DataFrame(
         {"mean_rank": r.mean(), "n_tasks": r.notna().sum().astype(int), "mean_regret": table.mean()}

@@ -123,9 +123,7 @@ def _leaderboard_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str
         lines.append("")
         kind = TYPE_NAMES.get(str(ttype), ttype)
         try:
-            # the plan knows each task's objective directions: a maximized objective (YAHPO's
-            # accuracies) would otherwise be treated as minimized in the hypervolume
-            ranks = stats.final_ranks(part, directions=plan.directions or None)
+            ranks = stats.final_ranks(part)  # each objective in the direction its run recorded
         except ImportError as exc:  # an optional analysis package (moocore for hypervolume) is missing
             lines.append(f"leaderboard, {kind} tasks: not computed, {exc.name or exc} is not installed "
                          "(pip install 'nxm-bench[analysis]'); the results are written")

@@ -40,8 +40,6 @@ class Plan:
     specs: list[RunSpec]
     refused: list[Refusal] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
-    #: Per task, the ``minimize`` flag of each objective (for the summary's hypervolumes).
-    directions: dict[str, tuple[bool, ...]] = field(default_factory=dict)
 
     def manifest(self, study: StudyConfig) -> dict[str, Any]:
         """What this sweep planned, as stored in ``<study dir>/study.json``."""
@@ -201,11 +199,9 @@ def make_plan(study: StudyConfig, context: RunContext | None = None) -> Plan:
     refused: list[Refusal] = []
     specs: list[RunSpec] = []
     cost_reasons: dict[str, str | None] = {}
-    directions: dict[str, tuple[bool, ...]] = {}
     for tid in task_ids:
         _activity[0] = f"building task {tid!r}"
         task = make_task(tid)
-        directions[tid] = tuple(o.minimize for o in task.objectives)
         problem = Problem(task.space, task.objectives, task.fidelity, study.budget)
         for opt in study.optimizers:
             reason = missing.get(opt.id) or classes[opt.id].incompatibility(problem)
@@ -233,4 +229,4 @@ def make_plan(study: StudyConfig, context: RunContext | None = None) -> Plan:
         r = refused[0]
         raise ConfigError(f"nothing to run: every pair was refused, e.g. {r.optimizer!r} on {r.task!r}: "
                           f"{r.reason}")
-    return Plan(specs, refused, task_ids, directions)
+    return Plan(specs, refused, task_ids)

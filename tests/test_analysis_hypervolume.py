@@ -8,13 +8,17 @@ import pytest
 
 from analysis.hypervolume import hv_curves, hv_per_trial, hv_runs, objective_directions
 from analysis.stats import final_ranks
+from bench.results import encode_objectives
+from tasks.base import Objective
 
 
 def mo_frame(
     points: dict[str, list[tuple[float, float]]],
     fidelity: dict[str, list[float]] | None = None,
     sign2: float = 1.0,
+    second_maximized: bool = False,
 ) -> pd.DataFrame:
+    objectives = encode_objectives([Objective("loss"), Objective("accuracy", minimize=not second_maximized)])
     rows = []
     for opt, pts in points.items():
         for i, (f1, f2) in enumerate(pts):
@@ -31,6 +35,7 @@ def mo_frame(
                     "budget_used": i + 1.0,
                     "optimum": np.nan,
                     "minimize": True,
+                    "objectives": objectives,
                     "run_status": "ok",
                 }
             )
@@ -49,9 +54,9 @@ def test_final_hv_regret_hand_example() -> None:
     assert final_ranks(mo_frame(POINTS)).index.tolist() == ["b", "a"]
 
 
-def test_maximized_objective_via_directions() -> None:
-    flipped = mo_frame(POINTS, sign2=-1.0)
-    r = hv_runs(flipped, directions={"zdt/t": [True, False]}).set_index("optimizer")["final_hv_regret"]
+def test_maximized_objective_via_the_objectives_column() -> None:
+    flipped = mo_frame(POINTS, sign2=-1.0, second_maximized=True)
+    r = hv_runs(flipped).set_index("optimizer")["final_hv_regret"]
     assert r["a"] == pytest.approx((HV_STAR - HV_A) / HV_STAR)
 
 
@@ -62,15 +67,32 @@ def test_directions_from_run_metadata_hand_example() -> None:
         "objectives": [{"name": "loss", "minimize": True}, {"name": "accuracy", "minimize": False}]}]})
     dirs = objective_directions(meta)
     assert dirs == {"zdt/t": (True, False)}
-    flipped = mo_frame(POINTS, sign2=-1.0)
-    r = hv_runs(flipped, directions=dirs).set_index("optimizer")["final_hv_regret"]
+    # The results frame carries the same directions in its `objectives` column.
+    flipped = mo_frame(POINTS, sign2=-1.0, second_maximized=True)
+    assert objective_directions(flipped) == dirs
+    r = hv_runs(flipped).set_index("optimizer")["final_hv_regret"]
     assert r["b"] == pytest.approx((HV_STAR - HV_B) / HV_STAR)
-    assert final_ranks(flipped, directions=dirs).index.tolist() == ["b", "a"]
+    assert final_ranks(flipped).index.tolist() == ["b", "a"]
     # Read as minimized, the flipped second objective gives a different front: 'a' alone spans it.
-    assert hv_runs(flipped).set_index("optimizer")["final_hv_regret"]["a"] == pytest.approx(0.0)
+    as_minimized = mo_frame(POINTS, sign2=-1.0)
+    assert hv_runs(as_minimized).set_index("optimizer")["final_hv_regret"]["a"] == pytest.approx(0.0)
     assert objective_directions(None) == {} and objective_directions(pd.DataFrame({"x": [1]})) == {}
     with pytest.raises(ValueError, match="expected a list of"):
         objective_directions(pd.DataFrame({"task": ["t"], "objectives": [["loss"]]}))
+
+
+def test_a_multi_objective_frame_without_directions_is_refused_not_guessed() -> None:
+    with pytest.raises(ValueError, match="lacks the 'objectives' column"):
+        hv_runs(mo_frame(POINTS).drop(columns="objectives"))
+    unknown = mo_frame(POINTS).assign(objectives=None)
+    with pytest.raises(ValueError, match="rows of task 'zdt/t' have no 'objectives'"):
+        final_ranks(unknown)
+
+
+def test_runs_of_one_task_that_disagree_on_directions_are_reported() -> None:
+    df = pd.concat([mo_frame({"a": POINTS["a"]}), mo_frame({"b": POINTS["b"]}, second_maximized=True)])
+    with pytest.raises(ValueError, match="disagree on the directions"):
+        objective_directions(df)
 
 
 def test_shared_per_trial_gives_the_same_runs() -> None:

@@ -140,8 +140,12 @@ def test_optimizer_covering_few_tasks_is_left_out_not_the_tasks() -> None:
     assert "opt2 (1 of 6 tasks)" in rep.markdown()
 
 
-def _biobjective() -> pd.DataFrame:
+def _biobjective(second_maximized: bool) -> pd.DataFrame:
     """Two optimizers on one bi-objective task: 'hi' finds large second objectives, 'lo' small ones."""
+    from bench.results import encode_objectives
+    from tasks.base import Objective
+
+    objectives = encode_objectives([Objective("f1"), Objective("acc", minimize=not second_maximized)])
     rng = np.random.default_rng(0)
     rows = []
     for task in ("mo/a", "mo/b", "mo/c"):
@@ -154,23 +158,22 @@ def _biobjective() -> pd.DataFrame:
                     rows.append({"study": "s", "task": task, "family": "mo", "task_type": "mo",
                                  "optimizer": opt, "seed": seed, "trial": i, "value": f1,
                                  "values": [f1, f2], "optimum": np.nan, "minimize": True,
-                                 "run_status": "ok"})
+                                 "objectives": objectives, "run_status": "ok"})
     return pd.DataFrame(rows)
 
 
-def test_maximized_second_objective_comes_from_run_metadata() -> None:
-    df = _biobjective()
+def test_maximized_second_objective_comes_from_the_results() -> None:
+    # The directions are the results' own (their `objectives` column), as the run metadata says.
     meta = pd.DataFrame({"meta": [
         {"spec": {"task": t, "optimizer": "hi", "seed": 0}, "status": "ok",
          "objectives": [{"name": "f1", "minimize": True}, {"name": "acc", "minimize": False}]}
         for t in ("mo/a", "mo/b", "mo/c")]})
-    # Maximizing the second objective, 'hi' dominates; minimizing it (the default), 'lo' does.
-    maxi = build_report(df, runs_meta=meta, n_boot=20, figures=False).tables["leaderboard_mo"]
-    mini = build_report(df, n_boot=20, figures=False).tables["leaderboard_mo"]
+    # Maximizing the second objective, 'hi' dominates; minimizing it, 'lo' does.
+    maxi = build_report(_biobjective(True), runs_meta=meta, n_boot=20, figures=False).tables["leaderboard_mo"]
+    mini = build_report(_biobjective(False), n_boot=20, figures=False).tables["leaderboard_mo"]
     assert maxi.index.tolist() == ["hi", "lo"]
     assert mini.index.tolist() == ["lo", "hi"]
-    explicit = build_report(df, directions={t: (True, False) for t in ("mo/a", "mo/b", "mo/c")},
-                            n_boot=20, figures=False).tables["leaderboard_mo"]
+    explicit = build_report(_biobjective(True), n_boot=20, figures=False).tables["leaderboard_mo"]
     assert explicit.index.tolist() == ["hi", "lo"]
 
 

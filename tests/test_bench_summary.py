@@ -10,6 +10,7 @@ import io
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis.sweep_summary import summarize
@@ -29,7 +30,7 @@ def _run(tmp_path: Path) -> tuple[int, str]:
                      optimizer_target="optimizers.random_search.RandomSearch", optimizer_params={},
                      seed=seed, budget=Budget(6)) for optimizer, seed in (("random_search", 0), ("rs_b", 1))]
     sweep = run_all(specs, tmp_path, n_jobs=1, backend=BackendConfig(name="threading"), progress=False)
-    plan = Plan(specs, tasks=["synthetic/zdt1"], directions={"synthetic/zdt1": (True, True)})
+    plan = Plan(specs, tasks=["synthetic/zdt1"])
     return len(sweep.failed), summarize(tmp_path / "mo", sweep, plan)
 
 
@@ -58,15 +59,16 @@ def test_missing_hypervolume_package_is_reported_not_raised(tmp_path: Path,
 
 def test_leaderboard_uses_the_objective_directions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The summary must rank multi-objective runs with each task's own directions (as the report
-    # does); before, it passed none, so a maximized objective counted as minimized.
+    # does): the frame it ranks carries them, as every loaded results frame does.
     import analysis.stats
+    from analysis.hypervolume import objective_directions
 
     seen: list[object] = []
     real = analysis.stats.final_ranks
 
-    def spy(df: object, directions: object = None) -> object:
-        seen.append(directions)
-        return real(df, directions=directions)  # type: ignore[arg-type]
+    def spy(df: pd.DataFrame) -> pd.DataFrame:
+        seen.append(objective_directions(df))
+        return real(df)
 
     monkeypatch.setattr(analysis.stats, "final_ranks", spy)
     failed, _ = _run(tmp_path)
@@ -93,7 +95,8 @@ def test_leaderboard_matches_the_report_on_a_maximized_objective(tmp_path: Path)
     df = results.load(study / "runs")
     directions = objective_directions(results.load_runs(study / "runs"))
     assert directions["yahpo/lcbench/3945/mo"][0] is False  # val_accuracy is maximized
+    assert objective_directions(df) == directions  # the trials carry what the run metadata says
     # the summary names the multi-objective regret for what it is: hypervolume regret
-    expected = final_ranks(df, directions=directions).rename(columns={"mean_regret": "mean_hv_regret"})
+    expected = final_ranks(df).rename(columns={"mean_regret": "mean_hv_regret"})
     expected = expected.to_string(float_format=lambda v: f"{v:.2f}")
     assert expected in out.getvalue()
