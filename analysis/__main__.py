@@ -172,11 +172,11 @@ def _read_score_file(path: Path) -> pd.DataFrame | None:
 def study_run_scores(path: str, allow_mixed: bool = False) -> pd.DataFrame:
     """One row per run of a study folder (or run file) with the score the leaderboards rank.
 
-    ``analysis.stats.run_scores`` (each objective in the direction its run recorded); ``task`` and
+    ``analysis.leaderboard.stats.run_scores`` (each objective in the direction its run recorded); ``task`` and
     ``optimizer`` as plain strings. A folder mixing studies or incomparable settings raises
     ``analysis.load.MixedResultsError`` unless ``allow_mixed``.
     """
-    from analysis.stats import run_scores
+    from analysis.leaderboard.stats import run_scores
 
     df, _, _ = _load(path, allow_mixed=allow_mixed, for_report=False)
     runs = run_scores(df)
@@ -185,7 +185,7 @@ def study_run_scores(path: str, allow_mixed: bool = False) -> pd.DataFrame:
 
 def score_matrix(long: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Tasks x optimizers (sorted) of a long score table, and the tasks dropped as incomplete."""
-    from analysis.stats import complete_blocks
+    from analysis.leaderboard.stats import complete_blocks
 
     wide = long.pivot_table(index="task", columns="optimizer", values="score", aggfunc="mean")
     wide.columns.name = "optimizer"
@@ -243,8 +243,15 @@ def _scores(args: argparse.Namespace) -> None:
 
 def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
     """``subset``: embed, select dev (and test), validate on held-out optimizers, write tasksets."""
-    from analysis.subset import METHODS, REFERENCES, dev_test_split, embed_scores, select_subset, tied_tasks
-    from analysis.subset_validation import default_embed_optimizers, embedding_signal, taskset_yaml, validate
+    from analysis.subsets.selection import (
+        METHODS,
+        REFERENCES,
+        dev_test_split,
+        embed_scores,
+        select_subset,
+        tied_tasks,
+    )
+    from analysis.subsets.validation import default_embed_optimizers, embedding_signal, taskset_yaml, validate
 
     if args.reference not in REFERENCES:
         raise ValueError(f"unknown --reference {args.reference!r}; valid choices: {list(REFERENCES)}")
@@ -367,8 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {_one_line(exc)}", file=sys.stderr)
             return 2
         return 0
-    from analysis.report import build_report, write_report
-    from analysis.subset_report import load_taskset
+    from analysis.report.build import build_report, write_report
+    from analysis.report.subset_chapter import load_taskset
 
     start = time.perf_counter()
     try:

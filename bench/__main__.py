@@ -317,7 +317,7 @@ def _main(flags: Flags, args: list[str]) -> int:
 
 
 def _run(jobs: list[tuple[Settings, Plan]], argv: list[str]) -> int:
-    from analysis.sweep_summary import summarize
+    from analysis.leaderboard.sweep_summary import summarize
     from bench.parallel import SweepResult, check_backend, check_writable, run_all
     from bench.results import ResultWriteError
     from bench.study_folder import prepare_study_folder

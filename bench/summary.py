@@ -3,7 +3,7 @@
 :func:`plan_header` and :func:`refusal_lines` come before the sweep. The summary of one run
 (``python -m bench optimizer=X task=Y``) is :func:`run_lines`: status, best value found, the
 configuration that found it, and where its trials are. The end-of-sweep summary, whose
-leaderboards need the analysis, is :func:`analysis.sweep_summary.summarize`; it uses
+leaderboards need the analysis, is :func:`analysis.leaderboard.sweep_summary.summarize`; it uses
 :func:`run_lines` for single runs and seeds.
 
 Example:

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-boot", type=int, default=1000)
     args = p.parse_args(argv)
 
-    from analysis.report import build_report, write_report
+    from analysis.report.build import build_report, write_report
     from analysis.synthetic import synthetic_results
 
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Speed and quality of star-discrepancy subset selection (``analysis.subset``).
+"""Speed and quality of star-discrepancy subset selection (``analysis.subsets.selection``).
 
 n = 1,000 uniform random points in 3-D, k = 30, shift heuristic with a time budget. Target: a
 discrepancy of at most 0.097 within 10 s on one core (the published compiled heuristic of Clément,
@@ -7,7 +7,7 @@ seeds the search) and budget; the median of random subsets is printed for refere
 load average, since the budget is wall time on a possibly shared machine.
 
 Run: ``taskset -c 0 python benchmarks/bench_subset_selection.py --seeds 0 1 2 --budgets 10 20``.
-``--exact`` instead times the exact discrepancy (``analysis.discrepancy.star_discrepancy``) on
+``--exact`` instead times the exact discrepancy (``analysis.subsets.discrepancy.star_discrepancy``) on
 random sets: (n=100, d=5), (n=200, d=6), (n=500, d=4) and a 30-point subset against its
 1,000-point empirical reference in d = 6.
 """
@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from analysis.discrepancy import star_discrepancy
-from analysis.subset import select_subset
+from analysis.subsets.discrepancy import star_discrepancy
+from analysis.subsets.selection import select_subset
 
 
 def exact_timings(method: str) -> None:

@@ -16,8 +16,8 @@ import argparse
 
 import pandas as pd
 
+from analysis.leaderboard.stats import ranks
 from analysis.normalize import prepare, score_table
-from analysis.stats import ranks
 from bench.results import load
 
 

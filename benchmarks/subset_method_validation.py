@@ -2,9 +2,9 @@
 
 One selected subset's percentile against random subsets is itself noisy: a different search seed
 gives a different subset and a different percentile. This script repeats the selection of
-``analysis.subset.select_subset`` (shift heuristic, ``--max-evaluations`` per subset, so runs are
+``analysis.subsets.selection.select_subset`` (shift heuristic, ``--max-evaluations`` per subset, so runs are
 reproducible) for several seeds on each score table and reports, per table, the averages of the
-validation of ``analysis.subset_validation.validate`` on the held-out optimizers:
+validation of ``analysis.subsets.validation.validate`` on the held-out optimizers:
 
 * the mean percentile of Kendall's tau and of the mean-rank error among random subsets of the same
   size (50 = no better than random, higher = better);
@@ -12,10 +12,10 @@ validation of ``analysis.subset_validation.validate`` on the held-out optimizers
   the same share for random subsets;
 * the pairs the subset's own Nemenyi test separates, and the share of subsets where one of them
   contradicts the full set's order (next to both for random subsets);
-* the embedding signal (``analysis.subset_validation.embedding_signal``): how much of the held-out
+* the embedding signal (``analysis.subsets.validation.embedding_signal``): how much of the held-out
   per-task ranks the embedding explains at all, the ceiling on any gain over random subsets.
 
-``--reliability STUDY_DIR HELD_OUT`` instead prints ``analysis.subset_validation.seed_reliability``
+``--reliability STUDY_DIR HELD_OUT`` instead prints ``analysis.subsets.validation.seed_reliability``
 for the runs of one study folder: how well the held-out per-task ranking on one half of the seeds
 predicts the other half (and the Spearman-Brown estimate for all seeds).
 
@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.__main__ import combined_scores, score_matrix, study_run_scores
-from analysis.subset import embed_scores, select_subset, tied_tasks
-from analysis.subset_validation import default_embed_optimizers, embedding_signal, seed_reliability, validate
+from analysis.subsets.selection import embed_scores, select_subset, tied_tasks
+from analysis.subsets.validation import default_embed_optimizers, embedding_signal, seed_reliability, validate
 
 
 def score_table(path: str) -> pd.DataFrame:
@@ -110,7 +110,7 @@ def main() -> None:
                         help="seed reliability of a study's held-out (comma-separated) per-task ranks")
     parser.add_argument("--embed", action="append", default=[],
                         help="embedding optimizers per table, comma-separated, in the tables' order "
-                             "(default: analysis.subset_validation.default_embed_optimizers)")
+                             "(default: analysis.subsets.validation.default_embed_optimizers)")
     parser.add_argument("--k", type=int, default=30)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--max-evaluations", type=int, default=3000)

@@ -17,7 +17,7 @@ import pytest
 from analysis.__main__ import main
 from analysis.load import MixedResultsError, comparability_groups, load, load_runs
 from analysis.normalize import completeness, prepare
-from analysis.report import build_report
+from analysis.report.build import build_report
 from bench.loop import run_one, run_path
 from bench.results import TrialRecorder, read_manifest, run_files, write_manifest, write_run
 from bench.spec import RunSpec

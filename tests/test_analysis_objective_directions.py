@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.leaderboard.stats import final_ranks
 from analysis.load import load
-from analysis.stats import final_ranks
 from bench.loop import run_one
 from bench.run_context import RunContext
 from bench.spec import RunSpec
@@ -86,7 +86,7 @@ def test_old_and_new_run_files_rank_together_the_right_way_round(plugin: None, t
 def test_runs_of_one_task_with_other_objectives_are_not_comparable(plugin: None, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from analysis.load import comparability_groups, load_runs
-    from analysis.report import build_report
+    from analysis.report.build import build_report
     from bench.registry import make_task
     from tasks.base import Objective
 

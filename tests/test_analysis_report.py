@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis.__main__ import main
-from analysis.report import build_report, write_report
+from analysis.report.build import build_report, write_report
 from analysis.synthetic import synthetic_results
 
 

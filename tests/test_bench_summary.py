@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.sweep_summary import summarize
+from analysis.leaderboard.sweep_summary import summarize
 from bench.__main__ import main
 from bench.config import BackendConfig
 from bench.parallel import run_all
@@ -60,17 +60,17 @@ def test_missing_hypervolume_package_is_reported_not_raised(tmp_path: Path,
 def test_leaderboard_uses_the_objective_directions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The summary must rank multi-objective runs with each task's own directions (as the report
     # does): the frame it ranks carries them, as every loaded results frame does.
-    import analysis.stats
-    from analysis.hypervolume import objective_directions
+    import analysis.leaderboard.stats
+    from analysis.leaderboard.hypervolume import objective_directions
 
     seen: list[object] = []
-    real = analysis.stats.final_ranks
+    real = analysis.leaderboard.stats.final_ranks
 
     def spy(df: pd.DataFrame) -> pd.DataFrame:
         seen.append(objective_directions(df))
         return real(df)
 
-    monkeypatch.setattr(analysis.stats, "final_ranks", spy)
+    monkeypatch.setattr(analysis.leaderboard.stats, "final_ranks", spy)
     failed, _ = _run(tmp_path)
     assert failed == 0 and seen == [{"synthetic/zdt1": (True, True)}]
 
@@ -78,8 +78,8 @@ def test_leaderboard_uses_the_objective_directions(tmp_path: Path, monkeypatch: 
 def test_leaderboard_matches_the_report_on_a_maximized_objective(tmp_path: Path) -> None:
     import os
 
-    from analysis.hypervolume import objective_directions
-    from analysis.stats import final_ranks
+    from analysis.leaderboard.hypervolume import objective_directions
+    from analysis.leaderboard.stats import final_ranks
     from bench import results
 
     data = os.environ.get("NXMBENCH_YAHPO_DATA", "")

@@ -42,7 +42,7 @@ def test_dev_study_runs(run_cli: object, tmp_path: Path) -> None:
 def test_reference_tables_match_their_study_and_tasksets(ttype: str) -> None:
     from omegaconf import DictConfig, OmegaConf
 
-    from analysis.subset_report import load_taskset
+    from analysis.report.subset_chapter import load_taskset
     from bench.registry import conf_dir
 
     scores = pd.read_parquet(DATA / f"catalog_{ttype}_scores.parquet")

@@ -7,6 +7,8 @@ cannot hide an edge) and three rules are checked:
   (tasks < optimizers < bench < analysis). Only the entry points ``bench/__main__.py`` and
   ``analysis/__main__.py`` wire layers together and may import from any layer. ``conf`` is
   data (YAML files) and may be imported by anyone.
+  Inside ``analysis`` its parts keep the same one-way order (:data:`ANALYSIS_PARTS`): the shared
+  modules, the leaderboard pipeline, the subset pipeline, the report.
 * **No cycle** between project modules. A cycle is reported as the chain of modules that
   closes it, e.g. ``bench.loop → bench.simulated_workers → bench.loop``.
 * **No importlib for project modules.** ``importlib.import_module("bench.results")`` or
@@ -52,6 +54,11 @@ PLUGIN_LOADERS: dict[str, str] = {
     # class, imported only when its accepted parameters are asked for.
     "optimizers.base": "the library class an adapter's params_from names",
 }
+
+#: Inside the analysis, its parts in the same one-way order: the package's own modules shared by
+#: both pipelines (load, normalize, synthetic), the leaderboard pipeline, the subset pipeline
+#: (whose validation ranks with the leaderboard's statistics), the report that shows both.
+ANALYSIS_PARTS = ("analysis", "analysis.leaderboard", "analysis.subsets", "analysis.report")
 
 PROJECT = frozenset(LAYERS) | DATA_PACKAGES
 #: Call names that import a module named by their first argument.
@@ -189,6 +196,24 @@ def upward_imports(edges: list[Edge]) -> list[str]:
     return found
 
 
+def analysis_part(module: str) -> int | None:
+    """Index of ``module``'s part in :data:`ANALYSIS_PARTS` (the deepest that holds it); ``None``
+    outside the analysis."""
+    held = [i for i, part in enumerate(ANALYSIS_PARTS) if module == part or module.startswith(part + ".")]
+    return max(held) if held else None
+
+
+def upward_analysis_imports(edges: list[Edge]) -> list[str]:
+    """Each import, inside the analysis, of a later part by an earlier one (entry point aside)."""
+    found = []
+    for edge in edges:
+        low, high = analysis_part(edge.importer), analysis_part(edge.target)
+        if edge.importer in ENTRY_POINTS or low is None or high is None or high <= low:
+            continue
+        found.append(f"{edge} upward: {ANALYSIS_PARTS[low]} may not import {ANALYSIS_PARTS[high]}")
+    return found
+
+
 def cycles(edges: list[Edge]) -> list[str]:
     """Each import cycle (a strongly connected group of modules), written as one closing chain."""
     graph: dict[str, set[str]] = {}
@@ -270,7 +295,7 @@ def check(sources: Mapping[str, str]) -> list[str]:
     modules = frozenset(sources)
     edges = [edge for name, source in sorted(sources.items()) for edge in import_edges(name, source, modules)]
     dynamic = [line for name, source in sorted(sources.items()) for line in dynamic_imports(name, source)]
-    return upward_imports(edges) + cycles(edges) + dynamic
+    return upward_imports(edges) + upward_analysis_imports(edges) + cycles(edges) + dynamic
 
 
 # ----------------------------------------------------------------------------- the project
@@ -305,6 +330,23 @@ def test_an_upward_import_and_a_cycle_are_reported() -> None:
         "bench.workers:1 imports bench.loop (module-level)",
         "cycle optimizers.base → tasks.base → optimizers.base: optimizers.base:1 imports tasks.base "
         "(module-level); tasks.base:1 imports optimizers.base (module-level)",
+    ]
+
+
+def test_an_upward_import_between_the_parts_of_the_analysis_is_reported() -> None:
+    problems = check({
+        "analysis.normalize": "",
+        "analysis.leaderboard.stats": "import analysis.normalize\nimport analysis.subsets.validation\n",
+        "analysis.subsets.validation": "from analysis.leaderboard import stats\n",
+        "analysis.report.build": "import analysis.subsets.validation\n",  # the top: allowed
+        "analysis.__main__": "import analysis.report.build\n",
+    })
+    assert problems == [
+        "analysis.leaderboard.stats:2 imports analysis.subsets.validation (module-level) upward: "
+        "analysis.leaderboard may not import analysis.subsets",
+        "cycle analysis.leaderboard.stats → analysis.subsets.validation → analysis.leaderboard.stats: "
+        "analysis.leaderboard.stats:2 imports analysis.subsets.validation (module-level); "
+        "analysis.subsets.validation:1 imports analysis.leaderboard.stats (module-level)",
     ]
 
 

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import bench.parallel
-from analysis.sweep_summary import summarize
+from analysis.leaderboard.sweep_summary import summarize
 from bench.config import BackendConfig, OptimizerChoice, StudyConfig
 from bench.loop import RunOutcome, run_path
 from bench.plan import Plan, Refusal, make_plan

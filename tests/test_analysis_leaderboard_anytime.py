@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import anytime, profiles
+from analysis.leaderboard import anytime, profiles
 from analysis.normalize import prepare
 from analysis.synthetic import results_from_values as runs_frame
 from analysis.synthetic import synthetic_results

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.stats import complete_blocks, critical_difference, nemenyi, ranks
+from analysis.leaderboard.stats import complete_blocks, critical_difference, nemenyi, ranks
 
 #: Mean ranks closer than this count as tied.
 TIE_TOL = 1e-12
@@ -362,7 +362,8 @@ def embedding_signal(points: np.ndarray, scores: pd.DataFrame, held_out_optimize
         raise ValueError(f"embedding_signal needs at least 2 held-out optimizers, got {held}")
     if scores[held].isna().to_numpy().any():
         raise ValueError(
-            "scores have missing held-out values; pass complete rows (analysis.stats.complete_blocks)"
+            "scores have missing held-out values; pass complete rows "
+            "(analysis.leaderboard.stats.complete_blocks)"
         )
     if not 1 <= neighbours < len(x):
         raise ValueError(f"neighbours={neighbours} must be in [1, {len(x) - 1}] for {len(x)} tasks")
@@ -382,9 +383,10 @@ def seed_reliability(runs: pd.DataFrame, held_out_optimizers: Sequence[str]) -> 
     """How reproducible the held-out optimizers' per-task ranking is between seeds.
 
     ``runs`` has one row per run with columns ``task``, ``optimizer``, ``seed`` and ``score`` (lower
-    is better; e.g. :func:`analysis.stats.run_scores`). The seeds are split into two halves (even and
-    odd seeds); on each half the held-out optimizers are ranked per task by their mean score, and the
-    two rank tables are correlated (Pearson, each optimizer's column centred, pooled over optimizers).
+    is better; e.g. :func:`analysis.leaderboard.stats.run_scores`). The seeds are split into two
+    halves (even and odd seeds); on each half the held-out optimizers are ranked per task by their
+    mean score, and the two rank tables are correlated (Pearson, each optimizer's column centred,
+    pooled over optimizers).
     Returns ``(split_half, full)``: that correlation and the Spearman-Brown estimate for the mean over
     all seeds, ``2 r / (1 + r)``. A value near 0 says that which held-out optimizer wins on a task is
     mostly seed noise: the full-set ranking then rests on small average effects, and no task subset

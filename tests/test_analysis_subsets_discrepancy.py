@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.discrepancy import (
+from analysis.subsets.discrepancy import (
     brute_force_discrepancy,
     star_discrepancy,
     star_discrepancy_batch,

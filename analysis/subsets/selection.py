@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis.discrepancy import (
+from analysis.subsets.discrepancy import (
     WorstBox,
     check_points,
     star_discrepancy,
@@ -165,7 +165,7 @@ def _descend_fast(
 ) -> tuple[np.ndarray, float, int]:
     """Swap local search for the uniform reference, ``d <= 3``, to a local optimum (or the budget).
 
-    Only swaps whose :func:`analysis.discrepancy.swap_lower_bounds` bound is below the current
+    Only swaps whose :func:`analysis.subsets.discrepancy.swap_lower_bounds` bound is below the current
     value can improve it; their adds are evaluated exactly (against every drop), ``FAST_ADDS`` at a
     time in order of their best bound (ties in random order), and the best strict improvement of a
     batch is taken. When no candidate is left the subset is a certified local optimum of the swap

@@ -1,7 +1,7 @@
 """Exact star discrepancy by branch and bound over cells of the corner grid, with bitset counting.
 
 The discrepancy is a maximum over the corners ``q`` of the grid ``Γ_1 x ... x Γ_d`` (``Γ_j``: the
-points' ``j``-th coordinates plus a top value; see :mod:`analysis.discrepancy`). This module searches
+points' ``j``-th coordinates plus a top value; see :mod:`analysis.subsets.discrepancy`). This module searches
 that grid without enumerating it:
 
 * A *cell* is a sub-grid ``{q : a <= q <= b}`` given by index ranges ``[lo_j, hi_j]`` per dimension.

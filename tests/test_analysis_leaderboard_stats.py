@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from analysis import stats
-from analysis.plots import cd_diagram
+from analysis.leaderboard import stats
+from analysis.leaderboard.plots import cd_diagram
 from analysis.synthetic import synthetic_results
 
 DEMSAR_Q05 = [1.960, 2.343, 2.569, 2.728, 2.850, 2.949, 3.031, 3.102, 3.164]
@@ -168,7 +168,7 @@ def test_final_ranks_is_fast_on_a_small_study() -> None:
 
 
 def test_largest_complete_block_drops_the_cheaper_side() -> None:
-    from analysis.stats import largest_complete_block
+    from analysis.leaderboard.stats import largest_complete_block
 
     tasks = [f"t{i}" for i in range(12)]
     s = pd.DataFrame({"a": np.linspace(0, 1, 12), "b": np.linspace(1, 0, 12)}, index=tasks)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.hypervolume import hv_curves, hv_per_trial, hv_runs, objective_directions
-from analysis.stats import final_ranks
+from analysis.leaderboard.hypervolume import hv_curves, hv_per_trial, hv_runs, objective_directions
+from analysis.leaderboard.stats import final_ranks
 from bench.results import encode_objectives
 from tasks.base import Objective
 

@@ -2,7 +2,7 @@
 
 A study of several runs gets one leaderboard per task type (mean rank over tasks of the final
 normalized regret, or of the hypervolume regret on multi-objective types; see
-:func:`analysis.stats.final_ranks`); one optimizer on one task with several seeds gets each
+:func:`analysis.leaderboard.stats.final_ranks`); one optimizer on one task with several seeds gets each
 seed's best; a single run gets :func:`bench.summary.run_lines`. The leaderboards need the
 analysis, so this lives here and the runner's entry point (``bench/__main__.py``) calls it: the
 runner itself never imports the analysis.
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analysis import stats
+from analysis.leaderboard import stats
 from bench.parallel import SweepResult
 from bench.plan import Plan
 from bench.results import load

@@ -16,7 +16,7 @@ largest gap between ``mu`` and the share of ``P`` over anchored boxes ``[0, q)``
 
 Algorithms (``method``):
 
-* ``"bnb"`` (:mod:`analysis.discrepancy_exact`): branch and bound over cells of the corner grid
+* ``"bnb"`` (:mod:`analysis.subsets.discrepancy_exact`): branch and bound over cells of the corner grid
   (bounds from the cells' extreme corners, counts as popcounts of ANDed per-dimension bitsets),
   exact and the fastest in every tested case: d = 3, n = 1,000 and d = 4, n = 500 in well under a
   second, d = 6, n = 200 in a few seconds; a 30-point subset against a 1,000-point empirical
@@ -43,7 +43,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from analysis.discrepancy_exact import worst_corner
+from analysis.subsets.discrepancy_exact import worst_corner
 
 Reference = Literal["uniform"] | npt.ArrayLike
 METHODS: tuple[str, ...] = ("auto", "grid", "bnb")

@@ -1,10 +1,10 @@
 """Rendering of the leaderboard report: :class:`Report` and its :class:`Section` s as HTML and Markdown.
 
-The report is built in :mod:`analysis.report` (the leaderboard) and :mod:`analysis.subset_report`
-(the subset chapter); both fill the value types of this module, which imports neither, so the two
-builders can import each other's parts without a cycle. :func:`write_report` writes
-``report.html`` (self-contained: figures embedded as base64 PNG) and ``report.md`` (figures as PNG
-files under ``figures/``).
+The report is built in :mod:`analysis.report.build` (the leaderboard) and
+:mod:`analysis.report.subset_chapter` (the subset chapter); both fill the value types of this
+module, which imports neither, so the two builders can import each other's parts without a cycle.
+:func:`write_report` writes ``report.html`` (self-contained: figures embedded as base64 PNG) and
+``report.md`` (figures as PNG files under ``figures/``).
 
 Example:
     >>> import pandas as pd
@@ -137,7 +137,7 @@ def write_report(report: Report, out_dir: str | Path) -> tuple[Path, Path]:
 
     Example:
         >>> import tempfile
-        >>> from analysis.report import build_report
+        >>> from analysis.report.build import build_report
         >>> from analysis.synthetic import synthetic_results
         >>> df = synthetic_results(n_tasks=3, n_optimizers=2, n_seeds=2)
         >>> rep = build_report(df, n_boot=20, figures=False)

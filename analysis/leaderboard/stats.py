@@ -138,7 +138,7 @@ def run_scores(df: pd.DataFrame, prep: Prepared | None = None) -> pd.DataFrame:
     single = runs["task_type"].isin(SINGLE_OBJECTIVE_TYPES)
     parts = [runs[single].assign(score=runs.loc[single, "final_regret"])]
     if not single.all():
-        from analysis.hypervolume import hv_runs
+        from analysis.leaderboard.hypervolume import hv_runs
 
         mo = hv_runs(df, prep=prep)
         parts.append(mo.assign(task_type=mo["task_type"].astype(str), score=mo["final_hv_regret"]))

@@ -11,8 +11,8 @@ import pytest
 from scipy.stats import kendalltau
 
 from analysis.__main__ import main
-from analysis.subset_report import load_taskset
-from analysis.subset_validation import embedding_signal, kendall_tau_b, seed_reliability, validate
+from analysis.report.subset_chapter import load_taskset
+from analysis.subsets.validation import embedding_signal, kendall_tau_b, seed_reliability, validate
 from analysis.synthetic import synthetic_results
 from bench.registry import taskset_patterns
 from bench.results import TRIAL_SCHEMA, write_run
@@ -110,8 +110,8 @@ def test_the_subsets_own_conclusions_and_contradictions() -> None:
     assert wrong.random_contradiction_share == agree.random_contradiction_share < 5
     assert 0 < agree.random_separated_mean <= 3
     assert "contradicting the full ranking: 3" in wrong.summary()
-    # Agrees with the Nemenyi test of analysis.stats on the subset's tasks.
-    from analysis.stats import nemenyi
+    # Agrees with the Nemenyi test of analysis.leaderboard.stats on the subset's tasks.
+    from analysis.leaderboard.stats import nemenyi
 
     sig = nemenyi(s.loc[[f"t{i:02d}" for i in range(12)]]).significant()
     unordered = {frozenset(p) for p in wrong.subset_separated}
@@ -255,7 +255,7 @@ def test_overlapping_sources_are_refused(study: Path, tmp_path: Path,
 
 
 def test_multi_objective_scores_are_hypervolume_regret(tmp_path: Path) -> None:
-    from analysis.hypervolume import hv_runs
+    from analysis.leaderboard.hypervolume import hv_runs
 
     df = synthetic_results(n_tasks=3, n_optimizers=2, n_seeds=2, n_trials=8, task_types=("mo",), seed=3)
     root = tmp_path / "mo_study"
@@ -273,8 +273,8 @@ def test_report_validates_the_tasksets_subset_writes(study: Path, tmp_path: Path
                                                      monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     from analysis.__main__ import score_matrix, study_run_scores
-    from analysis.report import build_report
-    from analysis.subset_report import load_taskset
+    from analysis.report.build import build_report
+    from analysis.report.subset_chapter import load_taskset
 
     out = tmp_path / "taskset"
     assert main(["subset", str(study), "--k", "4", "--test", "--time-budget", "0.3", "--name", "demo",
@@ -320,7 +320,7 @@ def test_report_taskset_bad_input(study: Path, tmp_path: Path, args: list[str], 
 
 
 def test_taskset_entries_match_result_tasks() -> None:
-    from analysis.subset_report import match_tasks
+    from analysis.report.subset_chapter import match_tasks
 
     ids = ["bbob/f01/d02/i01", "bbob/f02/d02/i01", "yahpo/lcbench/3945", "yahpo/lcbench/3945/mo"]
     assert match_tasks(["bbob/*", "!*/f02/*", "nb201/x"], ids) == ["bbob/f01/d02/i01"]

@@ -52,7 +52,7 @@ def curves_plot(
     pal: Mapping[str, Color] | None = None,
     by: str = "optimizer",
 ) -> Figure:
-    """Mean curve per optimizer with its CI band (output of :func:`analysis.anytime.aggregate`).
+    """Mean curve per optimizer with its CI band (output of :func:`analysis.leaderboard.anytime.aggregate`).
 
     Example:
         >>> agg = pd.DataFrame({"optimizer": ["a", "a"], "budget": [0.5, 1.0], "mean": [0.4, 0.2],

@@ -1,8 +1,8 @@
 """The leaderboard report: one call from a results frame to HTML + Markdown.
 
 :func:`build_report` only calls the pure functions of this package and
-collects tables and figures into a :class:`~analysis.report_render.Report`;
-:func:`write_report` (from :mod:`analysis.report_render`, which renders it) writes
+collects tables and figures into a :class:`~analysis.report.render.Report`;
+:func:`write_report` (from :mod:`analysis.report.render`, which renders it) writes
 ``report.html`` (self-contained: figures embedded as base64 PNG) and ``report.md``
 (figures as PNG files under ``figures/``).
 
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis import anytime, hypervolume, plots, profiles, stats
+from analysis.leaderboard import anytime, hypervolume, plots, profiles, stats
 from analysis.load import MixedResultsError, SettingGroups, comparability_groups
 from analysis.normalize import (
     SINGLE_OBJECTIVE_TYPES,
@@ -45,8 +45,8 @@ from analysis.normalize import (
     prepare,
     score_table,
 )
-from analysis.report_render import Report, Section, write_report
-from analysis.subset_report import Taskset, check_held_out, subset_section
+from analysis.report.render import Report, Section, write_report
+from analysis.report.subset_chapter import Taskset, check_held_out, subset_section
 
 __all__ = ["Report", "Section", "build_report", "write_report"]
 
@@ -153,7 +153,7 @@ def build_report(
         manifest: the study manifest (``bench.results.read_manifest``): its planned
             runs are the expected grid and its refused pairs are listed apart.
         tasksets: task subsets to validate against all tasks of the results, in a
-            "Representative subsets" chapter (``analysis.subset_report``).
+            "Representative subsets" chapter (``analysis.report.subset_chapter``).
         held_out: optimizers the subsets must rank; default per taskset, every
             optimizer not in its ``embedding`` list.
         allow_mixed: report mixed results anyway, under a first section, "Warning: mixed

@@ -7,7 +7,7 @@ of all points lies in ``[0, 1]^m``; the reference point is ``REF`` (1.1) in ever
 dimension. The HV regret of a run is ``(HV* - HV_run) / HV*`` where ``HV*`` is
 the hypervolume of the union of all runs' points on the task (the study's
 reference front). It lies in ``[0, 1]``, lower is better, and plugs into the
-ranking machinery of :mod:`analysis.stats` unchanged.
+ranking machinery of :mod:`analysis.leaderboard.stats` unchanged.
 
 Example:
     >>> from analysis.synthetic import synthetic_results
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.anytime import Curves, resample
+from analysis.leaderboard.anytime import Curves, resample
 from analysis.normalize import SINGLE_OBJECTIVE_TYPES, Prepared, prepare
 from bench.results import decode_objectives
 from tasks.base import Objective

@@ -4,7 +4,7 @@
 sub-section per taskset to the leaderboard report of a (full) study. For every task type the
 taskset's tasks share with the results, the optimizers that did not choose the subset (those not
 listed under the taskset's ``embedding`` key, which ``python -m analysis subset`` writes) are ranked
-on all tasks and on the subset, and :func:`analysis.subset_validation.validate` says how well the
+on all tasks and on the subset, and :func:`analysis.subsets.validation.validate` says how well the
 subset reproduces the full ranking: Kendall τ and its percentile among random subsets of the same
 size, top-1 agreement, the largest change of position, the mean-rank error and the pairs that the
 full set's Nemenyi test separates.
@@ -15,7 +15,7 @@ be ids or glob patterns (``!pattern`` removes), matched against the tasks in the
 
 Example:
     >>> from analysis.synthetic import synthetic_results
-    >>> from analysis.stats import run_scores
+    >>> from analysis.leaderboard.stats import run_scores
     >>> runs = run_scores(synthetic_results(n_tasks=12, n_optimizers=4, n_seeds=2))
     >>> ts = Taskset("demo", ("bbob/f0[1-5]/*", "synthetic/bb0005"), embedding=("opt0",))
     >>> section = subset_section(ts, runs, n_random=50)
@@ -35,8 +35,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.report_render import Section
-from analysis.subset_validation import Validation, validate
+from analysis.report.render import Section
+from analysis.subsets.validation import Validation, validate
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def subset_section(
     Args:
         taskset: the subset (see :func:`load_taskset`).
         runs: one row per run with ``task``, ``task_type``, ``optimizer`` and ``score``
-            (``analysis.stats.run_scores``); scores are averaged over seeds per task.
+            (``analysis.leaderboard.stats.run_scores``); scores are averaged over seeds per task.
         held_out: optimizers to rank; default every optimizer in ``runs`` that is not in
             ``taskset.embedding``.
         n_random: random same-size subsets for the percentiles.

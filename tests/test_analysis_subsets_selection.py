@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.discrepancy import WorstBox, star_discrepancy, swap_discrepancies, swap_lower_bounds
-from analysis.subset import (
+from analysis.subsets.discrepancy import WorstBox, star_discrepancy, swap_discrepancies, swap_lower_bounds
+from analysis.subsets.selection import (
     BATCH,
     _candidate_swaps,
     _descend_fast,
