@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tasks.vocabulary import MULTI_OBJECTIVE_TYPES, TASK_TYPES
+
 #: Columns every analysis needs; the rest of the schema is optional here.
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "task",
@@ -52,9 +54,15 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 BUDGET_AXES: tuple[str, ...] = ("trials", "budget_used", "sim_time", "wall_time")
 #: Smallest regret shown on a log scale (below it, a run has effectively hit the optimum).
 LOG_FLOOR = 1e-10
-#: Task types whose first objective is the score (the rest are ranked on hypervolume);
-#: "unknown" is what a frame without a ``task_type`` column gets.
-SINGLE_OBJECTIVE_TYPES: tuple[str, ...] = ("bb", "mf", "unknown")
+#: The task type of a run whose frame has no ``task_type`` (not a word of the catalog's: the
+#: frame cannot say what the task asked of the optimizer).
+UNTYPED = "unknown"
+#: Task types whose first objective is the score (the rest are ranked on hypervolume); an untyped
+#: run counts as single-objective.
+SINGLE_OBJECTIVE_TYPES: tuple[str, ...] = (
+    *(t for t in TASK_TYPES if t not in MULTI_OBJECTIVE_TYPES),
+    UNTYPED,
+)
 
 
 def check_columns(df: pd.DataFrame, columns: tuple[str, ...] = REQUIRED_COLUMNS) -> None:
@@ -290,13 +298,13 @@ def _category(df: pd.DataFrame, name: str, take: Any, fallback: Any) -> pd.Categ
     if name in df.columns:
         col = df[name]
         if col.isna().any():
-            col = col.astype("object").fillna("unknown")
+            col = col.astype("object").fillna(UNTYPED)
         codes, uniques = _codes(col)
         return pd.Categorical.from_codes(take(codes), categories=uniques.astype(str))
     if fallback is not None:
         return pd.Categorical(fallback)
     codes = np.zeros(len(df), dtype=np.int64)
-    return pd.Categorical.from_codes(codes, categories=["unknown"])
+    return pd.Categorical.from_codes(codes, categories=[UNTYPED])
 
 
 def as_prepared(data: pd.DataFrame | Prepared) -> Prepared:
@@ -507,7 +515,7 @@ def completeness(
     ok = (runs["run_status"] == "ok").to_numpy()
     failed = runs[~ok | no_rows].reset_index(drop=True)
     for frame in (missing, failed):
-        frame["task_type"] = [types.get(str(t), "unknown") for t in frame["task"]]
+        frame["task_type"] = [types.get(str(t), UNTYPED) for t in frame["task"]]
     present_idx = rows_idx.intersection(grid)
     complete_idx = have[ok & ~no_rows].intersection(grid)
     opts = sorted(
@@ -570,7 +578,7 @@ def _manifest_refused(manifest: Mapping[str, Any], types: Mapping[str, str]) -> 
         if isinstance(r, Mapping)
     ]
     out = pd.DataFrame(rows, columns=list(REFUSED_COLUMNS[:3]))
-    out["task_type"] = [types.get(t, "unknown") for t in out["task"]]
+    out["task_type"] = [types.get(t, UNTYPED) for t in out["task"]]
     return out
 
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from bench.results import encode_objectives
 from tasks.base import Objective
+from tasks.vocabulary import MULTI_FIDELITY_TYPES, MULTI_OBJECTIVE_TYPES
 from tasks.vocabulary import TASK_TYPES as _TYPES
 
 
@@ -74,8 +75,8 @@ def synthetic_results(
     trial = np.tile(np.arange(n_trials), n_runs)
 
     ttype = np.array([task_types[i % len(task_types)] for i in range(n_tasks)])
-    is_mo = np.isin(ttype, ["mo", "mfmo"])
-    is_mf = np.isin(ttype, ["mf", "mfmo"])
+    is_mo = np.isin(ttype, list(MULTI_OBJECTIVE_TYPES))
+    is_mf = np.isin(ttype, list(MULTI_FIDELITY_TYPES))
     has_opt = (np.arange(n_tasks) % 2 == 0) & ~is_mo
     maximize = np.arange(n_tasks) % 3 == 2
     dim = 2 + 3 * (np.arange(n_tasks) % 3)

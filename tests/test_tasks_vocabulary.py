@@ -44,3 +44,13 @@ def test_groupings_match_the_derived_type() -> None:
         assert kind in TASK_TYPES
         assert (kind in MULTI_OBJECTIVE_TYPES) == (n_objectives > 1)
         assert (kind in MULTI_FIDELITY_TYPES) == (fid is not None)
+
+
+def test_the_analysis_reads_the_same_words() -> None:
+    # The report's sections and the single/multi-objective split follow the catalog, not a copy of it.
+    from analysis.normalize import SINGLE_OBJECTIVE_TYPES, UNTYPED
+    from analysis.report.build import TYPE_ORDER, TYPE_TITLES
+
+    assert TYPE_ORDER == TASK_TYPES
+    assert set(SINGLE_OBJECTIVE_TYPES) == (set(TASK_TYPES) - set(MULTI_OBJECTIVE_TYPES)) | {UNTYPED}
+    assert {t: title.lower() for t, title in TYPE_TITLES.items() if t != UNTYPED} == dict(TYPE_NAMES)

@@ -38,6 +38,7 @@ from analysis.leaderboard import anytime, hypervolume, plots, profiles, stats
 from analysis.load import MixedResultsError, SettingGroups, comparability_groups
 from analysis.normalize import (
     SINGLE_OBJECTIVE_TYPES,
+    UNTYPED,
     Completeness,
     Prepared,
     check_axis,
@@ -47,17 +48,16 @@ from analysis.normalize import (
 )
 from analysis.report.render import Report, Section, write_report
 from analysis.report.subset_chapter import Taskset, check_held_out, subset_section
+from tasks.vocabulary import MULTI_FIDELITY_TYPES, TASK_TYPES, TYPE_NAMES
 
 __all__ = ["Report", "Section", "build_report", "write_report"]
 
-#: Order of the per-type sections; other types follow alphabetically.
-TYPE_ORDER: tuple[str, ...] = ("bb", "mf", "mo", "mfmo")
-TYPE_NAMES: dict[str, str] = {
-    "bb": "Black-box",
-    "mf": "Multi-fidelity",
-    "mo": "Multi-objective",
-    "mfmo": "Multi-fidelity multi-objective",
-    "unknown": "Untyped",
+#: Order of the per-type sections (the catalog's); other types follow alphabetically.
+TYPE_ORDER: tuple[str, ...] = TASK_TYPES
+#: Each type's name as a section title starts: the catalog's, capitalised ("Black-box").
+TYPE_TITLES: Mapping[str, str] = {
+    **{t: name[:1].upper() + name[1:] for t, name in TYPE_NAMES.items()},
+    UNTYPED: "Untyped",
 }
 
 
@@ -254,7 +254,7 @@ class _Ctx:
 
 def _default_axis(task_type: str, prep: Prepared) -> str:
     # Hyperband spends most trials at low fidelity: count full-fidelity equivalents instead.
-    if task_type in ("mf", "mfmo") and np.isfinite(prep.trials["budget_used"].to_numpy()).any():
+    if task_type in MULTI_FIDELITY_TYPES and np.isfinite(prep.trials["budget_used"].to_numpy()).any():
         return "budget_used"
     return "trials"
 
@@ -418,7 +418,7 @@ def _type_sections(
 ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Append the sections of one task type; return its per-family ranks and per-task score table."""
     mo = t not in SINGLE_OBJECTIVE_TYPES
-    name = f"{TYPE_NAMES.get(t, t)} tasks ({t})"
+    name = f"{TYPE_TITLES.get(t, t)} tasks ({t})"
     head = Section(name)
     ctx.sections.append(head)
     if mo and "values" not in df.columns:
@@ -522,7 +522,7 @@ def _type_sections(
                     f"cd_nemenyi_{t}",
                     lambda: plots.cd_diagram(
                         nem.mean_ranks, nem.cd, nem.cliques(),
-                        f"{TYPE_NAMES.get(t, t)}: Nemenyi critical difference on {label}", ctx.pal,
+                        f"{TYPE_TITLES.get(t, t)}: Nemenyi critical difference on {label}", ctx.pal,
                     ),
                 )
             )
@@ -572,7 +572,7 @@ def _tests_section(t: str, scores: pd.DataFrame, nem: stats.PosthocResult, label
                 f"cd_wilcoxon_{t}",
                 lambda: plots.cd_diagram(
                     wil.mean_ranks, None, wil.cliques(),
-                    f"{TYPE_NAMES.get(t, t)}: groups not separated by Wilcoxon-Holm ({label})", ctx.pal,
+                    f"{TYPE_TITLES.get(t, t)}: groups not separated by Wilcoxon-Holm ({label})", ctx.pal,
                 ),
             )
         )
@@ -587,7 +587,7 @@ def _curves_section(t: str, curves: anytime.Curves, mo: bool, x: str, ctx: _Ctx)
     )
     n_boot = min(ctx.n_boot, 300)
     agg = anytime.aggregate(curves, n_boot=n_boot, seed=ctx.seed)
-    kind = TYPE_NAMES.get(t, t)
+    kind = TYPE_TITLES.get(t, t)
     if mo:
         sec.figures.append(
             ctx.fig(
@@ -632,7 +632,7 @@ def _curves_section(t: str, curves: anytime.Curves, mo: bool, x: str, ctx: _Ctx)
 def _profiles_section(t: str, prep: Prepared, x: str, ctx: _Ctx) -> None:
     sec = Section("Profiles", level=3)
     tau = 1e-2
-    kind = TYPE_NAMES.get(t, t)
+    kind = TYPE_TITLES.get(t, t)
     sec.text.append(
         f"A (task, seed) problem is solved once the incumbent normalized regret is <= {tau}; "
         "a missing run counts as unsolved."
@@ -704,7 +704,7 @@ def _task_heatmap(t: str, table: pd.DataFrame, mo: bool, max_rows: int) -> Calla
     def make() -> Figure:
         return plots.heatmap(
             table,
-            f"{TYPE_NAMES.get(t, t)} tasks: {what} per task",
+            f"{TYPE_TITLES.get(t, t)} tasks: {what} per task",
             what,
             fmt=".2f" if mo else ".1f",
             max_rows=max_rows,
