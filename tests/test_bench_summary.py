@@ -1,6 +1,6 @@
 """The end-of-sweep summary: one leaderboard per task type, and no crash without optional packages.
 
-The summary of a single run (no leaderboard) is tested in test_single_run.py.
+The summary of a single run (no leaderboard) is tested in test_bench_single_run.py.
 """
 
 from __future__ import annotations

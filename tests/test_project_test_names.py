@@ -8,7 +8,7 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 #: Files not yet renamed to the scheme, and the name each is to get (remove an entry once renamed).
-NOT_YET = {"test_single_run.py": "test_bench_single_run.py"}
+NOT_YET: dict[str, str] = {}
 
 
 def areas() -> tuple[str, ...]:
