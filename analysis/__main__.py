@@ -45,46 +45,80 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--alpha", type=float, default=0.05, help="significance level")
     r.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     r.add_argument("--no-figures", action="store_true", help="tables only (fast)")
-    r.add_argument("--taskset", action="append", default=[], metavar="NAME_OR_YAML",
-                   help="validate this taskset (subset) against all tasks of the results in a "
-                        "'Representative subsets' section; repeatable")
-    r.add_argument("--held-out", default=None,
-                   help="comma-separated optimizers to rank for --taskset (default: those not in the "
-                        "taskset's 'embedding' list)")
-    r.add_argument("--allow-mixed", action="store_true",
-                   help="report results that mix studies or incomparable settings (budget, time limits, "
-                        "n_workers, optimizer parameters, task revisions) anyway, under a warning "
-                        "section naming the groups (default: refuse them)")
+    r.add_argument(
+        "--taskset",
+        action="append",
+        default=[],
+        metavar="NAME_OR_YAML",
+        help="validate this taskset (subset) against all tasks of the results in a "
+        "'Representative subsets' section; repeatable",
+    )
+    r.add_argument(
+        "--held-out",
+        default=None,
+        help="comma-separated optimizers to rank for --taskset (default: those not in the "
+        "taskset's 'embedding' list)",
+    )
+    r.add_argument(
+        "--allow-mixed",
+        action="store_true",
+        help="report results that mix studies or incomparable settings (budget, time limits, "
+        "n_workers, optimizer parameters, task revisions) anyway, under a warning "
+        "section naming the groups (default: refuse them)",
+    )
     s = sub.add_parser("subset", help="select representative dev (and test) task subsets; write tasksets")
-    s.add_argument("results", nargs="+", metavar="SOURCE",
-                   help="study folders, run files, or score tables written by 'scores --out'")
+    s.add_argument(
+        "results",
+        nargs="+",
+        metavar="SOURCE",
+        help="study folders, run files, or score tables written by 'scores --out'",
+    )
     s.add_argument("--k", type=int, default=10, help="tasks per subset")
-    s.add_argument("--embed-optimizers", default=None,
-                   help="comma-separated optimizers to embed tasks with (default: up to 3 dissimilar ones)")
+    s.add_argument(
+        "--embed-optimizers",
+        default=None,
+        help="comma-separated optimizers to embed tasks with (default: up to 3 dissimilar ones)",
+    )
     s.add_argument("--reference", default="uniform", help="discrepancy reference: uniform or empirical")
     s.add_argument("--method", default="shift", help="selection method: shift, greedy or random")
     s.add_argument("--log", action="store_true", help="embed log10 of the regrets")
     s.add_argument("--time-budget", type=float, default=10.0, help="seconds per selected subset")
     s.add_argument("--seed", type=int, default=0, help="seed of the selection and the random subsets")
-    s.add_argument("--max-evaluations", type=int, default=None,
-                   help="stop the shift search after this many evaluations (reproducible; "
-                        "--time-budget still caps it)")
+    s.add_argument(
+        "--max-evaluations",
+        type=int,
+        default=None,
+        help="stop the shift search after this many evaluations (reproducible; --time-budget still caps it)",
+    )
     s.add_argument("--task-type", default=None, help="only this task type (default: each type present)")
     s.add_argument("--name", default=None, help="taskset name prefix (default: the study folder name)")
     s.add_argument("--out", default="conf/taskset", help="folder for <name>_dev.yaml / <name>_test.yaml")
     s.add_argument("--test", action="store_true", help="also select a disjoint test subset")
     s.add_argument("--n-random", type=int, default=1000, help="random subsets for the tau percentile")
-    s.add_argument("--drop-ties", action="store_true",
-                   help="do not select tasks on which all embedding optimizers tie (selected by default: "
-                        "the held-out optimizers can still differ there, and the full set includes them)")
-    s.add_argument("--allow-mixed", action="store_true",
-                   help="use a source that mixes studies or incomparable settings anyway (default: refuse)")
+    s.add_argument(
+        "--drop-ties",
+        action="store_true",
+        help="do not select tasks on which all embedding optimizers tie (selected by default: "
+        "the held-out optimizers can still differ there, and the full set includes them)",
+    )
+    s.add_argument(
+        "--allow-mixed",
+        action="store_true",
+        help="use a source that mixes studies or incomparable settings anyway (default: refuse)",
+    )
     c = sub.add_parser("scores", help="write the tasks x optimizers score table (mean final regret)")
-    c.add_argument("results", nargs="+", metavar="SOURCE",
-                   help="study folders, run files, or score tables written by this command")
+    c.add_argument(
+        "results",
+        nargs="+",
+        metavar="SOURCE",
+        help="study folders, run files, or score tables written by this command",
+    )
     c.add_argument("--out", required=True, help="output file, .parquet or .csv")
-    c.add_argument("--allow-mixed", action="store_true",
-                   help="score a source that mixes studies or incomparable settings anyway (default: refuse)")
+    c.add_argument(
+        "--allow-mixed",
+        action="store_true",
+        help="score a source that mixes studies or incomparable settings anyway (default: refuse)",
+    )
     return p
 
 
@@ -129,8 +163,11 @@ def _load(
 
 def _way_out(path: str, groups: Sequence[Any], for_report: bool) -> str:
     """What to do about a mixed source, for the refusal message."""
-    verb = "report them together under a warning that names these groups" if for_report else (
-        "use them together")
+    verb = (
+        "report them together under a warning that names these groups"
+        if for_report
+        else ("use them together")
+    )
     studies = [g for g in groups if g.setting == "study"]
     if studies and for_report:
         folders = [Path(path) / v.strip("'") for v, _ in studies[0].counts]
@@ -139,8 +176,10 @@ def _way_out(path: str, groups: Sequence[Any], for_report: bool) -> str:
         return f"report one study folder at a time{hint}, or pass --allow-mixed to {verb}"
     if studies:
         return f"give one study folder per source, or pass --allow-mixed to {verb}"
-    return (f"move the runs of all but one group out of {path} (or re-run them with one setting), "
-            f"or pass --allow-mixed to {verb}")
+    return (
+        f"move the runs of all but one group out of {path} (or re-run them with one setting), "
+        f"or pass --allow-mixed to {verb}"
+    )
 
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -164,8 +203,10 @@ def _read_score_file(path: Path) -> pd.DataFrame | None:
         return None
     missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"{str(path)!r} is not a score table: columns {missing} missing; "
-                         "write one with 'python -m analysis scores SOURCE --out FILE'")
+        raise ValueError(
+            f"{str(path)!r} is not a score table: columns {missing} missing; "
+            "write one with 'python -m analysis scores SOURCE --out FILE'"
+        )
     return frame[list(SCORE_COLUMNS)]
 
 
@@ -220,9 +261,11 @@ def combined_scores(sources: Sequence[str], allow_mixed: bool = False) -> pd.Dat
     if len(dup):
         pairs = dup.drop_duplicates(["task", "optimizer"]).head(3)
         shown = ", ".join(f"{t} x {o}" for t, o in zip(pairs["task"], pairs["optimizer"], strict=True))
-        raise ValueError(f"{dup[['task', 'optimizer']].drop_duplicates().shape[0]} (task, optimizer) "
-                         f"pairs appear in more than one source (e.g. {shown}); "
-                         "give each run of a pair in one source only")
+        raise ValueError(
+            f"{dup[['task', 'optimizer']].drop_duplicates().shape[0]} (task, optimizer) "
+            f"pairs appear in more than one source (e.g. {shown}); "
+            "give each run of a pair in one source only"
+        )
     return long.drop(columns="_source")
 
 
@@ -299,28 +342,44 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         if need > n:
             top = n // 2 if args.test else n
             tie_note = f" that do not tie ({len(ties)} do)" if ties else ""
-            raise ValueError(f"--k {args.k} needs {need} tasks{' (dev + test)' if args.test else ''} but "
-                             f"task type {ttype} has {n} complete tasks{tie_note}; "
-                             f"valid choices: --k 1..{top}")
+            raise ValueError(
+                f"--k {args.k} needs {need} tasks{' (dev + test)' if args.test else ''} but "
+                f"task type {ttype} has {n} complete tasks{tie_note}; "
+                f"valid choices: --k 1..{top}"
+            )
         points = embed_scores(candidates[embed], log=args.log).to_numpy()
-        kw = dict(method=args.method, reference=args.reference, seed=args.seed, time_budget=args.time_budget,
-                  max_evaluations=args.max_evaluations)
+        kw = dict(
+            method=args.method,
+            reference=args.reference,
+            seed=args.seed,
+            time_budget=args.time_budget,
+            max_evaluations=args.max_evaluations,
+        )
         if args.test:
             sels = dict(zip(("dev", "test"), dev_test_split(points, args.k, args.k, **kw), strict=True))
         else:
             sels = {"dev": select_subset(points, args.k, **kw)}
-        rnd = [select_subset(points, args.k, "random", args.reference, seed=args.seed + 1 + i).discrepancy
-               for i in range(50)]
-        print(f"== task type {ttype}: {len(scores)} tasks x {len(opts)} optimizers"
-              + (f" ({len(dropped)} incomplete tasks dropped)" if dropped else ""))
+        rnd = [
+            select_subset(points, args.k, "random", args.reference, seed=args.seed + 1 + i).discrepancy
+            for i in range(50)
+        ]
+        print(
+            f"== task type {ttype}: {len(scores)} tasks x {len(opts)} optimizers"
+            + (f" ({len(dropped)} incomplete tasks dropped)" if dropped else "")
+        )
         if ties:
             print(f"{len(ties)} tasks where the embedding optimizers tie are not selected (--drop-ties)")
         print(f"embedding optimizers: {', '.join(embed)}; reference {args.reference}; method {args.method}")
         print(f"random {args.k}-task subsets: median discrepancy {np.median(rnd):.4f}")
-        signal = (embedding_signal(points, candidates, held, neighbours=min(15, n - 1))
-                  if len(held) >= 2 and n >= 3 else float("nan"))
-        print(f"embedding signal: {signal:.3f} of the held-out per-task ranks explained by the embedding "
-              "(leave-one-out 15-NN R^2; near 0: no subset can beat random ones at ranking them)")
+        signal = (
+            embedding_signal(points, candidates, held, neighbours=min(15, n - 1))
+            if len(held) >= 2 and n >= 3
+            else float("nan")
+        )
+        print(
+            f"embedding signal: {signal:.3f} of the held-out per-task ranks explained by the embedding "
+            "(leave-one-out 15-NN R^2; near 0: no subset can beat random ones at ranking them)"
+        )
         out = Path(args.out)
         for part, sel in sels.items():
             tasks = [str(t) for t in candidates.index[sel.indices]]
@@ -348,7 +407,7 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
                 f"{len(val.subset_separated)}, contradicting the full ranking: {len(val.contradictions)} "
                 f"(random subsets: {val.random_separated_mean:.1f}, "
                 f"{val.random_contradiction_share:.1f}% with a contradiction)",
-                *( [f"note: {val.note}"] if val.note else []),
+                *([f"note: {val.note}"] if val.note else []),
                 "command: python -m analysis " + " ".join(shlex.quote(a) for a in argv),
             ]
             out.mkdir(parents=True, exist_ok=True)

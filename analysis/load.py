@@ -99,8 +99,13 @@ def _value(v: Any) -> str:
 #: the defaults that ``RunSpec.to_dict`` leaves out (a missing key is the default, never a
 #: difference). ``n_trials`` has no default: it was always written; a run without a budget counts
 #: as having no time cap.
-_RUN_SETTINGS = {"budget n_trials": "n_trials", "budget time": "time_budget", "n_workers": "n_workers",
-                 "trial_timeout": "trial_timeout", "run_timeout": "run_timeout"}
+_RUN_SETTINGS = {
+    "budget n_trials": "n_trials",
+    "budget time": "time_budget",
+    "n_workers": "n_workers",
+    "trial_timeout": "trial_timeout",
+    "run_timeout": "run_timeout",
+}
 
 
 def _metas(runs_meta: pd.DataFrame) -> Iterator[tuple[Mapping[str, Any] | None, Any]]:
@@ -165,8 +170,9 @@ def comparability_groups(
         target = spec.get("optimizer_target")
         if spec.get("optimizer") is not None and target is not None:
             params = spec.get("optimizer_params") or {}
-            args = ", ".join(f"{k}={json.dumps(v, sort_keys=True, default=str)}"
-                             for k, v in sorted(params.items()))
+            args = ", ".join(
+                f"{k}={json.dumps(v, sort_keys=True, default=str)}" for k, v in sorted(params.items())
+            )
             add("optimizer_target/params", str(spec["optimizer"]), f"{target}({args})")
         if spec.get("task") is not None:
             add("task_revision", str(spec["task"]), _value(str(spec.get("task_revision") or "")))
@@ -199,8 +205,11 @@ def _trial_studies(trials: pd.DataFrame, add: Callable[[str, str | None, str, in
     studies = pd.unique(trials["study"].dropna())
     if len(studies) < 2:
         return
-    key = ["run_id"] if "run_id" in trials.columns else [c for c in ("task", "optimizer", "seed")
-                                                          if c in trials.columns]
+    key = (
+        ["run_id"]
+        if "run_id" in trials.columns
+        else [c for c in ("task", "optimizer", "seed") if c in trials.columns]
+    )
     runs = trials[["study", *key]].drop_duplicates()
     for study, n in runs["study"].astype(str).value_counts().items():
         add("study", None, repr(str(study)), int(n))

@@ -273,8 +273,14 @@ def prepare(df: pd.DataFrame, full_fidelity_only: bool = True) -> Prepared:
 
 
 def _check_one_run_per_key(
-    key: np.ndarray, trial: np.ndarray, t_codes: np.ndarray, o_codes: np.ndarray, s_codes: np.ndarray,
-    tasks: pd.Index, optimizers: pd.Index, seeds: pd.Index,
+    key: np.ndarray,
+    trial: np.ndarray,
+    t_codes: np.ndarray,
+    o_codes: np.ndarray,
+    s_codes: np.ndarray,
+    tasks: pd.Index,
+    optimizers: pd.Index,
+    seeds: pd.Index,
 ) -> None:
     """Refuse rows of two runs under one (task, optimizer, seed): they would be merged into one run.
 
@@ -356,7 +362,12 @@ REFUSED_COLUMNS: tuple[str, ...] = ("task", "optimizer", "reason", "task_type")
 
 #: Columns of :attr:`Completeness.outcomes` (``refused`` only with a manifest).
 OUTCOME_COLUMNS: tuple[str, ...] = (
-    "expected", "complete", "failed_partial", "failed_no_trial", "missing", "refused",
+    "expected",
+    "complete",
+    "failed_partial",
+    "failed_no_trial",
+    "missing",
+    "refused",
 )
 
 
@@ -503,9 +514,7 @@ def completeness(
         unplanned = len(have.difference(grid))
         source = "manifest"
     else:
-        grid = pd.MultiIndex.from_product(
-            [sorted(runs[k].unique()) for k in _KEYS], names=_KEYS
-        )
+        grid = pd.MultiIndex.from_product([sorted(runs[k].unique()) for k in _KEYS], names=_KEYS)
         source = "grid"
     missing = grid.difference(have).to_frame(index=False)
     if len(missing) == 0:

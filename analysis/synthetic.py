@@ -125,8 +125,9 @@ def synthetic_results(
     )
     family = np.array([i.split("/")[0] for i in ids])
     both = encode_objectives([Objective("f1"), Objective("f2")])
-    objectives = np.array([both if is_mo[i] else encode_objectives([Objective("f", not maximize[i])])
-                           for i in range(n_tasks)])
+    objectives = np.array(
+        [both if is_mo[i] else encode_objectives([Objective("f", not maximize[i])]) for i in range(n_tasks)]
+    )
 
     def col(labels: np.ndarray, codes: np.ndarray) -> pd.Categorical | np.ndarray:
         uniq, inverse = np.unique(labels, return_inverse=True)

@@ -95,8 +95,11 @@ def _composition_error(exc: Exception, args: Sequence[str]) -> ConfigError:
     from bench.config_schema import validation_problem
 
     msg = validation_problem(exc)
-    bracketed = [a for a in args if "=" in a and "[" in a.split("=", 1)[1]
-                 and not a.split("=", 1)[1].startswith(("'", '"', "["))]
+    bracketed = [
+        a
+        for a in args
+        if "=" in a and "[" in a.split("=", 1)[1] and not a.split("=", 1)[1].startswith(("'", '"', "["))
+    ]
     if bracketed:  # a glob like f0[1-5] reads as a Hydra list unless quoted
         key, value = bracketed[0].split("=", 1)
         msg += f" — quote glob patterns for Hydra: \"{key}='{value}'\""
@@ -172,8 +175,10 @@ def _show_cfg(flags: Flags, cl: CommandLine) -> None:
         if flags.package and flags.package != "_global_":
             node = OmegaConf.select(shown, flags.package)
             if node is None:
-                raise ConfigError(f"--package {flags.package!r} is not in the config: use a key path such "
-                                  "as study, backend or optimizers (see --cfg job)")
+                raise ConfigError(
+                    f"--package {flags.package!r} is not in the config: use a key path such "
+                    "as study, backend or optimizers (see --cfg job)"
+                )
             if OmegaConf.is_config(node):  # as Hydra: a header for a node, a value alone
                 print(f"# @package {flags.package}")
             shown = node
@@ -224,8 +229,10 @@ def _plan_all(cl: CommandLine) -> list[tuple[Settings, Plan]]:
         settings = _settings(cl, folder, _compose(folder))
         where = settings.output_dir / settings.study.name
         if where in names:
-            raise ConfigError(f"the sweep gives two study folders the same name {str(where)!r} "
-                              f"({names[where]} and {' '.join(folder.overrides)}): drop name= from the sweep")
+            raise ConfigError(
+                f"the sweep gives two study folders the same name {str(where)!r} "
+                f"({names[where]} and {' '.join(folder.overrides)}): drop name= from the sweep"
+            )
         names[where] = " ".join(folder.overrides)
         context = RunContext.from_environment(yahpo_data=settings.yahpo_data)
         apply_context(context)  # planning builds the tasks here; the specs carry it to the workers
@@ -338,15 +345,20 @@ def _run(jobs: list[tuple[Settings, Plan]], argv: list[str]) -> int:
             check_writable(study_dir)
             check_writable(study_dir / "runs")
             # Refuses a plan that would replace or mix with the folder's runs, before anything is written.
-            for line in prepare_study_folder(study_dir, plan, settings.study,
-                                             move_old_runs=settings.move_old_runs, argv=argv):
+            for line in prepare_study_folder(
+                study_dir, plan, settings.study, move_old_runs=settings.move_old_runs, argv=argv
+            ):
                 print(line)
         # One pool for every folder of the sweep; a single run runs here, with no pool to start.
-        sweep = run_all(specs, first.output_dir, first.n_jobs, first.backend, first.progress,
-                        in_process=len(specs) == 1)
+        sweep = run_all(
+            specs, first.output_dir, first.n_jobs, first.backend, first.progress, in_process=len(specs) == 1
+        )
     except Terminated:
-        print("\nterminated (SIGTERM): the worker processes were stopped; runs already written are kept; "
-              "re-run the same command to resume", file=sys.stderr)
+        print(
+            "\nterminated (SIGTERM): the worker processes were stopped; runs already written are kept; "
+            "re-run the same command to resume",
+            file=sys.stderr,
+        )
         return EXIT_TERMINATED
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -355,8 +367,11 @@ def _run(jobs: list[tuple[Settings, Plan]], argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_WRITE_FAILED
     except KeyboardInterrupt:
-        print("\ninterrupted: the worker processes were stopped; runs already written are kept; re-run "
-              "the same command to resume", file=sys.stderr)
+        print(
+            "\ninterrupted: the worker processes were stopped; runs already written are kept; re-run "
+            "the same command to resume",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     finally:
         if previous is not None:
@@ -366,8 +381,9 @@ def _run(jobs: list[tuple[Settings, Plan]], argv: list[str]) -> int:
         if len(jobs) > 1:  # each folder's own summary, from the outcomes of its runs
             mine = {str((study_dir / "runs").absolute())}
             mine_outcomes = [o for o in sweep.outcomes if o.path and str(Path(o.path).parent) in mine]
-            part = SweepResult(outcomes=mine_outcomes,
-                               skipped=len(plan.specs) - len(mine_outcomes), elapsed=sweep.elapsed)
+            part = SweepResult(
+                outcomes=mine_outcomes, skipped=len(plan.specs) - len(mine_outcomes), elapsed=sweep.elapsed
+            )
             print(f"\n== {study_dir}")
             print(summarize(study_dir, part, plan))
         else:

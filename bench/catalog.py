@@ -21,16 +21,19 @@ from tasks.vocabulary import TASK_KINDS, TASK_TYPES
 DETAIL_LIMIT = 300
 
 
-def print_listing(kind: str, pattern: str | None = None, task_type: str | None = None,
-                  task_kind: str | None = None) -> None:
+def print_listing(
+    kind: str, pattern: str | None = None, task_type: str | None = None, task_kind: str | None = None
+) -> None:
     """Print the catalog of ``kind`` (tasks, optimizers, tasksets, studies), filtered by a glob
     and, for tasks, by type and kind."""
     from bench.config import ConfigError
 
     if pattern is not None and not isinstance(pattern, str):
         # Hydra reads filter=[a,b] or filter=5 as a list or a number, not a glob.
-        raise ConfigError(f"filter={pattern!r} is invalid: use one glob pattern, quoted for Hydra "
-                          "when it has brackets: \"filter='bbob/f0[1-5]/*'\"")
+        raise ConfigError(
+            f"filter={pattern!r} is invalid: use one glob pattern, quoted for Hydra "
+            "when it has brackets: \"filter='bbob/f0[1-5]/*'\""
+        )
     if kind == "optimizers":
         for oid in _filter(optimizer_ids(), pattern):
             try:
@@ -69,9 +72,12 @@ def _print_tasks(pattern: str | None, task_type: str | None, task_kind: str | No
             print(f"# family {name}: unavailable ({reason})")
     ids = _filter(task_ids(), pattern)
     if task_type or task_kind:  # metadata filters need the task objects: build the glob's matches
-        ids = [t for t in ids
-               if (task_type is None or make_task(t).meta.type == task_type)
-               and (task_kind is None or make_task(t).meta.kind == task_kind)]
+        ids = [
+            t
+            for t in ids
+            if (task_type is None or make_task(t).meta.type == task_type)
+            and (task_kind is None or make_task(t).meta.kind == task_kind)
+        ]
     if len(ids) <= DETAIL_LIMIT:
         print(f"{'id':32s} {'type':5s} {'kind':10s} {'dims':>4s}  fidelity / objectives")
         for tid in ids:

@@ -65,8 +65,10 @@ def parse(args: Sequence[str]) -> CheckRequest:
         key, sep, value = word.partition("=")
         valid = [*_KEYS, *_NUMBERS]
         if not sep or not value:
-            raise ConfigError(f"check takes key=value words, got {word!r}: e.g. python -m bench check "
-                              "optimizer=random_search")
+            raise ConfigError(
+                f"check takes key=value words, got {word!r}: e.g. python -m bench check "
+                "optimizer=random_search"
+            )
         if key not in valid:
             raise unknown("setting for check", key, valid, hint="python -m bench check --help")
         if key in values:
@@ -74,16 +76,20 @@ def parse(args: Sequence[str]) -> CheckRequest:
         values[key] = value
     kinds = [k for k in _KEYS if k in values]
     if len(kinds) != 1:
-        raise ConfigError("check needs exactly one of optimizer=ID or task_family=NAME: e.g. "
-                          "python -m bench check optimizer=random_search")
+        raise ConfigError(
+            "check needs exactly one of optimizer=ID or task_family=NAME: e.g. "
+            "python -m bench check optimizer=random_search"
+        )
     kind = kinds[0]
     numbers: dict[str, int] = {}
     for key in _NUMBERS:
         if key not in values:
             continue
         if key not in _KEYS[kind]:
-            raise ConfigError(f"{key}= goes with {'task_family' if kind == 'optimizer' else 'optimizer'}=, "
-                              f"not with {kind}=: see python -m bench check --help")
+            raise ConfigError(
+                f"{key}= goes with {'task_family' if kind == 'optimizer' else 'optimizer'}=, "
+                f"not with {kind}=: see python -m bench check --help"
+            )
         text = values[key]
         if not text.isdigit() or int(text) < _NUMBERS[key]:
             raise ConfigError(f"{key}={text!r} is invalid: use a whole number >= {_NUMBERS[key]}")
@@ -103,12 +109,16 @@ def _flags(args: Sequence[str]) -> tuple[list[str], bool]:
             folder = word.partition("=")[2] if "=" in word else (args[i + 1] if i + 1 < len(args) else "")
             i += 0 if "=" in word else 1
             if not folder or not Path(folder).is_dir():
-                raise ConfigError(f"--config-dir {folder!r} is not a folder: give a folder holding "
-                                  "optimizer/, study/ or taskset/ YAMLs")
+                raise ConfigError(
+                    f"--config-dir {folder!r} is not a folder: give a folder holding "
+                    "optimizer/, study/ or taskset/ YAMLs"
+                )
             add_config_dir(Path(folder).resolve())
         elif word.startswith("-"):
-            raise ConfigError(f"unknown flag {word!r} for check: it takes --config-dir DIR and "
-                              "key=value words (python -m bench check --help)")
+            raise ConfigError(
+                f"unknown flag {word!r} for check: it takes --config-dir DIR and "
+                "key=value words (python -m bench check --help)"
+            )
         else:
             words.append(word)
         i += 1

@@ -29,16 +29,16 @@ INFO_TYPES = ("all", "config", "defaults", "defaults-tree", "plugins", "searchpa
 #: Flags of a Hydra app that this suite does not use, and what to do instead.
 UNSUPPORTED = {
     "--config-path": "the primary config is the shipped conf/config.yaml: add your own study/, "
-                     "optimizer/, taskset/ YAMLs with --config-dir DIR",
+    "optimizer/, taskset/ YAMLs with --config-dir DIR",
     "-cp": "the primary config is the shipped conf/config.yaml: add your own configs with -cd DIR",
     "--config-name": "the primary config is fixed: select a study with study=NAME (its YAML may "
-                     "live in a --config-dir DIR)",
+    "live in a --config-dir DIR)",
     "-cn": "the primary config is fixed: select a study with study=NAME",
     "--shell-completion": "shell completion is not installed: list ids with python -m bench "
-                          "list=optimizers|studies|tasksets|tasks",
+    "list=optimizers|studies|tasksets|tasks",
     "-sc": "shell completion is not installed: list ids with python -m bench list=...",
     "--experimental-rerun": "a study re-runs (resumes) by running the same command again; "
-                            "study.json in the results folder records each plan's command",
+    "study.json in the results folder records each plan's command",
 }
 
 
@@ -101,27 +101,34 @@ def parse_flags(args: Sequence[str]) -> Flags:
         elif name in ("-i", "--info"):
             kind = value(name, required=False) or "all"
             if kind not in INFO_TYPES:
-                raise ConfigError(f"--info {kind!r} is invalid: use --info with one of "
-                                  f"{', '.join(INFO_TYPES)}")
+                raise ConfigError(
+                    f"--info {kind!r} is invalid: use --info with one of {', '.join(INFO_TYPES)}"
+                )
             flags.info = kind
         elif name in ("-cd", "--config-dir"):
             folder = Path(value(name) or "")
             if not folder.is_dir():
-                raise ConfigError(f"--config-dir {str(folder)!r} is not a folder: give a folder holding "
-                                  "study/, optimizer/, taskset/ or backend/ YAMLs")
+                raise ConfigError(
+                    f"--config-dir {str(folder)!r} is not a folder: give a folder holding "
+                    "study/, optimizer/, taskset/ or backend/ YAMLs"
+                )
             flags.config_dirs.append(folder.resolve())
         elif name in UNSUPPORTED:
             raise ConfigError(f"{name} is not supported here: {UNSUPPORTED[name]}")
         elif word.startswith("-"):  # an override starts with a key, '+' or '~', never '-'
-            raise ConfigError(f"unknown flag {word!r}: python -m bench takes key=value overrides and "
-                              "Hydra's flags -m, --cfg, --package, --resolve, --info, --config-dir, "
-                              "--help, --version")
+            raise ConfigError(
+                f"unknown flag {word!r}: python -m bench takes key=value overrides and "
+                "Hydra's flags -m, --cfg, --package, --resolve, --info, --config-dir, "
+                "--help, --version"
+            )
         else:
             flags.overrides.append(word)
         i += 1
     if (flags.package or flags.resolve) and not flags.cfg:
-        raise ConfigError("--package and --resolve go with --cfg job|hydra|all: e.g. "
-                          "python -m bench --cfg job --package study")
+        raise ConfigError(
+            "--package and --resolve go with --cfg job|hydra|all: e.g. "
+            "python -m bench --cfg job --package study"
+        )
     return flags
 
 
@@ -190,8 +197,12 @@ def help_text() -> str:
     from bench.config_schema import field_help
 
     lines = [USAGE, "Config groups (select with group=option; yours join with --config-dir):"]
-    for group, what in (("study", "study=NAME"), ("optimizer", "optimizer=ID (a,b with -m)"),
-                        ("backend", "backend=NAME"), ("taskset", "study.taskset=NAME")):
+    for group, what in (
+        ("study", "study=NAME"),
+        ("optimizer", "optimizer=ID (a,b with -m)"),
+        ("backend", "backend=NAME"),
+        ("taskset", "study.taskset=NAME"),
+    ):
         options = yaml_ids(group)
         lines.append(f"  {group} ({what}), {len(options)}:")
         lines.extend(_wrapped(options, "    "))
@@ -203,14 +214,20 @@ def help_text() -> str:
         lines.append(f"  {key:14s} {kind:16s} default {default}")
     lines.append("  study.*        " + ", ".join(k for k, _, _ in field_help("study")))
     lines.append("  backend.*      " + ", ".join(k for k, _, _ in field_help("backend")))
-    lines.append("  optimizer.params.NAME=VALUE  a parameter of the chosen optimizers (a,b,c with -m: "
-                 "one variant each, id optuna_tpe@NAME=VALUE)")
+    lines.append(
+        "  optimizer.params.NAME=VALUE  a parameter of the chosen optimizers (a,b,c with -m: "
+        "one variant each, id optuna_tpe@NAME=VALUE)"
+    )
     lines.append("")
-    lines.append("Environment: NXMBENCH_CONFIG_PATH (config folders), NXMBENCH_YAHPO_DATA, "
-                 "NXMBENCH_TASK_MODULES, NXMBENCH_CACHE_DIR (docs/environment.md).")
-    lines.append("Plugins: installed packages add optimizers, task families and config folders through "
-                 "the entry-point groups nxm_bench.optimizers, nxm_bench.task_families and "
-                 "nxm_bench.config (README: Writing a plugin).")
+    lines.append(
+        "Environment: NXMBENCH_CONFIG_PATH (config folders), NXMBENCH_YAHPO_DATA, "
+        "NXMBENCH_TASK_MODULES, NXMBENCH_CACHE_DIR (docs/environment.md)."
+    )
+    lines.append(
+        "Plugins: installed packages add optimizers, task families and config folders through "
+        "the entry-point groups nxm_bench.optimizers, nxm_bench.task_families and "
+        "nxm_bench.config (README: Writing a plugin)."
+    )
     return "\n".join(lines)
 
 

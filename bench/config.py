@@ -134,8 +134,10 @@ def interpolation_problem(exc: OmegaConfBaseException, origin: str) -> str:
     """
     key = getattr(exc, "full_key", None)
     cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return (f"{origin}: {key + ': ' if key else ''}{cause}: refer to an existing key "
-            "(python -m bench --cfg shows the composed config) or give a value")
+    return (
+        f"{origin}: {key + ': ' if key else ''}{cause}: refer to an existing key "
+        "(python -m bench --cfg shows the composed config) or give a value"
+    )
 
 
 def setting_keys() -> tuple[str, ...]:
@@ -154,11 +156,14 @@ def unknown_setting(key: str, full: str, valid: Sequence[str]) -> ConfigError:
     if key in STUDY_KEYS:
         return ConfigError(f"{key} is a study setting, not a top-level one: use study.{full}")
     close = difflib.get_close_matches(key, valid, n=2, cutoff=0.6)
-    close += [f"study.{k}" for k in difflib.get_close_matches(key, STUDY_KEYS, n=1, cutoff=0.75)
-              if k not in valid]
+    close += [
+        f"study.{k}" for k in difflib.get_close_matches(key, STUDY_KEYS, n=1, cutoff=0.75) if k not in valid
+    ]
     hint = "did you mean " + " or ".join(repr(c) for c in close) + "? " if close else ""
-    return ConfigError(f"{key} is not a setting: {hint}valid are {', '.join(valid)} (study keys go "
-                       "under study., e.g. study.seeds=3; see python -m bench --help)")
+    return ConfigError(
+        f"{key} is not a setting: {hint}valid are {', '.join(valid)} (study keys go "
+        "under study., e.g. study.seeds=3; see python -m bench --help)"
+    )
 
 
 def nested_key_problem(section: str, key: str, valid: Sequence[str]) -> str | None:
@@ -232,8 +237,10 @@ def check_overrides(overrides: Sequence[str]) -> list[str]:
             problem = nested_key_problem(parts[0], parts[1], nested)
             if problem:
                 raise ConfigError(problem)
-        open_ended = ((parts[0] in ("study", "backend") and len(parts) == 2)
-                      or parts[:2] == ["optimizer", "params"])
+        open_ended = (parts[0] in ("study", "backend") and len(parts) == 2) or parts[:2] == [
+            "optimizer",
+            "params",
+        ]
         if open_ended and len(parts) > 1 and sep and not ov.startswith(("~", "++")):
             ov = f"++{key}={value}"
         out.append(ov)
@@ -257,7 +264,7 @@ def single_run_name(optimizers: Sequence[str], tasks: Sequence[str]) -> str:
     name = re.sub(r"[^A-Za-z0-9_.,=+@-]", "_", readable)
     if name != readable or len(name) > MAX_FOLDER_NAME:
         digest = hashlib.sha256(full.encode()).hexdigest()[:8]
-        name = f"{name[:MAX_FOLDER_NAME - len(digest) - 1]}-{digest}"
+        name = f"{name[: MAX_FOLDER_NAME - len(digest) - 1]}-{digest}"
     return name
 
 
@@ -277,8 +284,8 @@ def parse_seeds(value: Any, what: str = "seeds") -> tuple[int, ...]:
             raise ConfigError(f"{what}={list(seeds)} has duplicates: give each seed once")
         return seeds
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEED_COUNT:
-        raise ConfigError(f"seeds={value!r} is invalid: use a count from 1 to {MAX_SEED_COUNT} (seeds=3) "
-                          "or a list ([0,1,2])")
+        raise ConfigError(
+            f"seeds={value!r} is invalid: use a count from 1 to {MAX_SEED_COUNT} (seeds=3) "
+            "or a list ([0,1,2])"
+        )
     return tuple(range(value))
-
-

@@ -66,11 +66,13 @@ def _float_check(name: str, lower: float, upper: float) -> Check:
         elif isinstance(value, Real) and not isinstance(value, (bool, np.bool_)):
             x = float(value)
         else:
-            raise InvalidConfigError(f"parameter {name!r}={_describe(value)} is not a number "
-                                     f"(a float in [{lower}, {upper}])")
+            raise InvalidConfigError(
+                f"parameter {name!r}={_describe(value)} is not a number (a float in [{lower}, {upper}])"
+            )
         if not lo <= x <= hi:  # also False for NaN
-            raise InvalidConfigError(f"parameter {name!r}={_describe(value)} is outside its range "
-                                     f"[{lower}, {upper}]")
+            raise InvalidConfigError(
+                f"parameter {name!r}={_describe(value)} is outside its range [{lower}, {upper}]"
+            )
         return min(max(x, lower), upper)
 
     return check
@@ -82,15 +84,21 @@ def _int_check(name: str, lower: int, upper: int) -> Check:
             k = value
         elif isinstance(value, Integral) and not isinstance(value, (bool, np.bool_)):
             k = int(value)
-        elif (isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
-              and math.isfinite(value) and float(value).is_integer()):
+        elif (
+            isinstance(value, Real)
+            and not isinstance(value, (bool, np.bool_))
+            and math.isfinite(value)
+            and float(value).is_integer()
+        ):
             k = int(float(value))  # 4.0 from a library that samples integers as floats
         else:
-            raise InvalidConfigError(f"parameter {name!r}={_describe(value)} is not an integer "
-                                     f"(an int in [{lower}, {upper}])")
+            raise InvalidConfigError(
+                f"parameter {name!r}={_describe(value)} is not an integer (an int in [{lower}, {upper}])"
+            )
         if not lower <= k <= upper:
-            raise InvalidConfigError(f"parameter {name!r}={_describe(value)} is outside its range "
-                                     f"[{lower}, {upper}]")
+            raise InvalidConfigError(
+                f"parameter {name!r}={_describe(value)} is outside its range [{lower}, {upper}]"
+            )
         return k
 
     return check
@@ -112,8 +120,9 @@ def _choice_check(name: str, choices: tuple[Any, ...], what: str) -> Check:
         try:
             return canonical[(type(v) is bool, v)]
         except (KeyError, TypeError):  # TypeError: an unhashable value such as a list
-            raise InvalidConfigError(f"parameter {name!r}={_describe(value)} is not one of its "
-                                     f"{what} ({shown})") from None
+            raise InvalidConfigError(
+                f"parameter {name!r}={_describe(value)} is not one of its {what} ({shown})"
+            ) from None
 
     return check
 
@@ -152,8 +161,9 @@ class ConfigChecker:
 
     def __call__(self, config: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(config, Mapping):
-            raise InvalidConfigError(f"the configuration {_describe(config)} is not a mapping of "
-                                     "parameter names to values")
+            raise InvalidConfigError(
+                f"the configuration {_describe(config)} is not a mapping of parameter names to values"
+            )
         if self.conditional:
             out = self._conditional(config)
         else:
@@ -164,8 +174,9 @@ class ConfigChecker:
         for clause in self.forbiddens:
             values = {n: out.get(n, NotSet) for n in self.names}
             if clause.is_forbidden_value(values):
-                raise InvalidConfigError(f"the configuration {_describe(out)} is forbidden by the space's "
-                                         f"clause {clause}")
+                raise InvalidConfigError(
+                    f"the configuration {_describe(out)} is forbidden by the space's clause {clause}"
+                )
         return out
 
     def _conditional(self, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -185,18 +196,23 @@ class ConfigChecker:
             self._key_error(config, active)
         return {name: out[name] for name in config}
 
-    def _key_error(self, config: Mapping[str, Any], expected: set[str] | frozenset[str],
-                   missing: str | None = None) -> None:
+    def _key_error(
+        self, config: Mapping[str, Any], expected: set[str] | frozenset[str], missing: str | None = None
+    ) -> None:
         """Raise for the first key problem: an unknown name, a missing or an inactive parameter."""
         unknown = sorted(repr(k) for k in config if k not in self.names)
         if unknown:
             shown = ", ".join(sorted(self.names)[:20]) + (", ..." if len(self.names) > 20 else "")
-            raise InvalidConfigError(f"parameter {unknown[0]} is not in the task's space (its parameters: "
-                                     f"{shown})")
+            raise InvalidConfigError(
+                f"parameter {unknown[0]} is not in the task's space (its parameters: {shown})"
+            )
         missing = missing or min((n for n in expected if n not in config), default=None)
         if missing is not None:
-            raise InvalidConfigError(f"parameter {missing!r} is missing from the configuration "
-                                     f"{_describe(dict(config))}")
+            raise InvalidConfigError(
+                f"parameter {missing!r} is missing from the configuration {_describe(dict(config))}"
+            )
         inactive = sorted(str(k) for k in config if k not in expected)
-        raise InvalidConfigError(f"parameter {inactive[0]!r}={_describe(config[inactive[0]])} is "
-                                 "inactive under the conditions of the space and must be left out")
+        raise InvalidConfigError(
+            f"parameter {inactive[0]!r}={_describe(config[inactive[0]])} is "
+            "inactive under the conditions of the space and must be left out"
+        )

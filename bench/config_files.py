@@ -40,15 +40,19 @@ def add_config_dir(path: Path) -> None:
     if path not in _cli_dirs:
         _cli_dirs.append(path)
 
+
 #: Extra config folders (``os.pathsep``-separated) holding optimizer/, study/, taskset/ YAMLs.
 CONFIG_PATH_ENV = "NXMBENCH_CONFIG_PATH"
 
 
 LIST_NAMES = {"optimizer": "optimizers", "taskset": "tasksets", "study": "studies"}
 #: What a config group's YAML holds (for messages about a file that is not a mapping).
-GROUP_KEYS = {"study": "name, optimizers, tasks or taskset, seeds, n_trials, …",
-              "optimizer": "_target_, params, description", "taskset": "tasks",
-              "backend": "name, address, n_workers"}
+GROUP_KEYS = {
+    "study": "name, optimizers, tasks or taskset, seeds, n_trials, …",
+    "optimizer": "_target_, params, description",
+    "taskset": "tasks",
+    "backend": "name, address, n_workers",
+}
 #: An optimizer, taskset or study id names a file and a results folder: no separators, no
 #: hidden or parent folders (``../x`` would read a YAML from anywhere and write outside output_dir).
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -131,8 +135,10 @@ def check_id(kind: str, name: Any) -> str:
     """
     if not isinstance(name, str) or not _ID.fullmatch(name):
         also = " and run ids" if kind == "optimizer" else ""
-        raise ConfigError(f"{kind} id {name!r} is invalid: use letters, digits, '_', '-' and '.', "
-                          f"not starting with '.' (it names a YAML file under {kind}/{also})")
+        raise ConfigError(
+            f"{kind} id {name!r} is invalid: use letters, digits, '_', '-' and '.', "
+            f"not starting with '.' (it names a YAML file under {kind}/{also})"
+        )
     return name
 
 
@@ -182,23 +188,27 @@ def read_config(path: Path, group: str) -> DictConfig:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise ConfigError(f"{what} is not UTF-8 text (byte {raw[exc.start]:#04x} on line {line}): "
-                          "save it as UTF-8") from None
+        raise ConfigError(
+            f"{what} is not UTF-8 text (byte {raw[exc.start]:#04x} on line {line}): save it as UTF-8"
+        ) from None
     keys = GROUP_KEYS.get(group, "keys")
     try:
         data = yaml.safe_load(text)
         if data is None:
             raise ConfigError(f"{what} is empty: give it the keys {keys}")
         if not isinstance(data, dict):
-            raise ConfigError(f"{what} holds {_kind_of(data)} at the top level, not a mapping: "
-                              f"give it the keys {keys}")
+            raise ConfigError(
+                f"{what} holds {_kind_of(data)} at the top level, not a mapping: give it the keys {keys}"
+            )
         cfg = OmegaConf.create(text)  # OmegaConf's own YAML rules, as Hydra reads the file
     except yaml.YAMLError as exc:
         raise ConfigError(yaml_problem(exc, what)) from None
     except GrammarParseError as exc:  # an unclosed or malformed ${...}
         key = getattr(exc, "full_key", None)
-        raise ConfigError(f"{what}: {key + ': ' if key else ''}{str(exc).splitlines()[0]}: close the "
-                          "${...} interpolation, or escape a literal one as \\${...}") from None
+        raise ConfigError(
+            f"{what}: {key + ': ' if key else ''}{str(exc).splitlines()[0]}: close the "
+            "${...} interpolation, or escape a literal one as \\${...}"
+        ) from None
     except OmegaConfBaseException as exc:  # e.g. a key that is not a string
         raise ConfigError(f"{what}: {str(exc).splitlines()[0]}") from None
     assert isinstance(cfg, DictConfig)
@@ -257,17 +267,24 @@ def optimizer_config(name: str) -> DictConfig:
 
 def _entry_point_optimizer(name: str, registered: list[plugins.Entry]) -> DictConfig:
     if len(registered) > 1:
-        raise ConfigError(f"optimizer id {name!r} is registered by {len(registered)} plugins: "
-                          + " and ".join(e.origin for e in registered)
-                          + ": uninstall one, or give the id a YAML under optimizer/ in a --config-dir")
+        raise ConfigError(
+            f"optimizer id {name!r} is registered by {len(registered)} plugins: "
+            + " and ".join(e.origin for e in registered)
+            + ": uninstall one, or give the id a YAML under optimizer/ in a --config-dir"
+        )
     entry = registered[0]
     if ":" not in entry.value:
-        raise ConfigError(f"{entry.origin}: the value names no class: use 'module:Class', e.g. "
-                          "'my_plugin.es:MyES'")
+        raise ConfigError(
+            f"{entry.origin}: the value names no class: use 'module:Class', e.g. 'my_plugin.es:MyES'"
+        )
     # Light: the class is imported when the optimizer is planned, not to list or describe it.
-    return OmegaConf.create({"_target_": entry.target, "params": {},
-                             "description": f"{entry.target.rpartition('.')[2]} from plugin "
-                                            f"{entry.distribution}"})
+    return OmegaConf.create(
+        {
+            "_target_": entry.target,
+            "params": {},
+            "description": f"{entry.target.rpartition('.')[2]} from plugin {entry.distribution}",
+        }
+    )
 
 
 def taskset_ids() -> list[str]:
@@ -283,8 +300,10 @@ def taskset_patterns(name: str) -> list[str]:
     """
     tasks = taskset_config(name).get("tasks")
     if not isinstance(tasks, list | tuple | ListConfig) or not all(isinstance(t, str) for t in tasks):
-        raise ConfigError(f"taskset {name!r} ({config_file('taskset', name)}): tasks={tasks!r} is invalid: "
-                          "use a list of task ids or patterns, e.g. tasks: ['bbob/f*/d05/i01']")
+        raise ConfigError(
+            f"taskset {name!r} ({config_file('taskset', name)}): tasks={tasks!r} is invalid: "
+            "use a list of task ids or patterns, e.g. tasks: ['bbob/f*/d05/i01']"
+        )
     return list(tasks)
 
 

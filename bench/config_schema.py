@@ -130,8 +130,13 @@ class MainSchema:
 
 
 #: Schema of each section a key may start with.
-SECTIONS: dict[str, type] = {"": MainSchema, "study": StudySchema, "optimizer": OptimizerSchema,
-                             "backend": BackendSchema, "taskset": TasksetSchema}
+SECTIONS: dict[str, type] = {
+    "": MainSchema,
+    "study": StudySchema,
+    "optimizer": OptimizerSchema,
+    "backend": BackendSchema,
+    "taskset": TasksetSchema,
+}
 
 
 def keys_of(section: str) -> tuple[str, ...]:
@@ -218,8 +223,12 @@ def validation_problem(exc: Exception) -> str:
 
 
 #: What some keys accept, in words more precise than their type.
-_WANTED = {"n_workers": "an integer >= 1", "n_jobs": "a positive worker count, or -1 for all cores",
-           "n_trials": "a positive finite number", "plan_timeout": "a positive finite number"}
+_WANTED = {
+    "n_workers": "an integer >= 1",
+    "n_jobs": "a positive worker count, or -1 for all cores",
+    "n_trials": "a positive finite number",
+    "plan_timeout": "a positive finite number",
+}
 
 
 def _wanted_type(key: str) -> str | None:
@@ -232,8 +241,13 @@ def _wanted_type(key: str) -> str | None:
         if f.name == name:
             kind = str(f.type)
             optional = " or null" if "Optional" in kind else ""
-            for token, words in (("float", "a number"), ("int", "an integer"), ("bool", "true or false"),
-                                 ("str", "a string"), ("List", "a list")):
+            for token, words in (
+                ("float", "a number"),
+                ("int", "an integer"),
+                ("bool", "true or false"),
+                ("str", "a string"),
+                ("List", "a list"),
+            ):
                 if token in kind:
                     return words + optional
     return None
@@ -250,14 +264,20 @@ def job_view(cfg: Any, settings: Any, selection: Any) -> Any:
     data.pop("hydra", None)
     study = settings.study
     raw_description = data.get("study", {}).get("description", "")
-    data["study"] = {**data.get("study", {}), "name": study.name,
-                     "description": "" if settings.single else raw_description,
-                     "optimizers": [o.id for o in study.optimizers], "seeds": list(study.seeds),
-                     "incompatible": study.incompatible,
-                     # the study's values after the top-level overrides (n_trials=, ...)
-                     "n_trials": study.budget.n_trials, "time_budget": study.budget.time,
-                     "trial_timeout": study.trial_timeout, "run_timeout": study.run_timeout,
-                     "n_workers": study.n_workers}
+    data["study"] = {
+        **data.get("study", {}),
+        "name": study.name,
+        "description": "" if settings.single else raw_description,
+        "optimizers": [o.id for o in study.optimizers],
+        "seeds": list(study.seeds),
+        "incompatible": study.incompatible,
+        # the study's values after the top-level overrides (n_trials=, ...)
+        "n_trials": study.budget.n_trials,
+        "time_budget": study.budget.time,
+        "trial_timeout": study.trial_timeout,
+        "run_timeout": study.run_timeout,
+        "n_workers": study.n_workers,
+    }
     if selection is not None and selection.tasks is not None:
         data["study"]["tasks"] = list(study.tasks)
         data["study"]["taskset"] = None

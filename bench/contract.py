@@ -24,8 +24,9 @@ from optimizers.base import Optimizer
 from optimizers.contract import ContractReport
 
 
-def resolve(optimizer: str | type[Optimizer], params: Mapping[str, Any] | None = None
-            ) -> tuple[str, type[Optimizer], dict[str, Any]]:
+def resolve(
+    optimizer: str | type[Optimizer], params: Mapping[str, Any] | None = None
+) -> tuple[str, type[Optimizer], dict[str, Any]]:
     """(name, class, params) of an optimizer id or class; ``params`` override the YAML's.
 
     Example:

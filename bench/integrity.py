@@ -97,11 +97,11 @@ def table_digest(table: pa.Table) -> str:
             h.update(arr.is_null().to_numpy(zero_copy_only=False).tobytes())
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
             arr = arr.cast(pa.large_string())
-            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
             h.update((offsets - offsets[0]).tobytes())
             data = arr.buffers()[2]
             if data is not None and len(arr):
-                h.update(memoryview(data)[int(offsets[0]):int(offsets[-1])])
+                h.update(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
         elif pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
             h.update(pc.list_value_length(arr).to_numpy(zero_copy_only=False).tobytes())
             h.update(pc.list_flatten(arr).to_numpy(zero_copy_only=False).tobytes())
@@ -140,8 +140,9 @@ def read_meta(path: Path, schema_metadata: dict[bytes, bytes] | None = None) -> 
     return meta
 
 
-def _read(path: Path, columns: list[str] | None,
-          optional: Collection[str] = ()) -> tuple[pa.Table, list[dict[bytes, bytes]]]:
+def _read(
+    path: Path, columns: list[str] | None, optional: Collection[str] = ()
+) -> tuple[pa.Table, list[dict[bytes, bytes]]]:
     """The table and every stored view of the schema metadata."""
     try:
         with pq.ParquetFile(path, page_checksum_verification=True) as pf:

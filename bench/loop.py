@@ -50,8 +50,17 @@ from bench.trial_checks import RunError, check_finite, check_result, config_chec
 from optimizers.base import Budget, Optimizer, Problem, SearchExhausted
 from tasks.base import Fidelity, Result, Task
 
-__all__ = ["RunError", "RunOutcome", "TimeLimitExceeded", "TimeLimits", "check_finite", "record_failure",
-           "run_one", "run_path", "trial_fidelity"]
+__all__ = [
+    "RunError",
+    "RunOutcome",
+    "TimeLimitExceeded",
+    "TimeLimits",
+    "check_finite",
+    "record_failure",
+    "run_one",
+    "run_path",
+    "trial_fidelity",
+]
 
 Evaluate = Callable[[Any, "float | None", int], Result]
 
@@ -92,8 +101,15 @@ def _versions(optimizer_cls: type[Optimizer] | None) -> dict[str, str]:
     return out
 
 
-def _loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed: int,
-          rec: TrialRecorder, t_start: float, evaluate: Evaluate | None = None) -> str | None:
+def _loop(
+    task: Task,
+    optimizer: Optimizer,
+    budget: Budget,
+    noise_seed: int,
+    rec: TrialRecorder,
+    t_start: float,
+    evaluate: Evaluate | None = None,
+) -> str | None:
     """The hot path: keep per-trial work to list appends and a few float ops.
 
     ``evaluate`` replaces ``task.evaluate`` (time limits wrap it), so no limit costs nothing here.
@@ -141,8 +157,14 @@ def _contained_by_default() -> bool:
     return threading.current_thread() is not threading.main_thread()
 
 
-def run_one(spec: RunSpec, output_dir: Path, *, contained: bool | None = None,
-            watchdog: IO[str] | None = None, attempt: str | None = None) -> RunOutcome:
+def run_one(
+    spec: RunSpec,
+    output_dir: Path,
+    *,
+    contained: bool | None = None,
+    watchdog: IO[str] | None = None,
+    attempt: str | None = None,
+) -> RunOutcome:
     """Execute one run and write its parquet file; never raises for run-level failures.
 
     Args:
@@ -164,13 +186,28 @@ def run_one(spec: RunSpec, output_dir: Path, *, contained: bool | None = None,
     contained = _contained_by_default() if contained is None else contained
 
     def finish(status: str, error: str | None, stopped_early: str | None) -> RunOutcome:
-        return _write_outcome(spec, output_dir, task, cls, rec, status, error, stopped_early, started,
-                              time.perf_counter() - t_start, attempt)
+        return _write_outcome(
+            spec,
+            output_dir,
+            task,
+            cls,
+            rec,
+            status,
+            error,
+            stopped_early,
+            started,
+            time.perf_counter() - t_start,
+            attempt,
+        )
 
     def on_swallowed(reason: str) -> None:
         # Called from the SIGALRM handler while the run is stuck catching its own interrupts.
-        finish("timeout", f"TimeLimitExceeded: {reason}; the run was ended with its process after "
-               f"{len(rec)} trials\n{''.join(traceback.format_stack())}", None)
+        finish(
+            "timeout",
+            f"TimeLimitExceeded: {reason}; the run was ended with its process after "
+            f"{len(rec)} trials\n{''.join(traceback.format_stack())}",
+            None,
+        )
         os._exit(EXIT_SWALLOWED_LIMIT)
 
     try:
@@ -191,11 +228,16 @@ def run_one(spec: RunSpec, output_dir: Path, *, contained: bool | None = None,
             stopped_early = loop(task, optimizer, spec.budget, noise_seed, rec, t_start)
         else:
             # The timer is disarmed when this block exits, before the except clauses run.
-            with TimeLimits(spec.trial_timeout, spec.run_timeout, watchdog=watchdog,
-                            on_swallowed=on_swallowed if watchdog is not None else None) as limits:
+            with TimeLimits(
+                spec.trial_timeout,
+                spec.run_timeout,
+                watchdog=watchdog,
+                on_swallowed=on_swallowed if watchdog is not None else None,
+            ) as limits:
                 optimizer = cls(problem, seed=opt_seed, **spec.optimizer_params)
-                stopped_early = loop(task, optimizer, spec.budget, noise_seed, rec, t_start,
-                                     limits.wrap(task.evaluate))
+                stopped_early = loop(
+                    task, optimizer, spec.budget, noise_seed, rec, t_start, limits.wrap(task.evaluate)
+                )
     except TimeLimitExceeded as exc:
         status = "timeout"
         error = f"TimeLimitExceeded: {exc} after {len(rec)} trials\n{traceback.format_exc()}"
@@ -206,8 +248,10 @@ def run_one(spec: RunSpec, output_dir: Path, *, contained: bool | None = None,
         if not contained:
             raise
         status = "died"
-        error = (f"{exc!r} raised inside the run after {len(rec)} trials: it "
-                 f"would have ended the worker process\n{traceback.format_exc()}")
+        error = (
+            f"{exc!r} raised inside the run after {len(rec)} trials: it "
+            f"would have ended the worker process\n{traceback.format_exc()}"
+        )
     return finish(status, error, stopped_early)
 
 
@@ -216,16 +260,33 @@ def run_one(spec: RunSpec, output_dir: Path, *, contained: bool | None = None,
 EXIT_SWALLOWED_LIMIT = 75
 
 
-def _write_outcome(spec: RunSpec, output_dir: Path, task: Task | None, cls: type[Optimizer] | None,
-                   rec: TrialRecorder, status: str, error: str | None, stopped_early: str | None,
-                   started: datetime, duration: float, attempt: str | None) -> RunOutcome:
+def _write_outcome(
+    spec: RunSpec,
+    output_dir: Path,
+    task: Task | None,
+    cls: type[Optimizer] | None,
+    rec: TrialRecorder,
+    status: str,
+    error: str | None,
+    stopped_early: str | None,
+    started: datetime,
+    duration: float,
+    attempt: str | None,
+) -> RunOutcome:
     """Write the run file (metadata and trials) and return the outcome for the main process."""
     meta: dict[str, Any] = {
-        "run_id": spec.run_id, "study": spec.study, "spec": spec.to_dict(),
-        "fingerprint": spec.fingerprint, "status": status, "error": error, "n_trials": len(rec),
+        "run_id": spec.run_id,
+        "study": spec.study,
+        "spec": spec.to_dict(),
+        "fingerprint": spec.fingerprint,
+        "status": status,
+        "error": error,
+        "n_trials": len(rec),
         "stopped_early": stopped_early,
-        "started": started.isoformat(), "finished": datetime.now(UTC).isoformat(),
-        "duration": duration, "versions": _versions(cls),
+        "started": started.isoformat(),
+        "finished": datetime.now(UTC).isoformat(),
+        "duration": duration,
+        "versions": _versions(cls),
         "host": {"name": socket.gethostname(), "cpus": _cpu_count(), "platform": sys.platform},
     }
     if attempt is not None:
@@ -240,32 +301,48 @@ def _write_outcome(spec: RunSpec, output_dir: Path, task: Task | None, cls: type
     except Exception as exc:  # the run's own data cannot be tabulated: that is the run's failure
         error = ((error + "\n") if error else "") + (
             f"{type(exc).__name__} while building the result table: {exc}; its {len(rec)} trials are "
-            f"not recorded\n{traceback.format_exc()}")
+            f"not recorded\n{traceback.format_exc()}"
+        )
         status = "crashed"
         rec = TrialRecorder()
         meta.update(status=status, error=error, n_trials=0)
         table = _table(spec, task, rec, status)
     path = write_run(run_path(output_dir, spec), table, meta)
     best = _best(rec, task)
-    return RunOutcome(spec.run_id, spec.task, spec.optimizer, spec.seed, status, len(rec), best,
-                      duration, error.splitlines()[0] if error else None, str(path))
+    return RunOutcome(
+        spec.run_id,
+        spec.task,
+        spec.optimizer,
+        spec.seed,
+        status,
+        len(rec),
+        best,
+        duration,
+        error.splitlines()[0] if error else None,
+        str(path),
+    )
 
 
 def _table(spec: RunSpec, task: Task | None, rec: TrialRecorder, status: str) -> Any:
     m = task.meta if task is not None else None
     return rec.table(
-        study=spec.study, run_id=spec.run_id, task=spec.task,
+        study=spec.study,
+        run_id=spec.run_id,
+        task=spec.task,
         family=m.family if m else spec.task.split("/", 1)[0],
-        task_type=m.type if m else "", task_kind=m.kind if m else "",
-        optimizer=spec.optimizer, seed=spec.seed,
+        task_type=m.type if m else "",
+        task_kind=m.kind if m else "",
+        optimizer=spec.optimizer,
+        seed=spec.seed,
         optimum=m.optimum[0] if m and m.optimum else None,
         objectives=task.objectives if task is not None else (),
         run_status=status,
     )
 
 
-def record_failure(spec: RunSpec, output_dir: Path, status: str, error: str,
-                   attempt: str | None = None) -> RunOutcome:
+def record_failure(
+    spec: RunSpec, output_dir: Path, status: str, error: str, attempt: str | None = None
+) -> RunOutcome:
     """Write a run that produced no file of its own (its process died) as ``status`` with 0 trials.
 
     Called by the main process, which builds the task (cached) only for its metadata.
@@ -290,8 +367,9 @@ def record_failure(spec: RunSpec, output_dir: Path, status: str, error: str,
     except Exception:
         cls = None
     now = datetime.now(UTC)
-    return _write_outcome(spec, output_dir, task, cls, TrialRecorder(), status, error, None, now, 0.0,
-                          attempt)
+    return _write_outcome(
+        spec, output_dir, task, cls, TrialRecorder(), status, error, None, now, 0.0, attempt
+    )
 
 
 def _best(rec: TrialRecorder, task: Task | None) -> float | None:

@@ -64,7 +64,8 @@ def check_writable(directory: Path) -> None:
     except OSError as exc:
         raise ConfigError(
             f"output folder {str(directory)!r} is not writable ({exc.strerror or exc}): "
-            "fix its permissions or choose another with output_dir=PATH") from exc
+            "fix its permissions or choose another with output_dir=PATH"
+        ) from exc
 
 
 def pending(specs: Sequence[RunSpec], output_dir: Path) -> tuple[list[RunSpec], int]:
@@ -73,6 +74,7 @@ def pending(specs: Sequence[RunSpec], output_dir: Path) -> tuple[list[RunSpec], 
     Every existing file is decoded and verified (:func:`~bench.results.finished_fingerprint`),
     about 1 ms per small run file; threads overlap the decoding, which releases the GIL.
     """
+
     def done(spec: RunSpec) -> bool:
         return finished_fingerprint(run_path(output_dir, spec)) == spec.fingerprint
 
@@ -110,9 +112,11 @@ class Progress:
         elapsed = time.perf_counter() - self.t0
         eta = elapsed / self.done * (self.total - self.done)
         bar = "#" * int(frac * 24)
-        line = (f"[{bar:<24}] {self.done}/{self.total} runs {frac:4.0%} "
-                f"| {self.done / elapsed:5.1f} runs/s | elapsed {_hms(elapsed)} ETA {_hms(eta)}"
-                f" | failed {self.failed}")
+        line = (
+            f"[{bar:<24}] {self.done}/{self.total} runs {frac:4.0%} "
+            f"| {self.done / elapsed:5.1f} runs/s | elapsed {_hms(elapsed)} ETA {_hms(eta)}"
+            f" | failed {self.failed}"
+        )
         self.stream.write(("\r" + line) if self.tty else line + "\n")
         if self.tty and self.done == self.total:
             self.stream.write("\n")
@@ -144,7 +148,8 @@ def _dask_client(backend: BackendConfig, n_jobs: int) -> Iterator[Any]:
             raise ConfigError(
                 f"cannot reach the dask scheduler at backend.address={backend.address!r} within "
                 f"{timeout:g} s ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}): start it, fix "
-                "the address (tcp://HOST:PORT), or drop backend.address for a local cluster") from exc
+                "the address (tcp://HOST:PORT), or drop backend.address for a local cluster"
+            ) from exc
     else:
         workers = backend.n_workers or (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
@@ -220,17 +225,27 @@ def run_in_this_process(spec: RunSpec, output_dir: Path) -> RunOutcome:
         # contained=False: Ctrl-C here is the user's, not the run's, and must stop the command.
         return run_one(spec, output_dir, contained=False)
     except SystemExit as exc:  # exit() inside the run: in a worker, that process would have died
-        return record_failure(spec, output_dir, "died",
-                              f"{exc!r} raised inside the run: it would have ended the worker process\n"
-                              f"{traceback.format_exc()}")
+        return record_failure(
+            spec,
+            output_dir,
+            "died",
+            f"{exc!r} raised inside the run: it would have ended the worker process\n"
+            f"{traceback.format_exc()}",
+        )
     finally:
         if fault_report:
             faulthandler.disable()
 
 
-def run_all(specs: Sequence[RunSpec], output_dir: Path, n_jobs: int = -1,
-            backend: BackendConfig | None = None, progress: bool = True, *,
-            in_process: bool = False) -> SweepResult:
+def run_all(
+    specs: Sequence[RunSpec],
+    output_dir: Path,
+    n_jobs: int = -1,
+    backend: BackendConfig | None = None,
+    progress: bool = True,
+    *,
+    in_process: bool = False,
+) -> SweepResult:
     """Run every pending spec; failures are recorded per run and never stop the sweep.
 
     Runs execute in worker processes (loky, or dask workers), never in this one: a run that
@@ -277,9 +292,9 @@ def run_all(specs: Sequence[RunSpec], output_dir: Path, n_jobs: int = -1,
             elif in_process and len(todo) == 1 and backend.name == "loky":
                 record(run_in_this_process(todo[0], output_dir))
             elif backend.name == "threading":
-                outcomes = joblib.Parallel(n_jobs=n_jobs, backend="threading",
-                                           return_as="generator_unordered")(
-                    joblib.delayed(run_one)(s, output_dir) for s in todo)
+                outcomes = joblib.Parallel(
+                    n_jobs=n_jobs, backend="threading", return_as="generator_unordered"
+                )(joblib.delayed(run_one)(s, output_dir) for s in todo)
                 for outcome in outcomes:
                     record(outcome)
             else:

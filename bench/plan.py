@@ -44,29 +44,35 @@ class Plan:
     def manifest(self, study: StudyConfig) -> dict[str, Any]:
         """What this sweep planned, as stored in ``<study dir>/study.json``."""
         return {
-            "study": study.name, "description": study.description,
-            "optimizers": [o.id for o in study.optimizers], "tasks": self.tasks,
+            "study": study.name,
+            "description": study.description,
+            "optimizers": [o.id for o in study.optimizers],
+            "tasks": self.tasks,
             "seeds": list(study.seeds),
             "budget": {"n_trials": study.budget.n_trials, "time": study.budget.time},
             "n_workers": study.n_workers,
-            "runs": [{"run_id": s.run_id, "task": s.task, "optimizer": s.optimizer, "seed": s.seed}
-                     for s in self.specs],
-            "refused": [{"task": r.task, "optimizer": r.optimizer, "reason": r.reason}
-                        for r in self.refused],
+            "runs": [
+                {"run_id": s.run_id, "task": s.task, "optimizer": s.optimizer, "seed": s.seed}
+                for s in self.specs
+            ],
+            "refused": [{"task": r.task, "optimizer": r.optimizer, "reason": r.reason} for r in self.refused],
             "planned_at": datetime.now(UTC).isoformat(),
         }
 
 
-def _workers_reason(cls: type[Optimizer], task: Task, n_workers: int,
-                    cost_reasons: dict[str, str | None]) -> str | None:
+def _workers_reason(
+    cls: type[Optimizer], task: Task, n_workers: int, cost_reasons: dict[str, str | None]
+) -> str | None:
     """Why ``cls`` on ``task`` cannot run with ``n_workers`` simulated workers (cached per task)."""
     if task.id not in cost_reasons:
         cost_reasons[task.id] = simulated_cost_reason(task)
     if cost_reasons[task.id]:
         return cost_reasons[task.id]
     if not cls.supports_pending:
-        return (f"{cls.__name__} does not support pending trials (supports_pending is False), "
-                f"so it cannot run with n_workers={n_workers}")
+        return (
+            f"{cls.__name__} does not support pending trials (supports_pending is False), "
+            f"so it cannot run with n_workers={n_workers}"
+        )
     return None
 
 
@@ -74,8 +80,11 @@ def _source(opt: OptimizerChoice) -> str:
     """``optimizer 'ID' (its YAML)``, and for a variant the parameters the command line changed."""
     base, _, changed = opt.id.partition("@")
     path = config_file("optimizer", base)
-    return (f"optimizer {base!r}" + (f" ({path})" if path else "")
-            + (f" with optimizer.params {changed} from the command line" if changed else ""))
+    return (
+        f"optimizer {base!r}"
+        + (f" ({path})" if path else "")
+        + (f" with optimizer.params {changed} from the command line" if changed else "")
+    )
 
 
 def check_optimizers(study: StudyConfig) -> tuple[dict[str, type[Optimizer]], dict[str, str]]:
@@ -116,8 +125,10 @@ def check_optimizers(study: StudyConfig) -> tuple[dict[str, type[Optimizer]], di
     if missing and study.incompatible == "error":
         oid, reason = next(iter(missing.items()))
         more = f" (and {len(missing) - 1} more optimizers)" if len(missing) > 1 else ""
-        raise ConfigError(f"optimizer {oid!r} cannot run here: {reason}{more}; or leave it out "
-                          "(a study with incompatible: skip lists such pairs as refused)")
+        raise ConfigError(
+            f"optimizer {oid!r} cannot run here: {reason}{more}; or leave it out "
+            "(a study with incompatible: skip lists such pairs as refused)"
+        )
     return classes, missing
 
 
@@ -163,8 +174,10 @@ def make_plan_within(study: StudyConfig, seconds: float, context: RunContext | N
     finally:
         faulthandler.cancel_dump_traceback_later()
     if not box:
-        raise PlanningTimeout(f"planning did not finish within plan_timeout={seconds:g} s: it hangs "
-                              f"{_activity[0]}; fix that task (or its family), or raise plan_timeout=SECONDS")
+        raise PlanningTimeout(
+            f"planning did not finish within plan_timeout={seconds:g} s: it hangs "
+            f"{_activity[0]}; fix that task (or its family), or raise plan_timeout=SECONDS"
+        )
     if isinstance(box[0], BaseException):
         raise box[0]
     result: Plan = box[0]
@@ -212,11 +225,20 @@ def make_plan(study: StudyConfig, context: RunContext | None = None) -> Plan:
                 refused.append(Refusal(tid, opt.id, reason))
                 continue
             specs.extend(
-                RunSpec(study=study.name, task=tid, optimizer=opt.id, optimizer_target=opt.target,
-                        optimizer_params=dict(opt.params), seed=seed, budget=study.budget,
-                        n_workers=study.n_workers, trial_timeout=study.trial_timeout,
-                        run_timeout=study.run_timeout, task_revision=task.meta.revision,
-                        context=context)
+                RunSpec(
+                    study=study.name,
+                    task=tid,
+                    optimizer=opt.id,
+                    optimizer_target=opt.target,
+                    optimizer_params=dict(opt.params),
+                    seed=seed,
+                    budget=study.budget,
+                    n_workers=study.n_workers,
+                    trial_timeout=study.trial_timeout,
+                    run_timeout=study.run_timeout,
+                    task_revision=task.meta.revision,
+                    context=context,
+                )
                 for seed in study.seeds
             )
     if refused and study.incompatible == "error":
@@ -224,9 +246,11 @@ def make_plan(study: StudyConfig, context: RunContext | None = None) -> Plan:
         more = f" (and {len(refused) - 1} more pairs)" if len(refused) > 1 else ""
         raise ConfigError(
             f"optimizer {r.optimizer!r} cannot run task {r.task!r}: {r.reason}{more}; "
-            "remove the pair or set study.incompatible=skip to run only compatible pairs")
+            "remove the pair or set study.incompatible=skip to run only compatible pairs"
+        )
     if not specs:
         r = refused[0]
-        raise ConfigError(f"nothing to run: every pair was refused, e.g. {r.optimizer!r} on {r.task!r}: "
-                          f"{r.reason}")
+        raise ConfigError(
+            f"nothing to run: every pair was refused, e.g. {r.optimizer!r} on {r.task!r}: {r.reason}"
+        )
     return Plan(specs, refused, task_ids)

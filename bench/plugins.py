@@ -102,8 +102,12 @@ def entries(group: str) -> tuple[Entry, ...]:
     """
     # importlib.metadata lists each distribution once, the first found on sys.path (as imports do).
     found = entry_points(group=group)
-    return tuple(sorted((Entry(group, ep.name, ep.value, _distribution(ep)) for ep in found),
-                        key=lambda e: (e.name, e.distribution)))
+    return tuple(
+        sorted(
+            (Entry(group, ep.name, ep.value, _distribution(ep)) for ep in found),
+            key=lambda e: (e.name, e.distribution),
+        )
+    )
 
 
 def forget() -> None:
@@ -155,9 +159,12 @@ def config_folders() -> tuple[Path, ...]:
     for e in entries(CONFIG_GROUP):
         folder = _locate(e)
         if folder is None:
-            print(f"warning: {e.origin}: no package folder {e.value!r} found: give the dotted name of "
-                  "a package folder holding optimizer/, study/ or taskset/ YAMLs (shipped as package "
-                  "data)", file=sys.stderr)
+            print(
+                f"warning: {e.origin}: no package folder {e.value!r} found: give the dotted name of "
+                "a package folder holding optimizer/, study/ or taskset/ YAMLs (shipped as package "
+                "data)",
+                file=sys.stderr,
+            )
         elif folder not in folders:
             folders.append(folder)
     return tuple(folders)

@@ -77,14 +77,17 @@ def import_module(module: str, what: str) -> Any:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
         if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            raise ConfigError(f"{what}: no module named {exc.name!r} (is it installed, or on "
-                              "PYTHONPATH?)") from None
-        raise ConfigError(f"{what}: importing module {module!r} failed: "
-                          f"{type(exc).__name__}: {exc}") from None
+            raise ConfigError(
+                f"{what}: no module named {exc.name!r} (is it installed, or on PYTHONPATH?)"
+            ) from None
+        raise ConfigError(
+            f"{what}: importing module {module!r} failed: {type(exc).__name__}: {exc}"
+        ) from None
     except Exception as exc:
         cause = " ".join(str(exc).split())
-        raise ConfigError(f"{what}: importing module {module!r} failed: {type(exc).__name__}: "
-                          f"{cause}") from None
+        raise ConfigError(
+            f"{what}: importing module {module!r} failed: {type(exc).__name__}: {cause}"
+        ) from None
 
 
 def import_object(path: str) -> Any:
@@ -97,14 +100,21 @@ def import_object(path: str) -> Any:
     """
     module, _, attr = path.replace(":", ".").rpartition(".")
     if not module or not attr:
-        raise ConfigError(f"_target_ {path!r} is not a dotted path: use module.Class, "
-                          "e.g. optimizers.random_search.RandomSearch")
+        raise ConfigError(
+            f"_target_ {path!r} is not a dotted path: use module.Class, "
+            "e.g. optimizers.random_search.RandomSearch"
+        )
     mod = import_module(module, f"_target_ {path!r}")
     if not hasattr(mod, attr):
-        classes = [n for n, v in vars(mod).items()
-                   if inspect.isclass(v) and issubclass(v, Optimizer) and v is not Optimizer]
-        raise ConfigError(f"_target_ {path!r}: module {module!r} has no attribute {attr!r}: "
-                          f"{suggest(attr, classes) if classes else 'it defines no Optimizer subclass'}")
+        classes = [
+            n
+            for n, v in vars(mod).items()
+            if inspect.isclass(v) and issubclass(v, Optimizer) and v is not Optimizer
+        ]
+        raise ConfigError(
+            f"_target_ {path!r}: module {module!r} has no attribute {attr!r}: "
+            f"{suggest(attr, classes) if classes else 'it defines no Optimizer subclass'}"
+        )
     return getattr(mod, attr)
 
 
@@ -121,8 +131,10 @@ def optimizer_class(target: str) -> type[Optimizer]:
     cls = import_object(target)
     if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
         what = f"the class {cls.__name__}" if isinstance(cls, type) else f"{cls!r}, not a class"
-        raise ConfigError(f"_target_ {target!r} is not an Optimizer: it is {what}; "
-                          "use a subclass of optimizers.base.Optimizer")
+        raise ConfigError(
+            f"_target_ {target!r} is not an Optimizer: it is {what}; "
+            "use a subclass of optimizers.base.Optimizer"
+        )
     return cls
 
 
@@ -240,9 +252,11 @@ def _catalog() -> tuple[dict[str, TaskFamily], dict[str, str]]:
             continue
         for fam in plugin_families(entry):
             if fam.name in out:
-                raise ConfigError(f"{entry.origin} defines task family {fam.name!r}, which "
-                                  f"{origins[fam.name]} defines already: rename one of them, or "
-                                  "uninstall the plugin")
+                raise ConfigError(
+                    f"{entry.origin} defines task family {fam.name!r}, which "
+                    f"{origins[fam.name]} defines already: rename one of them, or "
+                    "uninstall the plugin"
+                )
             out[fam.name] = fam
             origins[fam.name] = entry.origin
     return out, origins
@@ -289,16 +303,27 @@ def plugin_families(entry: plugins.Entry) -> list[TaskFamily]:
         loaded = entry.load()
         maker = getattr(loaded, "families", None) if inspect.ismodule(loaded) else loaded
         if not callable(maker):
-            return [BrokenPlugin(entry.name, f"{entry.origin}: {entry.value!r} is not callable: name a "
-                                             "module with families() or a function returning families")]
+            return [
+                BrokenPlugin(
+                    entry.name,
+                    f"{entry.origin}: {entry.value!r} is not callable: name a "
+                    "module with families() or a function returning families",
+                )
+            ]
         made = maker()
     except Exception as exc:
-        return [BrokenPlugin(entry.name, f"{entry.origin} failed: {type(exc).__name__}: "
-                                         f"{' '.join(str(exc).split())}")]
+        return [
+            BrokenPlugin(
+                entry.name, f"{entry.origin} failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
+            )
+        ]
     made = [made] if isinstance(made, TaskFamily) else made
     if not isinstance(made, list | tuple) or not all(isinstance(f, TaskFamily) for f in made):
-        return [BrokenPlugin(entry.name, f"{entry.origin} gave {made!r}, not a list of "
-                                         "tasks.base.TaskFamily objects")]
+        return [
+            BrokenPlugin(
+                entry.name, f"{entry.origin} gave {made!r}, not a list of tasks.base.TaskFamily objects"
+            )
+        ]
     return list(made)
 
 
@@ -306,8 +331,9 @@ def _family_of(task_id: str) -> TaskFamily:
     fams = task_families()
     name = task_id.split("/", 1)[0]
     if name not in fams:
-        raise unknown("task", task_id, [f + "/…" for f in fams],
-                      hint="list them with: python -m bench list=tasks")
+        raise unknown(
+            "task", task_id, [f + "/…" for f in fams], hint="list them with: python -m bench list=tasks"
+        )
     fam = fams[name]
     reason = fam.unavailable_reason()
     if reason:
@@ -354,14 +380,19 @@ def expand_tasks(patterns: Iterable[str]) -> list[str]:
             drop = set(fnmatch.filter(list(out), pat[1:]))
             if not drop:
                 raise UnknownNameError(
-                    f"exclusion {pat!r} matches none of the {len(out)} tasks listed before it")
+                    f"exclusion {pat!r} matches none of the {len(out)} tasks listed before it"
+                )
             out = {t: None for t in out if t not in drop}
             continue
         if not is_pattern(pat):
             _family_of(pat)  # raise for unknown families early
             if pat not in _task_id_set(pat.split("/", 1)[0]):
-                raise unknown("task", pat, task_ids(pat.split("/", 1)[0]),
-                              hint="list them with: python -m bench list=tasks")
+                raise unknown(
+                    "task",
+                    pat,
+                    task_ids(pat.split("/", 1)[0]),
+                    hint="list them with: python -m bench list=tasks",
+                )
             out[pat] = None
             continue
         family = pat.split("/", 1)[0]
@@ -370,8 +401,6 @@ def expand_tasks(patterns: Iterable[str]) -> list[str]:
         pool = task_ids(family) if family in task_families() and not is_pattern(family) else task_ids()
         hits = fnmatch.filter(pool, pat)
         if not hits:
-            raise UnknownNameError(
-                f"task pattern {pat!r} matches no task: {suggest(pat, pool)}"
-            )
+            raise UnknownNameError(f"task pattern {pat!r} matches no task: {suggest(pat, pool)}")
         out.update(dict.fromkeys(hits))
     return list(out)

@@ -85,8 +85,17 @@ TRIAL_SCHEMA = pa.schema(
     ]
 )
 #: Columns that repeat one value per run: stored dictionary-encoded, loaded as pandas categoricals.
-CATEGORICAL_COLUMNS = ("study", "run_id", "task", "family", "task_type", "task_kind", "optimizer",
-                       "objectives", "run_status")
+CATEGORICAL_COLUMNS = (
+    "study",
+    "run_id",
+    "task",
+    "family",
+    "task_type",
+    "task_kind",
+    "optimizer",
+    "objectives",
+    "run_status",
+)
 #: The column that names every objective of a run and its direction (schema version 3).
 OBJECTIVES = "objectives"
 
@@ -127,9 +136,14 @@ def decode_objectives(value: str | Sequence[Mapping[str, Any]]) -> tuple[Objecti
         (Objective(name='accuracy', minimize=False),)
     """
     records = json.loads(value) if isinstance(value, str) else value
-    if not isinstance(records, Sequence) or isinstance(records, str) or not all(
+    if (
+        not isinstance(records, Sequence)
+        or isinstance(records, str)
+        or not all(
             isinstance(r, Mapping) and isinstance(r.get("name"), str) and isinstance(r.get("minimize"), bool)
-            for r in records):
+            for r in records
+        )
+    ):
         raise ValueError(f"objectives {value!r}: expected a list of {{name, minimize}} records")
     return tuple(Objective(r["name"], r["minimize"]) for r in records)
 
@@ -163,9 +177,17 @@ class TrialRecorder:
     def __init__(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
 
-    def add(self, config: Mapping[str, Any], fidelity: float | None, values: tuple[float, ...],
-            cost: float, budget_used: float, sim_time: float, wall_time: float,
-            eval_time: float) -> None:
+    def add(
+        self,
+        config: Mapping[str, Any],
+        fidelity: float | None,
+        values: tuple[float, ...],
+        cost: float,
+        budget_used: float,
+        sim_time: float,
+        wall_time: float,
+        eval_time: float,
+    ) -> None:
         self.rows.append((config, fidelity, values, cost, budget_used, sim_time, wall_time, eval_time))
 
     def __len__(self) -> int:
@@ -186,9 +208,21 @@ class TrialRecorder:
     def values(self) -> list[tuple[float, ...]]:
         return self._column(2)
 
-    def table(self, *, study: str, run_id: str, task: str, family: str, task_type: str,
-              task_kind: str, optimizer: str, seed: int, optimum: float | None,
-              objectives: Sequence[Objective], run_status: str) -> pa.Table:
+    def table(
+        self,
+        *,
+        study: str,
+        run_id: str,
+        task: str,
+        family: str,
+        task_type: str,
+        task_kind: str,
+        optimizer: str,
+        seed: int,
+        optimum: float | None,
+        objectives: Sequence[Objective],
+        run_status: str,
+    ) -> pa.Table:
         """The run's trials as an Arrow table with :data:`TRIAL_SCHEMA`.
 
         ``objectives`` are the task's, in the order of each trial's values (empty only for a run
@@ -198,9 +232,15 @@ class TrialRecorder:
         if n and len(objectives) != len(self.rows[0][2]):
             raise ValueError(f"{len(objectives)} objectives for {len(self.rows[0][2])} values per trial")
         const = {
-            "study": study, "run_id": run_id, "task": task, "family": family,
-            "task_type": task_type, "task_kind": task_kind, "optimizer": optimizer,
-            "objectives": encode_objectives(objectives), "run_status": run_status,
+            "study": study,
+            "run_id": run_id,
+            "task": task,
+            "family": family,
+            "task_type": task_type,
+            "task_kind": task_kind,
+            "optimizer": optimizer,
+            "objectives": encode_objectives(objectives),
+            "run_status": run_status,
         }
         zeros = pa.array(np.zeros(n, dtype=np.int32))
         cols: dict[str, Any] = {  # one dictionary entry repeated n times: C-speed, no Python strings
@@ -210,16 +250,23 @@ class TrialRecorder:
         cols["seed"] = pa.array(np.full(n, seed, dtype=np.int64))
         cols["trial"] = pa.array(np.arange(n, dtype=np.int64))
         configs, fidelities, vals, costs, used, sim, wall, evals = (
-            zip(*self.rows, strict=True) if n else ((),) * 8)
+            zip(*self.rows, strict=True) if n else ((),) * 8
+        )
         cols["config"] = pa.array(list(map(_encode_config, configs)), pa.string())
         cols["fidelity"] = pa.array(np.array(fidelities, dtype=np.float64))  # None → NaN
         values = np.asarray(vals, dtype=np.float64).reshape(n, -1) if n else np.empty((0, 1))
         cols["value"] = pa.array(values[:, 0])
         k = values.shape[1]
         cols["values"] = pa.ListArray.from_arrays(
-            pa.array(np.arange(0, n * k + 1, k, dtype=np.int32)), pa.array(values.ravel()))
-        for name, data in (("cost", costs), ("budget_used", used), ("sim_time", sim),
-                           ("wall_time", wall), ("eval_time", evals)):
+            pa.array(np.arange(0, n * k + 1, k, dtype=np.int32)), pa.array(values.ravel())
+        )
+        for name, data in (
+            ("cost", costs),
+            ("budget_used", used),
+            ("sim_time", sim),
+            ("wall_time", wall),
+            ("eval_time", evals),
+        ):
             cols[name] = pa.array(np.asarray(data, dtype=np.float64))
         cols["optimum"] = pa.array(np.full(n, np.nan if optimum is None else optimum))
         # The first objective's direction also has a column of its own (all that version 2 stored).
@@ -242,9 +289,11 @@ class ResultWriteError(OSError):
     def from_os_error(cls, path: Path, exc: OSError) -> ResultWriteError:
         code = errno.errorcode.get(exc.errno or 0, "")
         cause = (exc.strerror or str(exc) or type(exc).__name__) + (f" [{code}]" if code else "")
-        return cls(f"cannot write result file {path}: {cause}; free space or fix permissions "
-                   "(or pick another output_dir=PATH) and re-run: finished runs are kept and the "
-                   "sweep resumes")
+        return cls(
+            f"cannot write result file {path}: {cause}; free space or fix permissions "
+            "(or pick another output_dir=PATH) and re-run: finished runs are kept and the "
+            "sweep resumes"
+        )
 
 
 #: Temp files are ``.<name>~<host>~<pid>.tmp``: the writer's identity lets a later sweep
@@ -306,7 +355,7 @@ def remove_stale_temp_files(folder: Path) -> int:
         return 0
     for suffix in _OWNED_SUFFIXES:
         for tmp in folder.glob(f".*{suffix}"):
-            parts = tmp.name[1:-len(suffix)].rsplit("~", 2)
+            parts = tmp.name[1 : -len(suffix)].rsplit("~", 2)
             if len(parts) != 3 or parts[1] != HOST or not parts[2].isdigit() or pid_alive(int(parts[2])):
                 continue
             with contextlib.suppress(OSError):
@@ -347,12 +396,20 @@ def write_run(path: Path, table: pa.Table, meta: Mapping[str, Any]) -> Path:
     resume verifies (:func:`bench.integrity.verify_run_file`).
     Raises :class:`ResultWriteError` when the file cannot be written.
     """
-    payload = json.dumps({"schema_version": SCHEMA_VERSION, **meta, "n_rows": table.num_rows,
-                          "content_sha256": table_digest(table)}, default=str).encode()
+    payload = json.dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            **meta,
+            "n_rows": table.num_rows,
+            "content_sha256": table_digest(table),
+        },
+        default=str,
+    ).encode()
     table = table.replace_schema_metadata({META_KEY: payload, META_SHA_KEY: meta_digest(payload)})
     with _atomic_file(path) as tmp, open(tmp, "wb") as fh:
-        pq.write_table(table, fh, compression="zstd", use_dictionary=list(CATEGORICAL_COLUMNS),
-                       write_page_checksum=True)
+        pq.write_table(
+            table, fh, compression="zstd", use_dictionary=list(CATEGORICAL_COLUMNS), write_page_checksum=True
+        )
         fh.flush()
         os.fsync(fh.fileno())
     return path
@@ -405,8 +462,11 @@ def run_files(path: Path | str) -> list[Path]:
         return [p]
     if not p.exists():
         raise FileNotFoundError(f"no results at {str(p)!r}")
-    return sorted(f for f in p.rglob("*.parquet") if not f.name.startswith(".")
-                  and SUPERSEDED not in f.relative_to(p).parts[:-3])  # <superseded>/<stamp>/runs/<file>
+    return sorted(
+        f
+        for f in p.rglob("*.parquet")
+        if not f.name.startswith(".") and SUPERSEDED not in f.relative_to(p).parts[:-3]
+    )  # <superseded>/<stamp>/runs/<file>
 
 
 def finished_fingerprint(path: Path) -> str | None:
@@ -425,8 +485,7 @@ def finished_fingerprint(path: Path) -> str | None:
     except CorruptResultError as exc:
         aside = move_aside(path, before)
         if aside is not None:
-            log.warning("result file %s is corrupt (%s); moved to %s and re-running", path, exc.reason,
-                        aside)
+            log.warning("result file %s is corrupt (%s); moved to %s and re-running", path, exc.reason, aside)
         return None
     if meta.get("status") != "ok":
         return None
@@ -448,8 +507,10 @@ def _read_table(path: Path, columns: list[str] | None) -> pa.Table:
         first = read_verified(path, ["minimize", "values"])
     meta = read_meta(path, table.schema.metadata or {})
     objectives = objectives_of_older_file(path, meta, first)
-    value = pa.DictionaryArray.from_arrays(pa.array(np.zeros(table.num_rows, dtype=np.int32)),
-                                           pa.array([encode_objectives(objectives)], pa.string()))
+    value = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(table.num_rows, dtype=np.int32)),
+        pa.array([encode_objectives(objectives)], pa.string()),
+    )
     table = table.append_column(pa.field(OBJECTIVES, pa.string()), value.cast(pa.string()))
     order = columns if columns is not None else [n for n in TRIAL_SCHEMA.names if n in table.column_names]
     return table.select([*order, *(n for n in table.column_names if n not in order)])
@@ -479,8 +540,11 @@ def objectives_of_older_file(path: Path, meta: Mapping[str, Any], trials: pa.Tab
     firsts = set(trials["minimize"].to_pylist())
     records = meta.get("objectives")
     if len(widths) > 1 or len(firsts) > 1:
-        raise UnknownObjectivesError(path, f"its trials have {sorted(widths)} values and minimize "
-                                           f"{sorted(firsts)}; one run has one set of objectives")
+        raise UnknownObjectivesError(
+            path,
+            f"its trials have {sorted(widths)} values and minimize "
+            f"{sorted(firsts)}; one run has one set of objectives",
+        )
     if records is not None:
         try:
             objectives = decode_objectives(records)
@@ -489,18 +553,22 @@ def objectives_of_older_file(path: Path, meta: Mapping[str, Any], trials: pa.Tab
         # (widths and firsts are both empty, for a run without trials, or both one value)
         if widths and (widths != {len(objectives)} or firsts != {objectives[0].minimize}):
             raise UnknownObjectivesError(
-                path, f"its metadata names {len(objectives)} objectives, the first "
-                      f"{'minimized' if objectives and objectives[0].minimize else 'maximized'}, but its "
-                      f"trials have {min(widths)} values and minimize={min(firsts)}")
+                path,
+                f"its metadata names {len(objectives)} objectives, the first "
+                f"{'minimized' if objectives and objectives[0].minimize else 'maximized'}, but its "
+                f"trials have {min(widths)} values and minimize={min(firsts)}",
+            )
         return objectives
     if not widths:
         return ()
     if widths == {1}:
         return (Objective("value", minimize=bool(min(firsts))),)
     raise UnknownObjectivesError(
-        path, f"written by schema version {meta.get('schema_version', 1)} with {min(widths)} values per "
-              "trial but no objectives in its metadata, so only the first objective's direction is known; "
-              "re-run it, or leave it out of the analysis")
+        path,
+        f"written by schema version {meta.get('schema_version', 1)} with {min(widths)} values per "
+        "trial but no objectives in its metadata, so only the first objective's direction is known; "
+        "re-run it, or leave it out of the analysis",
+    )
 
 
 def load(path: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -543,11 +611,21 @@ def load_runs(path: Path | str) -> pd.DataFrame:
             rows.append({"file": str(f), "status": "corrupt", "error": str(exc)})
             continue
         spec = meta.get("spec", {})
-        rows.append({
-            "file": str(f), "run_id": meta.get("run_id"), "study": meta.get("study"),
-            "task": spec.get("task"), "optimizer": spec.get("optimizer"), "seed": spec.get("seed"),
-            "status": meta.get("status"), "error": meta.get("error"),
-            "n_trials": meta.get("n_trials"), "duration": meta.get("duration"),
-            "started": meta.get("started"), "finished": meta.get("finished"), "meta": meta,
-        })
+        rows.append(
+            {
+                "file": str(f),
+                "run_id": meta.get("run_id"),
+                "study": meta.get("study"),
+                "task": spec.get("task"),
+                "optimizer": spec.get("optimizer"),
+                "seed": spec.get("seed"),
+                "status": meta.get("status"),
+                "error": meta.get("error"),
+                "n_trials": meta.get("n_trials"),
+                "duration": meta.get("duration"),
+                "started": meta.get("started"),
+                "finished": meta.get("finished"),
+                "meta": meta,
+            }
+        )
     return pd.DataFrame(rows)

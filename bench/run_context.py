@@ -59,8 +59,10 @@ class RunContext:
         data = str(self.yahpo_data).strip() if self.yahpo_data is not None else ""
         object.__setattr__(self, "yahpo_data", str(Path(data).expanduser().absolute()) if data else None)
         if isinstance(self.task_modules, str):
-            raise TypeError(f"task_modules={self.task_modules!r} is a string: give a sequence of "
-                            "module names, e.g. ('mylab.tasks',)")
+            raise TypeError(
+                f"task_modules={self.task_modules!r} is a string: give a sequence of "
+                "module names, e.g. ('mylab.tasks',)"
+            )
         modules = dict.fromkeys(m.strip() for m in self.task_modules if m.strip())
         object.__setattr__(self, "task_modules", tuple(modules))
 

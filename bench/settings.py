@@ -67,22 +67,34 @@ def check_composed(cfg: DictConfig, overrides: Sequence[str], choices: Mapping[s
     except OmegaConfBaseException as exc:
         key = str(getattr(exc, "full_key", None) or "")
         # study=NAME selects a file; a value set on the command line has a deeper or equal key.
-        set_on_line = [ov for ov in overrides
-                       if (k := ov.lstrip("+~").partition("=")[0]) not in GROUPS
-                       and (key == k or key.startswith(k + "."))]
+        set_on_line = [
+            ov
+            for ov in overrides
+            if (k := ov.lstrip("+~").partition("=")[0]) not in GROUPS
+            and (key == k or key.startswith(k + "."))
+        ]
         group = key.split(".")[0].split("[")[0]
         defaults = {"study": "default", "backend": "loky"}
         path = config_file(group, choices.get(group, defaults.get(group, ""))) if group in GROUPS else None
-        origin = ("the command line" if set_on_line else f"{group} file {path}" if path
-                  else f"config file {conf_dir() / 'config.yaml'}")
+        origin = (
+            "the command line"
+            if set_on_line
+            else f"{group} file {path}"
+            if path
+            else f"config file {conf_dir() / 'config.yaml'}"
+        )
         raise ConfigError(interpolation_problem(exc, origin)) from None
 
 
 def _positive(value: Any, what: str, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
-    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
-            or not math.isfinite(value)):  # inf would make a run that never ends
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not value > 0
+        or not math.isfinite(value)
+    ):  # inf would make a run that never ends
         valid = "a positive finite number" + (" or null" if allow_none else "")
         raise ConfigError(f"{what}={value!r} is invalid: use {valid}")
     return float(value)
@@ -110,19 +122,25 @@ def _optimizer(name: str, cfg: Any = None) -> OptimizerChoice:
             raise ConfigError(f"{where}: {problem}")
     target = node.get("_target_")
     if not target:
-        raise ConfigError(f"{where} has no _target_: set it to the class path, "
-                          "e.g. _target_: optimizers.random_search.RandomSearch")
+        raise ConfigError(
+            f"{where} has no _target_: set it to the class path, "
+            "e.g. _target_: optimizers.random_search.RandomSearch"
+        )
     if not isinstance(target, str):
-        raise ConfigError(f"{where}: _target_={target!r} is invalid: use a class path such as "
-                          "optimizers.random_search.RandomSearch")
+        raise ConfigError(
+            f"{where}: _target_={target!r} is invalid: use a class path such as "
+            "optimizers.random_search.RandomSearch"
+        )
     params = node.get("params")
     if params is None:
         params = {}
     if isinstance(params, DictConfig):
         params = OmegaConf.to_container(params, resolve=True)
     if not isinstance(params, dict):
-        raise ConfigError(f"{where}: params={params!r} is invalid: use a mapping of parameter names "
-                          "to values (or leave it out)")
+        raise ConfigError(
+            f"{where}: params={params!r} is invalid: use a mapping of parameter names "
+            "to values (or leave it out)"
+        )
     return OptimizerChoice(name, target, {str(k): v for k, v in params.items()})
 
 
@@ -140,8 +158,10 @@ def _optimizers(ids: Sequence[str], selection: Selection | None) -> tuple[Optimi
     """
     twice = sorted({i for i in ids if list(ids).count(i) > 1})
     if twice:  # one run id per (task, optimizer, seed): a repeat would be planned twice
-        raise ConfigError(f"study.optimizers={list(ids)} lists {', '.join(repr(i) for i in twice)} "
-                          "more than once: list each optimizer once")
+        raise ConfigError(
+            f"study.optimizers={list(ids)} lists {', '.join(repr(i) for i in twice)} "
+            "more than once: list each optimizer once"
+        )
     variants = (selection.params if selection else ()) or ((),)
     out: dict[str, OptimizerChoice] = {}
     for oid in ids:
@@ -162,8 +182,13 @@ def _optimizers(ids: Sequence[str], selection: Selection | None) -> tuple[Optimi
     return tuple(out.values())
 
 
-def settings_from_cfg(cfg: DictConfig, study_choice: str = "default", selection: Selection | None = None,
-                      study_given: bool = True, suffix: str = "") -> Settings:
+def settings_from_cfg(
+    cfg: DictConfig,
+    study_choice: str = "default",
+    selection: Selection | None = None,
+    study_given: bool = True,
+    suffix: str = "",
+) -> Settings:
     """Validate the composed config into :class:`Settings` (see module example).
 
     ``selection`` is what the command line picks inside the study (optimizers and their parameter
@@ -173,8 +198,9 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default", selection:
     """
     study = cfg.get("study") or {}
     if not isinstance(study, (dict, DictConfig)):
-        raise ConfigError(f"study {study_choice!r} is {study!r}, not a mapping: give it the keys "
-                          f"{', '.join(STUDY_KEYS)}")
+        raise ConfigError(
+            f"study {study_choice!r} is {study!r}, not a mapping: give it the keys {', '.join(STUDY_KEYS)}"
+        )
     for key in study:
         problem = nested_key_problem("study", str(key), STUDY_KEYS)
         if problem:
@@ -202,8 +228,10 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default", selection:
         tasks = _str_list(study.get("tasks"), "study.tasks")
         taskset = study.get("taskset")
         if taskset is not None and not isinstance(taskset, str):
-            raise ConfigError(f"study.taskset={taskset!r} is invalid: use one taskset id "
-                              "(list them with: python -m bench list=tasksets)")
+            raise ConfigError(
+                f"study.taskset={taskset!r} is invalid: use one taskset id "
+                "(list them with: python -m bench list=tasksets)"
+            )
         if taskset:
             tasks = tasks + tuple(taskset_patterns(taskset))
     if not tasks:
@@ -221,8 +249,10 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default", selection:
         name = single_run_name([o.id for o in optimizers], tasks)
     name = f"{name}{suffix}" if isinstance(name, str) else name
     if not isinstance(name, str) or not STUDY_NAME.fullmatch(name):
-        raise ConfigError(f"study name {name!r} is invalid: use letters, digits, '_', '-' and '.' "
-                          "(it names the results folder)")
+        raise ConfigError(
+            f"study name {name!r} is invalid: use letters, digits, '_', '-' and '.' "
+            "(it names the results folder)"
+        )
 
     seed = cfg.get("seed")
     if selection and selection.seeds is not None:
@@ -236,16 +266,21 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default", selection:
         seeds = parse_seeds(study.get("seeds", 1))
     n_trials = cfg.get("n_trials") if cfg.get("n_trials") is not None else study.get("n_trials", 50)
     time_budget = cfg.get("time_budget") if cfg.get("time_budget") is not None else study.get("time_budget")
-    budget = Budget(n_trials=_positive(n_trials, "n_trials") or 0.0,
-                    time=_positive(time_budget, "time_budget", allow_none=True))
+    budget = Budget(
+        n_trials=_positive(n_trials, "n_trials") or 0.0,
+        time=_positive(time_budget, "time_budget", allow_none=True),
+    )
     # Top-level keys override the study's, as n_trials and time_budget do.
     trial_timeout, run_timeout = (
         _positive(cfg.get(k) if cfg.get(k) is not None else study.get(k), k, allow_none=True)
-        for k in ("trial_timeout", "run_timeout"))
+        for k in ("trial_timeout", "run_timeout")
+    )
     n_workers = cfg.get("n_workers") if cfg.get("n_workers") is not None else study.get("n_workers", 1)
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ConfigError(f"n_workers={n_workers!r} is invalid: use an integer >= 1 "
-                          "(simulated parallel workers; 1 runs trials one after another)")
+        raise ConfigError(
+            f"n_workers={n_workers!r} is invalid: use an integer >= 1 "
+            "(simulated parallel workers; 1 runs trials one after another)"
+        )
     # A pair the user named explicitly must not be skipped quietly: refuse it. (A task picked without
     # optimizer= runs the study's optimizers, which follow the study's rule.)
     incompatible: Literal["error", "skip"] = "error"
@@ -257,18 +292,28 @@ def settings_from_cfg(cfg: DictConfig, study_choice: str = "default", selection:
 
     n_jobs = cfg.get("n_jobs", -1)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
-        raise ConfigError(f"n_jobs={n_jobs!r} is invalid: use a positive worker count, or -1 for all cores "
-                          "(-2 all but one, as in joblib)")
+        raise ConfigError(
+            f"n_jobs={n_jobs!r} is invalid: use a positive worker count, or -1 for all cores "
+            "(-2 all but one, as in joblib)"
+        )
     backend = _backend(cfg.get("backend"))
     yahpo_data = cfg.get("yahpo_data")
     if yahpo_data is not None and (not isinstance(yahpo_data, str) or not yahpo_data):
         raise ConfigError(f"yahpo_data={yahpo_data!r} is invalid: use the path of the YAHPO data folder")
 
     return Settings(
-        study=StudyConfig(name=str(name), optimizers=optimizers, tasks=tasks, seeds=seeds,
-                          budget=budget, incompatible=incompatible,
-                          description="" if single else str(study.get("description", "")),
-                          trial_timeout=trial_timeout, run_timeout=run_timeout, n_workers=n_workers),
+        study=StudyConfig(
+            name=str(name),
+            optimizers=optimizers,
+            tasks=tasks,
+            seeds=seeds,
+            budget=budget,
+            incompatible=incompatible,
+            description="" if single else str(study.get("description", "")),
+            trial_timeout=trial_timeout,
+            run_timeout=run_timeout,
+            n_workers=n_workers,
+        ),
         output_dir=output_dir,
         n_jobs=n_jobs,
         backend=backend,
@@ -293,8 +338,10 @@ def _backend(node: Any) -> BackendConfig:
         raise ConfigError(f"backend={name!r} is invalid: use loky, threading or dask")
     address = node.get("address")
     if address is not None and not isinstance(address, str):
-        raise ConfigError(f"backend.address={address!r} is invalid: use a scheduler address such as "
-                          "tcp://scheduler:8786, or null")
+        raise ConfigError(
+            f"backend.address={address!r} is invalid: use a scheduler address such as "
+            "tcp://scheduler:8786, or null"
+        )
     workers = node.get("n_workers")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ConfigError(f"backend.n_workers={workers!r} is invalid: use an integer >= 1, or null")

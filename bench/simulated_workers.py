@@ -73,20 +73,31 @@ def simulated_cost_reason(task: Task) -> str | None:
         task synthetic/branin reports no simulated cost (Result.cost is 0 s), so n_workers > 1 ...
     """
     if task.meta.kind not in SIMULATED_COST_KINDS:
-        return (f"task {task.id} is of kind {task.meta.kind!r}, whose cost is measured, not recorded; "
-                f"n_workers > 1 needs a kind in {list(SIMULATED_COST_KINDS)}")
+        return (
+            f"task {task.id} is of kind {task.meta.kind!r}, whose cost is measured, not recorded; "
+            f"n_workers > 1 needs a kind in {list(SIMULATED_COST_KINDS)}"
+        )
     config = dict(task.space.get_default_configuration())
     fid = task.fidelity
     top = None if fid is None else float(max(fid.values) if fid.values is not None else fid.high)
     if not task.evaluate(config, top, 0).cost > 0:
-        return (f"task {task.id} reports no simulated cost (Result.cost is 0 s), so n_workers > 1 "
-                "would finish every trial instantly")
+        return (
+            f"task {task.id} reports no simulated cost (Result.cost is 0 s), so n_workers > 1 "
+            "would finish every trial instantly"
+        )
     return None
 
 
-def simulated_loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed: int,
-                   rec: TrialRecorder, t_start: float, evaluate: Evaluate | None = None,
-                   n_workers: int = 2) -> str | None:
+def simulated_loop(
+    task: Task,
+    optimizer: Optimizer,
+    budget: Budget,
+    noise_seed: int,
+    rec: TrialRecorder,
+    t_start: float,
+    evaluate: Evaluate | None = None,
+    n_workers: int = 2,
+) -> str | None:
     """Run ``optimizer`` on ``task`` with ``n_workers`` simulated workers (see module docstring).
 
     Arguments match the sequential loop's; ``evaluate`` replaces ``task.evaluate``
@@ -114,8 +125,9 @@ def simulated_loop(task: Task, optimizer: Optimizer, budget: Budget, noise_seed:
                 trial = ask()
             except WaitForPending as exc:
                 if not running:
-                    raise RunError(f"{type(optimizer).__name__} waits for pending trials but none "
-                                   f"is pending: {exc}") from exc
+                    raise RunError(
+                        f"{type(optimizer).__name__} waits for pending trials but none is pending: {exc}"
+                    ) from exc
                 break  # idle until the next completion
             except SearchExhausted as exc:
                 stopped = f"{type(optimizer).__name__} exhausted the search space: {exc}"

@@ -102,8 +102,11 @@ class RunSpec:
             >>> RunSpec.omitted_defaults()
             {'trial_timeout': None, 'run_timeout': None, 'n_workers': 1, 'task_revision': ''}
         """
-        return {f.name: f.default for f in fields(RunSpec)
-                if f.default is not MISSING and f.metadata.get("identity", True)}
+        return {
+            f.name: f.default
+            for f in fields(RunSpec)
+            if f.default is not MISSING and f.metadata.get("identity", True)
+        }
 
     def seeds(self) -> tuple[int, int]:
         """(optimizer seed, task-noise seed), both derived from :attr:`seed`."""

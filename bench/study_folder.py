@@ -126,16 +126,20 @@ class Conflict:
 
     def describe(self) -> str:
         if self.kind == "run":  # the catch-all: one group of planned runs whose file holds another spec
-            (detail, n), = self.old.items()
+            ((detail, n),) = self.old.items()
             return f"{_runs(n)} with another spec ({detail}): {self.subject}"
-        head = {"study": self.subject, "optimizer": f"optimizer {self.subject}",
-                "task": f"task {self.subject} revision"}[self.kind]
+        head = {
+            "study": self.subject,
+            "optimizer": f"optimizer {self.subject}",
+            "task": f"task {self.subject} revision",
+        }[self.kind]
         head += f" {self.aspect}" if self.aspect else ""
         if len(self.old) == 1 and next(iter(self.old.values())):
-            (value, n), = self.old.items()
+            ((value, n),) = self.old.items()
             return f"{head} {value} → {self.new} ({_runs(n)})"
-        olds = ", ".join(f"{v} ({_runs(n) if n else 'planned; no run in the folder'})"
-                         for v, n in self.old.items())
+        olds = ", ".join(
+            f"{v} ({_runs(n) if n else 'planned; no run in the folder'})" for v, n in self.old.items()
+        )
         return f"{head} {olds} → {self.new}"
 
 
@@ -201,9 +205,13 @@ def _plan_settings(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _study_settings(study: StudyConfig) -> dict[str, Any]:
-    return {"n_trials": _number(study.budget.n_trials), "time_budget": _number(study.budget.time),
-            "n_workers": _number(study.n_workers), "trial_timeout": _number(study.trial_timeout),
-            "run_timeout": _number(study.run_timeout)}
+    return {
+        "n_trials": _number(study.budget.n_trials),
+        "time_budget": _number(study.budget.time),
+        "n_workers": _number(study.n_workers),
+        "trial_timeout": _number(study.trial_timeout),
+        "run_timeout": _number(study.run_timeout),
+    }
 
 
 def _filled(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -228,8 +236,9 @@ def _read_index(study_dir: Path) -> dict[str, Any]:
 def _write_index(study_dir: Path, files: Mapping[str, Any]) -> None:
     # A cache that cannot be written costs the next sweep some footer reads, nothing more.
     with contextlib.suppress(OSError), _atomic_file(study_dir / INDEX_FILE) as tmp:
-        tmp.write_text(json.dumps({"version": INDEX_VERSION, "files": files}, separators=(",", ":"),
-                                  default=str))
+        tmp.write_text(
+            json.dumps({"version": INDEX_VERSION, "files": files}, separators=(",", ":"), default=str)
+        )
 
 
 def scan_runs(study_dir: Path) -> list[FolderRun]:
@@ -269,13 +278,22 @@ def scan_runs(study_dir: Path) -> list[FolderRun]:
             except Exception:  # damaged or foreign: resume moves it aside, this check skips it
                 continue
             spec = meta.get("spec")
-            record = {"spec": spec if isinstance(spec, dict) else {},
-                      "fingerprint": meta.get("fingerprint"), "status": meta.get("status")}
+            record = {
+                "spec": spec if isinstance(spec, dict) else {},
+                "fingerprint": meta.get("fingerprint"),
+                "status": meta.get("status"),
+            }
             changed = True
         fresh[entry.name] = [key, record]
         spec = record.get("spec")
-        out.append(FolderRun(entry.name, spec if isinstance(spec, dict) else {},
-                             record.get("fingerprint"), record.get("status")))
+        out.append(
+            FolderRun(
+                entry.name,
+                spec if isinstance(spec, dict) else {},
+                record.get("fingerprint"),
+                record.get("status"),
+            )
+        )
     if changed or fresh.keys() != index.keys():
         _write_index(study_dir, fresh)
     return sorted(out, key=lambda r: r.name)
@@ -290,11 +308,14 @@ def read_study_json(study_dir: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read {path}: {' '.join(str(exc).split())}: fix or move the file "
-                          "(it holds the study's plan history)") from exc
+        raise ConfigError(
+            f"cannot read {path}: {' '.join(str(exc).split())}: fix or move the file "
+            "(it holds the study's plan history)"
+        ) from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} is not a JSON object: fix or move the file (it holds the study's "
-                          "plan history)")
+        raise ConfigError(
+            f"{path} is not a JSON object: fix or move the file (it holds the study's plan history)"
+        )
     return data
 
 
@@ -313,8 +334,9 @@ def plan_history(manifest: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     plans = manifest.get("plans")
     if isinstance(plans, list):
         return [dict(p) for p in plans if isinstance(p, Mapping)]
-    entry: dict[str, Any] = {k: manifest[k] for k in ("planned_at", "optimizers", "seeds", "budget",
-                                                      "n_workers") if k in manifest}
+    entry: dict[str, Any] = {
+        k: manifest[k] for k in ("planned_at", "optimizers", "seeds", "budget", "n_workers") if k in manifest
+    }
     if isinstance(manifest.get("tasks"), list):
         entry["tasks"] = {"count": len(manifest["tasks"])}
     for key in ("runs", "refused"):
@@ -339,22 +361,35 @@ def _params_text(params: Mapping[str, Any], keys: Iterable[str]) -> str:
     return "{" + ", ".join(shown) + "}"
 
 
-def _optimizer_conflict(oid: str, olds: Mapping[tuple[str, str], int], new: tuple[str, str],
-                        names: set[str]) -> Conflict:
+def _optimizer_conflict(
+    oid: str, olds: Mapping[tuple[str, str], int], new: tuple[str, str], names: set[str]
+) -> Conflict:
     """Old and new (target, params) of an optimizer id, shown by what differs only."""
     new_params = json.loads(new[1])
     old_params = {ident: json.loads(ident[1]) for ident in olds}
     show_target = any(ident[0] != new[0] for ident in olds)
-    keys = sorted({k for p in old_params.values() for k in {*p, *new_params}
-                   if _key(p.get(k, _ABSENT)) != _key(new_params.get(k, _ABSENT))})
+    keys = sorted(
+        {
+            k
+            for p in old_params.values()
+            for k in {*p, *new_params}
+            if _key(p.get(k, _ABSENT)) != _key(new_params.get(k, _ABSENT))
+        }
+    )
 
     def text(target: str, params: Mapping[str, Any]) -> str:
         if not show_target:
             return _params_text(params, keys)
         return f"target {target}" + (f" params {_params_text(params, keys)}" if keys else "")
 
-    return Conflict("optimizer", oid, {text(t, old_params[(t, p)]): n for (t, p), n in olds.items()},
-                    text(new[0], new_params), names, aspect="" if show_target else "params")
+    return Conflict(
+        "optimizer",
+        oid,
+        {text(t, old_params[(t, p)]): n for (t, p), n in olds.items()},
+        text(new[0], new_params),
+        names,
+        aspect="" if show_target else "params",
+    )
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -368,8 +403,13 @@ def overlapping_fingerprints(runs: Sequence[FolderRun], plan: Plan) -> dict[str,
     return {name: s.fingerprint for s in plan.specs if (name := s.run_id + _RUN_SUFFIX) in present}
 
 
-def find_conflicts(runs: Sequence[FolderRun], plans: Sequence[Mapping[str, Any]], plan: Plan,
-                   study: StudyConfig, fingerprints: Mapping[str, str] | None = None) -> list[Conflict]:
+def find_conflicts(
+    runs: Sequence[FolderRun],
+    plans: Sequence[Mapping[str, Any]],
+    plan: Plan,
+    study: StudyConfig,
+    fingerprints: Mapping[str, str] | None = None,
+) -> list[Conflict]:
     """What the plan changes about the runs in the folder and the plans that are binding.
 
     Study-wide settings first, then optimizers, tasks and the fingerprint catch-all (only for
@@ -416,8 +456,9 @@ def find_conflicts(runs: Sequence[FolderRun], plans: Sequence[Mapping[str, Any]]
                 if ident != optimizers[o["id"]]:
                     opt_old.setdefault(o["id"], Counter())[ident] += 0
     for oid, olds in opt_old.items():
-        conflicts.append(_optimizer_conflict(oid, dict(olds.most_common()), optimizers[oid],
-                                             opt_names.get(oid, set())))
+        conflicts.append(
+            _optimizer_conflict(oid, dict(olds.most_common()), optimizers[oid], opt_names.get(oid, set()))
+        )
 
     revisions = {s.task: s.task_revision for s in plan.specs}
     task_old: dict[str, Counter[str]] = {}
@@ -432,7 +473,7 @@ def find_conflicts(runs: Sequence[FolderRun], plans: Sequence[Mapping[str, Any]]
     for entry in plans:
         tasks = entry.get("tasks")
         known = tasks.get("revisions") if isinstance(tasks, Mapping) else None
-        for task, revision in (known.items() if isinstance(known, Mapping) else ()):
+        for task, revision in known.items() if isinstance(known, Mapping) else ():
             if task in revisions and str(revision) != revisions[task]:
                 task_old.setdefault(task, Counter())[str(revision)] += 0
     for task in sorted(task_old):
@@ -449,8 +490,13 @@ def find_conflicts(runs: Sequence[FolderRun], plans: Sequence[Mapping[str, Any]]
         if spec is None or run.name in named or run.fingerprint == fingerprints.get(run.name):
             continue
         old_spec, new_spec = _filled(run.spec), _filled(spec.to_dict())
-        keys = tuple(sorted(k for k in {*old_spec, *new_spec}
-                            if _key(old_spec.get(k, _ABSENT)) != _key(new_spec.get(k, _ABSENT))))
+        keys = tuple(
+            sorted(
+                k
+                for k in {*old_spec, *new_spec}
+                if _key(old_spec.get(k, _ABSENT)) != _key(new_spec.get(k, _ABSENT))
+            )
+        )
         by_keys.setdefault(keys, []).append(run.name)
     for keys, names_ in by_keys.items():
         first = names_[0][: -len(_RUN_SUFFIX)]
@@ -479,7 +525,7 @@ def _grouped(conflicts: Sequence[Conflict]) -> list[str]:
         for c in group:
             for v, n in c.old.items():
                 merged.old[v] = merged.old.get(v, 0) + n
-        phrases.append("tasks " + listed + merged.describe()[len("task "):])
+        phrases.append("tasks " + listed + merged.describe()[len("task ") :])
     return phrases
 
 
@@ -496,14 +542,20 @@ output_dir=DIR, or set move_old_runs=true to move the 174 conflicting runs to \
 results/default/superseded/<UTC time>/runs/
     """
     phrases = _grouped(conflicts)
-    shown = "; ".join(phrases[:MAX_SHOWN]) + (f"; and {len(phrases) - MAX_SHOWN} more differences"
-                                              if len(phrases) > MAX_SHOWN else "")
+    shown = "; ".join(phrases[:MAX_SHOWN]) + (
+        f"; and {len(phrases) - MAX_SHOWN} more differences" if len(phrases) > MAX_SHOWN else ""
+    )
     n = len(set().union(*(c.names for c in conflicts)))
-    move = (f"move the {_runs(n, 'conflicting run')} to {study_dir / SUPERSEDED}/<UTC time>/runs/" if n
-            else "set the earlier plans aside (no run to move)")
-    return (f"study folder {study_dir} holds runs of other settings: {shown}; finished runs are never "
-            "replaced or mixed: write to another folder with name=NEW_NAME or output_dir=DIR, or set "
-            f"move_old_runs=true to {move}")
+    move = (
+        f"move the {_runs(n, 'conflicting run')} to {study_dir / SUPERSEDED}/<UTC time>/runs/"
+        if n
+        else "set the earlier plans aside (no run to move)"
+    )
+    return (
+        f"study folder {study_dir} holds runs of other settings: {shown}; finished runs are never "
+        "replaced or mixed: write to another folder with name=NEW_NAME or output_dir=DIR, or set "
+        f"move_old_runs=true to {move}"
+    )
 
 
 # ----------------------------------------------------------------------------- moving runs aside
@@ -581,16 +633,25 @@ def plan_record(plan: Plan, study: StudyConfig, argv: Sequence[str] | None = Non
     record: dict[str, Any] = {"planned_at": datetime.now(UTC).isoformat()}
     if argv is not None:
         record["argv"] = list(argv)
-    record.update({
-        "optimizers": [{"id": o.id, "target": o.target, "params": dict(o.params)} for o in study.optimizers],
-        "tasks": {"patterns": list(study.tasks), "count": len(plan.tasks),
-                  "revisions": {s.task: s.task_revision for s in plan.specs if s.task_revision}},
-        "seeds": list(study.seeds),
-        "budget": {"n_trials": study.budget.n_trials, "time": study.budget.time},
-        "n_workers": study.n_workers, "trial_timeout": study.trial_timeout,
-        "run_timeout": study.run_timeout,
-        "runs": len(plan.specs), "refused": len(plan.refused),
-    })
+    record.update(
+        {
+            "optimizers": [
+                {"id": o.id, "target": o.target, "params": dict(o.params)} for o in study.optimizers
+            ],
+            "tasks": {
+                "patterns": list(study.tasks),
+                "count": len(plan.tasks),
+                "revisions": {s.task: s.task_revision for s in plan.specs if s.task_revision},
+            },
+            "seeds": list(study.seeds),
+            "budget": {"n_trials": study.budget.n_trials, "time": study.budget.time},
+            "n_workers": study.n_workers,
+            "trial_timeout": study.trial_timeout,
+            "run_timeout": study.run_timeout,
+            "runs": len(plan.specs),
+            "refused": len(plan.refused),
+        }
+    )
     return record
 
 
@@ -658,8 +719,14 @@ def _news(new: Sequence[RunSpec], earlier: Sequence[Mapping[str, Any]]) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def prepare_study_folder(study_dir: Path, plan: Plan, study: StudyConfig, *, move_old_runs: bool = False,
-                         argv: Sequence[str] | None = None) -> list[str]:
+def prepare_study_folder(
+    study_dir: Path,
+    plan: Plan,
+    study: StudyConfig,
+    *,
+    move_old_runs: bool = False,
+    argv: Sequence[str] | None = None,
+) -> list[str]:
     """Check ``plan`` against ``study_dir``, move conflicting runs if asked, record the plan.
 
     Call it after planning and before any run: it refuses a plan that would replace or mix with
@@ -693,13 +760,16 @@ def prepare_study_folder(study_dir: Path, plan: Plan, study: StudyConfig, *, mov
         moved: set[str] = set().union(*(c.names for c in conflicts))
         if conflicts:
             dest = move_runs_aside(study_dir, moved) if moved else None
-            whats = ", ".join(dict.fromkeys(
-                c.subject if c.kind == "study" else f"{c.kind} {c.subject}" for c in conflicts))
+            whats = ", ".join(
+                dict.fromkeys(c.subject if c.kind == "study" else f"{c.kind} {c.subject}" for c in conflicts)
+            )
             where = dest.relative_to(study_dir).as_posix() if dest is not None else None
             record["moved"] = {"runs": len(moved), "to": where, "because": [c.describe() for c in conflicts]}
             if dest is not None:
-                lines.append(f"study {study.name!r}: moved {_runs(len(moved), 'conflicting run')} ({whats}) "
-                             f"to {dest / 'runs'}")
+                lines.append(
+                    f"study {study.name!r}: moved {_runs(len(moved), 'conflicting run')} ({whats}) "
+                    f"to {dest / 'runs'}"
+                )
             else:
                 lines.append(f"study {study.name!r}: earlier plans set aside ({whats}); no run to move")
             runs = [r for r in runs if r.name not in moved]
@@ -710,13 +780,19 @@ def prepare_study_folder(study_dir: Path, plan: Plan, study: StudyConfig, *, mov
 
         def still_valid(r: Mapping[str, Any]) -> bool:
             # A record of an earlier plan whose settings this plan replaced is no longer expected.
-            return not (whole_study or r.get("optimizer") in opt_ids or r.get("task") in task_ids
-                        or f"{r.get('run_id')}{_RUN_SUFFIX}" in moved)
+            return not (
+                whole_study
+                or r.get("optimizer") in opt_ids
+                or r.get("task") in task_ids
+                or f"{r.get('run_id')}{_RUN_SUFFIX}" in moved
+            )
 
         old_runs = manifest.get("runs") if manifest else None
         earlier: dict[str, Mapping[str, Any]] = {
-            _record_key(r): r for r in (old_runs if isinstance(old_runs, list) else ())
-            if isinstance(r, Mapping) and still_valid(r)}
+            _record_key(r): r
+            for r in (old_runs if isinstance(old_runs, list) else ())
+            if isinstance(r, Mapping) and still_valid(r)
+        }
         for run in runs:
             rec = _run_record(run)
             if rec is not None:
@@ -731,13 +807,23 @@ def prepare_study_folder(study_dir: Path, plan: Plan, study: StudyConfig, *, mov
             pair = (r.get("task"), r.get("optimizer")) if isinstance(r, Mapping) else None
             if pair is not None and pair not in pairs and still_valid(r):
                 refused.setdefault(pair, r)
-        write_manifest(study_dir, {**top, "runs": list(expected.values()), "refused": list(refused.values()),
-                                   "plans": [*history, record]})
+        write_manifest(
+            study_dir,
+            {
+                **top,
+                "runs": list(expected.values()),
+                "refused": list(refused.values()),
+                "plans": [*history, record],
+            },
+        )
 
     if earlier:  # runs of earlier plans still in the study: say how this plan relates to them
         by_name = {r.name: r for r in runs}
-        done = sum(1 for name, fp in fingerprints.items() if (r := by_name.get(name)) is not None
-                   and r.fingerprint == fp and r.status == "ok")
+        done = sum(
+            1
+            for name, fp in fingerprints.items()
+            if (r := by_name.get(name)) is not None and r.fingerprint == fp and r.status == "ok"
+        )
         new = [s for s in plan.specs if s.run_id not in earlier]
         left = len(plan.specs) - done - len(new)
         outside = len(earlier.keys() - {s.run_id for s in plan.specs})

@@ -80,11 +80,14 @@ def plan_header(name: str, plan: Plan, n_optimizers: int, n_seeds: int, budget: 
     parts.append(plural(runs, "run"))
     if pairs - refused != runs:
         distinct = len({s.run_id for s in plan.specs})
-        parts[-1] += (f" (not {pairs - refused} as pairs − refused would give; "
-                      f"{plural(distinct, 'distinct run')})")
+        parts[-1] += (
+            f" (not {pairs - refused} as pairs − refused would give; {plural(distinct, 'distinct run')})"
+        )
     grid = f"{plural(n_optimizers, 'optimizer')} × {plural(n_tasks, 'task')} × {plural(n_seeds, 'seed')}"
-    line = (f"study {name!r}: {grid} = {', '.join(parts)}, "
-            f"budget {plural(budget.n_trials, 'full-fidelity trial')}")
+    line = (
+        f"study {name!r}: {grid} = {', '.join(parts)}, "
+        f"budget {plural(budget.n_trials, 'full-fidelity trial')}"
+    )
     if budget.time:
         line += f", {budget.time:g} s simulated"
     return line
@@ -127,32 +130,36 @@ def run_lines(path: Path, outcome: RunOutcome | None = None) -> list[str]:
         best f = 18.829624125032723 (minimized), at trial 0 of 5
         configuration of trial ...:
     """
-    what = (f"run {outcome.task} × {outcome.optimizer}, seed {outcome.seed}" if outcome
-            else f"run {path.stem}")
+    what = f"run {outcome.task} × {outcome.optimizer}, seed {outcome.seed}" if outcome else f"run {path.stem}"
     try:
         meta = read_run_meta(path)
         df = load(path)
     except (OSError, CorruptResultError, UnknownObjectivesError) as exc:
-        return [f"{what}: {outcome.status if outcome else 'unknown status'}",
-                f"its run file {path} cannot be read: {exc}"]
+        return [
+            f"{what}: {outcome.status if outcome else 'unknown status'}",
+            f"its run file {path} cannot be read: {exc}",
+        ]
     spec = meta.get("spec") or {}
     if not outcome:
         what = f"run {spec.get('task')} × {spec.get('optimizer')}, seed {spec.get('seed')}"
     status, n = str(meta.get("status")), int(meta.get("n_trials") or 0)
     seconds = float(meta.get("duration") or 0.0)
     took = f"in {seconds:.2f} s" if seconds < 1 else f"in {seconds:.1f} s"
-    lines = [f"{what}: {status}, {plural(n, 'trial')} {took}" if status == "ok"
-             else f"{what}: {status} after {plural(n, 'trial')} {took}"]
+    lines = [
+        f"{what}: {status}, {plural(n, 'trial')} {took}"
+        if status == "ok"
+        else f"{what}: {status} after {plural(n, 'trial')} {took}"
+    ]
     if meta.get("error"):
         lines.append(f"error: {str(meta['error']).splitlines()[0]}")
         lines.append(f"  (traceback: bench.results.read_run_meta({str(path)!r})['error'])")
     if meta.get("stopped_early"):
         lines.append(f"stopped before its budget: {meta['stopped_early']}")
     if len(df):
-        objectives = [{"name": o.name, "minimize": o.minimize}
-                      for o in decode_objectives(str(df["objectives"].iloc[0]))]
-        lines += _best_lines(df.sort_values("trial"), objectives, meta.get("fidelity"),
-                             so_far=status != "ok")
+        objectives = [
+            {"name": o.name, "minimize": o.minimize} for o in decode_objectives(str(df["objectives"].iloc[0]))
+        ]
+        lines += _best_lines(df.sort_values("trial"), objectives, meta.get("fidelity"), so_far=status != "ok")
     lines.append(f"trials: {path}")
     lines.append(f"  load with: analysis.load({str(path)!r})")
     return lines
@@ -168,12 +175,18 @@ def _counted(df: pd.DataFrame, fidelity: Mapping[str, Any] | None) -> tuple[pd.D
     at_top = df[fid >= top * (1 - _FIDELITY_RTOL)]
     if top == high:
         return at_top, f"among its {plural(len(at_top), 'trial')} at full fidelity ({name} = {high:g})"
-    return at_top, (f"among its {plural(len(at_top), 'trial')} at its highest fidelity "
-                    f"({name} = {top:g}; no trial reached full fidelity {high:g})")
+    return at_top, (
+        f"among its {plural(len(at_top), 'trial')} at its highest fidelity "
+        f"({name} = {top:g}; no trial reached full fidelity {high:g})"
+    )
 
 
-def _best_lines(df: pd.DataFrame, objectives: Sequence[Mapping[str, Any]],
-                fidelity: Mapping[str, Any] | None, so_far: bool) -> list[str]:
+def _best_lines(
+    df: pd.DataFrame,
+    objectives: Sequence[Mapping[str, Any]],
+    fidelity: Mapping[str, Any] | None,
+    so_far: bool,
+) -> list[str]:
     counted, note = _counted(df, fidelity)
     values = np.array(counted["values"].tolist(), dtype=np.float64).reshape(len(counted), -1)
     minimize = np.array([bool(o.get("minimize", True)) for o in objectives])[: values.shape[1]]
@@ -184,19 +197,24 @@ def _best_lines(df: pd.DataFrame, objectives: Sequence[Mapping[str, Any]],
     lines = []
     if values.shape[1] == 1:
         i = int(np.argmin(costs[:, 0]))  # the first trial to reach the best value
-        lines.append(f"{best} {names[0]} = {float(values[i, 0])!r} ({_direction(minimize[0])}), "
-                     f"at trial {trials[i]} of {len(df)}" + (f", {note}" if note else ""))
+        lines.append(
+            f"{best} {names[0]} = {float(values[i, 0])!r} ({_direction(minimize[0])}), "
+            f"at trial {trials[i]} of {len(df)}" + (f", {note}" if note else "")
+        )
     else:
         front = pareto_front(costs)
         lines.append(f"Pareto-optimal trials: {len(front)} of {len(counted)}" + (f", {note}" if note else ""))
         for j, name in enumerate(names[: values.shape[1]]):
             k = int(np.argmin(costs[:, j]))
-            lines.append(f"  {best} {name} = {float(values[k, j])!r} ({_direction(minimize[j])}), "
-                         f"at trial {trials[k]}")
+            lines.append(
+                f"  {best} {name} = {float(values[k, j])!r} ({_direction(minimize[j])}), at trial {trials[k]}"
+            )
         i = int(front[np.argmin(_distance_to_ideal(costs[front]))])
         shown = ", ".join(f"{n} = {float(v)!r}" for n, v in zip(names, values[i], strict=False))
-        lines.append(f"balanced trial {trials[i]} (the Pareto-optimal trial nearest the ideal point, "
-                     f"each objective scaled to [0, 1] over the front): {shown}")
+        lines.append(
+            f"balanced trial {trials[i]} (the Pareto-optimal trial nearest the ideal point, "
+            f"each objective scaled to [0, 1] over the front): {shown}"
+        )
     lines.append(f"configuration of trial {trials[i]}:")
     lines += [f"  {key} = {value!r}" for key, value in json.loads(counted["config"].iloc[i]).items()]
     return lines

@@ -93,8 +93,9 @@ def _executor(n_workers: int) -> Any:
     key = (tuple(sorted(env.items())), tuple(sys.path))
     fresh = _pool_key is not None and key != _pool_key
     _pool_key = key
-    return get_reusable_executor(max_workers=n_workers, timeout=POOL_IDLE_TIMEOUT, env=env,
-                                 reuse=False if fresh else "auto")
+    return get_reusable_executor(
+        max_workers=n_workers, timeout=POOL_IDLE_TIMEOUT, env=env, reuse=False if fresh else "auto"
+    )
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -128,13 +129,23 @@ def _outcome_from_file(spec: RunSpec, output_dir: Path, attempt: str) -> RunOutc
     if meta.get("attempt") != attempt or meta.get("fingerprint") != spec.fingerprint:
         return None
     error = meta.get("error")
-    return RunOutcome(spec.run_id, spec.task, spec.optimizer, spec.seed, str(meta.get("status")),
-                      int(meta.get("n_trials") or 0), None, float(meta.get("duration") or 0.0),
-                      str(error).splitlines()[0] if error else None, str(path))
+    return RunOutcome(
+        spec.run_id,
+        spec.task,
+        spec.optimizer,
+        spec.seed,
+        str(meta.get("status")),
+        int(meta.get("n_trials") or 0),
+        None,
+        float(meta.get("duration") or 0.0),
+        str(error).splitlines()[0] if error else None,
+        str(path),
+    )
 
 
-def _settle(spec: RunSpec, output_dir: Path, marker: Marker | None,
-            exitcode: int | None = None) -> RunOutcome | None:
+def _settle(
+    spec: RunSpec, output_dir: Path, marker: Marker | None, exitcode: int | None = None
+) -> RunOutcome | None:
     """What a marker of a dead process says about its run; ``None`` when it cannot tell."""
     if marker is not None:
         written = _outcome_from_file(spec, output_dir, marker.attempt)
@@ -143,13 +154,23 @@ def _settle(spec: RunSpec, output_dir: Path, marker: Marker | None,
         if marker.fatal:
             what = marker.report.splitlines()[0]
             how = f" ({describe_exit(exitcode)})" if exitcode is not None else ""
-            return record_failure(spec, output_dir, "died",
-                                  f"the run's process died: {what}{how}\n{marker.report}", marker.attempt)
+            return record_failure(
+                spec,
+                output_dir,
+                "died",
+                f"the run's process died: {what}{how}\n{marker.report}",
+                marker.attempt,
+            )
         if marker.watchdog:
-            return record_failure(spec, output_dir, "timeout",
-                                  "TimeLimitExceeded: the run did not stop at its time limit (stuck in "
-                                  "C code, or catching the interrupt) and its process was ended; "
-                                  f"tracebacks at that moment:\n{marker.report}", marker.attempt)
+            return record_failure(
+                spec,
+                output_dir,
+                "timeout",
+                "TimeLimitExceeded: the run did not stop at its time limit (stuck in "
+                "C code, or catching the interrupt) and its process was ended; "
+                f"tracebacks at that moment:\n{marker.report}",
+                marker.attempt,
+            )
     if exitcode is not None:
         return record_failure(spec, output_dir, "died", f"the run's process {describe_exit(exitcode)}")
     return None
@@ -179,8 +200,12 @@ def run_isolated(specs: Sequence[RunSpec], output_dir: Path, n_parallel: int) ->
             while queue and len(running) < max(1, n_parallel):
                 spec = queue.pop(0)
                 recv, send = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_isolated_entry, args=(spec, output_dir, send), daemon=True,
-                                   name=f"nxm-bench isolated {spec.run_id}")
+                proc = ctx.Process(
+                    target=_isolated_entry,
+                    args=(spec, output_dir, send),
+                    daemon=True,
+                    name=f"nxm-bench isolated {spec.run_id}",
+                )
                 proc.start()
                 send.close()
                 running[proc] = (spec, recv)
@@ -251,8 +276,12 @@ def _run_pool(specs: Sequence[RunSpec], output_dir: Path, n_workers: int, on_out
                 elif isinstance(exc, ResultWriteError):
                     raise exc
                 else:  # failed outside the run (sending the spec or the outcome): still this run's
-                    outcome = record_failure(spec, output_dir, "crashed",
-                                             f"{type(exc).__name__} in the worker, outside the run: {exc}")
+                    outcome = record_failure(
+                        spec,
+                        output_dir,
+                        "crashed",
+                        f"{type(exc).__name__} in the worker, outside the run: {exc}",
+                    )
                 done.add(spec.run_id)
                 on_outcome(outcome)
         except BaseException:
@@ -312,8 +341,9 @@ class Overseer:
     """
 
     def __init__(self, specs: Sequence[RunSpec], output_dir: Path) -> None:
-        self.limited = {s.run_id: s for s in specs
-                        if s.trial_timeout is not None or s.run_timeout is not None}
+        self.limited = {
+            s.run_id: s for s in specs if s.trial_timeout is not None or s.run_timeout is not None
+        }
         self.dirs = {run_path(output_dir, s).parent for s in self.limited.values()}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True, name="nxm-bench overseer")
@@ -345,8 +375,10 @@ class Overseer:
                 if why is None or not pid_alive(marker.pid):
                     continue
                 with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as fh:
-                    fh.write(f"{WATCHDOG_HEADER}main process watchdog)!\n{why}; its process was killed "
-                             "from the main process (no traceback: it never returned to Python)\n")
+                    fh.write(
+                        f"{WATCHDOG_HEADER}main process watchdog)!\n{why}; its process was killed "
+                        "from the main process (no traceback: it never returned to Python)\n"
+                    )
                 with contextlib.suppress(OSError):
                     os.kill(marker.pid, signal.SIGKILL)
                 ended.append(marker.run_id)
@@ -374,8 +406,9 @@ def overdue(spec: RunSpec, marker: Marker, now: float) -> str | None:
     return None
 
 
-def _settle_lost(remaining: Sequence[RunSpec], output_dir: Path, n_workers: int,
-                 on_outcome: OnOutcome) -> set[str]:
+def _settle_lost(
+    remaining: Sequence[RunSpec], output_dir: Path, n_workers: int, on_outcome: OnOutcome
+) -> set[str]:
     settled: set[str] = set()
     unclear: list[RunSpec] = []
     for spec, marker in _lost_runs(remaining, output_dir):
@@ -414,8 +447,9 @@ def run_dask(specs: Sequence[RunSpec], output_dir: Path, client: Any, on_outcome
     live: dict[str, tuple[Any, RunSpec, str]] = {}
     for spec in specs:
         attempt = uuid.uuid4().hex
-        future = client.submit(_run_on_dask, spec, output_dir, attempt, pure=False,
-                               key=f"nxm-bench-{spec.run_id}-{attempt[:12]}")
+        future = client.submit(
+            _run_on_dask, spec, output_dir, attempt, pure=False, key=f"nxm-bench-{spec.run_id}-{attempt[:12]}"
+        )
         live[future.key] = (future, spec, attempt)
     pending = dask_completed([f for f, _, _ in live.values()])
     try:
@@ -436,13 +470,25 @@ def run_dask(specs: Sequence[RunSpec], output_dir: Path, client: Any, on_outcome
             if outcome is not None:
                 on_outcome(outcome)
             elif isinstance(exc, KilledWorker):
-                on_outcome(record_failure(spec, output_dir, "died",
-                                          f"the run's dask worker process died every time it ran it: {exc}"))
+                on_outcome(
+                    record_failure(
+                        spec,
+                        output_dir,
+                        "died",
+                        f"the run's dask worker process died every time it ran it: {exc}",
+                    )
+                )
             elif isinstance(exc, ResultWriteError):
                 raise exc
             else:
-                on_outcome(record_failure(spec, output_dir, "crashed",
-                                          f"{type(exc).__name__} on the dask worker, outside the run: {exc}"))
+                on_outcome(
+                    record_failure(
+                        spec,
+                        output_dir,
+                        "crashed",
+                        f"{type(exc).__name__} on the dask worker, outside the run: {exc}",
+                    )
+                )
     except BaseException:
         client.cancel([f for f, _, _ in live.values()])
         raise

@@ -40,8 +40,18 @@ from bench.config import OPTIMIZER_KEYS, ConfigError, nested_key_problem
 #: Settings whose values get a study folder each (study.X and X are the same setting).
 FOLDER_KEYS = ("study", "n_trials", "time_budget", "n_workers", "trial_timeout", "run_timeout")
 #: What a sweep may vary, for messages.
-SWEEPABLE = ("optimizer", "task", "seed", "optimizer.params.NAME", "study", "n_trials", "time_budget",
-             "n_workers", "trial_timeout", "run_timeout")
+SWEEPABLE = (
+    "optimizer",
+    "task",
+    "seed",
+    "optimizer.params.NAME",
+    "study",
+    "n_trials",
+    "time_budget",
+    "n_workers",
+    "trial_timeout",
+    "run_timeout",
+)
 #: Hydra settings with a meaning here; every other ``hydra.*`` key is refused with what to use.
 HYDRA_KEYS_USED = ("hydra.searchpath",)
 #: Characters kept as they are in an optimizer variant id (it names run files).
@@ -87,7 +97,7 @@ class CommandLine:
 
 def _key(ov: Any) -> str:
     key: str = ov.key_or_group
-    return key[len("study."):] if key.startswith("study.") and key[6:] in FOLDER_KEYS else key
+    return key[len("study.") :] if key.startswith("study.") and key[6:] in FOLDER_KEYS else key
 
 
 def _values(ov: Any, arg: str) -> list[Any]:
@@ -98,14 +108,19 @@ def _values(ov: Any, arg: str) -> list[Any]:
     if not ov.is_sweep_override():
         return [value]
     if isinstance(value, IntervalSweep):
-        raise ConfigError(f"{arg!r}: interval() is for optimizer sweepers; a sweep here lists values: "
-                          "use a,b,c, choice(...) or range(start,stop[,step])")
+        raise ConfigError(
+            f"{arg!r}: interval() is for optimizer sweepers; a sweep here lists values: "
+            "use a,b,c, choice(...) or range(start,stop[,step])"
+        )
     if isinstance(value, Glob):
         return [value]
-    if isinstance(value, ChoiceSweep) and any(isinstance(v, (RangeSweep, ChoiceSweep, Glob))
-                                              for v in value.list):
-        raise ConfigError(f"{arg!r} nests a sweep inside a list: write the values out "
-                          "(seed=0,1,2,7) or use one range(start,stop[,step])")
+    if isinstance(value, ChoiceSweep) and any(
+        isinstance(v, (RangeSweep, ChoiceSweep, Glob)) for v in value.list
+    ):
+        raise ConfigError(
+            f"{arg!r} nests a sweep inside a list: write the values out "
+            "(seed=0,1,2,7) or use one range(start,stop[,step])"
+        )
     return [Override._convert_value(v) for v in ov.sweep_iterator()]
 
 
@@ -148,18 +163,26 @@ def variant_id(base: str, params: Sequence[tuple[str, Any]]) -> str:
 
 def _refuse_hydra(arg: str, key: str) -> None:
     if key in ("hydra/launcher", "hydra/sweeper"):
-        raise ConfigError(f"{arg!r}: Hydra launcher and sweeper plugins are not used: a sweep (-m) is one "
-                          "study run by joblib or dask; use n_jobs=N, or backend=dask "
-                          "backend.address=tcp://HOST:PORT for a cluster (docs/scaling-out.md)")
+        raise ConfigError(
+            f"{arg!r}: Hydra launcher and sweeper plugins are not used: a sweep (-m) is one "
+            "study run by joblib or dask; use n_jobs=N, or backend=dask "
+            "backend.address=tcp://HOST:PORT for a cluster (docs/scaling-out.md)"
+        )
     if key.startswith("hydra/"):
-        raise ConfigError(f"{arg!r}: Hydra's own config groups are not used by python -m bench "
-                          "(it runs no Hydra job and writes no Hydra logs or .hydra folders)")
+        raise ConfigError(
+            f"{arg!r}: Hydra's own config groups are not used by python -m bench "
+            "(it runs no Hydra job and writes no Hydra logs or .hydra folders)"
+        )
     if key in ("hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir") or key.startswith("hydra.job"):
-        raise ConfigError(f"{arg!r} is not used: results go to OUTPUT_DIR/NAME/runs/; set output_dir=DIR "
-                          "(and name=NAME for the folder's name)")
+        raise ConfigError(
+            f"{arg!r} is not used: results go to OUTPUT_DIR/NAME/runs/; set output_dir=DIR "
+            "(and name=NAME for the folder's name)"
+        )
     if key.startswith("hydra.") and key not in HYDRA_KEYS_USED:
-        raise ConfigError(f"{arg!r} is not used by python -m bench: of Hydra's settings only "
-                          "hydra.searchpath applies (or --config-dir DIR); logging is not Hydra's here")
+        raise ConfigError(
+            f"{arg!r} is not used by python -m bench: of Hydra's settings only "
+            "hydra.searchpath applies (or --config-dir DIR); logging is not Hydra's here"
+        )
 
 
 def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
@@ -186,23 +209,31 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
             key, _, value = arg.partition("=")
             if "[" in value and not value.startswith(("'", '"', "[")):  # a glob like f0[1-5]
                 cause += f" — quote glob patterns for Hydra: \"{key}='{value}'\""
-            raise ConfigError(f"cannot parse the override {arg!r}: {cause}: write key=value "
-                              "(quote values with spaces or brackets: \"key='a b'\")") from None
+            raise ConfigError(
+                f"cannot parse the override {arg!r}: {cause}: write key=value "
+                "(quote values with spaces or brackets: \"key='a b'\")"
+            ) from None
         key = _key(ov)
         if ov.package is not None:  # group@package=option moves a config node: nothing here needs that
-            raise ConfigError(f"{arg!r}: package overrides (GROUP@PACKAGE=...) are not used here; write "
-                              f"{ov.key_or_group}={arg.partition('=')[2]}")
+            raise ConfigError(
+                f"{arg!r}: package overrides (GROUP@PACKAGE=...) are not used here; write "
+                f"{ov.key_or_group}={arg.partition('=')[2]}"
+            )
         study_seeds_set |= key == "study.seeds"
         if key in ("optimizer", "task", "seed") or key.startswith("optimizer.params."):
             text = arg.partition("=")[2]
             if "${" in text:  # these are read before Hydra composes, so nothing would resolve them
-                raise ConfigError(f"{arg!r} on the command line: {key} takes values, not ${{...}} "
-                                  "interpolations; write the value itself")
+                raise ConfigError(
+                    f"{arg!r} on the command line: {key} takes values, not ${{...}} "
+                    "interpolations; write the value itself"
+                )
         if key == "hydra" or key.startswith(("hydra.", "hydra/")):
             _refuse_hydra(arg, key)
         if ov.is_sweep_override() and not multirun:
-            raise ConfigError(f"{arg!r} is a sweep: add -m (--multirun) to run every value as one study, "
-                              f"or write a list as {ov.key_or_group}=[a,b] where a list is meant")
+            raise ConfigError(
+                f"{arg!r} is a sweep: add -m (--multirun) to run every value as one study, "
+                f"or write a list as {ov.key_or_group}=[a,b] where a list is meant"
+            )
         if ov.is_delete() and key in ("optimizer", "task", "seed", *FOLDER_KEYS):
             raise ConfigError(f"{arg!r}: {key} cannot be deleted; set it to another value")
         if key == "optimizer":
@@ -216,21 +247,25 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
 
                     matched = v.filter(yaml_ids("optimizer"))
                     if not matched:
-                        raise ConfigError(f"{arg!r} matches no optimizer: list them with "
-                                          "python -m bench list=optimizers")
+                        raise ConfigError(
+                            f"{arg!r} matches no optimizer: list them with python -m bench list=optimizers"
+                        )
                     optimizers.extend(matched)
                 else:
                     optimizers.append(str(v))
         elif key.startswith("optimizer.params."):
-            name = key[len("optimizer.params."):]
+            name = key[len("optimizer.params.") :]
             if not name or "." in name:
                 raise ConfigError(f"{arg!r}: set one parameter per override, optimizer.params.NAME=VALUE")
             param_dims.append((name, [DELETE] if ov.is_delete() else _values(ov, arg)))
         elif key.startswith("optimizer."):
             sub = key.split(".")[1]
             problem = nested_key_problem("optimizer", sub, OPTIMIZER_KEYS)
-            raise ConfigError(problem or f"{arg!r}: only optimizer=ID and optimizer.params.NAME=VALUE are "
-                              "set on the command line; write a YAML under optimizer/ for another _target_")
+            raise ConfigError(
+                problem
+                or f"{arg!r}: only optimizer=ID and optimizer.params.NAME=VALUE are "
+                "set on the command line; write a YAML under optimizer/ for another _target_"
+            )
         elif key == "task":
             values = _values(ov, arg)
             tasks, excludes = _tasks(values, arg)
@@ -247,15 +282,19 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
 
                 values = values[0].filter(yaml_ids("study"))
                 if not values:
-                    raise ConfigError(f"{arg!r} matches no study: list them with "
-                                      "python -m bench list=studies")
+                    raise ConfigError(
+                        f"{arg!r} matches no study: list them with python -m bench list=studies"
+                    )
             prefix = "" if ov.type.name != "ADD" else "+"
-            folder_dims[key] = [f"{prefix}{ov.key_or_group}={_text(v) if key != 'study' else v}"
-                                for v in values]
+            folder_dims[key] = [
+                f"{prefix}{ov.key_or_group}={_text(v) if key != 'study' else v}" for v in values
+            ]
             study_given |= key == "study"
         elif ov.is_sweep_override():
-            raise ConfigError(f"{arg!r}: {key} cannot be swept: a sweep varies {', '.join(SWEEPABLE)}; "
-                              "set other settings to one value")
+            raise ConfigError(
+                f"{arg!r}: {key} cannot be swept: a sweep varies {', '.join(SWEEPABLE)}; "
+                "set other settings to one value"
+            )
         else:
             plain.append(arg)
 
@@ -265,13 +304,17 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ConfigError(f"optimizer.params.{twice[0]} is given twice: give it once (a,b,c for a sweep)")
-        params = tuple(tuple(zip(names, combo, strict=True))
-                       for combo in itertools.product(*(v for _, v in param_dims)))
+        params = tuple(
+            tuple(zip(names, combo, strict=True)) for combo in itertools.product(*(v for _, v in param_dims))
+        )
     selection = Selection(
         optimizers=tuple(dict.fromkeys(optimizers)) if optimizers is not None else None,
-        params=params, tasks=tuple(dict.fromkeys(tasks)) if tasks is not None else None,
-        exclude_tasks=tuple(excludes), seeds=tuple(seeds) if seeds is not None else None,
-        study_seeds_set=study_seeds_set)
+        params=params,
+        tasks=tuple(dict.fromkeys(tasks)) if tasks is not None else None,
+        exclude_tasks=tuple(excludes),
+        seeds=tuple(seeds) if seeds is not None else None,
+        study_seeds_set=study_seeds_set,
+    )
     return CommandLine(selection, _folders(plain, folder_dims), study_given)
 
 
@@ -295,8 +338,9 @@ def _tasks(values: list[Any], arg: str) -> tuple[list[str], list[str]]:
         elif isinstance(v, str):
             tasks.append(v)
         else:
-            raise ConfigError(f"{arg!r}: task={v!r} is invalid: use task ids or glob patterns "
-                              "(python -m bench list=tasks)")
+            raise ConfigError(
+                f"{arg!r}: task={v!r} is invalid: use task ids or glob patterns (python -m bench list=tasks)"
+            )
     return tasks, excludes
 
 
@@ -306,8 +350,9 @@ def _folders(plain: list[str], dims: dict[str, list[str]]) -> list[Folder]:
     out = []
     for combo in itertools.product(*(dims[k] for k in keys)) if keys else [()]:
         chosen = dict(zip(keys, combo, strict=True))
-        suffix = "".join(f"--{k}={chosen[k].partition('=')[2]}" for k in keys
-                         if k != "study" and len(dims[k]) > 1)
+        suffix = "".join(
+            f"--{k}={chosen[k].partition('=')[2]}" for k in keys if k != "study" and len(dims[k]) > 1
+        )
         study = chosen["study"].partition("=")[2] if "study" in chosen else None
         out.append(Folder([*plain, *combo], suffix, study))
     return out

@@ -130,15 +130,18 @@ def static_problems(task: Task) -> list[str]:
         return [f"space is a {type(task.space).__name__}, not a ConfigSpace.ConfigurationSpace"]
     family = task.id.split("/", 1)[0]
     if not task.objectives or not all(isinstance(o, Objective) and o.name for o in task.objectives):
-        problems.append("objectives must be a non-empty tuple of named Objective, got "
-                        f"{_quote(task.objectives)}")
+        problems.append(
+            f"objectives must be a non-empty tuple of named Objective, got {_quote(task.objectives)}"
+        )
     meta = task.meta
     if meta.family != family:
         problems.append(f"meta.family is {meta.family!r} but the id's first component is {family!r}")
     expected = task_type(len(task.objectives), task.fidelity)
     if meta.type != expected:
-        problems.append(f"meta.type is {meta.type!r} but {len(task.objectives)} objective(s) and "
-                        f"{'a' if task.fidelity else 'no'} fidelity make {expected!r}")
+        problems.append(
+            f"meta.type is {meta.type!r} but {len(task.objectives)} objective(s) and "
+            f"{'a' if task.fidelity else 'no'} fidelity make {expected!r}"
+        )
     if meta.kind not in TASK_KINDS:
         problems.append(f"meta.kind is {meta.kind!r}, not one of {', '.join(TASK_KINDS)}")
     n_params = len(list(task.space.values()))
@@ -147,8 +150,9 @@ def static_problems(task: Task) -> list[str]:
     elif meta.dims != n_params:
         problems.append(f"meta.dims is {meta.dims} but the space has {n_params} hyperparameters")
     if meta.optimum is not None and len(meta.optimum) != len(task.objectives):
-        problems.append(f"meta.optimum has {len(meta.optimum)} values for {len(task.objectives)} "
-                        "objective(s)")
+        problems.append(
+            f"meta.optimum has {len(meta.optimum)} values for {len(task.objectives)} objective(s)"
+        )
     fid = task.fidelity
     if fid is not None:
         if not 0 < fid.low <= fid.high:
@@ -160,8 +164,10 @@ def static_problems(task: Task) -> list[str]:
 
 def _same(a: Sequence[float], b: Sequence[float]) -> bool:
     """Equal values, NaN equal to NaN (a task may report a diverged run as NaN, every time)."""
-    return tuple(a) == tuple(b) or (len(a) == len(b) and all(
-        x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b, strict=True)))
+    return tuple(a) == tuple(b) or (
+        len(a) == len(b)
+        and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b, strict=True))
+    )
 
 
 def _evaluation_problems(task: Task, rng: random.Random) -> list[str]:
@@ -186,15 +192,18 @@ def _evaluation_problems(task: Task, rng: random.Random) -> list[str]:
             if len(res.values) != len(task.objectives):
                 return [f"{call} returned {len(res.values)} values for {len(task.objectives)} objective(s)"]
             if not all(isinstance(v, float) for v in res.values):
-                return [f"{call} returned values of types {[type(v).__name__ for v in res.values]}, "
-                        "not float"]
+                return [
+                    f"{call} returned values of types {[type(v).__name__ for v in res.values]}, not float"
+                ]
             if not (isinstance(res.cost, int | float) and res.cost >= 0 and math.isfinite(res.cost)):
                 return [f"{call} returned cost={_quote(res.cost)}: need a finite number >= 0 (seconds)"]
             if not _same(again.values, res.values):
                 return [f"{call} is not deterministic: {_quote(res.values)} then {_quote(again.values)}"]
             if fid == fidelities[0] and not all(math.isfinite(v) for v in res.values):
-                return [f"{call} returned {_quote(res.values)}: at the highest fidelity every value "
-                        "must be a finite number"]
+                return [
+                    f"{call} returned {_quote(res.values)}: at the highest fidelity every value "
+                    "must be a finite number"
+                ]
     return []
 
 
@@ -255,8 +264,9 @@ def _guard(report: FamilyReport, where: str, check: Callable[[], list[str]]) -> 
     return not problems
 
 
-def check_task_family(family: str | TaskFamily, max_tasks: int = 5, seed: int = 0,
-                      all_ids: bool = False) -> FamilyReport:
+def check_task_family(
+    family: str | TaskFamily, max_tasks: int = 5, seed: int = 0, all_ids: bool = False
+) -> FamilyReport:
     """Check a task family (a registered name or a :class:`~tasks.base.TaskFamily`): its id list,
     ``max_tasks`` of its tasks drawn from ``seed`` (all when it has fewer) through
     :func:`check_task`, and its answer to an unknown id.
@@ -295,7 +305,7 @@ def check_task_family(family: str | TaskFamily, max_tasks: int = 5, seed: int = 
     _guard(report, "family", listing)
     rng = random.Random(f"{name}/{seed}")
     sample = set(rng.sample(ids, min(max_tasks, len(ids))))
-    for task_id in (ids if all_ids else [i for i in ids if i in sample]):
+    for task_id in ids if all_ids else [i for i in ids if i in sample]:
         report.checked.append(task_id)
 
         def one(task_id: str = task_id) -> list[str]:

@@ -81,9 +81,14 @@ class TimeLimits:
     process that runs nothing else may pass it. ``on_swallowed(reason)`` is layer 2's action.
     """
 
-    def __init__(self, trial_timeout: float | None, run_timeout: float | None, *,
-                 watchdog: IO[str] | None = None,
-                 on_swallowed: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        trial_timeout: float | None,
+        run_timeout: float | None,
+        *,
+        watchdog: IO[str] | None = None,
+        on_swallowed: Callable[[str], None] | None = None,
+    ) -> None:
         #: With a watchdog file (a run marker), its first byte tells the main process whether a
         #: trial is evaluating (``T``) and, by its mtime, since when (bench/worker.py).
         self.trial, self.run = trial_timeout, run_timeout
@@ -99,9 +104,11 @@ class TimeLimits:
     def __enter__(self) -> TimeLimits:
         if self.run is not None:
             self.deadline = time.perf_counter() + self.run
-        self.use_signal = (hasattr(signal, "setitimer")
-                           and threading.current_thread() is threading.main_thread()
-                           and signal.getitimer(signal.ITIMER_REAL)[0] == 0)  # never steal a timer
+        self.use_signal = (
+            hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
+            and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+        )  # never steal a timer
         if self.use_signal:
             self._previous = signal.signal(signal.SIGALRM, self._fire)
             self._arm_run()
@@ -124,8 +131,10 @@ class TimeLimits:
     def _fire(self, signum: int, frame: object) -> None:
         if self._fired and self.on_swallowed is not None:
             # The interrupt raised HARD_LIMIT_GRACE s ago was caught and the run went on.
-            self.on_swallowed(f"{self._reason}, and the run went on for {HARD_LIMIT_GRACE:g} s after the "
-                              "interrupt (the task or optimizer caught TimeLimitExceeded)")
+            self.on_swallowed(
+                f"{self._reason}, and the run went on for {HARD_LIMIT_GRACE:g} s after the "
+                "interrupt (the task or optimizer caught TimeLimitExceeded)"
+            )
         self._fired = True
         signal.setitimer(signal.ITIMER_REAL, HARD_LIMIT_GRACE)  # fires again only if swallowed
         if self.watchdog is not None:  # ... and if the run then hangs in C, layer 3 ends it

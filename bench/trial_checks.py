@@ -24,8 +24,14 @@ from bench.config_check import ConfigChecker, InvalidConfigError
 from optimizers.base import Trial
 from tasks.base import Fidelity, Task
 
-__all__ = ["InvalidConfigError", "RunError", "check_finite", "check_result", "config_checker",
-           "trial_fidelity"]
+__all__ = [
+    "InvalidConfigError",
+    "RunError",
+    "check_finite",
+    "check_result",
+    "config_checker",
+    "trial_fidelity",
+]
 
 
 class RunError(RuntimeError):
@@ -85,7 +91,8 @@ def check_finite(values: tuple[float, ...], config: Any, fid: float | None, task
             shown = dict(config) if hasattr(config, "keys") else config
             raise RunError(
                 f"task {task_id} returned non-finite objective {values!r} for config "
-                f"{shown!r} at fidelity {fid!r}")
+                f"{shown!r} at fidelity {fid!r}"
+            )
 
 
 def check_result(result: Any, n_objectives: int, task_id: str) -> None:
@@ -95,15 +102,19 @@ def check_result(result: Any, n_objectives: int, task_id: str) -> None:
         values, cost = result.values, result.cost
         n = len(values)
     except (AttributeError, TypeError):
-        raise RunError(f"task {task_id} returned {result!r}, not a Result with one value per "
-                       f"objective") from None
+        raise RunError(
+            f"task {task_id} returned {result!r}, not a Result with one value per objective"
+        ) from None
     if n != n_objectives:
-        raise RunError(f"task {task_id} returned {n} objective values {tuple(values)!r}; it has "
-                       f"{n_objectives} objectives")
+        raise RunError(
+            f"task {task_id} returned {n} objective values {tuple(values)!r}; it has "
+            f"{n_objectives} objectives"
+        )
     try:
         valid = 0.0 <= cost < math.inf and not isinstance(cost, bool)
     except TypeError:
         valid = False
     if not valid:
-        raise RunError(f"task {task_id} returned cost {cost!r}: a cost must be a finite number of "
-                       "seconds >= 0")
+        raise RunError(
+            f"task {task_id} returned cost {cost!r}: a cost must be a finite number of seconds >= 0"
+        )

@@ -97,8 +97,17 @@ def read_marker(path: Path) -> Marker | None:
     first, _, rest = text.partition("\n")
     try:
         head = json.loads(first[1:])
-        return Marker(path, str(head["run_id"]), str(head["attempt"]), str(head["host"]), int(head["pid"]),
-                      float(head["started"]), changed, first[:1], rest.strip())
+        return Marker(
+            path,
+            str(head["run_id"]),
+            str(head["attempt"]),
+            str(head["host"]),
+            int(head["pid"]),
+            float(head["started"]),
+            changed,
+            first[:1],
+            rest.strip(),
+        )
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -136,8 +145,9 @@ def _init_worker() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the main process died before the kernel was told
         os._exit(1)
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True,
-                     name="nxm-bench parent watch").start()
+    threading.Thread(
+        target=_exit_with_parent, args=(parent,), daemon=True, name="nxm-bench parent watch"
+    ).start()
 
 
 _PR_SET_PDEATHSIG = 1
@@ -160,8 +170,13 @@ def run_in_worker(spec: RunSpec, output_dir: Path) -> RunOutcome:
     result.parent.mkdir(parents=True, exist_ok=True)
     attempt = uuid.uuid4().hex
     marker = marker_path(result, os.getpid())
-    head = {"run_id": spec.run_id, "attempt": attempt, "host": HOST, "pid": os.getpid(),
-            "started": time.time()}
+    head = {
+        "run_id": spec.run_id,
+        "attempt": attempt,
+        "host": HOST,
+        "pid": os.getpid(),
+        "started": time.time(),
+    }
     try:
         with open(marker, "w", encoding="utf-8") as fh:
             fh.write(STATE_IDLE.decode() + json.dumps(head) + "\n")

@@ -26,9 +26,15 @@ TASK = "bbob/f01/d02/i01"
 
 
 def measure(n_trials: int, out: Path, task_id: str = TASK) -> dict[str, float]:
-    spec = RunSpec(study="overhead", task=task_id, optimizer="random_search",
-                   optimizer_target="optimizers.random_search.RandomSearch", optimizer_params={},
-                   seed=0, budget=Budget(n_trials))
+    spec = RunSpec(
+        study="overhead",
+        task=task_id,
+        optimizer="random_search",
+        optimizer_target="optimizers.random_search.RandomSearch",
+        optimizer_params={},
+        seed=0,
+        budget=Budget(n_trials),
+    )
     path = out / "overhead" / "runs" / f"{spec.run_id}.parquet"
     path.unlink(missing_ok=True)
     t0 = time.perf_counter()
@@ -42,16 +48,23 @@ def measure(n_trials: int, out: Path, task_id: str = TASK) -> dict[str, float]:
     for i, c in enumerate(configs):
         evaluate(c, None, i)
     bare = time.perf_counter() - t0
-    return {"total_us": total / n_trials * 1e6, "eval_us": bare / n_trials * 1e6,
-            "overhead_us": (total - bare) / n_trials * 1e6}
+    return {
+        "total_us": total / n_trials * 1e6,
+        "eval_us": bare / n_trials * 1e6,
+        "overhead_us": (total - bare) / n_trials * 1e6,
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trials", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--task", default=TASK, help="task id (default: %(default)s; bbob/f01/d40/i01 shows "
-                                                     "how the per-trial config check grows with dimension)")
+    ap.add_argument(
+        "--task",
+        default=TASK,
+        help="task id (default: %(default)s; bbob/f01/d40/i01 shows "
+        "how the per-trial config check grows with dimension)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         measure(1_000, Path(tmp), args.task)  # warm-up: imports, task cache, first parquet write

@@ -29,8 +29,16 @@ SWEEP_LINE = re.compile(r"^runs: \d+ planned, .*; ([0-9.]+) s$", re.MULTILINE)
 
 def run_study(study: str, workers: int, backend: str, out: Path, extra: list[str]) -> tuple[float, float]:
     """Wall seconds of one ``python -m bench`` process and of its sweep."""
-    cmd = [sys.executable, "-m", "bench", f"study={study}", f"n_jobs={workers}", f"output_dir={out}",
-           f"backend={backend}", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench",
+        f"study={study}",
+        f"n_jobs={workers}",
+        f"output_dir={out}",
+        f"backend={backend}",
+        *extra,
+    ]
     if backend == "dask":
         cmd.append(f"backend.n_workers={workers}")
     t0 = time.perf_counter()
@@ -69,19 +77,28 @@ def main() -> None:
         # relative to the first point, scaled by its worker count (exact when it is 1 worker)
         rows[-1]["speedup"] = rows[0]["wall"] * rows[0]["workers"] / wall
         rows[-1]["sweep_speedup"] = rows[0]["sweep"] * rows[0]["workers"] / sweep
-        print(f"{args.backend} workers={k:3d}: {n} runs, wall {wall:7.1f} s (speed-up "
-              f"{rows[-1]['speedup']:5.2f}x), sweep {sweep:7.1f} s = {n / sweep:6.2f} runs/s "
-              f"(speed-up {rows[-1]['sweep_speedup']:5.2f}x)", flush=True)
+        print(
+            f"{args.backend} workers={k:3d}: {n} runs, wall {wall:7.1f} s (speed-up "
+            f"{rows[-1]['speedup']:5.2f}x), sweep {sweep:7.1f} s = {n / sweep:6.2f} runs/s "
+            f"(speed-up {rows[-1]['sweep_speedup']:5.2f}x)",
+            flush=True,
+        )
     first = results[args.workers[0]]
-    same = all(r.index.equals(first.index) and (r.to_numpy() == first.to_numpy()).all()
-               for r in results.values())
+    same = all(
+        r.index.equals(first.index) and (r.to_numpy() == first.to_numpy()).all() for r in results.values()
+    )
     print(f"identical results across worker counts: {same}")
-    table = ["| backend | workers | runs | process wall (s) | speed-up | sweep (s) | runs/s "
-             "| sweep speed-up | efficiency |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    table += [f"| {args.backend} | {r['workers']} | {r['runs']} | {r['wall']:.1f} | {r['speedup']:.2f}x "
-              f"| {r['sweep']:.1f} | {r['runs'] / r['sweep']:.2f} | {r['sweep_speedup']:.2f}x "
-              f"| {r['sweep_speedup'] / r['workers']:.0%} |" for r in rows]
+    table = [
+        "| backend | workers | runs | process wall (s) | speed-up | sweep (s) | runs/s "
+        "| sweep speed-up | efficiency |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    table += [
+        f"| {args.backend} | {r['workers']} | {r['runs']} | {r['wall']:.1f} | {r['speedup']:.2f}x "
+        f"| {r['sweep']:.1f} | {r['runs'] / r['sweep']:.2f} | {r['sweep_speedup']:.2f}x "
+        f"| {r['sweep_speedup'] / r['workers']:.0%} |"
+        for r in rows
+    ]
     text = "\n".join(table) + f"\n\nidentical results across worker counts: {same}; cpus: {os.cpu_count()}\n"
     print(text)
     if args.out:

@@ -35,8 +35,19 @@ RS = OptimizerChoice("random_search", "optimizers.random_search.RandomSearch")
 def _plan(tasks: Sequence[str], seeds: Sequence[int], n_trials: float = 5) -> tuple[Plan, StudyConfig]:
     # Task ids need not exist: the check reads specs, it never builds a task.
     study = StudyConfig("big", (RS,), tuple(tasks), tuple(seeds), Budget(n_trials))
-    specs = [RunSpec(study="big", task=t, optimizer=RS.id, optimizer_target=RS.target, optimizer_params={},
-                     seed=s, budget=Budget(n_trials)) for t in tasks for s in seeds]
+    specs = [
+        RunSpec(
+            study="big",
+            task=t,
+            optimizer=RS.id,
+            optimizer_target=RS.target,
+            optimizer_params={},
+            seed=s,
+            budget=Budget(n_trials),
+        )
+        for t in tasks
+        for s in seeds
+    ]
     return Plan(specs, [], list(tasks)), study
 
 
@@ -45,12 +56,32 @@ def _write_folder(study_dir: Path, plan: Plan) -> None:
         rec = TrialRecorder()
         for k in range(5):
             rec.add({"x": float(k)}, None, (float(k),), 0.0, float(k + 1), 0.0, 0.001, 0.0005)
-        table = rec.table(study="big", run_id=spec.run_id, task=spec.task, family="bbob", task_type="bb",
-                          task_kind="synthetic", optimizer=spec.optimizer, seed=spec.seed, optimum=None,
-                          objectives=[Objective("f")], run_status="ok")
-        write_run(study_dir / "runs" / f"{spec.run_id}.parquet", table,
-                  {"run_id": spec.run_id, "study": "big", "spec": spec.to_dict(),
-                   "fingerprint": spec.fingerprint, "status": "ok", "error": None, "n_trials": 5})
+        table = rec.table(
+            study="big",
+            run_id=spec.run_id,
+            task=spec.task,
+            family="bbob",
+            task_type="bb",
+            task_kind="synthetic",
+            optimizer=spec.optimizer,
+            seed=spec.seed,
+            optimum=None,
+            objectives=[Objective("f")],
+            run_status="ok",
+        )
+        write_run(
+            study_dir / "runs" / f"{spec.run_id}.parquet",
+            table,
+            {
+                "run_id": spec.run_id,
+                "study": "big",
+                "spec": spec.to_dict(),
+                "fingerprint": spec.fingerprint,
+                "status": "ok",
+                "error": None,
+                "n_trials": 5,
+            },
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,10 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         _write_folder(study_dir, _plan(tasks, range(10))[0])
         print(f"wrote {len(tasks) * 10} run files in {time.perf_counter() - t0:.1f} s")
-        cases = [("first check (reads every footer)", _plan(tasks, range(10))),
-                 ("same plan, cached", _plan(tasks, range(10))),
-                 ("narrower plan (1 seed), cached", _plan(tasks, [0])),
-                 ("wider plan (11 seeds), cached", _plan(tasks, range(11)))]
+        cases = [
+            ("first check (reads every footer)", _plan(tasks, range(10))),
+            ("same plan, cached", _plan(tasks, range(10))),
+            ("narrower plan (1 seed), cached", _plan(tasks, [0])),
+            ("wider plan (11 seeds), cached", _plan(tasks, range(11))),
+        ]
         for label, (plan, study) in cases:
             t0 = time.perf_counter()
             prepare_study_folder(study_dir, plan, study)

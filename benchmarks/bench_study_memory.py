@@ -32,8 +32,13 @@ class Peak:
 def measure(cmd: list[str]) -> Peak:
     """Run ``cmd``, polling RSS of it and its descendants; return the peaks."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     main = psutil.Process(proc.pid)
     peak_main = peak_worker = peak_total = 0.0
     while proc.poll() is None:
@@ -60,15 +65,25 @@ def main() -> None:
     parser.add_argument("--study", default="memory_10k")
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="nxm-memory-"))
-    cmd = [sys.executable, "-m", "bench", f"study={args.study}", f"n_jobs={args.workers}",
-           f"output_dir={out}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench",
+        f"study={args.study}",
+        f"n_jobs={args.workers}",
+        f"output_dir={out}",
+    ]
     first = measure(cmd)
     n = len(list((out / args.study / "runs").glob("*.parquet")))
     size = sum(f.stat().st_size for f in (out / args.study / "runs").glob("*.parquet")) / 2**20
-    print(f"study {args.study}: {n} runs with {args.workers} workers in {first.wall:.1f} s "
-          f"({n / first.wall:.1f} runs/s); results {size:.0f} MB on disk")
-    print(f"peak RSS: main process {first.main_mb:.0f} MB, largest worker {first.worker_mb:.0f} MB, "
-          f"all processes together {first.total_mb:.0f} MB")
+    print(
+        f"study {args.study}: {n} runs with {args.workers} workers in {first.wall:.1f} s "
+        f"({n / first.wall:.1f} runs/s); results {size:.0f} MB on disk"
+    )
+    print(
+        f"peak RSS: main process {first.main_mb:.0f} MB, largest worker {first.worker_mb:.0f} MB, "
+        f"all processes together {first.total_mb:.0f} MB"
+    )
     again = measure(cmd)
     print(f"resume with all {n} runs complete: {again.wall:.1f} s, main process peak {again.main_mb:.0f} MB")
 

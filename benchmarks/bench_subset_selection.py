@@ -46,8 +46,12 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=30)
     parser.add_argument("--budgets", type=float, nargs="+", default=[10.0], help="seconds per run")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--max-evaluations", type=int, default=None,
-                        help="also stop after this many evaluations (deterministic runs)")
+    parser.add_argument(
+        "--max-evaluations",
+        type=int,
+        default=None,
+        help="also stop after this many evaluations (deterministic runs)",
+    )
     parser.add_argument("--exact", action="store_true", help="time the exact discrepancy instead")
     parser.add_argument("--method", default="auto", help="exact method for --exact")
     args = parser.parse_args()
@@ -61,10 +65,14 @@ def main() -> None:
         rnd = np.median([select_subset(x, args.k, method="random", seed=s).discrepancy for s in range(20)])
         for budget in args.budgets:
             t = time.perf_counter()
-            sel = select_subset(x, args.k, seed=seed, time_budget=budget,
-                                max_evaluations=args.max_evaluations)
-            print(f"{seed:>4}  {budget:>6.0f}  {sel.discrepancy:.4f}  {sel.evaluations:>11}  "
-                  f"{time.perf_counter() - t:>7.1f}  {rnd:.3f}", flush=True)
+            sel = select_subset(
+                x, args.k, seed=seed, time_budget=budget, max_evaluations=args.max_evaluations
+            )
+            print(
+                f"{seed:>4}  {budget:>6.0f}  {sel.discrepancy:.4f}  {sel.evaluations:>11}  "
+                f"{time.perf_counter() - t:>7.1f}  {rnd:.3f}",
+                flush=True,
+            )
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 

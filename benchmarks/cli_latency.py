@@ -33,8 +33,12 @@ REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("numpy", "scipy", "ConfigSpace", "pandas", "pyarrow", "joblib", "optuna")
 REFERENCE = ("-c", "pass")
 INSTANT: tuple[tuple[str, ...], ...] = (
-    ("--help",), ("--version",), ("--cfg", "job"),
-    ("list=optimizers",), ("list=studies",), ("list=tasksets",),
+    ("--help",),
+    ("--version",),
+    ("--cfg", "job"),
+    ("list=optimizers",),
+    ("list=studies",),
+    ("list=tasksets",),
 )
 #: For comparison only: these import the task families or run a study.
 LIST_TASKS = ("list=tasks",)
@@ -77,14 +81,21 @@ def run_once(args: tuple[str, ...], cwd: Path, env: dict[str, str]) -> tuple[flo
     peak of all children so far, which a later, smaller process cannot lower.
     """
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv(args), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        argv(args),
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:  # rerun with output captured, to say why
-        again = subprocess.run(argv(args), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                               capture_output=True, text=True)
+        again = subprocess.run(
+            argv(args), cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True
+        )
         raise SystemExit(f"{label(args)} failed ({proc.returncode}):\n{again.stderr[-2000:]}")
     return wall, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
@@ -108,7 +119,7 @@ def import_tree(stderr: str) -> list[tuple[int, str]]:
 def chain(tree: list[tuple[int, str]], i: int) -> list[str]:
     """Importers of ``tree[i]``, outermost first: who imported it, who imported that, ..."""
     depth, names = tree[i][0], [tree[i][1]]
-    for d, name in tree[i + 1:]:
+    for d, name in tree[i + 1 :]:
         if d < depth:
             names.append(name)
             depth = d
@@ -118,8 +129,14 @@ def chain(tree: list[tuple[int, str]], i: int) -> list[str]:
 def heavy_imports(args: tuple[str, ...], cwd: Path, env: dict[str, str]) -> dict[str, str]:
     """Heavy package -> import chain, from one ``python -X importtime`` run of the command."""
     cmd = argv(args)
-    proc = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], cwd=cwd, env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    proc = subprocess.run(
+        [cmd[0], "-X", "importtime", *cmd[1:]],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"{label(args)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
     tree = import_tree(proc.stderr)
@@ -144,8 +161,11 @@ def written(cwd: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15, help="timed runs of each command")
-    parser.add_argument("--compare", action="store_true",
-                        help="also time list=tasks and a 10-trial single run (not instant answers)")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also time list=tasks and a 10-trial single run (not instant answers)",
+    )
     parser.add_argument("--compare-repeats", type=int, default=5)
     parser.add_argument("--out", default=None, help="also write the Markdown tables here")
     args = parser.parse_args()
@@ -154,8 +174,10 @@ def main() -> None:
     heavy: dict[tuple[str, ...], dict[str, str]] = {}
     problems: list[str] = []
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="nxm-cli-latency-") as tmp, \
-            tempfile.TemporaryDirectory(prefix="nxm-cli-pycache-") as pycache:
+    with (
+        tempfile.TemporaryDirectory(prefix="nxm-cli-latency-") as tmp,
+        tempfile.TemporaryDirectory(prefix="nxm-cli-pycache-") as pycache,
+    ):
         cwd, env = Path(tmp), environment(Path(pycache))
         for c in commands:  # also the warm-up: the first run of each compiles and reads cold files
             heavy[c] = heavy_imports(c, cwd, env)
@@ -163,7 +185,7 @@ def main() -> None:
                 raise SystemExit(f"{label(c)} wrote {written(cwd)} into its working folder")
         for r in range(args.repeats):
             # A different command goes first each round, so no command always follows the same one.
-            for c in commands[r % len(commands):] + commands[:r % len(commands)]:
+            for c in commands[r % len(commands) :] + commands[: r % len(commands)]:
                 wall, rss = run_once(c, cwd, env)
                 timings[c].walls.append(wall)
                 timings[c].rss_mb.append(rss)
@@ -187,31 +209,48 @@ def main() -> None:
     load_after = os.getloadavg()[0]
 
     ref = statistics.median(timings[REFERENCE].walls)
-    table = ["| command | min (s) | median (s) | median / `python -c pass` | peak RSS (MB) "
-             "| heavy imports |",
-             "|---|---:|---:|---:|---:|---|"]
+    table = [
+        "| command | min (s) | median (s) | median / `python -c pass` | peak RSS (MB) | heavy imports |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for c in commands:
         t = timings[c]
         med = statistics.median(t.walls)
         names = ", ".join(heavy[c]) or "none"
-        table.append(f"| `{label(c)}` | {min(t.walls):.3f} | {med:.3f} | {med / ref:.1f}× "
-                     f"| {statistics.median(t.rss_mb):.0f} | {names} |")
+        table.append(
+            f"| `{label(c)}` | {min(t.walls):.3f} | {med:.3f} | {med / ref:.1f}× "
+            f"| {statistics.median(t.rss_mb):.0f} | {names} |"
+        )
         if c != REFERENCE and heavy[c]:
             problems.append(f"{label(c)} imports {names}")
-    lines = [f"{args.repeats} interleaved runs each; Python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
-             f"load average {load_before:.2f} before, {load_after:.2f} after", "", *table]
+    lines = [
+        f"{args.repeats} interleaved runs each; Python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
+        f"load average {load_before:.2f} before, {load_after:.2f} after",
+        "",
+        *table,
+    ]
     if compare:
-        lines += ["", "Not instant answers (for comparison):", "",
-                  "| command | min (s) | median (s) | median / `python -c pass` | peak RSS (MB) |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "Not instant answers (for comparison):",
+            "",
+            "| command | min (s) | median (s) | median / `python -c pass` | peak RSS (MB) |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for name, t in compare.items():
             med = statistics.median(t.walls)
-            lines.append(f"| {name} | {min(t.walls):.3f} | {med:.3f} | {med / ref:.1f}× "
-                         f"| {statistics.median(t.rss_mb):.0f} |")
+            lines.append(
+                f"| {name} | {min(t.walls):.3f} | {med:.3f} | {med / ref:.1f}× "
+                f"| {statistics.median(t.rss_mb):.0f} |"
+            )
     chains = [f"{label(c)}: {line}" for c in (*INSTANT, LIST_TASKS) for line in root_chains(heavy.get(c, {}))]
     if chains:
-        lines += ["", "Import chains of the heavy packages (outermost importer first; a chain that starts "
-                  "at a bench module was imported inside a function):", *(f"  {line}" for line in chains)]
+        lines += [
+            "",
+            "Import chains of the heavy packages (outermost importer first; a chain that starts "
+            "at a bench module was imported inside a function):",
+            *(f"  {line}" for line in chains),
+        ]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -24,23 +24,26 @@ from bench.results import load
 def optimizer_time_per_trial(df: pd.DataFrame) -> pd.Series:
     """Seconds per trial spent outside ``Task.evaluate`` (ask + tell + harness), per optimizer."""
     per_run = df.groupby(["optimizer", "run_id"], observed=True).agg(
-        wall=("wall_time", "max"), evals=("eval_time", "sum"), n=("trial", "size"))
+        wall=("wall_time", "max"), evals=("eval_time", "sum"), n=("trial", "size")
+    )
     per_run["per_trial"] = (per_run["wall"] - per_run["evals"]) / per_run["n"]
     return per_run.groupby(level="optimizer", observed=True)["per_trial"].median()
 
 
 def sanity_table(df: pd.DataFrame, baseline: str = "random_search") -> pd.DataFrame:
-    scores = score_table(prepare(df).runs)          # tasks × optimizers, mean over seeds
-    scores = scores.dropna(axis=0, how="any")       # only tasks every optimizer ran
+    scores = score_table(prepare(df).runs)  # tasks × optimizers, mean over seeds
+    scores = scores.dropna(axis=0, how="any")  # only tasks every optimizer ran
     r = ranks(scores)
     base = scores[baseline]
-    out = pd.DataFrame({
-        "mean_rank": r.mean(),
-        "mean_regret": scores.mean(),
-        "beats_random_share": scores.lt(base, axis=0).mean(),
-        "n_tasks": scores.notna().sum(),
-        "s_per_trial": optimizer_time_per_trial(df),
-    })
+    out = pd.DataFrame(
+        {
+            "mean_rank": r.mean(),
+            "mean_regret": scores.mean(),
+            "beats_random_share": scores.lt(base, axis=0).mean(),
+            "n_tasks": scores.notna().sum(),
+            "s_per_trial": optimizer_time_per_trial(df),
+        }
+    )
     out.index.name = "optimizer"
     return out.sort_values("mean_rank")
 
@@ -48,8 +51,12 @@ def sanity_table(df: pd.DataFrame, baseline: str = "random_search") -> pd.DataFr
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("studies", nargs="+")
-    ap.add_argument("--seeds", type=int, default=None,
-                    help="use only seeds < N, so studies with different seed counts compare fairly")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help="use only seeds < N, so studies with different seed counts compare fairly",
+    )
     args = ap.parse_args()
     df = pd.concat([load(s) for s in args.studies], ignore_index=True)
     for col in ("task", "optimizer", "run_id", "study"):

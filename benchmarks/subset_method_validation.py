@@ -49,8 +49,16 @@ def score_table(path: str) -> pd.DataFrame:
     return score_matrix(long)[0]
 
 
-def check_table(scores: pd.DataFrame, embed: list[str], k: int, seeds: list[int], max_evaluations: int,
-                reference: str, n_random: int, drop_ties: bool = False) -> dict[str, float]:
+def check_table(
+    scores: pd.DataFrame,
+    embed: list[str],
+    k: int,
+    seeds: list[int],
+    max_evaluations: int,
+    reference: str,
+    n_random: int,
+    drop_ties: bool = False,
+) -> dict[str, float]:
     """Average validation of subsets selected with each seed; see the module docstring.
 
     As ``python -m analysis subset``, subsets are chosen among all tasks (with ``drop_ties``: among
@@ -63,8 +71,9 @@ def check_table(scores: pd.DataFrame, embed: list[str], k: int, seeds: list[int]
     tau_pct, err_pct, all_kept, rnd_kept, err = [], [], [], [], []
     own_sep, rnd_sep, contra, rnd_contra = [], [], [], []
     for seed in seeds:
-        sel = select_subset(points, k, "shift", reference, seed=seed, time_budget=3600,
-                            max_evaluations=max_evaluations)
+        sel = select_subset(
+            points, k, "shift", reference, seed=seed, time_budget=3600, max_evaluations=max_evaluations
+        )
         tasks = [str(t) for t in candidates.index[sel.indices]]
         v = validate(scores, tasks, held, n_random=n_random, seed=seed)
         tau_pct.append(v.percentile)
@@ -99,26 +108,38 @@ def reliability(study: str, held: list[str]) -> None:
     runs = study_run_scores(study)
     split, full = seed_reliability(runs, held)
     n_seeds = runs["seed"].nunique()
-    print(f"{study}: {runs['task'].nunique()} tasks, {n_seeds} seeds, held out {', '.join(held)}: "
-          f"split-half correlation {split:.3f}, Spearman-Brown for all {n_seeds} seeds {full:.3f}")
+    print(
+        f"{study}: {runs['task'].nunique()} tasks, {n_seeds} seeds, held out {', '.join(held)}: "
+        f"split-half correlation {split:.3f}, Spearman-Brown for all {n_seeds} seeds {full:.3f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tables", nargs="*", help="score tables (python -m analysis scores ... --out)")
-    parser.add_argument("--reliability", nargs=2, metavar=("STUDY_DIR", "HELD_OUT"),
-                        help="seed reliability of a study's held-out (comma-separated) per-task ranks")
-    parser.add_argument("--embed", action="append", default=[],
-                        help="embedding optimizers per table, comma-separated, in the tables' order "
-                             "(default: analysis.subsets.validation.default_embed_optimizers)")
+    parser.add_argument(
+        "--reliability",
+        nargs=2,
+        metavar=("STUDY_DIR", "HELD_OUT"),
+        help="seed reliability of a study's held-out (comma-separated) per-task ranks",
+    )
+    parser.add_argument(
+        "--embed",
+        action="append",
+        default=[],
+        help="embedding optimizers per table, comma-separated, in the tables' order "
+        "(default: analysis.subsets.validation.default_embed_optimizers)",
+    )
     parser.add_argument("--k", type=int, default=30)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--max-evaluations", type=int, default=3000)
     parser.add_argument("--reference", default="empirical", choices=["empirical", "uniform"])
     parser.add_argument("--n-random", type=int, default=1000)
-    parser.add_argument("--drop-ties", action="store_true",
-                        help="do not select tasks where all embedding optimizers tie "
-                             "(as analysis subset --drop-ties)")
+    parser.add_argument(
+        "--drop-ties",
+        action="store_true",
+        help="do not select tasks where all embedding optimizers tie (as analysis subset --drop-ties)",
+    )
     args = parser.parse_args()
     if args.reliability:
         reliability(args.reliability[0], args.reliability[1].split(","))
@@ -127,25 +148,40 @@ def main() -> None:
         parser.error("give score tables, or --reliability STUDY_DIR HELD_OUT")
     if args.embed and len(args.embed) != len(args.tables):
         parser.error(f"give --embed once per table ({len(args.tables)}), got {len(args.embed)}")
-    print(f"k={args.k}, seeds {args.seeds}, {args.max_evaluations} evaluations per subset, "
-          f"reference {args.reference}")
-    print("| table | tasks (embedding ties) | held out | embedding signal | tau percentile "
-          "| mean-rank error (random median) | error percentile "
-          "| all separated pairs kept: selected (random) | pairs the subset separates: selected (random) "
-          "| subsets contradicting the full set: selected (random) |")
+    print(
+        f"k={args.k}, seeds {args.seeds}, {args.max_evaluations} evaluations per subset, "
+        f"reference {args.reference}"
+    )
+    print(
+        "| table | tasks (embedding ties) | held out | embedding signal | tau percentile "
+        "| mean-rank error (random median) | error percentile "
+        "| all separated pairs kept: selected (random) | pairs the subset separates: selected (random) "
+        "| subsets contradicting the full set: selected (random) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for i, path in enumerate(args.tables):
         scores = score_table(path)
         embed = args.embed[i].split(",") if args.embed else default_embed_optimizers(scores)
         start = time.perf_counter()
-        r = check_table(scores, embed, args.k, args.seeds, args.max_evaluations, args.reference,
-                        args.n_random, args.drop_ties)
-        print(f"| {path} | {r['tasks']} ({r['ties']}) | {r['held_out']} | {r['signal']:.3f} "
-              f"| {r['tau_percentile']:.1f} "
-              f"| {r['error']:.3f} ({r['random_error']:.3f}) | {r['error_percentile']:.1f} "
-              f"| {r['all_pairs_kept']:.0f}% ({r['random_all_pairs_kept']:.0f}%) "
-              f"| {r['own_separated']:.1f} ({r['random_own_separated']:.1f}) "
-              f"| {r['contradicting']:.0f}% ({r['random_contradicting']:.1f}%) |", flush=True)
+        r = check_table(
+            scores,
+            embed,
+            args.k,
+            args.seeds,
+            args.max_evaluations,
+            args.reference,
+            args.n_random,
+            args.drop_ties,
+        )
+        print(
+            f"| {path} | {r['tasks']} ({r['ties']}) | {r['held_out']} | {r['signal']:.3f} "
+            f"| {r['tau_percentile']:.1f} "
+            f"| {r['error']:.3f} ({r['random_error']:.3f}) | {r['error_percentile']:.1f} "
+            f"| {r['all_pairs_kept']:.0f}% ({r['random_all_pairs_kept']:.0f}%) "
+            f"| {r['own_separated']:.1f} ({r['random_own_separated']:.1f}) "
+            f"| {r['contradicting']:.0f}% ({r['random_contradicting']:.1f}%) |",
+            flush=True,
+        )
         print(f"  ({time.perf_counter() - start:.0f} s; embedding {', '.join(embed)})", flush=True)
 
 

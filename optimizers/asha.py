@@ -73,10 +73,13 @@ class ASHA(Optimizer):
     ) -> None:
         super().__init__(problem, seed, eta=eta, min_fidelity=min_fidelity, max_fidelity=max_fidelity)
         fidelity, self.eta, low, high = bandit_fidelity_range(
-            "ASHA", problem, eta, min_fidelity, max_fidelity)
+            "ASHA", problem, eta, min_fidelity, max_fidelity
+        )
         s_max = max_bracket(self.eta, low, high)
-        fids = [admissible_fidelity(r.fidelity, fidelity, low, high)
-                for r in bracket_schedule(s_max, s_max, self.eta, high)]
+        fids = [
+            admissible_fidelity(r.fidelity, fidelity, low, high)
+            for r in bracket_schedule(s_max, s_max, self.eta, high)
+        ]
         #: Fidelity of each rung, lowest first.
         self.rungs: tuple[float, ...] = tuple(sorted(set(fids)))
         self.minimize = problem.objectives[0].minimize
@@ -116,8 +119,11 @@ class ASHA(Optimizer):
 
     def tell(self, trial: Trial, result: Result) -> None:
         rung, cid = trial.meta.get("rung"), trial.meta.get("config_id")
-        if not isinstance(rung, int) or not isinstance(cid, int) or not (
-                0 <= rung < len(self.rungs) and 0 <= cid < len(self._configs)):
+        if (
+            not isinstance(rung, int)
+            or not isinstance(cid, int)
+            or not (0 <= rung < len(self.rungs) and 0 <= cid < len(self._configs))
+        ):
             raise ValueError(f"trial {trial.config!r} (meta {trial.meta!r}) was not proposed by this ASHA")
         value = float(result.values[0])
         loss = math.inf if math.isnan(value) else (value if self.minimize else -value)

@@ -209,10 +209,7 @@ class Optimizer(ABC):
     def incompatibility(cls, problem: Problem) -> str | None:
         """Why this optimizer cannot run ``problem``, or ``None`` when it can."""
         if problem.is_multi_objective and "multi_objective" not in cls.supports:
-            return (
-                f"{cls.__name__} is single-objective but the task has "
-                f"{len(problem.objectives)} objectives"
-            )
+            return f"{cls.__name__} is single-objective but the task has {len(problem.objectives)} objectives"
         if cls.requires_fidelity and not problem.is_multi_fidelity:
             return f"{cls.__name__} is multi-fidelity only but the task has no fidelity axis"
         return cls.check_space(problem.space)
@@ -229,11 +226,14 @@ class Optimizer(ABC):
         missing = [m for m in cls.requires if not _installed(m)]
         if not missing:
             return None
-        how = cls.install_hint or (f"pip install 'nxm-bench[{cls.extra}]'" if cls.extra
-                                   else "pip install " + " ".join(missing))
+        how = cls.install_hint or (
+            f"pip install 'nxm-bench[{cls.extra}]'" if cls.extra else "pip install " + " ".join(missing)
+        )
         what = ", ".join(repr(m) for m in missing)
-        return (f"{cls.__name__} needs module{'s' if len(missing) > 1 else ''} {what}, which "
-                f"{'are' if len(missing) > 1 else 'is'} not installed: {how}")
+        return (
+            f"{cls.__name__} needs module{'s' if len(missing) > 1 else ''} {what}, which "
+            f"{'are' if len(missing) > 1 else 'is'} not installed: {how}"
+        )
 
     @classmethod
     def accepted_params(cls) -> dict[str, Any] | None:

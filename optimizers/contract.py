@@ -294,8 +294,9 @@ def iter_trials(
         raise ContractError(f"{name} on {task.id}: the optimizer modified the task's search space")
 
 
-def check_task(cls: type[Optimizer], params: Mapping[str, Any], task: Task, n_trials: int = 12,
-               name: str | None = None) -> None:
+def check_task(
+    cls: type[Optimizer], params: Mapping[str, Any], task: Task, n_trials: int = 12, name: str | None = None
+) -> None:
     """All contract checks of one optimizer on one task; raises :class:`ContractError`.
 
     Example:
@@ -347,9 +348,11 @@ def applicable_tasks(cls: type[Optimizer], n_trials: int = 12) -> tuple[list[Tas
             reason = f"{cls.__name__} does not declare multi_fidelity"
         if reason is None and problem.is_multi_objective and "multi_objective" not in cls.supports:
             reason = f"{cls.__name__} does not declare multi_objective"
-        if reason is None and task.id == "contract/continuous" and cls.incompatibility(
-            Problem(_mixed_space(), task.objectives, None, problem.budget)
-        ) is None:
+        if (
+            reason is None
+            and task.id == "contract/continuous"
+            and cls.incompatibility(Problem(_mixed_space(), task.objectives, None, problem.budget)) is None
+        ):
             reason = "covered by contract/mixed"
         if reason is None:
             run.append(task)

@@ -101,8 +101,13 @@ class DEHB(Optimizer):
     # DEHB 0.1.2 declares numpy<2 (it runs on numpy 2): pip would downgrade numpy without --no-deps.
     install_hint: ClassVar[str | None] = "pip install 'nxm-bench[dehb]' && pip install --no-deps dehb==0.1.2"
     param_types: ClassVar[Mapping[str, Any] | None] = {
-        "eta": int, "min_fidelity": float | None, "mutation_factor": float, "crossover_prob": float,
-        "strategy": str, "boundary_fix_type": Literal["random", "clip"]}
+        "eta": int,
+        "min_fidelity": float | None,
+        "mutation_factor": float,
+        "crossover_prob": float,
+        "strategy": str,
+        "boundary_fix_type": Literal["random", "clip"],
+    }
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         super().__init__(problem, seed, **params)
@@ -162,8 +167,11 @@ class DEHB(Optimizer):
         self._pending[key] = job
         assert self.problem.fidelity is not None
         fidelity = snap_fidelity(self.problem.fidelity, float(job["fidelity"]))
-        meta = {"dehb_trial": key, "dehb_fidelity": float(job["fidelity"]),
-                "dehb_bracket": int(job["bracket_id"])}
+        meta = {
+            "dehb_trial": key,
+            "dehb_fidelity": float(job["fidelity"]),
+            "dehb_bracket": int(job["bracket_id"]),
+        }
         return Trial(self._plain_config(job["config"]), fidelity, meta)
 
     def tell(self, trial: Trial, result: Result) -> None:

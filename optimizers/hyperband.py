@@ -124,7 +124,8 @@ def bandit_fidelity_range(
     if not fidelity.low <= low <= high <= fidelity.high:
         raise ValueError(
             f"min_fidelity={low}, max_fidelity={high} are invalid for fidelity {fidelity.name!r}: "
-            f"use {fidelity.low} <= min_fidelity <= max_fidelity <= {fidelity.high}")
+            f"use {fidelity.low} <= min_fidelity <= max_fidelity <= {fidelity.high}"
+        )
     return fidelity, float(eta), low, high
 
 
@@ -139,8 +140,10 @@ def admissible_fidelity(value: float, fidelity: Fidelity, low: float, high: floa
         return min(max(value, low), high)  # clip away float error so Fidelity.contains holds
     window = tuple(float(v) for v in fidelity.values if low <= v <= high)
     if not window:
-        raise ValueError(f"no admissible value of fidelity {fidelity.name!r} in [{low}, {high}]; "
-                         f"valid: {sorted(fidelity.values)}")
+        raise ValueError(
+            f"no admissible value of fidelity {fidelity.name!r} in [{low}, {high}]; "
+            f"valid: {sorted(fidelity.values)}"
+        )
     return snap(value, window)
 
 
@@ -225,7 +228,8 @@ class SuccessiveHalving(Optimizer):
     ) -> None:
         super().__init__(problem, seed, eta=eta, min_fidelity=min_fidelity, max_fidelity=max_fidelity)
         fidelity, self.eta, self.min_fidelity, self.max_fidelity = bandit_fidelity_range(
-            type(self).__name__, problem, eta, min_fidelity, max_fidelity)
+            type(self).__name__, problem, eta, min_fidelity, max_fidelity
+        )
         self.minimize = problem.objectives[0].minimize
         self.brackets = [self._admissible(b, fidelity) for b in self._schedule()]
         self._sampler = SpaceSampler(problem.space, np.random.default_rng(self.seed))
@@ -256,7 +260,8 @@ class SuccessiveHalving(Optimizer):
             bracket = next(iter(self._active.values()))
             raise WaitForPending(
                 f"bracket {bracket.id}, rung {bracket.rung}: {len(bracket.configs) - len(bracket.losses)} "
-                f"of {len(bracket.configs)} trials pending")
+                f"of {len(bracket.configs)} trials pending"
+            )
         trial = self._start_bracket().next_trial()
         assert trial is not None  # a fresh bracket always has a first trial
         return trial

@@ -102,7 +102,11 @@ class HyperoptTPE(Optimizer):
     library: ClassVar[str | None] = "hyperopt"
     #: The keyword arguments of ``tpe.suggest`` (which has no annotations to read them from).
     param_types: ClassVar[Mapping[str, Any] | None] = {
-        "n_startup_jobs": int, "n_EI_candidates": int, "gamma": float, "prior_weight": float}
+        "n_startup_jobs": int,
+        "n_EI_candidates": int,
+        "gamma": float,
+        "prior_weight": float,
+    }
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         super().__init__(problem, seed, **params)

@@ -213,9 +213,11 @@ class Nevergrad(Optimizer):
 
         if name not in ng.optimizers.registry:
             close = difflib.get_close_matches(name, list(ng.optimizers.registry), n=3)
-            return (f"unknown nevergrad optimizer {name!r}: did you mean "
-                    f"{' or '.join(repr(c) for c in close) or repr('NGOpt')}? "
-                    "(valid: any key of nevergrad.optimizers.registry)")
+            return (
+                f"unknown nevergrad optimizer {name!r}: did you mean "
+                f"{' or '.join(repr(c) for c in close) or repr('NGOpt')}? "
+                "(valid: any key of nevergrad.optimizers.registry)"
+            )
         return None
 
     @classmethod
@@ -241,8 +243,10 @@ class Nevergrad(Optimizer):
         names, open_ended = signature_params(ng.optimizers.registry[name], skip=cls.OWN_ARGUMENTS)
         for key in options:
             if key in cls.OWN_ARGUMENTS:
-                return (f"nevergrad {name} option {key!r} is set by the adapter "
-                        "(from the task and the budget): remove it from options")
+                return (
+                    f"nevergrad {name} option {key!r} is set by the adapter "
+                    "(from the task and the budget): remove it from options"
+                )
             if not names and not open_ended:
                 return f"nevergrad {name} option {key!r} is not accepted: it takes no options"
         return None if open_ended else params_problem(options, names, f"nevergrad {name}")
@@ -309,8 +313,10 @@ class NevergradMultiObjective(Nevergrad):
     @classmethod
     def optimizer_reason(cls, name: str) -> str | None:
         if name not in cls.MULTI_OBJECTIVE:
-            return (f"nevergrad optimizer {name!r} has no native multi-objective support: valid are "
-                    f"{', '.join(cls.MULTI_OBJECTIVE)} (use optimizers.nevergrad.Nevergrad otherwise)")
+            return (
+                f"nevergrad optimizer {name!r} has no native multi-objective support: valid are "
+                f"{', '.join(cls.MULTI_OBJECTIVE)} (use optimizers.nevergrad.Nevergrad otherwise)"
+            )
         return super().optimizer_reason(name)
 
 

@@ -134,8 +134,14 @@ def describe(annotation: Any) -> str:
         >>> describe(float | None), describe(Literal["random", "clip"])
         ('a number or null', "one of 'random', 'clip'")
     """
-    simple = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
-              None: "null", type(None): "null"}
+    simple = {
+        bool: "true or false",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        None: "null",
+        type(None): "null",
+    }
     if annotation in simple:
         return simple[annotation]
     origin, args = get_origin(annotation), get_args(annotation)
@@ -152,8 +158,12 @@ def describe(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def params_problem(params: Mapping[str, Any], accepted: Mapping[str, Any], owner: str,
-                   reserved: Mapping[str, str] | None = None) -> str | None:
+def params_problem(
+    params: Mapping[str, Any],
+    accepted: Mapping[str, Any],
+    owner: str,
+    reserved: Mapping[str, str] | None = None,
+) -> str | None:
     """Why ``params`` cannot configure ``owner`` (an unknown name, a wrong type, a name the
     adapter sets itself), or ``None`` when they can. ``accepted`` maps names to annotations.
 
@@ -169,8 +179,11 @@ def params_problem(params: Mapping[str, Any], accepted: Mapping[str, Any], owner
             shown = ", ".join(valid[:8]) + (f", … ({len(valid)} in all)" if len(valid) > 8 else "")
             close = difflib.get_close_matches(name, valid, n=2, cutoff=0.6)
             hint = ("did you mean " + " or ".join(repr(c) for c in close) + "? ") if close else ""
-            return (f"{owner} has no parameter {name!r}: {hint}(valid: {shown})" if valid
-                    else f"{owner} takes no parameters, got {name!r}: remove it")
+            return (
+                f"{owner} has no parameter {name!r}: {hint}(valid: {shown})"
+                if valid
+                else f"{owner} takes no parameters, got {name!r}: remove it"
+            )
         if fits(value, accepted[name]) is False:
             return f"{owner} parameter {name}={value!r} is invalid: expected {describe(accepted[name])}"
     return None

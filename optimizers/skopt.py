@@ -92,7 +92,9 @@ class Skopt(Optimizer):
     library: ClassVar[str | None] = "scikit-optimize"
     params_from: ClassVar[str | None] = "skopt:Optimizer"
     reserved_params: ClassVar[Mapping[str, str]] = {
-        "dimensions": "converted from the task's space", "random_state": "derived from the run seed"}
+        "dimensions": "converted from the task's space",
+        "random_state": "derived from the run seed",
+    }
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         super().__init__(problem, seed, **params)

@@ -180,8 +180,7 @@ class SmacOptimizer(Optimizer):
     extra: ClassVar[str | None] = "smac"
     library: ClassVar[str | None] = "smac"
     #: Keyword parameters this optimizer accepts (the YAML's ``params``) and their types.
-    param_types: ClassVar[Mapping[str, Any] | None] = {
-        "deterministic": bool, "n_initial_configs": int | None}
+    param_types: ClassVar[Mapping[str, Any] | None] = {"deterministic": bool, "n_initial_configs": int | None}
 
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         super().__init__(problem, seed, **params)
@@ -193,8 +192,9 @@ class SmacOptimizer(Optimizer):
         if not isinstance(deterministic, bool):
             raise ValueError(f"deterministic={deterministic!r} is not valid: valid are true, false")
         n_initial = params.get("n_initial_configs")
-        if n_initial is not None and (isinstance(n_initial, bool) or not isinstance(n_initial, int)
-                                      or n_initial < 1):
+        if n_initial is not None and (
+            isinstance(n_initial, bool) or not isinstance(n_initial, int) or n_initial < 1
+        ):
             raise ValueError(f"n_initial_configs={n_initial!r} is not valid: valid are null or an int >= 1")
         import smac
         from smac.runhistory.dataclasses import TrialValue
@@ -223,9 +223,7 @@ class SmacOptimizer(Optimizer):
             components = self._components(facade_cls, scenario, params)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
-                self._facade = facade_cls(
-                    scenario, None, logging_level=False, overwrite=True, **components
-                )
+                self._facade = facade_cls(scenario, None, logging_level=False, overwrite=True, **components)
         self._pending: dict[int, Any] = {}
         self._n_asked = 0
         self._worst: list[float] = []
@@ -306,8 +304,12 @@ class SmacMultiFidelity(SmacOptimizer):
     supports = frozenset({"multi_fidelity"})
     requires_fidelity = True
     facade_name = "MultiFidelityFacade"
-    param_types = {"deterministic": bool, "n_initial_configs": int | None, "eta": int,
-                   "min_fidelity": float | None}
+    param_types = {
+        "deterministic": bool,
+        "n_initial_configs": int | None,
+        "eta": int,
+        "min_fidelity": float | None,
+    }
 
 
 class SmacHyperband(SmacOptimizer):

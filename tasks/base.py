@@ -192,8 +192,9 @@ class Task(ABC):
         try:
             declared: TaskMeta = self.__dict__["_declared_meta"]
         except KeyError:
-            raise AttributeError(f"{type(self).__name__} sets no meta: assign self.meta = "
-                                 "TaskMeta(kind=...) in __init__") from None
+            raise AttributeError(
+                f"{type(self).__name__} sets no meta: assign self.meta = TaskMeta(kind=...) in __init__"
+            ) from None
         self.__dict__["_meta"] = meta = declared.derived_for(self)
         return meta
 
@@ -203,9 +204,7 @@ class Task(ABC):
         self.__dict__.pop("_meta", None)
 
     @abstractmethod
-    def evaluate(
-        self, config: Mapping[str, Any], fidelity: float | None = None, seed: int = 0
-    ) -> Result:
+    def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None, seed: int = 0) -> Result:
         """Evaluate ``config`` at ``fidelity`` (``None`` = highest / no fidelity)."""
 
     @property

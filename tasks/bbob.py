@@ -47,17 +47,38 @@ LOWER, UPPER = -5.0, 5.0
 
 #: bbob function names (COCO documentation), index = function number - 1.
 BBOB_NAMES: tuple[str, ...] = (
-    "Sphere", "Ellipsoidal separable", "Rastrigin separable", "Büche-Rastrigin", "Linear slope",
-    "Attractive sector", "Step ellipsoidal", "Rosenbrock original", "Rosenbrock rotated",
-    "Ellipsoidal high-conditioning", "Discus", "Bent cigar", "Sharp ridge", "Different powers",
-    "Rastrigin", "Weierstrass", "Schaffer F7", "Schaffer F7 ill-conditioned",
-    "Composite Griewank-Rosenbrock F8F2", "Schwefel x*sin(x)", "Gallagher 101 peaks",
-    "Gallagher 21 peaks", "Katsuura", "Lunacek bi-Rastrigin",
+    "Sphere",
+    "Ellipsoidal separable",
+    "Rastrigin separable",
+    "Büche-Rastrigin",
+    "Linear slope",
+    "Attractive sector",
+    "Step ellipsoidal",
+    "Rosenbrock original",
+    "Rosenbrock rotated",
+    "Ellipsoidal high-conditioning",
+    "Discus",
+    "Bent cigar",
+    "Sharp ridge",
+    "Different powers",
+    "Rastrigin",
+    "Weierstrass",
+    "Schaffer F7",
+    "Schaffer F7 ill-conditioned",
+    "Composite Griewank-Rosenbrock F8F2",
+    "Schwefel x*sin(x)",
+    "Gallagher 101 peaks",
+    "Gallagher 21 peaks",
+    "Katsuura",
+    "Lunacek bi-Rastrigin",
 )
 #: bbob function groups: (first, last, tag).
 BBOB_GROUPS: tuple[tuple[int, int, str], ...] = (
-    (1, 5, "separable"), (6, 9, "low-conditioning"), (10, 14, "high-conditioning"),
-    (15, 19, "multimodal-global-structure"), (20, 24, "multimodal-weak-structure"),
+    (1, 5, "separable"),
+    (6, 9, "low-conditioning"),
+    (10, 14, "high-conditioning"),
+    (15, 19, "multimodal-global-structure"),
+    (20, 24, "multimodal-weak-structure"),
 )
 
 _ID = re.compile(r"^(?P<suite>bbob|bbob-biobj)/f(?P<f>\d{2})/d(?P<d>\d{2})/i(?P<i>\d{2})$")
@@ -71,8 +92,21 @@ BIOBJ_FUNCTION_PAIRS: tuple[tuple[int, int], ...] = tuple(
 #: bbob-biobj instance ``i`` → (bbob instance of f1, bbob instance of f2), index ``i - 1``;
 #: COCO's fixed table for instances 1..15, the same for every function and dimension.
 BIOBJ_INSTANCE_PAIRS: tuple[tuple[int, int], ...] = (
-    (2, 4), (3, 5), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18),
-    (19, 21), (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 34),
+    (2, 4),
+    (3, 5),
+    (7, 8),
+    (9, 10),
+    (11, 12),
+    (13, 14),
+    (15, 16),
+    (17, 18),
+    (19, 21),
+    (21, 22),
+    (23, 24),
+    (25, 26),
+    (27, 28),
+    (29, 30),
+    (31, 34),
 )
 
 
@@ -147,7 +181,9 @@ class BBOBTask(BoxTask):
         lower, upper = _float_bounds(dim)
         meta = TaskMeta(
             # param_types: the word bbob tasks always recorded, not the space's class names.
-            kind="synthetic", optimum=(float(self._problem.best_value()),), param_types=("float",),
+            kind="synthetic",
+            optimum=(float(self._problem.best_value()),),
+            param_types=("float",),
             tags=(_group(function),),
             description=f"bbob f{function} {BBOB_NAMES[function - 1]}, {dim}-D, instance {instance}",
         )
@@ -199,10 +235,14 @@ class BBOBBiobjTask(BoxTask):
         self._second = cocoex.BareProblem("bbob", fb, dim, ib)
         lower, upper = _float_bounds(dim)
         meta = TaskMeta(
-            kind="synthetic", optimum=None, param_types=("float",),
+            kind="synthetic",
+            optimum=None,
+            param_types=("float",),
             tags=("multi-objective",),
-            description=(f"bbob-biobj f{function}: bbob f{fa} {BBOB_NAMES[fa - 1]} × f{fb} "
-                         f"{BBOB_NAMES[fb - 1]}, {dim}-D, instance {instance}"),
+            description=(
+                f"bbob-biobj f{function}: bbob f{fa} {BBOB_NAMES[fa - 1]} × f{fb} "
+                f"{BBOB_NAMES[fb - 1]}, {dim}-D, instance {instance}"
+            ),
         )
         super().__init__(task_id, lower, upper, (Objective("f1"), Objective("f2")), None, meta)
 
@@ -260,7 +300,9 @@ class _COCOFamily(TaskFamily):
     def ids(self) -> list[str]:
         return [
             f"{self.name}/f{f:02d}/d{d:02d}/i{i:02d}"
-            for f in range(1, self.n_functions + 1) for d in DIMENSIONS for i in INSTANCES
+            for f in range(1, self.n_functions + 1)
+            for d in DIMENSIONS
+            for i in INSTANCES
         ]
 
     def make(self, task_id: str) -> Task:

@@ -54,8 +54,11 @@ def setting(name: str, legacy: str | None = None) -> str | None:
         first = legacy not in _noted
         _noted.add(legacy)
     if first:
-        print(f"note: the environment variable {legacy} is deprecated: rename it to {name} "
-              "(its value is used for now)", file=sys.stderr)
+        print(
+            f"note: the environment variable {legacy} is deprecated: rename it to {name} "
+            "(its value is used for now)",
+            file=sys.stderr,
+        )
     return old
 
 
@@ -68,5 +71,8 @@ def legacy_values() -> dict[str, str]:
         >>> isinstance(legacy_values(), dict)
         True
     """
-    return {name: value for name in LEGACY_NAMES
-            if not os.environ.get(name, "").strip() and (value := setting(name)) is not None}
+    return {
+        name: value
+        for name in LEGACY_NAMES
+        if not os.environ.get(name, "").strip() and (value := setting(name)) is not None
+    }

@@ -111,8 +111,9 @@ class BoxTask(Task):
 
 def _meta(optimum: tuple[float, ...] | None, tags: tuple[str, ...], description: str) -> TaskMeta:
     # param_types stays the word these tasks always recorded, not the space's class names.
-    return TaskMeta(kind="synthetic", optimum=optimum, param_types=("float",), tags=tags,
-                    description=description)
+    return TaskMeta(
+        kind="synthetic", optimum=optimum, param_types=("float",), tags=tags, description=description
+    )
 
 
 # ----------------------------------------------------------------------------- single objective
@@ -136,10 +137,22 @@ def branin(x: FloatArray) -> FloatArray:
 _H_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
 _H3_A = np.array([[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]])
 _H3_P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]])
-_H6_A = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
-                  [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]])
-_H6_P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
-                         [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
+_H6_A = np.array(
+    [
+        [10, 3, 17, 3.5, 1.7, 8],
+        [0.05, 10, 17, 0.1, 8, 14],
+        [3, 3.5, 1.7, 10, 17, 8],
+        [17, 8, 0.05, 10, 0.1, 14],
+    ]
+)
+_H6_P = 1e-4 * np.array(
+    [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ]
+)
 #: (A, P, published argmin, min) per dimension; the minima were refined by local optimization
 #: from the published (rounded) argmins, so the known optimum is never above a reachable value.
 HARTMANN: dict[int, tuple[FloatArray, FloatArray, tuple[float, ...], float]] = {
@@ -169,9 +182,14 @@ class Branin(BoxTask):
     """
 
     def __init__(self) -> None:
-        super().__init__("synthetic/branin", [-5.0, 0.0], [10.0, 15.0], (Objective("f"),), None,
-                         _meta((BRANIN_MIN,), ("smooth", "multimodal"),
-                               "Branin-Hoo, 2-D, three global minima"))
+        super().__init__(
+            "synthetic/branin",
+            [-5.0, 0.0],
+            [10.0, 15.0],
+            (Objective("f"),),
+            None,
+            _meta((BRANIN_MIN,), ("smooth", "multimodal"), "Branin-Hoo, 2-D, three global minima"),
+        )
 
     def evaluate_array(self, x: FloatArray, fidelity: float | None = None, seed: int = 0) -> Result:
         self._no_fidelity(fidelity)
@@ -190,9 +208,14 @@ class Hartmann(BoxTask):
         if dims not in HARTMANN:
             raise ValueError(f"Hartmann dims={dims!r} is not supported; valid: 3, 6")
         optimum = HARTMANN[dims][3]
-        super().__init__(f"synthetic/hartmann{dims}", np.zeros(dims), np.ones(dims), (Objective("f"),), None,
-                         _meta((optimum,), ("smooth", "multimodal"),
-                               f"Hartmann {dims}-D on the unit cube"))
+        super().__init__(
+            f"synthetic/hartmann{dims}",
+            np.zeros(dims),
+            np.ones(dims),
+            (Objective("f"),),
+            None,
+            _meta((optimum,), ("smooth", "multimodal"), f"Hartmann {dims}-D on the unit cube"),
+        )
 
     def evaluate_array(self, x: FloatArray, fidelity: float | None = None, seed: int = 0) -> Result:
         self._no_fidelity(fidelity)
@@ -239,10 +262,17 @@ class MFHartmann(BoxTask):
         self.bias, self.noise = MFH_PRESETS[preset]
         suffix = f"_{preset}" if preset else ""
         super().__init__(
-            f"synthetic/mfh{dims}{suffix}", np.zeros(dims), np.ones(dims), (Objective("f"),), MFH_FIDELITY,
-            _meta((HARTMANN[dims][3],), ("smooth", "multimodal", "noisy"),
-                  f"multi-fidelity Hartmann {dims}-D (mf-prior-bench mfh{dims}{suffix}: "
-                  f"bias={self.bias}, noise={self.noise})"),
+            f"synthetic/mfh{dims}{suffix}",
+            np.zeros(dims),
+            np.ones(dims),
+            (Objective("f"),),
+            MFH_FIDELITY,
+            _meta(
+                (HARTMANN[dims][3],),
+                ("smooth", "multimodal", "noisy"),
+                f"multi-fidelity Hartmann {dims}-D (mf-prior-bench mfh{dims}{suffix}: "
+                f"bias={self.bias}, noise={self.noise})",
+            ),
         )
 
     def evaluate_array(self, x: FloatArray, fidelity: float | None = None, seed: int = 0) -> Result:
@@ -306,8 +336,11 @@ def dtlz2(x: FloatArray, n_obj: int = 2) -> FloatArray:
 
 #: ZDT3's Pareto-optimal ``f1`` intervals (its front is disconnected).
 ZDT3_F1_INTERVALS = (
-    (0.0, 0.0830015349), (0.1822287280, 0.2577623634), (0.4093136748, 0.4538821041),
-    (0.6183967944, 0.6525117038), (0.8233317983, 0.8518328654),
+    (0.0, 0.0830015349),
+    (0.1822287280, 0.2577623634),
+    (0.4093136748, 0.4538821041),
+    (0.6183967944, 0.6525117038),
+    (0.8233317983, 0.8518328654),
 )
 _MO_OBJECTIVES = (Objective("f1"), Objective("f2"))
 
@@ -330,9 +363,18 @@ class ZDT(BoxTask):
             raise ValueError(f"ZDT dims={dims!r} is too small; need dims >= 2")
         self.which = which
         suffix = "" if dims == 6 else f"/d{dims:02d}"
-        super().__init__(f"synthetic/zdt{which}{suffix}", np.zeros(dims), np.ones(dims), _MO_OBJECTIVES, None,
-                         _meta(None, ("multi-objective",) + (("disconnected-front",)
-                               if which == 3 else ()), f"ZDT{which}, {dims}-D, two objectives"))
+        super().__init__(
+            f"synthetic/zdt{which}{suffix}",
+            np.zeros(dims),
+            np.ones(dims),
+            _MO_OBJECTIVES,
+            None,
+            _meta(
+                None,
+                ("multi-objective",) + (("disconnected-front",) if which == 3 else ()),
+                f"ZDT{which}, {dims}-D, two objectives",
+            ),
+        )
 
     def evaluate_array(self, x: FloatArray, fidelity: float | None = None, seed: int = 0) -> Result:
         self._no_fidelity(fidelity)
@@ -369,8 +411,14 @@ class DTLZ2(BoxTask):
         if dims < 2:
             raise ValueError(f"DTLZ2 dims={dims!r} is too small; need dims >= 2")
         suffix = "" if dims == 6 else f"/d{dims:02d}"
-        super().__init__(f"synthetic/dtlz2{suffix}", np.zeros(dims), np.ones(dims), _MO_OBJECTIVES, None,
-                         _meta(None, ("multi-objective",), f"DTLZ2, {dims}-D, two objectives"))
+        super().__init__(
+            f"synthetic/dtlz2{suffix}",
+            np.zeros(dims),
+            np.ones(dims),
+            _MO_OBJECTIVES,
+            None,
+            _meta(None, ("multi-objective",), f"DTLZ2, {dims}-D, two objectives"),
+        )
 
     def evaluate_array(self, x: FloatArray, fidelity: float | None = None, seed: int = 0) -> Result:
         self._no_fidelity(fidelity)
@@ -391,7 +439,8 @@ _FACTORIES: dict[str, Callable[[], BoxTask]] = {
     "synthetic/hartmann6": partial(Hartmann, 6),
     **{
         f"synthetic/mfh{d}{'_' + p if p else ''}": partial(MFHartmann, d, p)
-        for d in (3, 6) for p in MFH_PRESETS
+        for d in (3, 6)
+        for p in MFH_PRESETS
     },
     **{f"synthetic/zdt{w}": partial(ZDT, w) for w in (1, 2, 3)},
     **{f"synthetic/zdt{w}/d30": partial(ZDT, w, 30) for w in (1, 2, 3)},

@@ -36,12 +36,14 @@ TASK_KINDS: tuple[TaskKind, ...] = get_args(TaskKind)
 
 #: The long name of each task type, lower case, for sentences ("3 black-box tasks"). Keyed by
 #: ``str``: it is looked up with the ``task_type`` column of a results frame, any string there.
-TYPE_NAMES: Mapping[str, str] = MappingProxyType({
-    "bb": "black-box",
-    "mf": "multi-fidelity",
-    "mo": "multi-objective",
-    "mfmo": "multi-fidelity multi-objective",
-})
+TYPE_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "bb": "black-box",
+        "mf": "multi-fidelity",
+        "mo": "multi-objective",
+        "mfmo": "multi-fidelity multi-objective",
+    }
+)
 #: The types with more than one objective (ranked on hypervolume, not on the first objective).
 MULTI_OBJECTIVE_TYPES: tuple[TaskType, ...] = ("mo", "mfmo")
 #: The types with a fidelity axis (budgets count full-fidelity equivalents).

@@ -20,8 +20,9 @@ PLUGINS = Path(__file__).resolve().parent / "plugins"
 
 def _env(extra_conf: Path | None = None, plugins: bool = False) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), str(PLUGINS) if plugins else "",
-                                                       env.get("PYTHONPATH", "")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO), str(PLUGINS) if plugins else "", env.get("PYTHONPATH", "")])
+    )
     confs = [str(c) for c in (extra_conf, PLUGINS / "faulty_conf" if plugins else None) if c]
     if confs:
         env["NXMBENCH_CONFIG_PATH"] = os.pathsep.join(confs)
@@ -35,17 +36,25 @@ def _env(extra_conf: Path | None = None, plugins: bool = False) -> dict[str, str
 def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``python -m bench ARGS`` in ``tmp_path``; returns the completed process."""
 
-    def run(*args: str, extra_conf: Path | None = None, plugins: bool = False,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bench", *args], cwd=tmp_path, text=True,
-                              capture_output=True, env=_env(extra_conf, plugins), timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+    def run(
+        *args: str, extra_conf: Path | None = None, plugins: bool = False, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bench", *args],
+            cwd=tmp_path,
+            text=True,
+            capture_output=True,
+            env=_env(extra_conf, plugins),
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
 
     return run
 
 
-def _bench(cwd: Path, *args: str, conf: Path | None = None, env: dict[str, str] | None = None,
-           module: str = "bench") -> subprocess.CompletedProcess[str]:
+def _bench(
+    cwd: Path, *args: str, conf: Path | None = None, env: dict[str, str] | None = None, module: str = "bench"
+) -> subprocess.CompletedProcess[str]:
     """``python -m MODULE ARGS`` in ``cwd``, the test plugins importable, ``conf`` (and no inherited
     folder) as the user config folder, ``env`` added to the environment."""
     full = {**os.environ, **(env or {})}
@@ -54,8 +63,15 @@ def _bench(cwd: Path, *args: str, conf: Path | None = None, env: dict[str, str] 
     full.pop("NXMBENCH_CONFIG_PATH", None)
     if conf is not None:
         full["NXMBENCH_CONFIG_PATH"] = str(conf)
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=full, text=True,
-                          capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=cwd,
+        env=full,
+        text=True,
+        capture_output=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _one_line_error(proc: subprocess.CompletedProcess[str], cwd: Path) -> str:

@@ -62,9 +62,20 @@ def test_maximized_objective_via_the_objectives_column() -> None:
 
 def test_directions_from_run_metadata_hand_example() -> None:
     # As bench.results.load_runs returns it: one row per run, the metadata dict in `meta`.
-    meta = pd.DataFrame({"task": ["zdt/t"], "meta": [{
-        "spec": {"task": "zdt/t"},
-        "objectives": [{"name": "loss", "minimize": True}, {"name": "accuracy", "minimize": False}]}]})
+    meta = pd.DataFrame(
+        {
+            "task": ["zdt/t"],
+            "meta": [
+                {
+                    "spec": {"task": "zdt/t"},
+                    "objectives": [
+                        {"name": "loss", "minimize": True},
+                        {"name": "accuracy", "minimize": False},
+                    ],
+                }
+            ],
+        }
+    )
     dirs = objective_directions(meta)
     assert dirs == {"zdt/t": (True, False)}
     # The results frame carries the same directions in its `objectives` column.

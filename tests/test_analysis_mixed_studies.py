@@ -33,10 +33,19 @@ TASKS = ("synthetic/branin", "bbob/f01/d02/i01")
 ARGS = ["--no-figures", "--n-boot", "20"]
 
 
-def _spec(study: str, task: str, optimizer: str, seed: int, n_trials: float, target: str | None = None,
-          **kw: Any) -> RunSpec:
-    return RunSpec(study=study, task=task, optimizer=optimizer, optimizer_target=target or TARGETS[optimizer],
-                   optimizer_params={}, seed=seed, budget=Budget(n_trials), **kw)
+def _spec(
+    study: str, task: str, optimizer: str, seed: int, n_trials: float, target: str | None = None, **kw: Any
+) -> RunSpec:
+    return RunSpec(
+        study=study,
+        task=task,
+        optimizer=optimizer,
+        optimizer_target=target or TARGETS[optimizer],
+        optimizer_params={},
+        seed=seed,
+        budget=Budget(n_trials),
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +78,9 @@ def _err_line(capsys: pytest.CaptureFixture[str]) -> str:
 # -- mixed studies and settings ---------------------------------------------------------------
 
 
-def test_results_root_of_two_studies_is_refused_naming_them(root: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_results_root_of_two_studies_is_refused_naming_them(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["report", str(root), "--out", str(root.parent / "r"), *ARGS]) == 2
     err = _err_line(capsys)
     assert err == (
@@ -79,8 +89,10 @@ def test_results_root_of_two_studies_is_refused_naming_them(root: Path,
         f"analysis report {root / 'alpha'}), or pass --allow-mixed to report them together under a "
         "warning that names these groups"
     )
-    for cmd in (["scores", str(root), "--out", str(root.parent / "s.csv")],
-                ["subset", str(root), "--k", "1"]):
+    for cmd in (
+        ["scores", str(root), "--out", str(root.parent / "s.csv")],
+        ["subset", str(root), "--k", "1"],
+    ):
         assert main(cmd) == 2
         assert "mixes 2 studies: 'alpha' (12 runs), 'beta' (2 runs)" in _err_line(capsys)
     # The library refuses too: a notebook that loads a results root gets the same groups.
@@ -89,8 +101,9 @@ def test_results_root_of_two_studies_is_refused_naming_them(root: Path,
     assert [g.setting for g in exc.value.groups] == ["study", "budget n_trials"]
 
 
-def test_allow_mixed_never_merges_two_runs_under_one_key(root: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_allow_mixed_never_merges_two_runs_under_one_key(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Both studies ran random_search on Branin with seeds 0 and 1: those runs must not become one."""
     assert main(["report", str(root), "--out", str(root.parent / "r"), "--allow-mixed", *ARGS]) == 2
     err = _err_line(capsys)
@@ -100,17 +113,21 @@ def test_allow_mixed_never_merges_two_runs_under_one_key(root: Path,
         prepare(load(root))
 
 
-def test_budgets_mixed_in_one_study_folder(root: Path, tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_budgets_mixed_in_one_study_folder(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     study = _copy(root / "alpha", tmp_path / "alpha")
     for seed in (0, 1):  # an earlier, shorter plan of the same study on another task
         run_one(_spec("alpha", "bbob/f02/d02/i01", "random_search", seed, 3), tmp_path)
     assert main(["report", str(study), "--out", str(tmp_path / "r"), *ARGS]) == 2
     err = _err_line(capsys)
-    assert err.startswith(f"error: {study} mixes runs with budget n_trials=6 (12 runs) and n_trials=3 "
-                          "(2 runs); move the runs of all but one group out of")
-    assert err.endswith("or pass --allow-mixed to report them together under a warning that names "
-                        "these groups")
+    assert err.startswith(
+        f"error: {study} mixes runs with budget n_trials=6 (12 runs) and n_trials=3 "
+        "(2 runs); move the runs of all but one group out of"
+    )
+    assert err.endswith(
+        "or pass --allow-mixed to report them together under a warning that names these groups"
+    )
     assert main(["report", str(study), "--out", str(tmp_path / "r"), "--allow-mixed", *ARGS]) == 0
     md = (tmp_path / "r" / "report.md").read_text()
     first = md.split("\n## ")[1]
@@ -128,44 +145,80 @@ def test_one_optimizer_id_with_two_targets_or_task_revisions(root: Path, tmp_pat
         run_one(_spec("alpha", "bbob/f02/d02/i01", "never_asks", 0, 6, task_revision="2"), tmp_path)
     groups = comparability_groups(load_runs(study))
     assert [(g.setting, g.subject) for g in groups] == [
-        ("optimizer_target/params", "random_search"), ("task_revision", "bbob/f02/d02/i01")]
+        ("optimizer_target/params", "random_search"),
+        ("task_revision", "bbob/f02/d02/i01"),
+    ]
     assert groups[0].describe() == (
         "runs of optimizer 'random_search' with target and parameters "
-        "optimizers.random_search.RandomSearch() (4 runs) and faulty_plugin.CrashOnOddSeed() (1 run)")
-    assert groups[1].describe() == "runs of task 'bbob/f02/d02/i01' with task_revision='' (1 run) and " \
-                                   "task_revision='2' (1 run)"
+        "optimizers.random_search.RandomSearch() (4 runs) and faulty_plugin.CrashOnOddSeed() (1 run)"
+    )
+    assert (
+        groups[1].describe() == "runs of task 'bbob/f02/d02/i01' with task_revision='' (1 run) and "
+        "task_revision='2' (1 run)"
+    )
     with pytest.raises(MixedResultsError, match="runs of optimizer 'random_search' with target"):
         build_report(load(study), load_runs(study), n_boot=10, figures=False)
 
 
 def test_keys_that_older_runs_lack_are_defaults_not_differences() -> None:
     def meta(spec: dict[str, Any], study: str = "s") -> dict[str, Any]:
-        return {"study": study, "spec": {"task": "t", "optimizer": "o", "optimizer_target": "m.O",
-                                         "optimizer_params": {}, "seed": 0, **spec}}
+        return {
+            "study": study,
+            "spec": {
+                "task": "t",
+                "optimizer": "o",
+                "optimizer_target": "m.O",
+                "optimizer_params": {},
+                "seed": 0,
+                **spec,
+            },
+        }
 
     old = meta({"budget": {"n_trials": 10}})  # before time budgets, workers, limits, revisions
-    new = meta({"budget": {"n_trials": 10.0, "time": None}, "n_workers": 1, "trial_timeout": None,
-                "run_timeout": None, "task_revision": ""})
+    new = meta(
+        {
+            "budget": {"n_trials": 10.0, "time": None},
+            "n_workers": 1,
+            "trial_timeout": None,
+            "run_timeout": None,
+            "task_revision": "",
+        }
+    )
     bare: dict[str, Any] = {"status": "ok"}  # no study, no spec: nothing to compare
     assert comparability_groups(pd.DataFrame({"meta": [old, new, bare]})) == []
-    changed = {"n_workers": 4, "trial_timeout": 5.0, "run_timeout": 60,
-               "budget": {"n_trials": 10, "time": 30}, "optimizer_params": {"k": 2}, "task_revision": "2"}
+    changed = {
+        "n_workers": 4,
+        "trial_timeout": 5.0,
+        "run_timeout": 60,
+        "budget": {"n_trials": 10, "time": 30},
+        "optimizer_params": {"k": 2},
+        "task_revision": "2",
+    }
     for key, value in changed.items():
         other = meta({"budget": {"n_trials": 10}, key: value} if key != "budget" else {key: value})
         groups = comparability_groups(pd.DataFrame({"meta": [old, other]}))
         assert len(groups) == 1, (key, groups)
-    described = [g.describe() for g in comparability_groups(pd.DataFrame({"meta": [
-        old, meta({"budget": {"n_trials": 10}, "n_workers": 4, "trial_timeout": 2.5})]}))]
-    assert described == ["runs with n_workers=1 (1 run) and n_workers=4 (1 run)",
-                         "runs with trial_timeout=2.5 (1 run) and trial_timeout=none (1 run)"]
+    described = [
+        g.describe()
+        for g in comparability_groups(
+            pd.DataFrame(
+                {"meta": [old, meta({"budget": {"n_trials": 10}, "n_workers": 4, "trial_timeout": 2.5})]}
+            )
+        )
+    ]
+    assert described == [
+        "runs with n_workers=1 (1 run) and n_workers=4 (1 run)",
+        "runs with trial_timeout=2.5 (1 run) and trial_timeout=none (1 run)",
+    ]
     # Without metadata, the trial rows still tell studies apart.
     trials = pd.DataFrame({"study": ["a", "a", "b"], "run_id": ["r1", "r2", "r1"]})
     described = [g.describe() for g in comparability_groups(None, trials)]
     assert described == ["2 studies: 'a' (2 runs), 'b' (1 run)"]
 
 
-def test_superseded_runs_beside_runs_are_not_mixed_in(root: Path, tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_superseded_runs_beside_runs_are_not_mixed_in(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     study = _copy(root / "alpha", tmp_path / "alpha")
     old = tmp_path / "old"
     run_one(_spec("alpha", "synthetic/branin", "random_search", 0, 3), old)  # same key, older budget
@@ -184,7 +237,8 @@ def test_superseded_runs_beside_runs_are_not_mixed_in(root: Path, tmp_path: Path
 
 
 def test_failed_runs_are_never_complete_and_zero_trial_runs_never_ranked(
-        root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     study = root / "alpha"
     runs = load_runs(study)
     partial = runs[(runs["optimizer"] == "crash_on_odd_seed") & (runs["status"] == "crashed")]
@@ -194,14 +248,19 @@ def test_failed_runs_are_never_complete_and_zero_trial_runs_never_ranked(
     assert main(["report", str(study), "--out", str(tmp_path / "r"), *ARGS]) == 0
     md = (tmp_path / "r" / "report.md").read_text()
     # 4 random search + 2 crash_on_odd_seed runs complete; never_asks' 4 runs are failed, not present.
-    assert ("8 of 12 runs present, 6 of them complete; 0 missing; 6 failed: 2 part-way (trials kept), "
-            "4 before the first trial.") in md
+    assert (
+        "8 of 12 runs present, 6 of them complete; 0 missing; 6 failed: 2 part-way (trials kept), "
+        "4 before the first trial."
+    ) in md
     assert "| never_asks | 4 | 0 | 0 | 4 | 0 |" in md
     assert "| crash_on_odd_seed | 4 | 2 | 2 | 0 | 0 |" in md
-    assert ("| synthetic/branin | never_asks | 0 | crashed | 0 | bb | "
-            "ValueError: simulated constructor failure |") in md
-    assert ("Not ranked (no run produced a trial on this type): "
-            "never_asks (4 runs failed before the first trial).") in md
+    assert (
+        "| synthetic/branin | never_asks | 0 | crashed | 0 | bb | ValueError: simulated constructor failure |"
+    ) in md
+    assert (
+        "Not ranked (no run produced a trial on this type): "
+        "never_asks (4 runs failed before the first trial)."
+    ) in md
 
     rep = build_report(load(study), runs, n_boot=10, figures=False)
     assert "never_asks" not in rep.tables["scores_bb"].columns
@@ -212,18 +271,38 @@ def test_failed_runs_are_never_complete_and_zero_trial_runs_never_ranked(
 
 def _died(out: Path, spec: RunSpec) -> None:
     """What the runner records for a run whose worker process died before its first trial."""
-    table = TrialRecorder().table(study=spec.study, run_id=spec.run_id, task=spec.task, family="bbob",
-                                  task_type="bb", task_kind="synthetic", optimizer=spec.optimizer,
-                                  seed=spec.seed, optimum=None, objectives=(), run_status="died")
-    meta = {"run_id": spec.run_id, "study": spec.study, "spec": spec.to_dict(), "status": "died",
-            "error": "the worker process died (SIGKILL)", "n_trials": 0,
-            "task_meta": {"type": "bb"}}
+    table = TrialRecorder().table(
+        study=spec.study,
+        run_id=spec.run_id,
+        task=spec.task,
+        family="bbob",
+        task_type="bb",
+        task_kind="synthetic",
+        optimizer=spec.optimizer,
+        seed=spec.seed,
+        optimum=None,
+        objectives=(),
+        run_status="died",
+    )
+    meta = {
+        "run_id": spec.run_id,
+        "study": spec.study,
+        "spec": spec.to_dict(),
+        "status": "died",
+        "error": "the worker process died (SIGKILL)",
+        "n_trials": 0,
+        "task_meta": {"type": "bb"},
+    }
     write_run(run_path(out, spec), table, meta)
 
 
 def test_an_optimizer_whose_runs_on_a_task_all_died_is_not_credited_with_it(tmp_path: Path) -> None:
-    specs = [_spec("delta", t, o, s, 5, target=TARGETS["random_search"])
-             for t in TASKS for o in ("random_search", "other") for s in (0, 1)]
+    specs = [
+        _spec("delta", t, o, s, 5, target=TARGETS["random_search"])
+        for t in TASKS
+        for o in ("random_search", "other")
+        for s in (0, 1)
+    ]
     for spec in specs:
         if spec.optimizer == "other" and spec.task == "bbob/f01/d02/i01":
             _died(tmp_path, spec)
@@ -231,15 +310,23 @@ def test_an_optimizer_whose_runs_on_a_task_all_died_is_not_credited_with_it(tmp_
             run_one(spec, tmp_path)
     study = tmp_path / "delta"
     planned = [{"task": s.task, "optimizer": s.optimizer, "seed": s.seed} for s in specs]
-    write_manifest(study, {"study": "delta", "budget": {"n_trials": 5, "time": None}, "refused": [],
-                           "runs": planned})
+    write_manifest(
+        study, {"study": "delta", "budget": {"n_trials": 5, "time": None}, "refused": [], "runs": planned}
+    )
     df, runs, manifest = load(study), load_runs(study), read_manifest(study)
     comp = completeness(prepare(df), runs, manifest)
     assert (comp.expected, comp.present, comp.complete, len(comp.missing)) == (8, 6, 6, 0)
     assert comp.failed_no_trial[["task", "optimizer", "run_status"]].drop_duplicates().values.tolist() == [
-        ["bbob/f01/d02/i01", "other", "died"]]
+        ["bbob/f01/d02/i01", "other", "died"]
+    ]
     assert comp.outcomes.loc["other"].to_dict() == {
-        "expected": 4, "complete": 2, "failed_partial": 0, "failed_no_trial": 2, "missing": 0, "refused": 0}
+        "expected": 4,
+        "complete": 2,
+        "failed_partial": 0,
+        "failed_no_trial": 2,
+        "missing": 0,
+        "refused": 0,
+    }
     rep = build_report(df, runs, manifest=manifest, n_boot=10, figures=False)
     scores = rep.tables["scores_bb"]
     assert np.isnan(scores.loc["bbob/f01/d02/i01", "other"])
@@ -247,8 +334,9 @@ def test_an_optimizer_whose_runs_on_a_task_all_died_is_not_credited_with_it(tmp_
     # Ranks and tests use the complete block only: the task 'other' never ran on is left out of them.
     assert set(rep.tables["leaderboard_bb"]["tasks"]) == {1}
     md = rep.markdown()
-    assert ("1 task(s) lack a run of some ranked optimizer and are left out of ranks and tests: "
-            "bbob/f01/d02/i01") in md
+    assert (
+        "1 task(s) lack a run of some ranked optimizer and are left out of ranks and tests: bbob/f01/d02/i01"
+    ) in md
     assert "6 of 8 runs present; 0 missing; 2 failed: 2 before the first trial; refused: 0 pairs" in md
 
 
@@ -256,19 +344,24 @@ def test_an_optimizer_whose_runs_on_a_task_all_died_is_not_credited_with_it(tmp_
 
 
 @pytest.mark.parametrize("command", ["report", "scores", "subset"])
-def test_truncated_run_file_gives_one_line_and_exit_2(root: Path, tmp_path: Path, command: str,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_truncated_run_file_gives_one_line_and_exit_2(
+    root: Path, tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     study = _copy(root / "alpha", tmp_path / "alpha")
     victim = sorted((study / "runs").glob("*.parquet"))[0]
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
-    extra = {"report": ["--out", str(tmp_path / "r"), *ARGS], "scores": ["--out", str(tmp_path / "s.csv")],
-             "subset": ["--k", "1", "--out", str(tmp_path / "ts")]}[command]
+    extra = {
+        "report": ["--out", str(tmp_path / "r"), *ARGS],
+        "scores": ["--out", str(tmp_path / "s.csv")],
+        "subset": ["--k", "1", "--out", str(tmp_path / "ts")],
+    }[command]
     assert main([command, str(study), *extra]) == 2
     assert str(study) in _err_line(capsys)
 
 
-def test_a_folder_named_like_a_run_file_gives_one_line(root: Path, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_folder_named_like_a_run_file_gives_one_line(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     study = _copy(root / "alpha", tmp_path / "alpha")
     (study / "runs" / "zz.parquet").mkdir()
     assert main(["report", str(study), "--out", str(tmp_path / "r"), *ARGS]) == 2
@@ -276,8 +369,9 @@ def test_a_folder_named_like_a_run_file_gives_one_line(root: Path, tmp_path: Pat
 
 
 @pytest.mark.parametrize("exc", [OSError(5, "Input/output error"), ValueError("bad footer\nsecond line")])
-def test_any_load_error_is_one_line(root: Path, exc: Exception, monkeypatch: pytest.MonkeyPatch,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_any_load_error_is_one_line(
+    root: Path, exc: Exception, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     loader = importlib.import_module("analysis.load")  # the module: the package exports its load()
 
     def broken(path: Any, columns: Any = None) -> pd.DataFrame:
@@ -291,8 +385,9 @@ def test_any_load_error_is_one_line(root: Path, exc: Exception, monkeypatch: pyt
         assert json.dumps(line)  # one plain line
 
 
-def test_unwritable_report_folder_gives_one_line(root: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_unwritable_report_folder_gives_one_line(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     assert main(["report", str(root / "alpha"), "--out", str(blocker / "r"), *ARGS]) == 2

@@ -97,8 +97,9 @@ def _manifest(df: pd.DataFrame, refused: list[dict[str, str]]) -> dict[str, obje
 def test_completeness_uses_manifest_and_separates_refused_pairs() -> None:
     # An "mf-only" optimizer is refused on the black-box tasks: that is not a missing run.
     bb = synthetic_results(n_tasks=2, n_optimizers=2, n_seeds=2, n_trials=3, optimizer_names=["rs", "tpe"])
-    mf = synthetic_results(n_tasks=1, n_optimizers=2, n_seeds=2, n_trials=3, task_types=("mf",),
-                           optimizer_names=["rs", "hb"])
+    mf = synthetic_results(
+        n_tasks=1, n_optimizers=2, n_seeds=2, n_trials=3, task_types=("mf",), optimizer_names=["rs", "hb"]
+    )
     mf = mf.assign(task="mfam/t0", family="mfam", run_id="mf-" + mf["run_id"])
     df = pd.concat([bb, mf], ignore_index=True)
     refused = [{"task": t, "optimizer": "hb", "reason": "needs a fidelity"} for t in bb["task"].unique()]
@@ -110,7 +111,12 @@ def test_completeness_uses_manifest_and_separates_refused_pairs() -> None:
     assert (c.expected, c.present, len(c.missing), len(c.failed)) == (12, 11, 1, 0)
     assert c.summary() == "11 of 12 runs present; 1 missing; 0 failed; refused: 3 pairs"
     assert c.by_optimizer.loc["hb"].to_dict() == {
-        "expected": 2, "present": 2, "missing": 0, "failed": 0, "refused": 2}
+        "expected": 2,
+        "present": 2,
+        "missing": 0,
+        "failed": 0,
+        "refused": 2,
+    }
     groups = c.refused_groups()
     assert groups.set_index("optimizer")["tasks"].to_dict() == {"hb": 2, "tpe": 1}
     assert set(c.refused["task_type"]) == {"bb", "mf"}

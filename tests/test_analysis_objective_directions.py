@@ -29,10 +29,19 @@ def plugin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def _spec(task: str, optimizer: str, seed: int, n_trials: int, target: str, context: RunContext,
-          **params: object) -> RunSpec:
-    return RunSpec(study="directions", task=task, optimizer=optimizer, optimizer_target=target,
-                   optimizer_params=dict(params), seed=seed, budget=Budget(n_trials), context=context)
+def _spec(
+    task: str, optimizer: str, seed: int, n_trials: int, target: str, context: RunContext, **params: object
+) -> RunSpec:
+    return RunSpec(
+        study="directions",
+        task=task,
+        optimizer=optimizer,
+        optimizer_target=target,
+        optimizer_params=dict(params),
+        seed=seed,
+        budget=Budget(n_trials),
+        context=context,
+    )
 
 
 def test_final_ranks_of_loaded_runs_follow_a_maximized_second_objective(plugin: None, tmp_path: Path) -> None:
@@ -50,26 +59,38 @@ def test_final_ranks_of_loaded_runs_follow_a_maximized_second_objective(plugin: 
     np.testing.assert_allclose(ranks["mean_regret"], [(hv_star - hv_b) / hv_star, (hv_star - hv_a) / hv_star])
 
 
-def _run_trade(out: Path, name: str, xs: list[float], monkeypatch: pytest.MonkeyPatch,
-               version: int = 3) -> None:
+def _run_trade(
+    out: Path, name: str, xs: list[float], monkeypatch: pytest.MonkeyPatch, version: int = 3
+) -> None:
     """Run ``name`` on directions/trade; ``version=2`` writes its file as the runner of schema version
     2 did: the same metadata (with its ``objectives``), no ``objectives`` column."""
     import bench.loop
     import bench.results
 
-    spec = _spec("directions/trade", name, 0, 2, "directions_plugin.Replay",
-                 RunContext(task_modules=("directions_plugin",)), xs=xs)
+    spec = _spec(
+        "directions/trade",
+        name,
+        0,
+        2,
+        "directions_plugin.Replay",
+        RunContext(task_modules=("directions_plugin",)),
+        xs=xs,
+    )
     with monkeypatch.context() as m:
         if version == 2:
             real = bench.results.write_run
             m.setattr(bench.results, "SCHEMA_VERSION", 2)
-            m.setattr(bench.loop, "write_run",
-                      lambda path, table, meta: real(path, table.drop_columns(["objectives"]), meta))
+            m.setattr(
+                bench.loop,
+                "write_run",
+                lambda path, table, meta: real(path, table.drop_columns(["objectives"]), meta),
+            )
         assert run_one(spec, out).status == "ok"
 
 
-def test_old_and_new_run_files_rank_together_the_right_way_round(plugin: None, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_old_and_new_run_files_rank_together_the_right_way_round(
+    plugin: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from analysis.load import comparability_groups, load_runs
     from bench.results import read_run_meta
 
@@ -83,8 +104,9 @@ def test_old_and_new_run_files_rank_together_the_right_way_round(plugin: None, t
     assert comparability_groups(load_runs(study), df) == []
 
 
-def test_runs_of_one_task_with_other_objectives_are_not_comparable(plugin: None, tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_runs_of_one_task_with_other_objectives_are_not_comparable(
+    plugin: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from analysis.load import comparability_groups, load_runs
     from analysis.report.build import build_report
     from bench.registry import make_task
@@ -97,8 +119,10 @@ def test_runs_of_one_task_with_other_objectives_are_not_comparable(plugin: None,
     _run_trade(tmp_path, "b", [0.5, 0.5], monkeypatch)
     study = tmp_path / "directions"
     (group,) = comparability_groups(load_runs(study))
-    assert group.describe() == ("runs of task 'directions/trade' with objectives='loss min, accuracy max' "
-                                "(1 run) and objectives='loss min, accuracy min' (1 run)")
+    assert group.describe() == (
+        "runs of task 'directions/trade' with objectives='loss min, accuracy max' "
+        "(1 run) and objectives='loss min, accuracy min' (1 run)"
+    )
     with pytest.raises(ValueError, match="objectives='loss min, accuracy max'"):
         build_report(load(study), load_runs(study), n_boot=10, figures=False)
 
@@ -108,13 +132,21 @@ def _oriented(df: pd.DataFrame) -> pd.DataFrame:
     from bench.results import decode_objectives, encode_objectives
     from tasks.base import Objective
 
-    signs = {v: np.array([1.0 if o.minimize else -1.0 for o in decode_objectives(v)])
-             for v in df["objectives"].astype(str).unique()}
-    values = [list(np.asarray(v) * signs[o]) for v, o in zip(df["values"], df["objectives"].astype(str),
-                                                              strict=True)]
+    signs = {
+        v: np.array([1.0 if o.minimize else -1.0 for o in decode_objectives(v)])
+        for v in df["objectives"].astype(str).unique()
+    }
+    values = [
+        list(np.asarray(v) * signs[o])
+        for v, o in zip(df["values"], df["objectives"].astype(str), strict=True)
+    ]
     minimized = {v: encode_objectives([Objective(o.name) for o in decode_objectives(v)]) for v in signs}
-    return df.assign(values=values, value=[v[0] for v in values], minimize=True,
-                     objectives=df["objectives"].astype(str).map(minimized))
+    return df.assign(
+        values=values,
+        value=[v[0] for v in values],
+        minimize=True,
+        objectives=df["objectives"].astype(str).map(minimized),
+    )
 
 
 @pytest.mark.skipif(not (DATA / "lcbench").is_dir(), reason=f"no YAHPO data folder with lcbench at {DATA}")
@@ -128,7 +160,8 @@ def test_final_ranks_on_yahpo_with_a_maximized_second_objective(plugin: None, tm
     df = load(tmp_path / "directions")
     assert set(df["objectives"].astype(str)) == {
         '[{"name": "val_cross_entropy", "minimize": true}, '
-        '{"name": "val_balanced_accuracy", "minimize": false}]'}
+        '{"name": "val_balanced_accuracy", "minimize": false}]'
+    }
     right = final_ranks(_oriented(df))
     wrong = final_ranks(df.assign(objectives=_oriented(df)["objectives"]))  # accuracy read as minimized
     # The two objectives are correlated here (a low cross-entropy goes with a high accuracy), so the

@@ -96,19 +96,34 @@ def test_report_degrades_without_metadata_and_with_two_optimizers() -> None:
 
 def _mixed_study() -> tuple[pd.DataFrame, dict[str, Any]]:
     """bb tasks with rs/tpe (hb refused) and mf tasks with rs/hb (tpe refused), as the runner plans it."""
-    bb = synthetic_results(n_tasks=4, n_optimizers=2, n_seeds=2, n_trials=10,
-                           optimizer_names=["random_search", "tpe"])
-    mf = synthetic_results(n_tasks=3, n_optimizers=2, n_seeds=2, n_trials=10, task_types=("mf",),
-                           optimizer_names=["random_search", "hb"], seed=1)
-    mf = mf.assign(task="mfam/" + mf["task"].str.replace("/", "_"), family="mfam",
-                   run_id="mf-" + mf["run_id"])
+    bb = synthetic_results(
+        n_tasks=4, n_optimizers=2, n_seeds=2, n_trials=10, optimizer_names=["random_search", "tpe"]
+    )
+    mf = synthetic_results(
+        n_tasks=3,
+        n_optimizers=2,
+        n_seeds=2,
+        n_trials=10,
+        task_types=("mf",),
+        optimizer_names=["random_search", "hb"],
+        seed=1,
+    )
+    mf = mf.assign(
+        task="mfam/" + mf["task"].str.replace("/", "_"), family="mfam", run_id="mf-" + mf["run_id"]
+    )
     df = pd.concat([bb, mf], ignore_index=True)
     runs = df[["run_id", "task", "optimizer", "seed"]].drop_duplicates().astype({"seed": int})
     refused = [{"task": t, "optimizer": "hb", "reason": "needs a fidelity"} for t in bb["task"].unique()]
-    refused += [{"task": t, "optimizer": "tpe", "reason": "no multi-fidelity support"}
-                for t in mf["task"].unique()]
-    return df, {"study": "mixed", "description": "a test", "runs": runs.to_dict("records"),
-                "refused": refused, "budget": {"n_trials": 10, "time": None}}
+    refused += [
+        {"task": t, "optimizer": "tpe", "reason": "no multi-fidelity support"} for t in mf["task"].unique()
+    ]
+    return df, {
+        "study": "mixed",
+        "description": "a test",
+        "runs": runs.to_dict("records"),
+        "refused": refused,
+        "budget": {"n_trials": 10, "time": None},
+    }
 
 
 def test_refused_pairs_are_not_missing_and_types_are_ranked_apart() -> None:
@@ -155,19 +170,40 @@ def _biobjective(second_maximized: bool) -> pd.DataFrame:
                     f1 = float(rng.random())
                     # 'hi' trades f1 for a larger f2 on the same front shape.
                     f2 = float((1 - f1) + shift + 0.01 * rng.random())
-                    rows.append({"study": "s", "task": task, "family": "mo", "task_type": "mo",
-                                 "optimizer": opt, "seed": seed, "trial": i, "value": f1,
-                                 "values": [f1, f2], "optimum": np.nan, "minimize": True,
-                                 "objectives": objectives, "run_status": "ok"})
+                    rows.append(
+                        {
+                            "study": "s",
+                            "task": task,
+                            "family": "mo",
+                            "task_type": "mo",
+                            "optimizer": opt,
+                            "seed": seed,
+                            "trial": i,
+                            "value": f1,
+                            "values": [f1, f2],
+                            "optimum": np.nan,
+                            "minimize": True,
+                            "objectives": objectives,
+                            "run_status": "ok",
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
 def test_maximized_second_objective_comes_from_the_results() -> None:
     # The directions are the results' own (their `objectives` column), as the run metadata says.
-    meta = pd.DataFrame({"meta": [
-        {"spec": {"task": t, "optimizer": "hi", "seed": 0}, "status": "ok",
-         "objectives": [{"name": "f1", "minimize": True}, {"name": "acc", "minimize": False}]}
-        for t in ("mo/a", "mo/b", "mo/c")]})
+    meta = pd.DataFrame(
+        {
+            "meta": [
+                {
+                    "spec": {"task": t, "optimizer": "hi", "seed": 0},
+                    "status": "ok",
+                    "objectives": [{"name": "f1", "minimize": True}, {"name": "acc", "minimize": False}],
+                }
+                for t in ("mo/a", "mo/b", "mo/c")
+            ]
+        }
+    )
     # Maximizing the second objective, 'hi' dominates; minimizing it, 'lo' does.
     maxi = build_report(_biobjective(True), runs_meta=meta, n_boot=20, figures=False).tables["leaderboard_mo"]
     mini = build_report(_biobjective(False), n_boot=20, figures=False).tables["leaderboard_mo"]
@@ -223,17 +259,22 @@ def test_two_studies_in_one_frame_are_refused_or_reported_under_a_warning() -> N
     from analysis.load import MixedResultsError
 
     a = synthetic_results(n_tasks=3, n_optimizers=2, n_seeds=2, n_trials=5)
-    b = synthetic_results(n_tasks=2, n_optimizers=2, n_seeds=1, n_trials=5, optimizer_names=["x", "y"],
-                          seed=3)
+    b = synthetic_results(
+        n_tasks=2, n_optimizers=2, n_seeds=1, n_trials=5, optimizer_names=["x", "y"], seed=3
+    )
     df = pd.concat([a, b.assign(study="other")], ignore_index=True)
-    with pytest.raises(MixedResultsError, match=r"^the results mix 2 studies: 'synthetic' \(12 runs\), "
-                                                r"'other' \(4 runs\); .*allow_mixed=True"):
+    with pytest.raises(
+        MixedResultsError,
+        match=r"^the results mix 2 studies: 'synthetic' \(12 runs\), "
+        r"'other' \(4 runs\); .*allow_mixed=True",
+    ):
         build_report(df, n_boot=10, figures=False)
     rep = build_report(df, n_boot=10, figures=False, allow_mixed=True)
     assert rep.sections[0].title == "Warning: mixed results"
     assert rep.tables["mixed"].to_dict("records") == [
         {"setting": "study", "of": "", "value": "'synthetic'", "runs": 12},
-        {"setting": "study", "of": "", "value": "'other'", "runs": 4}]
+        {"setting": "study", "of": "", "value": "'other'", "runs": 4},
+    ]
     # The same runs twice (two studies that ran one plan) are refused even then: they would merge.
     twice = pd.concat([a, a.assign(study="copy")], ignore_index=True)
     with pytest.raises(ValueError, match=r"12 \(task, optimizer, seed\) run\(s\) occur more than once"):

@@ -87,13 +87,15 @@ def test_swaps_when_every_candidate_is_equally_near_the_box() -> None:
     x = np.array([[0.1], [0.1], [0.1], [0.9], [0.9]])
     box = WorstBox(0.5, np.array([0.5]), closed=False)
     cur = np.array([3, 4])
-    cand, _ = _candidate_swaps(x, cur, box, np.zeros(5, dtype=bool), np.random.default_rng(0),
-                                  lambda idx: np.zeros(len(idx)))
+    cand, _ = _candidate_swaps(
+        x, cur, box, np.zeros(5, dtype=bool), np.random.default_rng(0), lambda idx: np.zeros(len(idx))
+    )
     assert len(cand) == BATCH and set(cand.ravel()) <= {0, 1, 2, 3, 4} and np.isin(cand, [0, 1, 2]).any()
     for fast in (False, True):  # the whole search, both paths, on a set with many duplicates
         dup = np.repeat(np.random.default_rng(1).random((6, 2)), 10, axis=0)
-        sel = select_subset(dup, 5, reference="uniform" if fast else "empirical", seed=0,
-                            max_evaluations=2000, time_budget=30)
+        sel = select_subset(
+            dup, 5, reference="uniform" if fast else "empirical", seed=0, max_evaluations=2000, time_budget=30
+        )
         assert len(sel.indices) == 5 and np.isfinite(sel.discrepancy)
 
 

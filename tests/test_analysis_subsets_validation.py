@@ -33,8 +33,10 @@ def test_identical_subset_gives_tau_one() -> None:
 
 def test_percentile_semantics() -> None:
     # o0 is best on all tasks but t0, where the order is reversed
-    s = pd.DataFrame({"o0": [3.0, 0.0, 0.0, 0.0], "o1": [2.0, 1.0, 1.0, 1.0], "o2": [1.0, 2.0, 2.0, 2.0]},
-                     index=["t0", "t1", "t2", "t3"])
+    s = pd.DataFrame(
+        {"o0": [3.0, 0.0, 0.0, 0.0], "o1": [2.0, 1.0, 1.0, 1.0], "o2": [1.0, 2.0, 2.0, 2.0]},
+        index=["t0", "t1", "t2", "t3"],
+    )
     good, bad = validate(s, ["t1"], ["o0", "o1", "o2"], 400), validate(s, ["t0"], ["o0", "o1", "o2"], 400)
     assert good.tau == 1.0 and bad.tau == -1.0
     # random 1-task subsets: t0 with prob 1/4 (tau -1), else tau 1
@@ -45,8 +47,9 @@ def test_percentile_semantics() -> None:
 
 
 def test_ties() -> None:
-    s = pd.DataFrame({"a": [0.0, 0.0, 1.0], "b": [0.0, 1.0, 0.0], "c": [1.0, 1.0, 1.0]},
-                     index=["x", "y", "z"])
+    s = pd.DataFrame(
+        {"a": [0.0, 0.0, 1.0], "b": [0.0, 1.0, 0.0], "c": [1.0, 1.0, 1.0]}, index=["x", "y", "z"]
+    )
     v = validate(s, ["x"], ["a", "b", "c"], n_random=20)
     # on x, a and b tie for best; on all tasks too (mean ranks 1.5, 1.5, 3.0)
     assert v.top1_full == ("a", "b") and v.top1_subset == ("a", "b") and v.top1_agree
@@ -140,8 +143,12 @@ def test_seed_reliability() -> None:
 
     def runs(task_effect: float) -> pd.DataFrame:
         # 'b' is better than 'a' on even tasks by task_effect, worse on odd ones; unit seed noise
-        rows = [(f"t{t}", o, s, (task_effect * (1 if t % 2 else -1) if o == "b" else 0.0) + rng.normal())
-                for t in tasks for o in ("a", "b", "c") for s in seeds]
+        rows = [
+            (f"t{t}", o, s, (task_effect * (1 if t % 2 else -1) if o == "b" else 0.0) + rng.normal())
+            for t in tasks
+            for o in ("a", "b", "c")
+            for s in seeds
+        ]
         return pd.DataFrame(rows, columns=["task", "optimizer", "seed", "score"])
 
     strong, none = seed_reliability(runs(5.0), ["a", "b"]), seed_reliability(runs(0.0), ["a", "b"])
@@ -163,8 +170,14 @@ def test_seeded_percentile() -> None:
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    df = synthetic_results(n_tasks=16, n_optimizers=6, n_seeds=2, n_trials=8,
-                           optimizer_names=["random_search", "a", "b", "c", "d", "e"], seed=1)
+    df = synthetic_results(
+        n_tasks=16,
+        n_optimizers=6,
+        n_seeds=2,
+        n_trials=8,
+        optimizer_names=["random_search", "a", "b", "c", "d", "e"],
+        seed=1,
+    )
     root = tmp_path_factory.mktemp("study")
     for run_id, g in df.groupby("run_id", sort=False):
         table = pa.Table.from_pandas(g.reset_index(drop=True), schema=TRIAL_SCHEMA, preserve_index=False)
@@ -172,11 +185,27 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_cli_writes_usable_tasksets(study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_writes_usable_tasksets(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "taskset"
-    rc = main(["subset", str(study), "--k", "4", "--test", "--time-budget", "0.3", "--name", "demo",
-               "--out", str(out), "--n-random", "200"])
+    rc = main(
+        [
+            "subset",
+            str(study),
+            "--k",
+            "4",
+            "--test",
+            "--time-budget",
+            "0.3",
+            "--name",
+            "demo",
+            "--out",
+            str(out),
+            "--n-random",
+            "200",
+        ]
+    )
     printed = capsys.readouterr().out
     assert rc == 0
     assert "embedding optimizers: random_search" in printed and "Kendall tau" in printed
@@ -200,8 +229,9 @@ def test_cli_writes_usable_tasksets(study: Path, tmp_path: Path, monkeypatch: py
         (["--task-type", "mo"], "'mo'; valid choices: ['bb']"),
     ],
 )
-def test_cli_bad_input(study: Path, tmp_path: Path, args: list[str], message: str,
-                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bad_input(
+    study: Path, tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["subset", str(study), "--out", str(tmp_path), *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
@@ -221,8 +251,9 @@ def _split_study(study: Path, tmp_path: Path) -> tuple[Path, Path]:
     return halves
 
 
-def test_scores_of_pieces_combine_to_the_whole(study: Path, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_scores_of_pieces_combine_to_the_whole(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     a, b = _split_study(study, tmp_path)
     whole, piece = tmp_path / "whole.parquet", tmp_path / "a.csv"
     assert main(["scores", str(study), "--out", str(whole)]) == 0
@@ -239,14 +270,32 @@ def test_scores_of_pieces_combine_to_the_whole(study: Path, tmp_path: Path,
     outs = []
     for sources in ([str(study)], [str(piece), str(b)]):
         capsys.readouterr()
-        assert main(["subset", *sources, "--k", "4", "--method", "greedy", "--name", "demo",
-                     "--out", str(tmp_path / "ts"), "--n-random", "50"]) == 0
+        assert (
+            main(
+                [
+                    "subset",
+                    *sources,
+                    "--k",
+                    "4",
+                    "--method",
+                    "greedy",
+                    "--name",
+                    "demo",
+                    "--out",
+                    str(tmp_path / "ts"),
+                    "--n-random",
+                    "50",
+                ]
+            )
+            == 0
+        )
         outs.append([ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("tasks: ")])
     assert outs[0] == outs[1] and outs[0]
 
 
-def test_overlapping_sources_are_refused(study: Path, tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_overlapping_sources_are_refused(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["scores", str(study), str(study), "--out", str(tmp_path / "x.csv")]) == 2
     err = capsys.readouterr().err
     assert "appear in more than one source" in err and err.count("\n") == 1
@@ -269,16 +318,34 @@ def test_multi_objective_scores_are_hypervolume_regret(tmp_path: Path) -> None:
     np.testing.assert_allclose(got.to_numpy(), want.to_numpy())
 
 
-def test_report_validates_the_tasksets_subset_writes(study: Path, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_validates_the_tasksets_subset_writes(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from analysis.__main__ import score_matrix, study_run_scores
     from analysis.report.build import build_report
     from analysis.report.subset_chapter import load_taskset
 
     out = tmp_path / "taskset"
-    assert main(["subset", str(study), "--k", "4", "--test", "--time-budget", "0.3", "--name", "demo",
-                 "--out", str(out), "--n-random", "50"]) == 0
+    assert (
+        main(
+            [
+                "subset",
+                str(study),
+                "--k",
+                "4",
+                "--test",
+                "--time-budget",
+                "0.3",
+                "--name",
+                "demo",
+                "--out",
+                str(out),
+                "--n-random",
+                "50",
+            ]
+        )
+        == 0
+    )
     dev = load_taskset(str(out / "demo_dev.yaml"))
     assert len(dev.tasks) == 4 and len(dev.embedding) == 3 and "random_search" in dev.embedding
     # The report's table is validate() on the same scores, the embedding optimizers held out.
@@ -295,8 +362,24 @@ def test_report_validates_the_tasksets_subset_writes(study: Path, tmp_path: Path
     # End to end: by path and by name (a config folder on $NXMBENCH_CONFIG_PATH).
     monkeypatch.setenv("NXMBENCH_CONFIG_PATH", str(tmp_path))
     report_dir = tmp_path / "report"
-    assert main(["report", str(study), "--out", str(report_dir), "--no-figures", "--n-boot", "20",
-                 "--taskset", str(out / "demo_dev.yaml"), "--taskset", "demo_test"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(study),
+                "--out",
+                str(report_dir),
+                "--no-figures",
+                "--n-boot",
+                "20",
+                "--taskset",
+                str(out / "demo_dev.yaml"),
+                "--taskset",
+                "demo_test",
+            ]
+        )
+        == 0
+    )
     md = (report_dir / "report.md").read_text()
     assert "## Representative subsets" in md
     assert "### Taskset demo_dev" in md and "### Taskset demo_test" in md
@@ -311,8 +394,9 @@ def test_report_validates_the_tasksets_subset_writes(study: Path, tmp_path: Path
         (["--taskset", "subset_bb_dev", "--held-out", "a,zz"], "['zz'] not in the results; valid choices"),
     ],
 )
-def test_report_taskset_bad_input(study: Path, tmp_path: Path, args: list[str], message: str,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_taskset_bad_input(
+    study: Path, tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["report", str(study), "--out", str(tmp_path / "r"), "--no-figures", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
@@ -327,8 +411,9 @@ def test_taskset_entries_match_result_tasks() -> None:
     assert match_tasks(["yahpo/*", "!*/mo"], ids) == ["yahpo/lcbench/3945"]
 
 
-def test_tasks_where_the_embedding_ties_are_selected_in_proportion(tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_tasks_where_the_embedding_ties_are_selected_in_proportion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # 12 tasks that tell the embedding optimizers apart and 30 on which all three reach regret 0 but
     # the held-out optimizers still differ: "c" wins all 30, "d" wins the 12. On all 42 tasks c ranks
     # first; a subset that leaves the tied tasks out ranks d first (the bias --drop-ties accepts).
@@ -342,8 +427,23 @@ def test_tasks_where_the_embedding_ties_are_selected_in_proportion(tmp_path: Pat
     table = tmp_path / "scores.parquet"
     long[["task", "task_type", "optimizer", "score", "n_runs"]].to_parquet(table, index=False)
     out = tmp_path / "taskset"
-    args = ["subset", str(table), "--k", "7", "--test", "--embed-optimizers", "random_search,a,b",
-            "--reference", "empirical", "--max-evaluations", "300", "--name", "t", "--out", str(out)]
+    args = [
+        "subset",
+        str(table),
+        "--k",
+        "7",
+        "--test",
+        "--embed-optimizers",
+        "random_search,a,b",
+        "--reference",
+        "empirical",
+        "--max-evaluations",
+        "300",
+        "--name",
+        "t",
+        "--out",
+        str(out),
+    ]
 
     def chosen(part: str) -> list[str]:
         return list(load_taskset(str(out / f"t_{part}.yaml")).tasks)

@@ -42,8 +42,10 @@ def bench_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
         (["optimizer=random_search", "task=bbob/f9*"], ["matches no task"]),
         (["study.taskset=nope"], ["taskset 'nope'"]),
         (["list=taks"], ["list='taks'", "tasks"]),
-        (["list=tasks", "filter=bbob/f0[1-5]/d05/i01"],
-         ["quote glob patterns", "filter='bbob/f0[1-5]/d05/i01'"]),
+        (
+            ["list=tasks", "filter=bbob/f0[1-5]/d05/i01"],
+            ["quote glob patterns", "filter='bbob/f0[1-5]/d05/i01'"],
+        ),
         (["optimizer=random_search", "task=bbob/f01/d02/i01", "n_trials=0"], ["n_trials=0"]),
         (["optimizer=random_search", "task=bbob/f01/d02/i01", "n_trials=-3"], ["n_trials=-3"]),
         (["optimizer=random_search", "task=bbob/f01/d02/i01", "seed=-1"], ["seed=-1", "[0, 4294967295]"]),
@@ -68,8 +70,9 @@ def test_single_objective_optimizer_refused_on_multi_objective_task(bench_main) 
 def test_unwritable_output_dir(bench_main, tmp_path: Path) -> None:
     blocker = tmp_path / "a_file"
     blocker.write_text("not a directory")
-    line = _one_line_error(bench_main("optimizer=random_search", "task=bbob/f01/d02/i01",
-                                      f"output_dir={blocker}/sub"))
+    line = _one_line_error(
+        bench_main("optimizer=random_search", "task=bbob/f01/d02/i01", f"output_dir={blocker}/sub")
+    )
     assert "output_dir=" in line and "not writable" in line
 
 

@@ -54,8 +54,13 @@ BROKEN: dict[str, tuple[bytes, tuple[str, ...]]] = {
 @pytest.mark.parametrize("fault", sorted(BROKEN))
 def test_broken_config_file_is_named(bench, one_line_error, tmp_path: Path, kind: str, fault: str) -> None:
     body, words = BROKEN[fault]
-    conf = user_conf(tmp_path, {f"{kind}/bad.yaml": body,
-                                "study/uses_bad_taskset.yaml": "optimizers: [random_search]\ntaskset: bad\n"})
+    conf = user_conf(
+        tmp_path,
+        {
+            f"{kind}/bad.yaml": body,
+            "study/uses_bad_taskset.yaml": "optimizers: [random_search]\ntaskset: bad\n",
+        },
+    )
     line = one_line_error(bench(tmp_path, *USE[kind], *RUN, conf=conf), tmp_path)
     assert f"{kind} file {conf / kind / 'bad.yaml'}" in line or fault == "bad_interpolation_syntax", line
     assert str(conf / kind / "bad.yaml") in line, line
@@ -71,8 +76,13 @@ def test_broken_optimizer_file_listed_in_a_study_is_named(bench, one_line_error,
 
 @pytest.mark.parametrize("tasks", ["5", "synthetic/branin", "{a: 1}", "[1, 2]", "null"])
 def test_taskset_whose_tasks_is_not_a_list_of_ids(bench, one_line_error, tmp_path: Path, tasks: str) -> None:
-    conf = user_conf(tmp_path, {"taskset/ts.yaml": f"tasks: {tasks}\n",
-                                "study/s.yaml": "optimizers: [random_search]\ntaskset: ts\n"})
+    conf = user_conf(
+        tmp_path,
+        {
+            "taskset/ts.yaml": f"tasks: {tasks}\n",
+            "study/s.yaml": "optimizers: [random_search]\ntaskset: ts\n",
+        },
+    )
     line = one_line_error(bench(tmp_path, "study=s", *RUN, conf=conf), tmp_path)
     assert "taskset 'ts'" in line and "tasks=" in line and "list of task ids" in line
 
@@ -102,22 +112,30 @@ def test_interpolation_to_a_composed_key_works(bench, tmp_path: Path) -> None:
 
 
 def test_missing_interpolation_in_an_optimizer_file(bench, one_line_error, tmp_path: Path) -> None:
-    conf = user_conf(tmp_path, {"optimizer/opt.yaml": "_target_: optimizers.hyperband.Hyperband\n"
-                                                      "params:\n  eta: ${nope.eta}\n"})
-    single = one_line_error(bench(tmp_path, "optimizer=opt", "task=synthetic/mfh3", *RUN, conf=conf),
-                            tmp_path)
+    conf = user_conf(
+        tmp_path,
+        {"optimizer/opt.yaml": "_target_: optimizers.hyperband.Hyperband\nparams:\n  eta: ${nope.eta}\n"},
+    )
+    single = one_line_error(
+        bench(tmp_path, "optimizer=opt", "task=synthetic/mfh3", *RUN, conf=conf), tmp_path
+    )
     assert f"optimizer file {conf / 'optimizer' / 'opt.yaml'}" in single
     assert "params.eta" in single and "'nope.eta' not found" in single
     in_study = one_line_error(bench(tmp_path, "study.optimizers=[opt]", *RUN, conf=conf), tmp_path)
     assert f"optimizer file {conf / 'optimizer' / 'opt.yaml'}" in in_study and "params.eta" in in_study
 
 
-@pytest.mark.parametrize("override", ["n_trials=${nope}", "study.seeds=${oc.env:NXMBENCH_NO_SUCH_VARIABLE}",
-                                      "task=${nope}"])
-def test_missing_interpolation_on_the_command_line(bench, one_line_error, tmp_path: Path,
-                                                   override: str) -> None:
-    args = ("optimizer=random_search", "task=synthetic/branin") if "task=" not in override else (
-        "optimizer=random_search",)
+@pytest.mark.parametrize(
+    "override", ["n_trials=${nope}", "study.seeds=${oc.env:NXMBENCH_NO_SUCH_VARIABLE}", "task=${nope}"]
+)
+def test_missing_interpolation_on_the_command_line(
+    bench, one_line_error, tmp_path: Path, override: str
+) -> None:
+    args = (
+        ("optimizer=random_search", "task=synthetic/branin")
+        if "task=" not in override
+        else ("optimizer=random_search",)
+    )
     line = one_line_error(bench(tmp_path, *args, override, "n_jobs=1"), tmp_path)
     assert "the command line" in line and override.split("=")[0].split(".")[-1] in line
 
@@ -126,8 +144,9 @@ def test_missing_interpolation_on_the_command_line(bench, one_line_error, tmp_pa
 
 
 @pytest.mark.parametrize("package", [True, False])
-def test_conf_folder_in_the_working_directory_does_not_shadow_the_shipped_configs(bench,
-        tmp_path: Path, package: bool) -> None:
+def test_conf_folder_in_the_working_directory_does_not_shadow_the_shipped_configs(
+    bench, tmp_path: Path, package: bool
+) -> None:
     conf = tmp_path / "conf"
     (conf / "study").mkdir(parents=True)
     if package:
@@ -149,14 +168,20 @@ def test_conf_folder_in_the_working_directory_does_not_shadow_the_shipped_config
 
 
 def test_each_single_pair_gets_its_own_folder(bench, tmp_path: Path) -> None:
-    for opt, task in [("random_search", "synthetic/branin"), ("random_search", "synthetic/hartmann3"),
-                      ("hyperband", "synthetic/mfh3")]:
+    for opt, task in [
+        ("random_search", "synthetic/branin"),
+        ("random_search", "synthetic/hartmann3"),
+        ("hyperband", "synthetic/mfh3"),
+    ]:
         proc = bench(tmp_path, f"optimizer={opt}", f"task={task}", "seed=0", *RUN)
         assert proc.returncode == 0, proc.stderr
     single = tmp_path / "results" / "single"
     folders = sorted(p.name for p in single.iterdir())
-    assert folders == ["hyperband--synthetic__mfh3", "random_search--synthetic__branin",
-                       "random_search--synthetic__hartmann3"]
+    assert folders == [
+        "hyperband--synthetic__mfh3",
+        "random_search--synthetic__branin",
+        "random_search--synthetic__hartmann3",
+    ]
     for folder in folders:  # each keeps its own manifest; run ids are unchanged
         runs = results.load_runs(single / folder)
         assert len(runs) == 1 and runs["run_id"].iloc[0].endswith("--s0")
@@ -172,8 +197,9 @@ def test_single_run_folder_for_a_pattern_is_safe_and_bounded(bench, tmp_path: Pa
     (folder,) = (tmp_path / "results" / "single").iterdir()
     assert folder.name.startswith("random_search--bbob__f0_1-2___d02__i01-"), folder.name
     long = ",".join(f"bbob/f{f:02d}/d02/i01" for f in range(1, 13))
-    proc = bench(tmp_path, "optimizer=random_search", f"task=[{long}]", "n_trials=2", "n_jobs=1",
-                 "progress=false")
+    proc = bench(
+        tmp_path, "optimizer=random_search", f"task=[{long}]", "n_trials=2", "n_jobs=1", "progress=false"
+    )
     assert proc.returncode == 0, proc.stderr
     names = [p.name for p in (tmp_path / "results" / "single").iterdir()]
     assert max(len(n) for n in names) <= 80 and len(names) == 2
@@ -184,8 +210,10 @@ def test_single_run_folder_for_a_pattern_is_safe_and_bounded(bench, tmp_path: Pa
 
 @pytest.mark.parametrize("value", ["1", "yes_please", "[true]", "null"])
 def test_move_old_runs_must_be_a_bool(bench, one_line_error, tmp_path: Path, value: str) -> None:
-    line = one_line_error(bench(tmp_path, "optimizer=random_search", "task=synthetic/branin",
-                                f"move_old_runs={value}", *RUN), tmp_path)
+    line = one_line_error(
+        bench(tmp_path, "optimizer=random_search", "task=synthetic/branin", f"move_old_runs={value}", *RUN),
+        tmp_path,
+    )
     assert "move_old_runs=" in line and "true or false" in line
 
 
@@ -194,8 +222,9 @@ def test_move_old_runs_is_a_setting(tmp_path: Path) -> None:
 
     from bench.settings import settings_from_cfg
 
-    cfg = OmegaConf.create({"study": {"optimizers": ["random_search"], "tasks": ["synthetic/branin"]},
-                            "move_old_runs": True})
+    cfg = OmegaConf.create(
+        {"study": {"optimizers": ["random_search"], "tasks": ["synthetic/branin"]}, "move_old_runs": True}
+    )
     assert settings_from_cfg(cfg).move_old_runs is True
     cfg.move_old_runs = False
     assert settings_from_cfg(cfg).move_old_runs is False

@@ -28,8 +28,15 @@ def test_unreachable_dask_scheduler_is_one_line_after_a_bounded_wait(run_cli, tm
     pytest.importorskip("dask.distributed")
     address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
     t0 = time.monotonic()
-    proc = run_cli("optimizer=random_search", "task=synthetic/branin", "n_trials=3", "backend=dask",
-                   f"backend.address={address}", "backend.connect_timeout=2", timeout=120)
+    proc = run_cli(
+        "optimizer=random_search",
+        "task=synthetic/branin",
+        "n_trials=3",
+        "backend=dask",
+        f"backend.address={address}",
+        "backend.connect_timeout=2",
+        timeout=120,
+    )
     elapsed = time.monotonic() - t0
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
@@ -61,8 +68,9 @@ def read_only_runs(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(runs)], check=False)
 
 
-def test_read_only_runs_folder_is_refused_before_anything_is_written(run_cli, tmp_path: Path,
-                                                                    read_only_runs: Path) -> None:
+def test_read_only_runs_folder_is_refused_before_anything_is_written(
+    run_cli, tmp_path: Path, read_only_runs: Path
+) -> None:
     proc = run_cli("optimizer=random_search", "task=synthetic/branin", "n_trials=3", "name=ro")
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 2 and len(lines) == 1, (proc.stdout, proc.stderr)

@@ -36,7 +36,7 @@ def _import_tree(stderr: str) -> list[tuple[int, str]]:
 def _chain(tree: list[tuple[int, str]], i: int) -> list[str]:
     """Who imported ``tree[i]``, outermost first (a module is printed after what it imported)."""
     depth, names = tree[i][0], [tree[i][1]]
-    for d, name in tree[i + 1:]:
+    for d, name in tree[i + 1 :]:
         if d < depth:
             names.append(name)
             depth = d
@@ -50,8 +50,15 @@ def _is_heavy(module: str) -> bool:
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("NXMBENCH_CONFIG_PATH", None)  # the shipped configs only
-    return subprocess.run([sys.executable, "-X", "importtime", "-m", "bench", *args], cwd=cwd, env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "bench", *args],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _ids(stdout: str) -> list[str]:
@@ -101,8 +108,9 @@ INSTANT: list[tuple[tuple[str, ...], Callable[[str], None]]] = [
 
 
 @pytest.mark.parametrize(("args", "check"), INSTANT, ids=[" ".join(a) for a, _ in INSTANT])
-def test_instant_answer_imports_nothing_heavy(tmp_path: Path, args: tuple[str, ...],
-                                              check: Callable[[str], None]) -> None:
+def test_instant_answer_imports_nothing_heavy(
+    tmp_path: Path, args: tuple[str, ...], check: Callable[[str], None]
+) -> None:
     proc = _run(tmp_path, *args)
     assert proc.returncode == 0, proc.stderr[-2000:]
     check(proc.stdout)

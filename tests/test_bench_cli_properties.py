@@ -45,16 +45,21 @@ def _assert_one_line(rc: int, lines: list[str], *needles: str) -> None:
 
 
 @settings(max_examples=20, deadline=None)
-@given(key=st.sampled_from(["n_trials", "time_budget"]),
-       value=st.one_of(st.integers(max_value=0), st.floats(max_value=0.0), names))
+@given(
+    key=st.sampled_from(["n_trials", "time_budget"]),
+    value=st.one_of(st.integers(max_value=0), st.floats(max_value=0.0), names),
+)
 def test_non_positive_budgets(key: str, value: object) -> None:
     rc, lines = _run([*SINGLE, f"{key}={value}"])
     _assert_one_line(rc, lines, f"{key}=")
 
 
 @settings(max_examples=15, deadline=None)
-@given(value=st.one_of(st.just(0), st.floats(allow_nan=False).filter(lambda v: v != int(v)
-                                                                     if abs(v) < 1e15 else True), names))
+@given(
+    value=st.one_of(
+        st.just(0), st.floats(allow_nan=False).filter(lambda v: v != int(v) if abs(v) < 1e15 else True), names
+    )
+)
 def test_bad_worker_counts(value: object) -> None:
     # negative integers are joblib's "all cores but |n|-1" and valid; 0, fractions and words are not
     rc, lines = _run([*SINGLE, f"n_jobs={value}"])

@@ -26,8 +26,13 @@ from bench.__main__ import main
 from bench.config import STUDY_KEYS, setting_keys
 from bench.registry import CONFIG_PATH_ENV
 
-VALID: dict[str, Any] = {"name": "prop", "optimizers": ["random_search"], "tasks": ["synthetic/branin"],
-                         "seeds": 1, "n_trials": 3}
+VALID: dict[str, Any] = {
+    "name": "prop",
+    "optimizers": ["random_search"],
+    "tasks": ["synthetic/branin"],
+    "seeds": 1,
+    "n_trials": 3,
+}
 INF, NAN = float("inf"), float("nan")
 words = st.text(alphabet=string.ascii_lowercase + "_", min_size=3, max_size=12)
 
@@ -118,11 +123,14 @@ def test_broken_study_files_give_one_line_errors(case: tuple[dict[str, Any], lis
     _assert_one_line(rc, lines, raw, needles)
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("optimizers: [random_search\n", "prop"),    # unclosed flow list
-    ("- random_search\n- synthetic/branin\n", "prop"),  # a list, not a mapping
-    ("name: prop\n\tseeds: 1\n", "prop"),           # a tab where YAML wants spaces
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("optimizers: [random_search\n", "prop"),  # unclosed flow list
+        ("- random_search\n- synthetic/branin\n", "prop"),  # a list, not a mapping
+        ("name: prop\n\tseeds: 1\n", "prop"),  # a tab where YAML wants spaces
+    ],
+)
 def test_unparsable_study_file_gives_one_line_error(text: str, needle: str) -> None:
     rc, lines, raw = _run(text)
     _assert_one_line(rc, lines, raw, [needle])
@@ -133,27 +141,51 @@ def _setting(override: str) -> str:
     return override.lstrip("+").split("=", 1)[0].rsplit(".", 1)[-1]
 
 
-GOOD_OVERRIDES = ["n_trials=2", "seed=1", "study.seeds=2", "n_jobs=1", "progress=false",
-                  "backend=loky", "time_budget=100", "+study.trial_timeout=30", "+run_timeout=60"]
+GOOD_OVERRIDES = [
+    "n_trials=2",
+    "seed=1",
+    "study.seeds=2",
+    "n_jobs=1",
+    "progress=false",
+    "backend=loky",
+    "time_budget=100",
+    "+study.trial_timeout=30",
+    "+run_timeout=60",
+]
 #: (override, substrings of which the error must contain one)
 BAD_OVERRIDES: list[tuple[str, list[str]]] = [
-    ("n_trials=-1", ["n_trials"]), ("n_trials=inf", ["n_trials"]), ("time_budget=nan", ["time_budget"]),
-    ("+study.trial_timeout=0", ["trial_timeout"]), ("+study.run_timeout=abc", ["run_timeout"]),
-    ("+trial_timeout=-2", ["trial_timeout"]), ("+run_timeout=inf", ["run_timeout"]),
-    ("seed=-5", ["seed"]), ("n_jobs=0", ["n_jobs"]), ("n_jobs=1.5", ["n_jobs"]),
-    ("+study.bogus_key=1", ["bogus_key"]), ("backend=nope", ["nope"]),
-    ("optimizer=nope_opt", ["nope_opt"]), ("study.incompatible=maybe", ["incompatible"]),
-    ("study.seeds=[1,1]", ["seeds"]), ("study.seeds=0", ["seeds"]), ("output_dir=", ["output_dir"]),
-    ("+name=../up", ["../up"]), ("study.tasks=[nope/x]", ["nope/x"]), ("study.optimizers=[]", ["optimizers"]),
+    ("n_trials=-1", ["n_trials"]),
+    ("n_trials=inf", ["n_trials"]),
+    ("time_budget=nan", ["time_budget"]),
+    ("+study.trial_timeout=0", ["trial_timeout"]),
+    ("+study.run_timeout=abc", ["run_timeout"]),
+    ("+trial_timeout=-2", ["trial_timeout"]),
+    ("+run_timeout=inf", ["run_timeout"]),
+    ("seed=-5", ["seed"]),
+    ("n_jobs=0", ["n_jobs"]),
+    ("n_jobs=1.5", ["n_jobs"]),
+    ("+study.bogus_key=1", ["bogus_key"]),
+    ("backend=nope", ["nope"]),
+    ("optimizer=nope_opt", ["nope_opt"]),
+    ("study.incompatible=maybe", ["incompatible"]),
+    ("study.seeds=[1,1]", ["seeds"]),
+    ("study.seeds=0", ["seeds"]),
+    ("output_dir=", ["output_dir"]),
+    ("+name=../up", ["../up"]),
+    ("study.tasks=[nope/x]", ["nope/x"]),
+    ("study.optimizers=[]", ["optimizers"]),
 ]
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
-@given(good=st.lists(st.sampled_from(GOOD_OVERRIDES), max_size=3, unique=True),
-       bad=st.lists(st.sampled_from(BAD_OVERRIDES), min_size=1, max_size=2, unique_by=lambda b: b[0]),
-       data=st.data())
-def test_override_combinations_give_one_line_errors(good: list[str], bad: list[tuple[str, list[str]]],
-                                                    data: st.DataObject) -> None:
+@given(
+    good=st.lists(st.sampled_from(GOOD_OVERRIDES), max_size=3, unique=True),
+    bad=st.lists(st.sampled_from(BAD_OVERRIDES), min_size=1, max_size=2, unique_by=lambda b: b[0]),
+    data=st.data(),
+)
+def test_override_combinations_give_one_line_errors(
+    good: list[str], bad: list[tuple[str, list[str]]], data: st.DataObject
+) -> None:
     # A good value for the same setting would legitimately replace the bad one: leave it out.
     bad_keys = {_setting(b[0]) for b in bad}
     good = [g for g in good if _setting(g) not in bad_keys]
@@ -163,9 +195,11 @@ def test_override_combinations_give_one_line_errors(good: list[str], bad: list[t
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
-@given(word=words.filter(lambda w: w not in setting_keys() and w not in STUDY_KEYS),
-       prefix=st.sampled_from(["", "+", "++"]),
-       value=st.sampled_from(["1", "abc", "[1,2]"]))
+@given(
+    word=words.filter(lambda w: w not in setting_keys() and w not in STUDY_KEYS),
+    prefix=st.sampled_from(["", "+", "++"]),
+    value=st.sampled_from(["1", "abc", "[1,2]"]),
+)
 def test_unknown_top_level_keys_are_refused_with_or_without_plus(word: str, prefix: str, value: str) -> None:
     # Hydra's own hint for a typo ("use +n_trial=10") would run with the key ignored.
     rc, lines, raw = _run(yaml.safe_dump(VALID), f"{prefix}{word}={value}")
@@ -174,10 +208,23 @@ def test_unknown_top_level_keys_are_refused_with_or_without_plus(word: str, pref
 
 
 #: TPESampler's own arguments (and the seed the adapter sets): not typos.
-TPE_ARGUMENTS = ("consider_prior", "prior_weight", "consider_magic_clip", "consider_endpoints",
-                 "n_startup_trials", "n_ei_candidates", "gamma", "weights", "seed", "multivariate",
-                 "group", "warn_independent_sampling", "constant_liar", "constraints_func",
-                 "categorical_distance_func")
+TPE_ARGUMENTS = (
+    "consider_prior",
+    "prior_weight",
+    "consider_magic_clip",
+    "consider_endpoints",
+    "n_startup_trials",
+    "n_ei_candidates",
+    "gamma",
+    "weights",
+    "seed",
+    "multivariate",
+    "group",
+    "warn_independent_sampling",
+    "constant_liar",
+    "constraints_func",
+    "categorical_distance_func",
+)
 
 
 @settings(max_examples=15, deadline=None, derandomize=True)

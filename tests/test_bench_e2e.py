@@ -69,10 +69,15 @@ def test_single_run(run_cli, tmp_path: Path) -> None:
 def _plan(seeds: int = 2):
     study = StudyConfig(
         "det",
-        (OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),
-         OptimizerChoice("hyperband", "optimizers.hyperband.Hyperband")),
-        ("bbob/f0[12]/d02/i01", "synthetic/mfh3"), tuple(range(seeds)), Budget(10),
-        incompatible="skip")
+        (
+            OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),
+            OptimizerChoice("hyperband", "optimizers.hyperband.Hyperband"),
+        ),
+        ("bbob/f0[12]/d02/i01", "synthetic/mfh3"),
+        tuple(range(seeds)),
+        Budget(10),
+        incompatible="skip",
+    )
     return make_plan(study)
 
 
@@ -95,8 +100,8 @@ def test_resume_redoes_only_missing_failed_and_corrupt(tmp_path: Path) -> None:
     assert len(first.outcomes) == len(plan.specs) and not first.failed
     runs = tmp_path / "det" / "runs"
     files = sorted(runs.glob("*.parquet"))
-    files[0].unlink()                                   # missing
-    files[1].write_bytes(files[1].read_bytes()[:100])   # corrupt (truncated)
+    files[0].unlink()  # missing
+    files[1].write_bytes(files[1].read_bytes()[:100])  # corrupt (truncated)
     untouched = {f.name: f.stat().st_mtime_ns for f in files[2:]}
     second = run_all(plan.specs, tmp_path, n_jobs=1, progress=False)
     assert second.skipped == len(plan.specs) - 2 and len(second.outcomes) == 2
@@ -108,19 +113,22 @@ def test_resume_redoes_only_missing_failed_and_corrupt(tmp_path: Path) -> None:
 
 
 def test_kill_and_resume_loses_and_duplicates_nothing(study_conf, tmp_path: Path) -> None:
-    conf = study_conf("killme", """
+    conf = study_conf(
+        "killme",
+        """
         name: killme
         optimizers: [random_search]
         tasks: ["bbob/f0[1-8]/d02/i01"]
         seeds: 5
         n_trials: 2000
-    """)
-    env = dict(os.environ, NXMBENCH_CONFIG_PATH=str(conf),
-               PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    """,
+    )
+    env = dict(
+        os.environ, NXMBENCH_CONFIG_PATH=str(conf), PYTHONPATH=str(Path(__file__).resolve().parents[1])
+    )
     cmd = [sys.executable, "-m", "bench", "study=killme", "n_jobs=1"]
     runs = tmp_path / "results" / "killme" / "runs"
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and len(list(runs.glob("*.parquet"))) < 5:
         time.sleep(0.05)
@@ -157,16 +165,22 @@ def _check_fault_runs(runs: pd.DataFrame, df: pd.DataFrame, n_trials: int) -> No
 def test_crashes_are_recorded_and_the_sweep_goes_on(plugins, tmp_path: Path) -> None:
     study = StudyConfig(
         "faults",
-        (OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),
-         OptimizerChoice("never_asks", "faulty_plugin.NeverAsks")),
-        ("faulty/ok", "faulty/nan", "faulty/raise"), (0, 1, 2), Budget(20))
+        (
+            OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),
+            OptimizerChoice("never_asks", "faulty_plugin.NeverAsks"),
+        ),
+        ("faulty/ok", "faulty/nan", "faulty/raise"),
+        (0, 1, 2),
+        Budget(20),
+    )
     sweep = run_all(make_plan(study).specs, tmp_path, n_jobs=1, progress=False)
     assert len(sweep.outcomes) == 18
     status = {o.run_id: o.status for o in sweep.outcomes}
     # 20 uniform draws on [-1, 1] all miss a 20%-wide failure region with probability 1e-2;
     # the seeds used here are known to hit it.
-    assert all(status[f"faulty__{t}--random_search--s{s}"] == "crashed"
-               for t in ("nan", "raise") for s in (0, 1, 2))
+    assert all(
+        status[f"faulty__{t}--random_search--s{s}"] == "crashed" for t in ("nan", "raise") for s in (0, 1, 2)
+    )
     assert all(status[f"faulty__ok--random_search--s{s}"] == "ok" for s in (0, 1, 2))
     assert all(status[f"faulty__{t}--never_asks--s0"] == "crashed" for t in ("ok", "nan", "raise"))
     runs = results.load_runs(tmp_path)
@@ -183,8 +197,14 @@ def test_crashes_are_recorded_and_the_sweep_goes_on(plugins, tmp_path: Path) -> 
 
 
 def test_cli_exit_status_reports_failed_runs_in_parallel(run_cli, tmp_path: Path) -> None:
-    proc = run_cli("optimizer=crash_on_odd_seed", "task=faulty/*", "study.seeds=4", "n_trials=5",
-                   "n_jobs=2", plugins=True)
+    proc = run_cli(
+        "optimizer=crash_on_odd_seed",
+        "task=faulty/*",
+        "study.seeds=4",
+        "n_trials=5",
+        "n_jobs=2",
+        plugins=True,
+    )
     assert proc.returncode == 1, proc.stderr
     assert "FAILED" in proc.stdout and "simulated optimizer failure" in proc.stdout
     runs = results.load_runs(tmp_path / "results" / "single")
@@ -198,8 +218,12 @@ def test_exhausted_search_space_ends_the_run_normally(tmp_path: Path) -> None:
     """SMAC evaluates each config once per budget; on a 36-point grid it runs out before the budget."""
     pytest.importorskip("smac")
     study = StudyConfig(
-        "exhaust", (OptimizerChoice("smac_hb", "optimizers.smac.SmacHyperband", {}),),
-        ("sklearn-tab/hgb/iris",), (0,), Budget(500))
+        "exhaust",
+        (OptimizerChoice("smac_hb", "optimizers.smac.SmacHyperband", {}),),
+        ("sklearn-tab/hgb/iris",),
+        (0,),
+        Budget(500),
+    )
     sweep = run_all(make_plan(study).specs, tmp_path, n_jobs=1, progress=False)
     assert [o.status for o in sweep.outcomes] == ["ok"]
     meta = results.read_run_meta(Path(str(sweep.outcomes[0].path)))

@@ -57,10 +57,15 @@ def test_a_yaml_of_the_same_id_wins_over_the_entry_point(installed: dict[str, li
 
 
 def test_an_id_two_plugins_register_is_refused_naming_both(installed: dict[str, list[Entry]]) -> None:
-    installed[OPTIMIZERS_GROUP] += [Entry(OPTIMIZERS_GROUP, "twice", "a.m:A", "plugin-a 1"),
-                                    Entry(OPTIMIZERS_GROUP, "twice", "b.m:B", "plugin-b 2")]
-    with pytest.raises(ConfigError, match=r"registered by 2 plugins: plugin plugin-a 1 .* and plugin "
-                                          r"plugin-b 2 .*: uninstall one"):
+    installed[OPTIMIZERS_GROUP] += [
+        Entry(OPTIMIZERS_GROUP, "twice", "a.m:A", "plugin-a 1"),
+        Entry(OPTIMIZERS_GROUP, "twice", "b.m:B", "plugin-b 2"),
+    ]
+    with pytest.raises(
+        ConfigError,
+        match=r"registered by 2 plugins: plugin plugin-a 1 .* and plugin "
+        r"plugin-b 2 .*: uninstall one",
+    ):
         optimizer_config("twice")
 
 
@@ -73,8 +78,9 @@ def test_an_optimizer_entry_without_a_class_is_refused(installed: dict[str, list
 # ----------------------------------------------------------------------------- task families
 
 
-def test_a_plugin_family_joins_the_catalog(installed: dict[str, list[Entry]],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_plugin_family_joins_the_catalog(
+    installed: dict[str, list[Entry]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.syspath_prepend(str(PLUGINS))
     installed[TASK_FAMILIES_GROUP].append(_entry(TASK_FAMILIES_GROUP, "revised", "revision_plugin"))
     assert "revised/a" in registry.task_ids("revised")
@@ -83,22 +89,26 @@ def test_a_plugin_family_joins_the_catalog(installed: dict[str, list[Entry]],
     assert registry.family_origin("bbob") == "task module 'tasks.bbob'"
 
 
-def test_a_callable_may_return_one_family(installed: dict[str, list[Entry]],
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_callable_may_return_one_family(
+    installed: dict[str, list[Entry]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.syspath_prepend(str(PLUGINS))
     installed[TASK_FAMILIES_GROUP].append(_entry(TASK_FAMILIES_GROUP, "rev", "revision_plugin:RevisedFamily"))
     assert registry.task_ids("revised") == ("revised/a", "revised/b")
 
 
-@pytest.mark.parametrize(("value", "why"), [
-    ("nxm_no_such_plugin_module", "ModuleNotFoundError: No module named 'nxm_no_such_plugin_module'"),
-    ("raises_on_import", "RuntimeError"),
-    ("tasks.base:TaskMeta", "TypeError"),  # calling it fails: a class, but not a family
-    ("builtins:dict", "gave {}, not a list of tasks.base.TaskFamily objects"),
-])
-def test_a_broken_plugin_is_an_unavailable_family(installed: dict[str, list[Entry]],
-                                                  monkeypatch: pytest.MonkeyPatch, value: str,
-                                                  why: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("nxm_no_such_plugin_module", "ModuleNotFoundError: No module named 'nxm_no_such_plugin_module'"),
+        ("raises_on_import", "RuntimeError"),
+        ("tasks.base:TaskMeta", "TypeError"),  # calling it fails: a class, but not a family
+        ("builtins:dict", "gave {}, not a list of tasks.base.TaskFamily objects"),
+    ],
+)
+def test_a_broken_plugin_is_an_unavailable_family(
+    installed: dict[str, list[Entry]], monkeypatch: pytest.MonkeyPatch, value: str, why: str
+) -> None:
     monkeypatch.syspath_prepend(str(PLUGINS))
     installed[TASK_FAMILIES_GROUP].append(_entry(TASK_FAMILIES_GROUP, "broken", value))
     families = registry.task_families()
@@ -109,13 +119,17 @@ def test_a_broken_plugin_is_an_unavailable_family(installed: dict[str, list[Entr
         registry.expand_tasks(["broken/x"])
 
 
-def test_a_plugin_family_may_not_take_a_taken_name(installed: dict[str, list[Entry]],
-                                                  monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_plugin_family_may_not_take_a_taken_name(
+    installed: dict[str, list[Entry]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     (tmp_path / "nxm_clash.py").write_text("from tasks.synthetic import families\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     installed[TASK_FAMILIES_GROUP].append(_entry(TASK_FAMILIES_GROUP, "clash", "nxm_clash"))
-    with pytest.raises(ConfigError, match=r"defines task family 'synthetic', which task module "
-                                          r"'tasks\.synthetic' defines already: rename one"):
+    with pytest.raises(
+        ConfigError,
+        match=r"defines task family 'synthetic', which task module "
+        r"'tasks\.synthetic' defines already: rename one",
+    ):
         registry.task_families()
 
 
@@ -129,7 +143,8 @@ def test_an_entry_naming_a_loaded_task_module_is_not_loaded_twice(installed: dic
 
 
 def test_a_config_folder_is_found_without_importing_its_package(
-        installed: dict[str, list[Entry]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    installed: dict[str, list[Entry]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     package = tmp_path / "nxm_cfg_plugin"
     (package / "conf" / "taskset").mkdir(parents=True)
     (package / "__init__.py").write_text("raise RuntimeError('imported')\n")
@@ -141,8 +156,9 @@ def test_a_config_folder_is_found_without_importing_its_package(
     assert "nxm_cfg_plugin" not in sys.modules
 
 
-def test_a_missing_config_folder_is_reported_and_left_out(installed: dict[str, list[Entry]],
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_config_folder_is_reported_and_left_out(
+    installed: dict[str, list[Entry]], capsys: pytest.CaptureFixture[str]
+) -> None:
     installed[CONFIG_GROUP].append(_entry(CONFIG_GROUP, "cfg", "nxm_no_such_pkg.conf"))
     assert extra_conf_dirs() == extra_conf_dirs()  # reported once, not on every call
     err = capsys.readouterr().err
@@ -153,16 +169,19 @@ def test_a_missing_config_folder_is_reported_and_left_out(installed: dict[str, l
 # ----------------------------------------------------------------------------- check's words
 
 
-@pytest.mark.parametrize(("words", "message"), [
-    ([], "needs exactly one of optimizer=ID or task_family=NAME"),
-    (["optimizer=a", "task_family=b"], "needs exactly one of"),
-    (["optimizer=a", "max_tasks=3"], "max_tasks= goes with task_family=, not with optimizer="),
-    (["task_family=a", "n_trials=3"], "n_trials= goes with optimizer=, not with task_family="),
-    (["optimizer=a", "n_trials=1"], "n_trials='1' is invalid: use a whole number >= 2"),
-    (["optimizer"], "check takes key=value words"),
-    (["optimizer=a", "optimizer=b"], "optimizer is given twice"),
-    (["optimiser=a"], "did you mean 'optimizer'"),
-])
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        ([], "needs exactly one of optimizer=ID or task_family=NAME"),
+        (["optimizer=a", "task_family=b"], "needs exactly one of"),
+        (["optimizer=a", "max_tasks=3"], "max_tasks= goes with task_family=, not with optimizer="),
+        (["task_family=a", "n_trials=3"], "n_trials= goes with optimizer=, not with task_family="),
+        (["optimizer=a", "n_trials=1"], "n_trials='1' is invalid: use a whole number >= 2"),
+        (["optimizer"], "check takes key=value words"),
+        (["optimizer=a", "optimizer=b"], "optimizer is given twice"),
+        (["optimiser=a"], "did you mean 'optimizer'"),
+    ],
+)
 def test_check_refuses_bad_words_with_one_line(words: list[str], message: str) -> None:
     with pytest.raises((ConfigError, UnknownNameError), match=message) as info:
         parse(words)

@@ -33,7 +33,6 @@ REPO = Path(__file__).resolve().parents[1]
 DIST = "nxm-toy-plugin"
 
 
-
 def _can_build_offline() -> bool:
     """pip and setuptools are here, and setuptools can make a wheel: from 70.1 on by itself,
     before with the ``wheel`` package (in the ``test`` extra)."""
@@ -47,8 +46,11 @@ def _can_build_offline() -> bool:
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not _can_build_offline(), reason="building the plugin package offline needs pip and "
-                       "setuptools >= 70.1, or an older setuptools and wheel (pip install -e '.[test]')"),
+    pytest.mark.skipif(
+        not _can_build_offline(),
+        reason="building the plugin package offline needs pip and "
+        "setuptools >= 70.1, or an older setuptools and wheel (pip install -e '.[test]')",
+    ),
 ]
 
 PLUGIN: dict[str, str] = {
@@ -237,11 +239,19 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip())
     env_dir = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(env_dir)],
-                   check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(env_dir)],
+        check=True,
+        timeout=120,
+    )
     python = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    own_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                              capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    own_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.strip()
     lines = [str(REPO), *(f"import site; site.addsitedir({d!r})" for d in _site_dirs())]
     (Path(own_site) / "_nxm_bench_test_parent.pth").write_text("\n".join(lines) + "\n")
     _pip_install(python, source)
@@ -252,9 +262,24 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _pip_install(python: Path, package: Path) -> None:
     """``pip install`` a package folder into ``python``'s environment, offline (the build uses
     the setuptools already there: ``--no-build-isolation``)."""
-    proc = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-build-isolation",
-                           "--no-index", "--disable-pip-version-check", str(package)],
-                          capture_output=True, text=True, timeout=300, env=_env(), cwd=package.parent)
+    proc = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--disable-pip-version-check",
+            str(package),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_env(),
+        cwd=package.parent,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
@@ -268,8 +293,15 @@ def _env() -> dict[str, str]:
 
 def _bench(python: Path, cwd: Path, *args: str, importtime: bool = False) -> subprocess.CompletedProcess[str]:
     flags = ["-X", "importtime"] if importtime else []
-    return subprocess.run([str(python), *flags, "-m", "bench", *args], cwd=cwd, env=_env(), text=True,
-                          capture_output=True, timeout=600, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [str(python), *flags, "-m", "bench", *args],
+        cwd=cwd,
+        env=_env(),
+        text=True,
+        capture_output=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_listings_show_the_plugin_without_importing_it(venv: Path, tmp_path: Path) -> None:
@@ -324,8 +356,17 @@ def test_check_reports_failures_and_bad_input(venv: Path, tmp_path: Path) -> Non
 
 
 def test_a_study_runs_the_plugin_in_worker_processes(venv: Path, tmp_path: Path) -> None:
-    proc = _bench(venv, tmp_path, "-m", "optimizer=coord_search,coord_search_fine,random_search",
-                  "task=glob(toyfuncs/*)", "seed=0,1", "n_trials=5", "n_jobs=2", "name=toy")
+    proc = _bench(
+        venv,
+        tmp_path,
+        "-m",
+        "optimizer=coord_search,coord_search_fine,random_search",
+        "task=glob(toyfuncs/*)",
+        "seed=0,1",
+        "n_trials=5",
+        "n_jobs=2",
+        "name=toy",
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     from bench.results import load, load_runs
 
@@ -344,8 +385,18 @@ def test_dask_workers_find_the_plugin_too(venv: Path, tmp_path: Path) -> None:
     # they find the plugin as any process of this environment does (on a remote cluster, the
     # plugin is installed on the workers' machines as any library a study uses).
     pytest.importorskip("dask.distributed")
-    proc = _bench(venv, tmp_path, "-m", "optimizer=coord_search", "task=glob(toyfuncs/*)", "seed=0,1",
-                  "n_trials=5", "backend=dask", "backend.n_workers=2", "name=toy_dask")
+    proc = _bench(
+        venv,
+        tmp_path,
+        "-m",
+        "optimizer=coord_search",
+        "task=glob(toyfuncs/*)",
+        "seed=0,1",
+        "n_trials=5",
+        "backend=dask",
+        "backend.n_workers=2",
+        "name=toy_dask",
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     from bench.results import load_runs
 

@@ -28,20 +28,37 @@ LOSS_ACCURACY = (Objective("loss"), Objective("accuracy", minimize=False))
 POINTS = {"a": [0.0, 1.0], "b": [0.5, 0.5]}
 
 
-def _table(optimizer: str, xs: list[float], objectives: tuple[Objective, ...] = LOSS_ACCURACY,
-           task: str = "t/trade") -> pa.Table:
+def _table(
+    optimizer: str, xs: list[float], objectives: tuple[Objective, ...] = LOSS_ACCURACY, task: str = "t/trade"
+) -> pa.Table:
     rec = TrialRecorder()
     for i, x in enumerate(xs):
         rec.add({"x": x}, None, (x,) * len(objectives), 0.0, float(i + 1), 0.0, 0.0, 0.0)
-    return rec.table(study="s", run_id=f"r-{optimizer}", task=task, family="t", task_type="mo"
-                     if len(objectives) > 1 else "bb", task_kind="synthetic", optimizer=optimizer, seed=0,
-                     optimum=None, objectives=objectives, run_status="ok")
+    return rec.table(
+        study="s",
+        run_id=f"r-{optimizer}",
+        task=task,
+        family="t",
+        task_type="mo" if len(objectives) > 1 else "bb",
+        task_kind="synthetic",
+        optimizer=optimizer,
+        seed=0,
+        optimum=None,
+        objectives=objectives,
+        run_status="ok",
+    )
 
 
-def _meta(optimizer: str, n: int,
-          objectives: tuple[Objective, ...] | None = LOSS_ACCURACY) -> dict[str, object]:
-    meta: dict[str, object] = {"run_id": f"r-{optimizer}", "study": "s", "status": "ok", "n_trials": n,
-                               "spec": {"task": "t/trade", "optimizer": optimizer, "seed": 0}}
+def _meta(
+    optimizer: str, n: int, objectives: tuple[Objective, ...] | None = LOSS_ACCURACY
+) -> dict[str, object]:
+    meta: dict[str, object] = {
+        "run_id": f"r-{optimizer}",
+        "study": "s",
+        "status": "ok",
+        "n_trials": n,
+        "spec": {"task": "t/trade", "optimizer": optimizer, "seed": 0},
+    }
     if objectives is not None:
         meta["objectives"] = [{"name": o.name, "minimize": o.minimize} for o in objectives]
     return meta
@@ -76,13 +93,25 @@ def test_the_recorder_refuses_objectives_that_do_not_match_the_values() -> None:
     rec = TrialRecorder()
     rec.add({"x": 0.5}, None, (0.5, 0.5), 0.0, 1.0, 0.0, 0.0, 0.0)
     with pytest.raises(ValueError, match="1 objectives for 2 values per trial"):
-        rec.table(study="s", run_id="r", task="t/a", family="t", task_type="mo", task_kind="synthetic",
-                  optimizer="o", seed=0, optimum=None, objectives=[Objective("loss")], run_status="ok")
+        rec.table(
+            study="s",
+            run_id="r",
+            task="t/a",
+            family="t",
+            task_type="mo",
+            task_kind="synthetic",
+            optimizer="o",
+            seed=0,
+            optimum=None,
+            objectives=[Objective("loss")],
+            run_status="ok",
+        )
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_an_older_file_takes_its_objectives_from_its_metadata(tmp_path: Path, version: int,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_older_file_takes_its_objectives_from_its_metadata(
+    tmp_path: Path, version: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runs = tmp_path / "runs"
     for opt, xs in POINTS.items():
         table, meta = _table(opt, xs), _meta(opt, len(xs))
@@ -109,7 +138,8 @@ def test_a_folder_of_old_and_new_files_loads_as_one(tmp_path: Path, monkeypatch:
 
 
 def test_a_single_objective_file_without_recorded_objectives_uses_its_minimize_column(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     table = _table("a", [3.0, 1.0], objectives=(Objective("acc", minimize=False),), task="t/one")
     _write_v2(tmp_path / "runs" / "a.parquet", table, {"status": "ok", "n_trials": 2}, monkeypatch)
     df = load(tmp_path)
@@ -117,9 +147,11 @@ def test_a_single_objective_file_without_recorded_objectives_uses_its_minimize_c
 
 
 def test_several_objectives_without_recorded_directions_are_refused_not_guessed(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _write_v2(tmp_path / "runs" / "a.parquet", _table("a", POINTS["a"]), _meta("a", 2, None),
-                     monkeypatch)
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write_v2(
+        tmp_path / "runs" / "a.parquet", _table("a", POINTS["a"]), _meta("a", 2, None), monkeypatch
+    )
     with pytest.raises(UnknownObjectivesError) as info:
         load(tmp_path)
     message = str(info.value)
@@ -127,13 +159,16 @@ def test_several_objectives_without_recorded_directions_are_refused_not_guessed(
     assert "schema version 2 with 2 values per trial but no objectives in its metadata" in message
 
 
-def test_metadata_that_disagrees_with_the_trials_is_refused(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_metadata_that_disagrees_with_the_trials_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     flipped = (Objective("loss", minimize=False), Objective("accuracy", minimize=False))
-    path = _write_v2(tmp_path / "runs" / "a.parquet", _table("a", POINTS["a"]), _meta("a", 2, flipped),
-                     monkeypatch)
-    with pytest.raises(UnknownObjectivesError, match="the first maximized, but its trials have 2 values "
-                                                     "and minimize=True") as info:
+    path = _write_v2(
+        tmp_path / "runs" / "a.parquet", _table("a", POINTS["a"]), _meta("a", 2, flipped), monkeypatch
+    )
+    with pytest.raises(
+        UnknownObjectivesError, match="the first maximized, but its trials have 2 values and minimize=True"
+    ) as info:
         load(tmp_path)
     assert str(path) in str(info.value)
 

@@ -29,15 +29,24 @@ from tasks import environment
 REPO = Path(__file__).resolve().parents[1]
 PLUGINS = Path(__file__).resolve().parent / "plugins"
 DATA = Path(os.environ.get("NXMBENCH_YAHPO_DATA") or REPO.parent / "shared" / "data" / "yahpo")
-needs_yahpo = pytest.mark.skipif(not (DATA / "lcbench").is_dir(),
-                                 reason=f"YAHPO data folder {DATA} (with lcbench) is absent")
+needs_yahpo = pytest.mark.skipif(
+    not (DATA / "lcbench").is_dir(), reason=f"YAHPO data folder {DATA} (with lcbench) is absent"
+)
 
 RANDOM = ("random_search", "optimizers.random_search.RandomSearch")
 
 
 def _spec(task: str, context: RunContext | None = None, seed: int = 0) -> RunSpec:
-    return RunSpec(study="ctx", task=task, optimizer=RANDOM[0], optimizer_target=RANDOM[1],
-                   optimizer_params={}, seed=seed, budget=Budget(3), context=context or RunContext())
+    return RunSpec(
+        study="ctx",
+        task=task,
+        optimizer=RANDOM[0],
+        optimizer_target=RANDOM[1],
+        optimizer_params={},
+        seed=seed,
+        budget=Budget(3),
+        context=context or RunContext(),
+    )
 
 
 def _bare_env() -> dict[str, str]:
@@ -53,13 +62,28 @@ def _bare_env() -> dict[str, str]:
 
 def test_fingerprints_of_existing_runs_are_unchanged() -> None:
     # Values computed before RunSpec had a context: finished runs must not be re-run.
-    plain = RunSpec(study="demo", task="bbob/f01/d02/i01", optimizer="random_search",
-                    optimizer_target="optimizers.random_search.RandomSearch", optimizer_params={},
-                    seed=0, budget=Budget(20))
-    full = RunSpec(study="x", task="synthetic/mfh3", optimizer="hyperband",
-                   optimizer_target="optimizers.hyperband.Hyperband", optimizer_params={"eta": 3},
-                   seed=7, budget=Budget(10, time=60.0), trial_timeout=5.0, run_timeout=100.0,
-                   n_workers=4, task_revision="r2")
+    plain = RunSpec(
+        study="demo",
+        task="bbob/f01/d02/i01",
+        optimizer="random_search",
+        optimizer_target="optimizers.random_search.RandomSearch",
+        optimizer_params={},
+        seed=0,
+        budget=Budget(20),
+    )
+    full = RunSpec(
+        study="x",
+        task="synthetic/mfh3",
+        optimizer="hyperband",
+        optimizer_target="optimizers.hyperband.Hyperband",
+        optimizer_params={"eta": 3},
+        seed=7,
+        budget=Budget(10, time=60.0),
+        trial_timeout=5.0,
+        run_timeout=100.0,
+        n_workers=4,
+        task_revision="r2",
+    )
     assert plain.fingerprint == "ab7bdc54945e2be6"
     assert full.fingerprint == "134e581b237a02e9"
 
@@ -98,8 +122,9 @@ def test_from_environment_and_the_command_line(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_make_plan_puts_the_context_into_every_spec() -> None:
-    study = StudyConfig("ctx", (OptimizerChoice(*RANDOM),), ("synthetic/branin", "synthetic/mfh3"),
-                        (0, 1), Budget(3))
+    study = StudyConfig(
+        "ctx", (OptimizerChoice(*RANDOM),), ("synthetic/branin", "synthetic/mfh3"), (0, 1), Budget(3)
+    )
     ctx = RunContext(task_modules=("tasks.synthetic",))  # shipped: applying it changes nothing here
     specs = make_plan(study, ctx).specs
     assert len(specs) == 4 and all(s.context == ctx for s in specs)
@@ -108,10 +133,13 @@ def test_make_plan_puts_the_context_into_every_spec() -> None:
 
 
 def test_the_module_is_cheap_to_import() -> None:
-    code = ("import sys, bench.run_context; "
-            "print(sorted({'numpy', 'ConfigSpace', 'omegaconf'} & set(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_bare_env(),
-                         check=True)
+    code = (
+        "import sys, bench.run_context; "
+        "print(sorted({'numpy', 'ConfigSpace', 'omegaconf'} & set(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_bare_env(), check=True
+    )
     assert out.stdout.strip() == "[]", out.stdout
 
 
@@ -129,8 +157,14 @@ print(json.dumps([[o.status, o.error] for o in (run_one(s, Path(sys.argv[2])) fo
 
 def _run_in_bare_worker(tmp_path: Path, specs: list[RunSpec]) -> list[list[str | None]]:
     (tmp_path / "specs.pkl").write_bytes(pickle.dumps(specs))
-    proc = subprocess.run([sys.executable, "-c", WORKER, str(tmp_path / "specs.pkl"), str(tmp_path / "out")],
-                          cwd=tmp_path, env=_bare_env(), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", WORKER, str(tmp_path / "specs.pkl"), str(tmp_path / "out")],
+        cwd=tmp_path,
+        env=_bare_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     outcomes: list[list[str | None]] = json.loads(proc.stdout.splitlines()[-1])
     return outcomes
@@ -167,17 +201,49 @@ def bare_dask_worker(tmp_path: Path) -> Iterator[str]:
     dask = [str(bindir / "dask")] if (bindir / "dask").exists() else [sys.executable, "-m", "dask"]
     sched_file = tmp_path / "scheduler.json"
     env = _bare_env()
-    procs = [subprocess.Popen([*dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                               "--dashboard-address", ":0", "--scheduler-file", str(sched_file)],
-                              env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs = [
+        subprocess.Popen(
+            [
+                *dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--dashboard-address",
+                ":0",
+                "--scheduler-file",
+                str(sched_file),
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
     try:
         deadline = time.monotonic() + 60
         while not sched_file.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
-        procs.append(subprocess.Popen([*dask, "worker", "--scheduler-file", str(sched_file),
-                                       "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
-                                      env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [
+                    *dask,
+                    "worker",
+                    "--scheduler-file",
+                    str(sched_file),
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                ],
+                env=env,
+                cwd=tmp_path,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         yield str(sched_file)
     finally:
         for proc in reversed(procs):
@@ -220,8 +286,9 @@ def fresh_notes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("fresh_notes")
 @pytest.mark.parametrize(("new", "old"), sorted(environment.LEGACY_NAMES.items()))
-def test_an_old_variable_name_is_read_with_one_note(new: str, old: str, monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_old_variable_name_is_read_with_one_note(
+    new: str, old: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv(old, "/old/place")
     assert environment.setting(new) == "/old/place"
     assert environment.setting(new) == "/old/place"
@@ -257,13 +324,26 @@ def test_pool_workers_get_old_names_under_the_new_ones(monkeypatch: pytest.Monke
 def test_no_old_names_are_left_in_the_project() -> None:
     old = [f"NXM_{name}" for name in ("YAHPO_DATA", "CACHE_DIR", "HIDE_MODULES", "TEST_TASK_REVISION")]
     # Where the deprecated names are read (and documented, and tested) on purpose.
-    allowed = {Path(p) for p in ("tasks/environment.py", "tasks/collections/yahpo.py", "tasks/tabular.py",
-                                 "bench/run_context.py", "docs/environment.md",
-                                 "tests/test_bench_run_context.py", "tests/test_tasks_yahpo.py")}
+    allowed = {
+        Path(p)
+        for p in (
+            "tasks/environment.py",
+            "tasks/collections/yahpo.py",
+            "tasks/tabular.py",
+            "bench/run_context.py",
+            "docs/environment.md",
+            "tests/test_bench_run_context.py",
+            "tests/test_tasks_yahpo.py",
+        )
+    }
     paths = [REPO / "README.md"]
     for folder in ("bench", "tasks", "analysis", "optimizers", "tests", "docs", "notebooks", "conf", ".ci"):
         paths += [p for p in (REPO / folder).rglob("*") if p.is_file() and p.suffix not in {".pyc", ".npz"}]
-    found = [f"{path.relative_to(REPO)}: {name}" for path in paths
-             if path.relative_to(REPO) not in allowed
-             for name in old if name in path.read_text(errors="ignore")]
+    found = [
+        f"{path.relative_to(REPO)}: {name}"
+        for path in paths
+        if path.relative_to(REPO) not in allowed
+        for name in old
+        if name in path.read_text(errors="ignore")
+    ]
     assert not found, found

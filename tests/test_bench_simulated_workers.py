@@ -119,8 +119,15 @@ def test_one_worker_is_the_sequential_loop(cls: type[Optimizer]) -> None:
 
 
 def test_n_workers_1_keeps_run_ids_and_fingerprints() -> None:
-    base = dict(study="s", task="synthetic/mfh3", optimizer="asha", optimizer_target="optimizers.asha.ASHA",
-                optimizer_params={}, seed=0, budget=Budget(5))
+    base = dict(
+        study="s",
+        task="synthetic/mfh3",
+        optimizer="asha",
+        optimizer_target="optimizers.asha.ASHA",
+        optimizer_params={},
+        seed=0,
+        budget=Budget(5),
+    )
     one, four = RunSpec(**base), RunSpec(**base, n_workers=4)  # type: ignore[arg-type]
     assert one.run_id == "synthetic__mfh3--asha--s0" and "n_workers" not in one.to_dict()
     assert four.run_id == "synthetic__mfh3--asha--s0--w4" and four.to_dict()["n_workers"] == 4
@@ -203,8 +210,9 @@ def test_wait_with_nothing_pending_is_a_run_error() -> None:
             raise WaitForPending("never ready")
 
     with pytest.raises(RunError, match="none is pending: never ready"):
-        simulated_loop(task, Stuck(_problem(task, 3), seed=0), Budget(3), 0, TrialRecorder(), 0.0,
-                       n_workers=2)
+        simulated_loop(
+            task, Stuck(_problem(task, 3), seed=0), Budget(3), 0, TrialRecorder(), 0.0, n_workers=2
+        )
 
 
 def test_pending_trials_are_running_in_optuna() -> None:
@@ -224,9 +232,16 @@ def test_pending_trials_are_running_in_optuna() -> None:
 
 
 def test_runs_are_deterministic(tmp_path: Path) -> None:
-    spec = RunSpec(study="s", task="sklearn-tab/mlp/wine", optimizer="asha",
-                   optimizer_target="optimizers.asha.ASHA", optimizer_params={}, seed=2,
-                   budget=Budget(30, time=5.0), n_workers=3)
+    spec = RunSpec(
+        study="s",
+        task="sklearn-tab/mlp/wine",
+        optimizer="asha",
+        optimizer_target="optimizers.asha.ASHA",
+        optimizer_params={},
+        seed=2,
+        budget=Budget(30, time=5.0),
+        n_workers=3,
+    )
     tables = []
     for out in (tmp_path / "a", tmp_path / "b"):
         outcome = run_one(spec, out)
@@ -240,8 +255,9 @@ def test_runs_are_deterministic(tmp_path: Path) -> None:
 
 def test_planner_refuses_what_cannot_run_with_workers() -> None:
     def study(opt: str, target: str, task: str, n_workers: int) -> StudyConfig:
-        return StudyConfig("s", (OptimizerChoice(opt, target),), (task,), (0,), Budget(5),
-                           n_workers=n_workers)
+        return StudyConfig(
+            "s", (OptimizerChoice(opt, target),), (task,), (0,), Budget(5), n_workers=n_workers
+        )
 
     with pytest.raises(ConfigError, match=r"HyperoptTPE does not support pending trials.*n_workers=4"):
         make_plan(study("hyperopt_tpe", "optimizers.hyperopt.HyperoptTPE", "sklearn-tab/hgb/iris", 4))
@@ -282,8 +298,15 @@ def test_bad_n_workers_is_a_one_line_error(cli: Any, value: str) -> None:
 
 
 def test_cli_single_run_with_workers(cli: Any, tmp_path: Path) -> None:
-    rc, _, err = cli("optimizer=asha", "task=sklearn-tab/hgb/iris", "+study.n_workers=4", "n_trials=10",
-                     "seed=0", "n_jobs=1", "progress=false")
+    rc, _, err = cli(
+        "optimizer=asha",
+        "task=sklearn-tab/hgb/iris",
+        "+study.n_workers=4",
+        "n_trials=10",
+        "seed=0",
+        "n_jobs=1",
+        "progress=false",
+    )
     assert rc == 0, err
     (path,) = (tmp_path / "results" / "single").glob("*/runs/*.parquet")
     assert path.name == "sklearn-tab__hgb__iris--asha--s0--w4.parquet"

@@ -48,8 +48,11 @@ PAIR = ("optimizer=random_search", "task=bbob/f01/d02/i01", "seed=0", *FAST)
 
 def _snapshot(folder: Path) -> dict[str, str]:
     """SHA-256 of every run file and study.json under ``folder`` (hidden caches aside)."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def _plans(study_dir: Path) -> list[dict]:
@@ -79,7 +82,8 @@ def _mini(run_cli: Cli, study_conf: Callable[[str, str], Path], *args: str) -> P
 
 
 def test_issue_scenario_forgotten_task_is_refused_and_nothing_changes(
-        run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path) -> None:
+    run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     # The issue: `python -m bench optimizer=optuna_tpe n_trials=10` (task= forgotten) ran into the
     # study's folder, replaced its finished runs and rewrote study.json with one optimizer.
     conf = _mini(run_cli, study_conf)
@@ -97,15 +101,23 @@ def test_issue_scenario_forgotten_task_is_refused_and_nothing_changes(
     assert not (study_dir / "superseded").exists()
 
 
-@pytest.mark.parametrize(("first", "second", "phrase"), [
-    (("time_budget=100",), ("time_budget=50",), "time_budget 100 → 50 (8 runs)"),
-    (("n_workers=2",), ("n_workers=3",), "n_workers 2 → 3 (8 runs)"),
-    (("trial_timeout=30",), ("trial_timeout=60",), "trial_timeout 30 → 60 (8 runs)"),
-    ((), ("run_timeout=600",), "run_timeout none → 600 (8 runs)"),
-])
+@pytest.mark.parametrize(
+    ("first", "second", "phrase"),
+    [
+        (("time_budget=100",), ("time_budget=50",), "time_budget 100 → 50 (8 runs)"),
+        (("n_workers=2",), ("n_workers=3",), "n_workers 2 → 3 (8 runs)"),
+        (("trial_timeout=30",), ("trial_timeout=60",), "trial_timeout 30 → 60 (8 runs)"),
+        ((), ("run_timeout=600",), "run_timeout none → 600 (8 runs)"),
+    ],
+)
 def test_each_setting_that_changes_what_a_run_means_is_refused(
-        run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path,
-        first: tuple[str, ...], second: tuple[str, ...], phrase: str) -> None:
+    run_cli: Cli,
+    study_conf: Callable[[str, str], Path],
+    tmp_path: Path,
+    first: tuple[str, ...],
+    second: tuple[str, ...],
+    phrase: str,
+) -> None:
     conf = _mini(run_cli, study_conf, *first)
     study_dir = tmp_path / "results" / "mini"
     before = _snapshot(study_dir)
@@ -115,7 +127,8 @@ def test_each_setting_that_changes_what_a_run_means_is_refused(
 
 
 def test_an_edited_optimizer_yaml_is_refused(
-        run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path) -> None:
+    run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     conf = _mini(run_cli, study_conf)
     study_dir = tmp_path / "results" / "mini"
     before = _snapshot(study_dir)
@@ -126,7 +139,8 @@ def test_an_edited_optimizer_yaml_is_refused(
 
 
 def test_params_from_the_command_line_are_a_variant_of_their_own(
-        run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path) -> None:
+    run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     # optimizer.params.* on the command line makes an optimizer of its own (my_asha@eta=2): its runs
     # join the study beside my_asha's instead of conflicting with them
     conf = _mini(run_cli, study_conf)
@@ -140,22 +154,37 @@ def test_params_from_the_command_line_are_a_variant_of_their_own(
 
 
 def _with_revision(tmp_path: Path, conf: Path, revision: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(PLUGINS)]),
-               NXMBENCH_TASK_MODULES="revision_plugin", NXMBENCH_CONFIG_PATH=str(conf),
-               NXMBENCH_TEST_TASK_REVISION=revision)
-    return subprocess.run([sys.executable, "-m", "bench", "study=rev", *args, *FAST], cwd=tmp_path,
-                          text=True, capture_output=True, env=env, timeout=300, stdin=subprocess.DEVNULL)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(REPO), str(PLUGINS)]),
+        NXMBENCH_TASK_MODULES="revision_plugin",
+        NXMBENCH_CONFIG_PATH=str(conf),
+        NXMBENCH_TEST_TASK_REVISION=revision,
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "bench", "study=rev", *args, *FAST],
+        cwd=tmp_path,
+        text=True,
+        capture_output=True,
+        env=env,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_a_revised_task_is_refused_then_moved_aside(
-        study_conf: Callable[[str, str], Path], tmp_path: Path) -> None:
-    conf = study_conf("rev", """
+    study_conf: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    conf = study_conf(
+        "rev",
+        """
         name: rev
         optimizers: [random_search]
         tasks: [revised/a, revised/b]
         seeds: 2
         n_trials: 3
-    """)
+    """,
+    )
     first = _with_revision(tmp_path, conf, "")
     assert first.returncode == 0, first.stderr
     study_dir = tmp_path / "results" / "rev"
@@ -168,7 +197,8 @@ def test_a_revised_task_is_refused_then_moved_aside(
     assert moved.returncode == 0, moved.stderr
     assert "moved 4 conflicting runs (task revised/a, task revised/b) to " in moved.stdout
     assert {read_run_meta(f)["spec"]["task_revision"] for f in (study_dir / "runs").glob("*.parquet")} == {
-        "splits=2"}
+        "splits=2"
+    }
     assert _plans(study_dir)[-1]["tasks"]["revisions"] == {"revised/a": "splits=2", "revised/b": "splits=2"}
 
 
@@ -189,7 +219,8 @@ def test_a_planned_run_whose_file_holds_another_spec_is_refused(run_cli: Cli, tm
 
 
 def test_move_old_runs_moves_exactly_the_conflicting_runs(
-        run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path) -> None:
+    run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     from analysis import comparability_groups, load, load_runs
 
     conf = _mini(run_cli, study_conf)
@@ -233,7 +264,8 @@ def test_move_old_runs_moves_exactly_the_conflicting_runs(
 
 
 def test_single_pair_folder_is_checked_and_moved_whole_on_a_study_wide_change(
-        run_cli: Cli, tmp_path: Path) -> None:
+    run_cli: Cli, tmp_path: Path
+) -> None:
     from analysis import load_runs
 
     pair = ("optimizer=random_search", "task=bbob/f01/d02/i01", *FAST)
@@ -256,7 +288,8 @@ def test_single_pair_folder_is_checked_and_moved_whole_on_a_study_wide_change(
 
 
 def test_extending_seeds_reuses_finished_runs_and_narrowing_keeps_the_grid(
-        run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path) -> None:
+    run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     from analysis.normalize import completeness, prepare
     from bench.results import load, load_runs, read_manifest
 
@@ -272,8 +305,10 @@ def test_extending_seeds_reuses_finished_runs_and_narrowing_keeps_the_grid(
 
     narrower = run_cli("study=mini", "optimizer=random_search", *FAST, extra_conf=conf)
     assert narrower.returncode == 0, narrower.stderr
-    assert ("study 'mini': resuming; 4 runs already done, 0 still to run; 8 runs of earlier plans outside "
-            "this plan stay in the study") in narrower.stdout
+    assert (
+        "study 'mini': resuming; 4 runs already done, 0 still to run; 8 runs of earlier plans outside "
+        "this plan stay in the study"
+    ) in narrower.stdout
     manifest = read_manifest(study_dir)
     assert manifest is not None and len(manifest["runs"]) == 12 and len(manifest["plans"]) == 3
     assert manifest["optimizers"] == ["random_search"]  # top-level keys describe the latest plan
@@ -282,7 +317,8 @@ def test_extending_seeds_reuses_finished_runs_and_narrowing_keeps_the_grid(
 
 
 def test_two_sweeps_started_at_once_both_record_their_plan(
-        study_conf: Callable[[str, str], Path], tmp_path: Path) -> None:
+    study_conf: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     from bench.study_folder import study_lock
 
     conf = study_conf("mini", MINI)
@@ -291,9 +327,15 @@ def test_two_sweeps_started_at_once_both_record_their_plan(
     study_dir = tmp_path / "results" / "mini"
 
     def start(*args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-m", "bench", "study=mini", *args, *FAST], cwd=tmp_path,
-                                env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, "-m", "bench", "study=mini", *args, *FAST],
+            cwd=tmp_path,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
 
     # While another start holds the study's lock, a sweep waits and writes nothing.
     with study_lock(study_dir):
@@ -319,7 +361,8 @@ def test_two_sweeps_started_at_once_both_record_their_plan(
 
 
 def test_an_unreadable_study_json_is_refused_and_kept(
-        run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path) -> None:
+    run_cli: Cli, study_conf: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     conf = _mini(run_cli, study_conf)
     manifest = tmp_path / "results" / "mini" / "study.json"
     manifest.write_text('{"plans": [')
@@ -331,8 +374,9 @@ def test_an_unreadable_study_json_is_refused_and_kept(
 # ----------------------------------------------------------------------------- in process
 
 
-def _study(tmp_path: Path, n_trials: float = 3, seeds: tuple[int, ...] = (0,)
-           ) -> tuple[Path, Plan, StudyConfig]:
+def _study(
+    tmp_path: Path, n_trials: float = 3, seeds: tuple[int, ...] = (0,)
+) -> tuple[Path, Plan, StudyConfig]:
     from bench.config import OptimizerChoice, StudyConfig
     from bench.plan import make_plan
     from optimizers.base import Budget
@@ -350,7 +394,8 @@ def test_a_study_json_without_history_becomes_its_first_entry(tmp_path: Path) ->
     legacy = {**plan.manifest(study), "n_workers": 1}  # as written before study.json kept plans
     write_manifest(study_dir, legacy)
     assert prepare_study_folder(study_dir, plan, study) == [
-        "study 's': resuming; 0 runs already done, 1 still to run"]
+        "study 's': resuming; 0 runs already done, 1 still to run"
+    ]
     plans = _plans(study_dir)
     assert len(plans) == 2 and plans[0]["recorded"] == "before study.json kept a plan history"
     assert plans[0]["budget"] == {"n_trials": 3.0, "time": None}
@@ -362,8 +407,12 @@ def test_a_study_json_without_history_becomes_its_first_entry(tmp_path: Path) ->
 def test_scan_reads_a_rewritten_file_again_and_skips_a_damaged_one(run_cli: Cli, tmp_path: Path) -> None:
     from bench.study_folder import INDEX_FILE, scan_runs
 
-    assert run_cli("optimizer=random_search", "task=bbob/f01/d02/i01", "n_trials=3", "seed=0,1,2", "-m",
-                   *FAST).returncode == 0
+    assert (
+        run_cli(
+            "optimizer=random_search", "task=bbob/f01/d02/i01", "n_trials=3", "seed=0,1,2", "-m", *FAST
+        ).returncode
+        == 0
+    )
     study_dir = tmp_path / "results" / "single" / "random_search--bbob__f01__d02__i01"
     first = scan_runs(study_dir)
     assert [r.run_id for r in first] == [f"bbob__f01__d02__i01--random_search--s{i}" for i in (0, 1, 2)]
@@ -373,12 +422,15 @@ def test_scan_reads_a_rewritten_file_again_and_skips_a_damaged_one(run_cli: Cli,
     write_run(path, pq.read_table(path), {**meta, "fingerprint": "feedfeedfeedfeed"})
     (study_dir / "runs" / first[1].name).write_bytes(b"not parquet")
     again = scan_runs(study_dir)
-    assert [(r.run_id, r.fingerprint) for r in again] == [(first[0].run_id, "feedfeedfeedfeed"),
-                                                          (first[2].run_id, first[2].fingerprint)]
+    assert [(r.run_id, r.fingerprint) for r in again] == [
+        (first[0].run_id, "feedfeedfeedfeed"),
+        (first[2].run_id, first[2].fingerprint),
+    ]
 
 
 def test_a_second_move_in_the_same_second_gets_its_own_folder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bench import study_folder
     from bench.results import run_files
 

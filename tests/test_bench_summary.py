@@ -26,9 +26,18 @@ def _run(tmp_path: Path) -> tuple[int, str]:
     """Two optimizers on zdt1, in threads: a leaderboard needs more than one optimizer or task
     (one pair with several seeds lists each seed's best instead). The second is random search
     under another id and seed: a real second method would need an optional library."""
-    specs = [RunSpec(study="mo", task="synthetic/zdt1", optimizer=optimizer,
-                     optimizer_target="optimizers.random_search.RandomSearch", optimizer_params={},
-                     seed=seed, budget=Budget(6)) for optimizer, seed in (("random_search", 0), ("rs_b", 1))]
+    specs = [
+        RunSpec(
+            study="mo",
+            task="synthetic/zdt1",
+            optimizer=optimizer,
+            optimizer_target="optimizers.random_search.RandomSearch",
+            optimizer_params={},
+            seed=seed,
+            budget=Budget(6),
+        )
+        for optimizer, seed in (("random_search", 0), ("rs_b", 1))
+    ]
     sweep = run_all(specs, tmp_path, n_jobs=1, backend=BackendConfig(name="threading"), progress=False)
     plan = Plan(specs, tasks=["synthetic/zdt1"])
     return len(sweep.failed), summarize(tmp_path / "mo", sweep, plan)
@@ -47,8 +56,9 @@ def test_multi_objective_leaderboard_says_it_ranks_by_hypervolume_regret(tmp_pat
     assert header.split() == ["mean_rank", "n_tasks", "mean_hv_regret"]
 
 
-def test_missing_hypervolume_package_is_reported_not_raised(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_hypervolume_package_is_reported_not_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # None in sys.modules makes "import moocore" raise ImportError, as when it is not installed.
     monkeypatch.setitem(sys.modules, "moocore", None)
     failed, text = _run(tmp_path)
@@ -87,9 +97,17 @@ def test_leaderboard_matches_the_report_on_a_maximized_objective(tmp_path: Path)
         pytest.skip("no YAHPO data folder with lcbench (NXMBENCH_YAHPO_DATA)")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        rc = main(["study=default", "study.tasks=[yahpo/lcbench/3945/mo]", "study.seeds=2",
-                   "study.optimizers=[random_search,optuna_motpe,optuna_nsga2]", "n_trials=8",
-                   f"output_dir={tmp_path}", "n_jobs=1"])
+        rc = main(
+            [
+                "study=default",
+                "study.tasks=[yahpo/lcbench/3945/mo]",
+                "study.seeds=2",
+                "study.optimizers=[random_search,optuna_motpe,optuna_nsga2]",
+                "n_trials=8",
+                f"output_dir={tmp_path}",
+                "n_jobs=1",
+            ]
+        )
     assert rc == 0
     study = tmp_path / "default"
     df = results.load(study / "runs")

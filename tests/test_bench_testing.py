@@ -99,9 +99,14 @@ def test_evaluation_problems_are_found() -> None:
         def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None, seed: int = 0) -> Result:
             return Result((1.0, 2.0))
 
-    expected = {Noisy: "is not deterministic", NaN: "every value must be a finite number",
-                Raises: "raised ValueError: x second line", Ints: "not float",
-                Negative: "need a finite number >= 0", TwoValues: "returned 2 values for 1 objective(s)"}
+    expected = {
+        Noisy: "is not deterministic",
+        NaN: "every value must be a finite number",
+        Raises: "raised ValueError: x second line",
+        Ints: "not float",
+        Negative: "need a finite number >= 0",
+        TwoValues: "returned 2 values for 1 objective(s)",
+    }
     for cls, text in expected.items():
         problems = check_task(cls())
         assert len(problems) == 1 and text in problems[0], (cls.__name__, problems)
@@ -139,8 +144,12 @@ def test_family_problems_are_found() -> None:
             return Quad(task_id)
 
     report = check_task_family(Lenient(), max_tasks=1)
-    assert report.failures == [("family", "make('quad/nope') returned Quad('quad/nope') instead of "
-                                          "raising a ValueError naming the id")]
+    assert report.failures == [
+        (
+            "family",
+            "make('quad/nope') returned Quad('quad/nope') instead of raising a ValueError naming the id",
+        )
+    ]
 
 
 def test_a_task_that_cannot_be_built_or_has_another_id() -> None:
@@ -172,8 +181,11 @@ def test_unavailable_and_unknown_families() -> None:
 def test_report_lines_list_failures_first_and_cap_the_passing_ids() -> None:
     report = FamilyReport("f", [f"f/{i}" for i in range(30)], [("f/3", "bad"), ("family", "worse")])
     lines = report.lines()
-    assert lines[:3] == ["task family 'f': 30 tasks checked, 2 failures", "  FAIL  f/3: bad",
-                         "  FAIL  family: worse"]
+    assert lines[:3] == [
+        "task family 'f': 30 tasks checked, 2 failures",
+        "  FAIL  f/3: bad",
+        "  FAIL  family: worse",
+    ]
     assert lines[3] == "  pass  f/0" and "f/3" not in " ".join(lines[3:])
     assert lines[-1] == "  pass  ... and 9 more"
 

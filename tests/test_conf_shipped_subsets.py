@@ -31,8 +31,14 @@ def test_dev_and_test_subsets_are_disjoint_catalog_tasks(ttype: str) -> None:
 
 
 def test_dev_study_runs(run_cli: object, tmp_path: Path) -> None:
-    proc = run_cli("study=dev_bb", "study.seeds=1", "n_trials=3",  # type: ignore[operator]
-                   "study.optimizers=[random_search,ng_cmaes]", f"output_dir={tmp_path}", "n_jobs=1")
+    proc = run_cli(  # type: ignore[operator]
+        "study=dev_bb",
+        "study.seeds=1",
+        "n_trials=3",
+        "study.optimizers=[random_search,ng_cmaes]",
+        f"output_dir={tmp_path}",
+        "n_jobs=1",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "leaderboard, black-box tasks (30 tasks" in proc.stdout
     assert len(list((tmp_path / "dev_bb" / "runs").glob("*.parquet"))) == 60
@@ -54,8 +60,9 @@ def test_reference_tables_match_their_study_and_tasksets(ttype: str) -> None:
     # Two optimizers with the same score on every task are one method twice: the embedding would
     # count it twice, or a held-out "twin" of an embedding optimizer would validate nothing
     # (optuna_nsga2 with population 50 at 50 trials was optuna_random's sequence).
-    twins = [(a, b) for i, a in enumerate(wide.columns) for b in wide.columns[i + 1:]
-             if wide[a].equals(wide[b])]
+    twins = [
+        (a, b) for i, a in enumerate(wide.columns) for b in wide.columns[i + 1 :] if wide[a].equals(wide[b])
+    ]
     assert not twins
     dev_study = OmegaConf.load(conf_dir() / "study" / f"dev_{ttype}.yaml")
     assert isinstance(dev_study, DictConfig)

@@ -61,8 +61,12 @@ def test_declared_minima_are_the_functions_real_minima(classic: ModuleType) -> N
         grid = list(itertools.product(np.linspace(xb[0], xb[1], 241), np.linspace(yb[0], yb[1], 241)))
         values = [func(x, y) for x, y in grid]
         start = grid[int(np.argmin(values))]
-        found = minimize(lambda v: func(v[0], v[1]), start, method="Nelder-Mead",  # noqa: B023
-                         options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20_000})
+        found = minimize(
+            lambda v: func(v[0], v[1]),  # noqa: B023
+            start,
+            method="Nelder-Mead",
+            options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20_000},
+        )
         assert min(values) >= minimum and found.fun >= minimum - 1e-12, name
         assert found.fun == pytest.approx(minimum, abs=1e-9), name
         assert task.meta.optimum == (minimum,)
@@ -79,22 +83,37 @@ def test_shell_steps_run_as_written(example: Path) -> None:
     env["PYTHONPATH"] = str(DOC.parents[1])  # where bench is, if it is not installed
     # The page's bash blocks in order, as one script: the export of step 3 holds for the others.
     script = "set -euo pipefail\n" + "\n".join(_blocks("bash")).replace(
-        "export PYTHONPATH=my_tasks", f"export PYTHONPATH=my_tasks{os.pathsep}$PYTHONPATH")
-    proc = subprocess.run(["bash", "-c", script], cwd=example, env=env, capture_output=True,
-                          text=True, timeout=600)
+        "export PYTHONPATH=my_tasks", f"export PYTHONPATH=my_tasks{os.pathsep}$PYTHONPATH"
+    )
+    proc = subprocess.run(
+        ["bash", "-c", script], cwd=example, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for line in ("classic/six_hump_camel           bb    synthetic     2", "# 3 tasks: classic 3",
-                 *_blocks("text")[0].splitlines(), "1 passed"):
+    for line in (
+        "classic/six_hump_camel           bb    synthetic     2",
+        "# 3 tasks: classic 3",
+        *_blocks("text")[0].splitlines(),
+        "1 passed",
+    ):
         assert line in proc.stdout, line
     assert "optuna_tpe" in proc.stdout and "random_search" in proc.stdout  # the leaderboard
 
-    analysis = subprocess.run([sys.executable, "-c", _blocks("python")[2]], cwd=example, env=env,
-                              capture_output=True, text=True, timeout=300)
+    analysis = subprocess.run(
+        [sys.executable, "-c", _blocks("python")[2]],
+        cwd=example,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert analysis.returncode == 0, analysis.stderr
     table = analysis.stdout.splitlines()
     assert "optuna_tpe" in table[0] and "random_search" in table[0]
     assert {line.split()[0] for line in table[2:]} == {
-        "classic/goldstein_price", "classic/himmelblau", "classic/six_hump_camel"}
+        "classic/goldstein_price",
+        "classic/himmelblau",
+        "classic/six_hump_camel",
+    }
 
     from bench.results import load
 

@@ -37,12 +37,28 @@ def test_example_passes_the_contract_suite(example: Path, monkeypatch: pytest.Mo
 
 
 def test_example_runs_through_the_cli(example: Path) -> None:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(example / "my_optimizers"),
-                                                      str(DOC.parents[1])]),
-               NXMBENCH_CONFIG_PATH=str(example / "my_conf"))
-    proc = subprocess.run([sys.executable, "-m", "bench", "optimizer=local_es", "task=bbob/f01/d05/i01",
-                           "seed=0", "n_trials=100", "n_jobs=1"], cwd=example, env=env,
-                          capture_output=True, text=True, timeout=300)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(example / "my_optimizers"), str(DOC.parents[1])]),
+        NXMBENCH_CONFIG_PATH=str(example / "my_conf"),
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "optimizer=local_es",
+            "task=bbob/f01/d05/i01",
+            "seed=0",
+            "n_trials=100",
+            "n_jobs=1",
+        ],
+        cwd=example,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "local_es" in proc.stdout
     from bench.results import load

@@ -22,9 +22,15 @@ from optimizers.base import Budget
 
 
 def _spec(seed: int = 0, n_trials: float = 12) -> RunSpec:
-    return RunSpec(study="flip", task="synthetic/branin", optimizer="random_search",
-                   optimizer_target="optimizers.random_search.RandomSearch", optimizer_params={},
-                   seed=seed, budget=Budget(n_trials))
+    return RunSpec(
+        study="flip",
+        task="synthetic/branin",
+        optimizer="random_search",
+        optimizer_target="optimizers.random_search.RandomSearch",
+        optimizer_params={},
+        seed=seed,
+        budget=Budget(n_trials),
+    )
 
 
 def test_every_single_byte_flip_is_detected_or_harmless(tmp_path: Path) -> None:

@@ -29,8 +29,13 @@ from bench.plan import make_plan
 from bench.results import ResultWriteError
 from optimizers.base import Budget
 
-STUDY = StudyConfig("full", (OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),),
-                    ("synthetic/branin", "bbob/f01/d02/i01"), (0, 1, 2), Budget(4))
+STUDY = StudyConfig(
+    "full",
+    (OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),),
+    ("synthetic/branin", "bbob/f01/d02/i01"),
+    (0, 1, 2),
+    Budget(4),
+)
 
 
 def _fail_after(n_ok: int, exc: OSError, real: Callable[..., Any]) -> Callable[..., Any]:
@@ -59,12 +64,16 @@ def _assert_clean_and_readable(runs: Path) -> None:
         assert results.read_run_meta(p)["status"] == "ok"
 
 
-def test_injected_disk_full_stops_the_sweep_and_resume_finishes(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_injected_disk_full_stops_the_sweep_and_resume_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     specs = make_plan(STUDY).specs
     with monkeypatch.context() as patch, pytest.raises(ResultWriteError) as info:
-        patch.setattr(results.pq, "write_table", _fail_after(
-            3, OSError(errno.ENOSPC, "No space left on device"), results.pq.write_table))
+        patch.setattr(
+            results.pq,
+            "write_table",
+            _fail_after(3, OSError(errno.ENOSPC, "No space left on device"), results.pq.write_table),
+        )
         run_all(specs, tmp_path, n_jobs=1, backend=BackendConfig("threading"), progress=False)
     msg = str(info.value)
     assert "\n" not in msg and "No space left on device [ENOSPC]" in msg
@@ -80,21 +89,34 @@ def test_injected_disk_full_stops_the_sweep_and_resume_finishes(tmp_path: Path,
 
 
 @pytest.fixture
-def in_process_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                   capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+def in_process_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
     monkeypatch.chdir(tmp_path)
 
     def run(*args: str) -> tuple[int, str, str]:
-        rc = main(["-m", "optimizer=random_search", "task='bbob/f0[1-4]/d02/i01'", "n_trials=3",
-                   "seed=0,1,2", "progress=false", "n_jobs=1", "backend=threading", *args])
+        rc = main(
+            [
+                "-m",
+                "optimizer=random_search",
+                "task='bbob/f0[1-4]/d02/i01'",
+                "n_trials=3",
+                "seed=0,1,2",
+                "progress=false",
+                "n_jobs=1",
+                "backend=threading",
+                *args,
+            ]
+        )
         out = capsys.readouterr()
         return rc, out.out, out.err
 
     return run
 
 
-def test_cli_unwritable_output_mid_sweep_exits_3_with_one_line(in_process_cli, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_unwritable_output_mid_sweep_exits_3_with_one_line(
+    in_process_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_open = open
     seen = [0]
 
@@ -119,8 +141,9 @@ def test_cli_unwritable_output_mid_sweep_exits_3_with_one_line(in_process_cli, t
     assert rc == 0 and "2 already done" in out
 
 
-def test_corrupt_result_file_is_kept_aside_and_rerun(in_process_cli, tmp_path: Path,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_corrupt_result_file_is_kept_aside_and_rerun(
+    in_process_cli, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     assert in_process_cli()[0] == 0
     [runs] = (tmp_path / "results" / "single").glob("*/runs")
     victim = sorted(runs.iterdir())[0]
@@ -145,8 +168,11 @@ def _tmpfs(path: Path, size: str) -> Iterator[Path]:
     if shutil.which("mount") is None:
         pytest.skip("no mount command")
     path.mkdir(parents=True)
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", f"nxm-{uuid.uuid4().hex[:6]}",
-                           str(path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", f"nxm-{uuid.uuid4().hex[:6]}", str(path)],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode:
         pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
     try:
@@ -188,8 +214,10 @@ def test_real_read_only_output_mid_sweep(tmp_path: Path, monkeypatch: pytest.Mon
                 _remount(disk, "ro")
             return outcome
 
-        with monkeypatch.context() as patch, pytest.raises(
-                ResultWriteError, match=r"Read-only file system \[EROFS\]"):
+        with (
+            monkeypatch.context() as patch,
+            pytest.raises(ResultWriteError, match=r"Read-only file system \[EROFS\]"),
+        ):
             patch.setattr(parallel, "run_one", run_then_lock)  # in this process: threading backend
             run_all(specs, disk, n_jobs=1, backend=BackendConfig("threading"), progress=False)
         runs = disk / "full" / "runs"

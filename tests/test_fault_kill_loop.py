@@ -24,8 +24,13 @@ from bench.config import OptimizerChoice, StudyConfig
 from bench.plan import make_plan
 from optimizers.base import Budget
 
-TASKS = ["synthetic/branin", "synthetic/hartmann3", "synthetic/hartmann6", "bbob/f01/d02/i01",
-         "bbob/f02/d02/i01"]
+TASKS = [
+    "synthetic/branin",
+    "synthetic/hartmann3",
+    "synthetic/hartmann6",
+    "bbob/f01/d02/i01",
+    "bbob/f02/d02/i01",
+]
 #: Enough runs that 20 rounds never finish the study: a round writes up to ~40 runs before its kill
 #: (up to 0.15 s at a few ms per run on 2 workers), and a study that finishes early kills nothing.
 N_SEEDS, N_TRIALS, N_KILLS = 300, 3, 20
@@ -59,8 +64,9 @@ def test_repeated_kill_9_loses_duplicates_and_corrupts_nothing(tmp_path: Path) -
     conf = tmp_path / "conf"
     (conf / "study").mkdir(parents=True)
     (conf / "study" / "killloop.yaml").write_text(STUDY)
-    env = dict(os.environ, NXMBENCH_CONFIG_PATH=str(conf),
-               PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env = dict(
+        os.environ, NXMBENCH_CONFIG_PATH=str(conf), PYTHONPATH=str(Path(__file__).resolve().parents[1])
+    )
     runs = tmp_path / "results" / "killloop" / "runs"
     rng = random.Random(1234)
     kills = 0
@@ -70,8 +76,12 @@ def test_repeated_kill_9_loses_duplicates_and_corrupts_nothing(tmp_path: Path) -
         n_jobs = 2 if kills % 2 == 0 else 1  # loky workers start slowly: half the rounds skip them
         proc = subprocess.Popen(
             [sys.executable, "-m", "bench", "study=killloop", f"n_jobs={n_jobs}", "progress=false"],
-            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)  # its own process group: the kill reaches the workers too
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # its own process group: the kill reaches the workers too
         # Kill only once runs are being written, so kills land mid-run and mid-write.
         deadline = time.monotonic() + 120
         while not (_files(runs) - before) and proc.poll() is None and time.monotonic() < deadline:
@@ -84,15 +94,24 @@ def test_repeated_kill_9_loses_duplicates_and_corrupts_nothing(tmp_path: Path) -
         kills += 1
 
     killed_with = len(_files(runs))
-    final = subprocess.run([sys.executable, "-m", "bench", "study=killloop", "n_jobs=2",
-                            "progress=false"], cwd=tmp_path, env=env, capture_output=True,
-                           text=True, timeout=300)
+    final = subprocess.run(
+        [sys.executable, "-m", "bench", "study=killloop", "n_jobs=2", "progress=false"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert final.returncode == 0, final.stderr
     assert f"{killed_with} already done" in final.stdout
 
-    study = StudyConfig("killloop", (OptimizerChoice("random_search",
-                                                     "optimizers.random_search.RandomSearch"),),
-                        tuple(TASKS), tuple(range(N_SEEDS)), Budget(N_TRIALS))
+    study = StudyConfig(
+        "killloop",
+        (OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),),
+        tuple(TASKS),
+        tuple(range(N_SEEDS)),
+        Budget(N_TRIALS),
+    )
     specs = {f"{s.run_id}.parquet": s for s in make_plan(study).specs}
     assert len(specs) == N_RUNS
     # exactly one file per planned run; nothing else (no temp, partial or .corrupt file) left

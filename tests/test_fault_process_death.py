@@ -51,8 +51,9 @@ def _check(out: Path, n_specs: int) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_runs_that_kill_their_process_are_recorded_and_the_sweep_completes(plugins, tmp_path: Path,
-                                                                          n_jobs: int) -> None:
+def test_runs_that_kill_their_process_are_recorded_and_the_sweep_completes(
+    plugins, tmp_path: Path, n_jobs: int
+) -> None:
     specs = make_plan(_study()).specs
     sweep = run_all(specs, tmp_path, n_jobs=n_jobs, progress=False)
     assert len(sweep.outcomes) == len(specs)  # every run has an outcome: the sweep completed
@@ -80,18 +81,23 @@ def test_dask_workers_that_die_are_recorded_per_run(plugins, tmp_path: Path) -> 
 
 @pytest.mark.slow
 def test_cli_sweep_with_deaths_exits_1_and_summarizes(run_cli, study_conf, tmp_path: Path) -> None:
-    conf = study_conf("deaths", """
+    conf = study_conf(
+        "deaths",
+        """
         name: deaths
         optimizers: [random_search]
         tasks: [deadly/ok, deadly/segv, deadly/sigkill, synthetic/branin]
         seeds: 2
         n_trials: 5
-    """)
+    """,
+    )
     proc = run_cli("study=deaths", "n_jobs=2", "progress=false", extra_conf=conf, plugins=True)
     assert proc.returncode == 1, proc.stderr
     assert "runs: 8 planned, 8 ran this time (4 failed)" in proc.stdout
-    assert "FAILED deadly__segv--random_search--s0: the run's process died: Fatal Python error: " \
-           "Segmentation fault" in proc.stdout
+    assert (
+        "FAILED deadly__segv--random_search--s0: the run's process died: Fatal Python error: "
+        "Segmentation fault" in proc.stdout
+    )
     assert "Traceback" not in proc.stdout
     runs = results.load_runs(tmp_path / "results" / "deaths")
     assert sorted(runs["status"]) == ["died"] * 4 + ["ok"] * 4

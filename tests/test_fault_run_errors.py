@@ -29,22 +29,38 @@ PLUGIN = "misbehaving_plugin"
 BAD_TRIAL = 3  # misbehaving_plugin.BAD_TRIAL
 
 
-def _spec(task: str, optimizer: str = "optimizers.random_search.RandomSearch", seed: int = 0,
-          n_trials: float = 20, time: float | None = None) -> RunSpec:
-    return RunSpec(study="errors", task=task, optimizer=optimizer.rsplit(".", 1)[-1],
-                   optimizer_target=optimizer, optimizer_params={}, seed=seed, budget=Budget(n_trials, time))
+def _spec(
+    task: str,
+    optimizer: str = "optimizers.random_search.RandomSearch",
+    seed: int = 0,
+    n_trials: float = 20,
+    time: float | None = None,
+) -> RunSpec:
+    return RunSpec(
+        study="errors",
+        task=task,
+        optimizer=optimizer.rsplit(".", 1)[-1],
+        optimizer_target=optimizer,
+        optimizer_params={},
+        seed=seed,
+        budget=Budget(n_trials, time),
+    )
 
 
-@pytest.mark.parametrize(("optimizer", "message"), [
-    ("OutOfBounds", "parameter 'x0'=1000000.0 is outside its range [-5.0, 5.0]"),
-    ("ExtraParameter", "parameter 'learning_rate' is not in the task's space"),
-    ("MissingParameter", "parameter 'x0' is missing from the configuration"),
-    ("WrongType", "parameter 'x0'='0.5' is not a number"),
-    ("NanValue", "parameter 'x0'=nan is outside its range"),
-    ("NotAMapping", "is not a mapping of parameter names to values"),
-])
+@pytest.mark.parametrize(
+    ("optimizer", "message"),
+    [
+        ("OutOfBounds", "parameter 'x0'=1000000.0 is outside its range [-5.0, 5.0]"),
+        ("ExtraParameter", "parameter 'learning_rate' is not in the task's space"),
+        ("MissingParameter", "parameter 'x0' is missing from the configuration"),
+        ("WrongType", "parameter 'x0'='0.5' is not a number"),
+        ("NanValue", "parameter 'x0'=nan is outside its range"),
+        ("NotAMapping", "is not a mapping of parameter names to values"),
+    ],
+)
 def test_a_config_outside_the_space_crashes_its_run_naming_parameter_and_value(
-        plugins, tmp_path: Path, optimizer: str, message: str) -> None:
+    plugins, tmp_path: Path, optimizer: str, message: str
+) -> None:
     out = run_one(_spec("bbob/f01/d02/i01", f"{PLUGIN}.{optimizer}"), tmp_path)
     assert out.status == "crashed" and out.n_trials == BAD_TRIAL
     assert out.error is not None and message in out.error, out.error
@@ -68,16 +84,20 @@ def test_valid_non_json_values_are_recorded_as_plain_values(plugins, tmp_path: P
     assert all(set(c) == {"x0", "x1"} and all(type(v) is float for v in c.values()) for c in configs)
 
 
-@pytest.mark.parametrize(("task", "message"), [
-    ("odd/ragged", "returned 2 objective values"),
-    ("odd/strvalue", "returned non-finite objective ('3.5',)"),
-    ("odd/nancost", "returned cost nan"),
-    ("odd/negcost", "returned cost -1.0"),
-    ("odd/nonecost", "returned cost None"),
-    ("odd/infcost", "returned cost inf"),
-])
-def test_a_malformed_result_crashes_its_run_with_the_trials_before_it(plugins, tmp_path: Path, task: str,
-                                                                     message: str) -> None:
+@pytest.mark.parametrize(
+    ("task", "message"),
+    [
+        ("odd/ragged", "returned 2 objective values"),
+        ("odd/strvalue", "returned non-finite objective ('3.5',)"),
+        ("odd/nancost", "returned cost nan"),
+        ("odd/negcost", "returned cost -1.0"),
+        ("odd/nonecost", "returned cost None"),
+        ("odd/infcost", "returned cost inf"),
+    ],
+)
+def test_a_malformed_result_crashes_its_run_with_the_trials_before_it(
+    plugins, tmp_path: Path, task: str, message: str
+) -> None:
     out = run_one(_spec(task), tmp_path)
     assert out.status == "crashed" and out.error is not None and message in out.error, out.error
     df = results.load(str(out.path))
@@ -106,6 +126,17 @@ def test_a_category_json_cannot_hold_is_recorded_as_its_repr(tmp_path: Path) -> 
     rec = TrialRecorder()
     for value in (frozenset({1}), "plain"):  # a categorical's choices may be any hashable
         rec.add({"c": value}, None, (1.0,), 0.0, 1.0, 0.0, 0.0, 0.0)
-    table = rec.table(study="s", run_id="r", task="t/a", family="t", task_type="bb", task_kind="synthetic",
-                      optimizer="o", seed=0, optimum=None, objectives=[Objective("y")], run_status="ok")
+    table = rec.table(
+        study="s",
+        run_id="r",
+        task="t/a",
+        family="t",
+        task_type="bb",
+        task_kind="synthetic",
+        optimizer="o",
+        seed=0,
+        optimum=None,
+        objectives=[Objective("y")],
+        run_status="ok",
+    )
     assert [json.loads(c)["c"] for c in table["config"].to_pylist()] == ["frozenset({1})", "plain"]

@@ -45,9 +45,15 @@ def _group_alive(pgid: int) -> bool:
 def _start(study_conf, cli_env, tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
     conf = study_conf("slow", SLOW_STUDY)
     runs = tmp_path / "results" / "slow" / "runs"
-    proc = subprocess.Popen([sys.executable, "-m", "bench", "study=slow", "n_jobs=2", "progress=false"],
-                            cwd=tmp_path, env=cli_env(conf, plugins=True), text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench", "study=slow", "n_jobs=2", "progress=false"],
+        cwd=tmp_path,
+        env=cli_env(conf, plugins=True),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(runs.glob("*.parquet"))) < 2:
         time.sleep(0.05)
@@ -90,14 +96,23 @@ def test_kill_9_of_the_main_process_takes_the_workers_with_it(study_conf, cli_en
 def test_leftovers_of_dead_processes_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
     host = socket.gethostname().replace("~", "-")
     dead, live = 2**22 + 12345, os.getpid()  # no such pid / this process
-    study = StudyConfig("clean", (OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),),
-                        ("synthetic/branin",), (0,), Budget(3))
+    study = StudyConfig(
+        "clean",
+        (OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),),
+        ("synthetic/branin",),
+        (0,),
+        Budget(3),
+    )
     study_dir, runs = tmp_path / "clean", tmp_path / "clean" / "runs"
     runs.mkdir(parents=True)
     owner = f"{host}~{dead}"
-    stale = [study_dir / f".study.json~{owner}.tmp", runs / f".x.parquet~{owner}.tmp",
-             runs / f".x.parquet~{owner}.running", study_dir / f".write-test~ab12cd34~{owner}.tmp",
-             study_dir / ".write-test-0123456789abcdef"]
+    stale = [
+        study_dir / f".study.json~{owner}.tmp",
+        runs / f".x.parquet~{owner}.tmp",
+        runs / f".x.parquet~{owner}.running",
+        study_dir / f".write-test~ab12cd34~{owner}.tmp",
+        study_dir / ".write-test-0123456789abcdef",
+    ]
     kept = [study_dir / f".study.json~{host}~{live}.tmp", runs / f".y.parquet~otherhost~{dead}.tmp"]
     for p in stale + kept:
         p.write_text("x")

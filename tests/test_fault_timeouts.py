@@ -21,10 +21,19 @@ from optimizers.base import Budget
 RANDOM = OptimizerChoice("random_search", "optimizers.random_search.RandomSearch")
 
 
-def _spec(task: str, seed: int = 0, n_trials: float = 10, optimizer: OptimizerChoice = RANDOM,
-          **limits: Any) -> RunSpec:
-    return RunSpec(study="limits", task=task, optimizer=optimizer.id, optimizer_target=optimizer.target,
-                   optimizer_params={}, seed=seed, budget=Budget(n_trials), **limits)
+def _spec(
+    task: str, seed: int = 0, n_trials: float = 10, optimizer: OptimizerChoice = RANDOM, **limits: Any
+) -> RunSpec:
+    return RunSpec(
+        study="limits",
+        task=task,
+        optimizer=optimizer.id,
+        optimizer_target=optimizer.target,
+        optimizer_params={},
+        seed=seed,
+        budget=Budget(n_trials),
+        **limits,
+    )
 
 
 def _xs(path: str | None) -> list[float]:
@@ -103,8 +112,9 @@ def test_limits_enter_the_fingerprint_only_when_set() -> None:
 
 
 def test_resume_reruns_timeouts_like_crashes(plugins, tmp_path: Path) -> None:
-    study = StudyConfig("limits", (RANDOM,), ("faulty/ok", "stall/sleep"), (0, 1), Budget(10),
-                        trial_timeout=0.2)
+    study = StudyConfig(
+        "limits", (RANDOM,), ("faulty/ok", "stall/sleep"), (0, 1), Budget(10), trial_timeout=0.2
+    )
     specs = [dataclasses.replace(s, trial_timeout=0.2) for s in make_plan(study).specs]
     first = run_all(specs, tmp_path, n_jobs=1, progress=False)
     status = {o.task: o.status for o in first.outcomes}
@@ -124,11 +134,18 @@ STUDY = """
 """
 
 
-def test_cli_sweep_with_hangs_completes_and_exit_status_reports_it(run_cli, study_conf,
-                                                                  tmp_path: Path) -> None:
+def test_cli_sweep_with_hangs_completes_and_exit_status_reports_it(
+    run_cli, study_conf, tmp_path: Path
+) -> None:
     """loky workers run each run in their main thread, so a hang there is interrupted too."""
-    proc = run_cli("study=stalls", "n_jobs=2", "progress=false", extra_conf=study_conf("stalls", STUDY),
-                   plugins=True, timeout=240)
+    proc = run_cli(
+        "study=stalls",
+        "n_jobs=2",
+        "progress=false",
+        extra_conf=study_conf("stalls", STUDY),
+        plugins=True,
+        timeout=240,
+    )
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     assert "FAILED" in proc.stdout and "trial_timeout=0.5 s" in proc.stdout
@@ -184,8 +201,9 @@ def test_a_run_stuck_in_c_without_signals_is_ended(plugins, tmp_path: Path, limi
 
 
 def test_a_task_that_hangs_while_being_built_is_bounded(run_cli, tmp_path: Path) -> None:
-    proc = run_cli("optimizer=random_search", "task=hangbuild/forever", "plan_timeout=2", plugins=True,
-                   timeout=60)
+    proc = run_cli(
+        "optimizer=random_search", "task=hangbuild/forever", "plan_timeout=2", plugins=True, timeout=60
+    )
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
     assert "plan_timeout=2 s" in lines[0] and "building task 'hangbuild/forever'" in lines[0]

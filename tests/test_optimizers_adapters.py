@@ -32,9 +32,22 @@ from optimizers.contract import conditional_space
 from optimizers.sampling import sample_configs, validate
 from tasks.base import Fidelity, Objective, Result
 
-SINGLE = ["optuna_tpe", "optuna_cmaes", "optuna_qmc", "optuna_random", "optuna_nsga2",
-          "ng_ngopt", "ng_cmaes", "ng_twopointsde", "ng_pso", "ng_oneplusone", "ng_de",
-          "skopt_gp", "skopt_rf", "hyperopt_tpe"]
+SINGLE = [
+    "optuna_tpe",
+    "optuna_cmaes",
+    "optuna_qmc",
+    "optuna_random",
+    "optuna_nsga2",
+    "ng_ngopt",
+    "ng_cmaes",
+    "ng_twopointsde",
+    "ng_pso",
+    "ng_oneplusone",
+    "ng_de",
+    "skopt_gp",
+    "skopt_rf",
+    "hyperopt_tpe",
+]
 MULTI = ["optuna_motpe", "optuna_nsga2", "optuna_qmc", "optuna_random", "ng_ngopt", "ng_de", "ng_twopointsde"]
 #: Model-based adapters: the direction of the objective changes what they propose.
 MODEL_BASED = ["optuna_tpe", "optuna_cmaes", "ng_oneplusone", "hyperopt_tpe"]
@@ -70,13 +83,19 @@ def mixed_space() -> ConfigurationSpace:
 
 
 def loss(config: Mapping[str, Any]) -> float:
-    return ((config["x0"] - 1) ** 2 + (config["x1"] + 2) ** 2 + (config["n"] - 3) ** 2 / 5
-            + (math.log10(config["lr"]) + 2) ** 2 + (config["c"] != "b") * 3
-            + abs(["s", "m", "l", "xl"].index(config["size"]) - 2))
+    return (
+        (config["x0"] - 1) ** 2
+        + (config["x1"] + 2) ** 2
+        + (config["n"] - 3) ** 2 / 5
+        + (math.log10(config["lr"]) + 2) ** 2
+        + (config["c"] != "b") * 3
+        + abs(["s", "m", "l", "xl"].index(config["size"]) - 2)
+    )
 
 
-def run(opt: Optimizer, n: int, fn: Callable[[Mapping[str, Any]], tuple[float, ...]],
-        tell: bool = True) -> list[dict[str, Any]]:
+def run(
+    opt: Optimizer, n: int, fn: Callable[[Mapping[str, Any]], tuple[float, ...]], tell: bool = True
+) -> list[dict[str, Any]]:
     configs = []
     for _ in range(n):
         trial = opt.ask()
@@ -120,7 +139,7 @@ def test_maximize_is_handled(oid: str, random_quartile: float) -> None:
     problem = Problem(mixed_space(), (Objective("score", minimize=False),), None, Budget(n))
     configs = run(make(oid, problem, seed=1), n, lambda c: (-loss(c),))
     assert min(loss(c) for c in configs) < random_quartile
-    later = [loss(c) for c in configs[n // 2:]]
+    later = [loss(c) for c in configs[n // 2 :]]
     assert float(np.median(later)) < float(np.median([loss(c) for c in configs[: n // 2]])) + 2.0
 
 
@@ -173,8 +192,9 @@ def test_conditionals_and_forbiddens(oid: str) -> None:
     configs = run(make(oid, problem, seed=2), 30, structured_loss)
     kinds = {c["kind"] for c in configs}
     assert kinds == {"linear", "tree"}
-    assert all(("alpha" in c) == (c["kind"] == "linear") and ("depth" in c) == (c["kind"] == "tree")
-               for c in configs)
+    assert all(
+        ("alpha" in c) == (c["kind"] == "linear") and ("depth" in c) == (c["kind"] == "tree") for c in configs
+    )
     assert not any(c["kind"] == "tree" and c["mode"] == "exact" for c in configs)
 
 
@@ -200,8 +220,13 @@ def test_forbidden_clauses_are_respected(oid: str) -> None:
 
 @pytest.mark.parametrize(
     ("oid", "feature"),
-    [("skopt_gp", "conditional"), ("skopt_rf", "conditional"), ("hyperopt_tpe", "conditional"),
-     ("ng_cmaes", None), ("optuna_tpe", None)],
+    [
+        ("skopt_gp", "conditional"),
+        ("skopt_rf", "conditional"),
+        ("hyperopt_tpe", "conditional"),
+        ("ng_cmaes", None),
+        ("optuna_tpe", None),
+    ],
 )
 def test_check_space_refuses_what_cannot_be_represented(oid: str, feature: str | None) -> None:
     cls = optimizer_class(str(optimizer_config(oid)["_target_"]))

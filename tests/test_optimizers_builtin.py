@@ -242,8 +242,9 @@ def test_random_search_is_uniform_and_respects_weights() -> None:
 def test_random_search_fidelity_is_the_highest() -> None:
     continuous = RandomSearch(mf_problem(Fidelity("epochs", 1, 50)), seed=0)
     discrete = RandomSearch(mf_problem(Fidelity("epochs", 1, 10, values=(1, 5, 10))), seed=0)
-    black_box = RandomSearch(Problem(ConfigurationSpace({"x": (0.0, 1.0)}), (Objective("y"),), None,
-                                     Budget(5)), seed=0)
+    black_box = RandomSearch(
+        Problem(ConfigurationSpace({"x": (0.0, 1.0)}), (Objective("y"),), None, Budget(5)), seed=0
+    )
     assert continuous.ask().fidelity == 50.0
     assert discrete.ask().fidelity == 10.0
     assert black_box.ask().fidelity is None

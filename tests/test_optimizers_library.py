@@ -51,8 +51,10 @@ def _normalized(distribution: str) -> str:
 @pytest.mark.parametrize("oid", sorted(adapters()))
 def test_every_adapter_declares_its_library_as_an_installed_distribution(oid: str) -> None:
     cls = adapters()[oid]
-    assert cls.library, (f"{cls.__module__}.{cls.__qualname__} ({oid}) imports {cls.requires} but declares "
-                         "no `library`: set it (the distribution name) on the adapter family's base class")
+    assert cls.library, (
+        f"{cls.__module__}.{cls.__qualname__} ({oid}) imports {cls.requires} but declares "
+        "no `library`: set it (the distribution name) on the adapter family's base class"
+    )
     if cls.missing_requirement():
         pytest.skip(f"{oid}: {cls.missing_requirement()}")
     version = metadata.version(cls.library)  # PackageNotFoundError: not a distribution name
@@ -60,7 +62,8 @@ def test_every_adapter_declares_its_library_as_an_installed_distribution(oid: st
     provides = metadata.packages_distributions()
     owners = {_normalized(d) for module in cls.requires for d in provides.get(module, [])}
     assert _normalized(cls.library) in owners, (
-        f"{oid}: library {cls.library!r} installs none of the modules it requires {cls.requires}")
+        f"{oid}: library {cls.library!r} installs none of the modules it requires {cls.requires}"
+    )
 
 
 def _families() -> list[str]:
@@ -84,8 +87,15 @@ def test_run_metadata_records_the_adapter_library_version(oid: str, tmp_path: Pa
     cfg = optimizer_config(oid)
     params = OmegaConf.to_container(cfg.params) if cfg.get("params") else {}
     assert isinstance(params, dict)
-    spec = RunSpec(study="versions", task=RUN_TASK, optimizer=oid, optimizer_target=str(cfg["_target_"]),
-                   optimizer_params={str(k): v for k, v in params.items()}, seed=0, budget=Budget(2))
+    spec = RunSpec(
+        study="versions",
+        task=RUN_TASK,
+        optimizer=oid,
+        optimizer_target=str(cfg["_target_"]),
+        optimizer_params={str(k): v for k, v in params.items()},
+        seed=0,
+        budget=Budget(2),
+    )
     outcome = run_one(spec, tmp_path)
     assert outcome.path is not None
     versions = read_run_meta(Path(outcome.path))["versions"]
@@ -117,8 +127,12 @@ def _docstrings(tree: ast.AST) -> set[int]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 out.add(id(body[0].value))
     return out
 
@@ -142,8 +156,9 @@ def adapter_mentions(source: str, words: set[str]) -> Iterator[tuple[int, str]]:
     tree = ast.parse(source)
     docstrings = _docstrings(tree)
     part = re.compile(r"(?:^|_)(" + "|".join(re.escape(w) for w in sorted(words)) + r")(?:_|$)", re.I)
-    module_path = re.compile(r"\boptimizers\.(" + "|".join(re.escape(w) for w in sorted(words)) + r")\b",
-                             re.I)
+    module_path = re.compile(
+        r"\boptimizers\.(" + "|".join(re.escape(w) for w in sorted(words)) + r")\b", re.I
+    )
 
     def module_hit(name: str) -> bool:
         return name.split(".")[0].lower() in words or bool(module_path.match(name))
@@ -185,7 +200,9 @@ def test_bench_names_no_adapter() -> None:
     """Adding an adapter touches no file in bench/: the runner reaches adapters only through the
     registry (YAML targets) and the ``Optimizer`` attributes (``library``, ``requires``, ...)."""
     words = adapter_words()
-    hits = [f"{path.relative_to(REPO)}:{line}: {what}"
-            for path in sorted((REPO / "bench").rglob("*.py"))
-            for line, what in adapter_mentions(path.read_text(), words)]
+    hits = [
+        f"{path.relative_to(REPO)}:{line}: {what}"
+        for path in sorted((REPO / "bench").rglob("*.py"))
+        for line, what in adapter_mentions(path.read_text(), words)
+    ]
     assert not hits, "bench/ depends on library adapters by name:\n" + "\n".join(hits)

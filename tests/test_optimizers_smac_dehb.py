@@ -44,7 +44,9 @@ def rich_space(forbidden: bool = True) -> ConfigurationSpace:
     alpha = Float("alpha", (1e-3, 10.0), log=True)
     depth = Integer("depth", (1, 8))
     space.add(
-        kind, alpha, depth,
+        kind,
+        alpha,
+        depth,
         Integer("units", (8, 512), log=True),
         Float("x", (-1.0, 1.0)),
         OrdinalHyperparameter("size", ["small", "medium", "large"]),
@@ -52,29 +54,39 @@ def rich_space(forbidden: bool = True) -> ConfigurationSpace:
     )
     space.add(EqualsCondition(alpha, kind, "linear"), EqualsCondition(depth, kind, "tree"))
     if forbidden:
-        space.add(ForbiddenAndConjunction(ForbiddenEqualsClause(kind, "tree"),
-                                          ForbiddenEqualsClause(space["size"], "large")))
+        space.add(
+            ForbiddenAndConjunction(
+                ForbiddenEqualsClause(kind, "tree"), ForbiddenEqualsClause(space["size"], "large")
+            )
+        )
     return space
 
 
 class TinyTask(Task):
     """``loss = x**2 + penalty(fidelity)``; an optional second objective ``score = x`` is maximized."""
 
-    def __init__(self, space: ConfigurationSpace, fidelity: Fidelity | None = None,
-                 n_objectives: int = 1, maximize_first: bool = False) -> None:
+    def __init__(
+        self,
+        space: ConfigurationSpace,
+        fidelity: Fidelity | None = None,
+        n_objectives: int = 1,
+        maximize_first: bool = False,
+    ) -> None:
         self.id = "test/tiny"
         self.space = space
         first = Objective("score", minimize=False) if maximize_first else Objective("loss")
         self.objectives = (first, Objective("score", minimize=False))[:n_objectives]
         self.fidelity = fidelity
-        self.meta = TaskMeta(family="test", type=task_type(n_objectives, fidelity), kind="synthetic",
-                             dims=len(space))
+        self.meta = TaskMeta(
+            family="test", type=task_type(n_objectives, fidelity), kind="synthetic", dims=len(space)
+        )
 
     def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None, seed: int = 0) -> Result:
         x = float(config["x"])
         if self.objectives[0].minimize:
-            first = x**2 + (0.0 if fidelity is None or self.fidelity is None
-                            else 1.0 - self.fidelity.fraction(fidelity))
+            first = x**2 + (
+                0.0 if fidelity is None or self.fidelity is None else 1.0 - self.fidelity.fraction(fidelity)
+            )
         else:
             first = x
         return Result((first, x)[: len(self.objectives)], cost=1.0)
@@ -84,8 +96,9 @@ def problem_of(task: Task, n_trials: float = 10) -> Problem:
     return Problem(task.space, task.objectives, task.fidelity, Budget(n_trials))
 
 
-def run(cls: type[Optimizer], task: Task, seed: int, n: int, **params: Any
-        ) -> tuple[Optimizer, list[tuple[dict[str, Any], float | None]]]:
+def run(
+    cls: type[Optimizer], task: Task, seed: int, n: int, **params: Any
+) -> tuple[Optimizer, list[tuple[dict[str, Any], float | None]]]:
     """Ask/evaluate/tell ``n`` times, checking every trial; returns the optimizer and its trace."""
     opt = cls(problem_of(task), seed, **params)
     trace = []
@@ -112,7 +125,8 @@ DISCRETE = Fidelity("epochs", 1.0, 10.0, values=(1.0, 2.0, 5.0, 10.0))
 
 
 def test_smac_hpo_on_conditional_forbidden_space_is_valid_and_deterministic(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # SMAC must not leave output in the working directory
     task = TinyTask(rich_space())
     assert SmacHPO.incompatibility(problem_of(task)) is None
@@ -168,7 +182,8 @@ def test_smac_multi_fidelity_budgets(cls: type[Optimizer], fidelity: Fidelity) -
 
 @pytest.mark.parametrize("fidelity", [CONTINUOUS, DISCRETE], ids=["continuous", "discrete"])
 def test_dehb_conditional_space_valid_and_deterministic(
-        fidelity: Fidelity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fidelity: Fidelity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # DEHB must not write logs or checkpoints here
     task = TinyTask(rich_space(forbidden=False), fidelity=fidelity)
     assert DEHB.incompatibility(problem_of(task)) is None
@@ -194,8 +209,7 @@ def test_dehb_refuses_forbiddens_and_black_box_tasks() -> None:
 @pytest.mark.parametrize("cls", [SmacHyperband, SmacMultiFidelity, DEHB])
 def test_promotions_follow_the_objective_direction(cls: type[Optimizer]) -> None:
     """Fidelities 1, 3, 9 with eta=3: the first bracket runs 9 configs at 1, then promotes the best 3."""
-    task = TinyTask(ConfigurationSpace({"x": (-1.0, 1.0)}, seed=0), fidelity=CONTINUOUS,
-                    maximize_first=True)
+    task = TinyTask(ConfigurationSpace({"x": (-1.0, 1.0)}, seed=0), fidelity=CONTINUOUS, maximize_first=True)
     _, trace = run(cls, task, seed=0, n=12, eta=3)
     rung0, rung1 = trace[:9], trace[9:12]
     assert {f for _, f in rung0} == {1.0} and {f for _, f in rung1} == {3.0}

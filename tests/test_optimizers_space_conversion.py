@@ -88,8 +88,15 @@ def conditional_space() -> ConfigurationSpace:
 
 def test_params_of_kinds_and_topological_order() -> None:
     kinds = {p.name: p.kind for p in params_of(full_space())}
-    assert kinds == {"x": "float", "lr": "float", "n": "int", "units": "int", "c": "categorical",
-                     "size": "ordinal", "solver": "constant"}
+    assert kinds == {
+        "x": "float",
+        "lr": "float",
+        "n": "int",
+        "units": "int",
+        "c": "categorical",
+        "size": "ordinal",
+        "solver": "constant",
+    }
     names = [p.name for p in params_of(conditional_space())]
     assert names.index("kind") < names.index("depth") < names.index("leaf")
     assert "solver" not in {p.name for p in searchable(full_space())}

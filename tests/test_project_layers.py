@@ -146,8 +146,9 @@ def import_edges(module: str, source: str, modules: frozenset[str]) -> list[Edge
                 anchor = package[: len(package) - node.level + 1]
                 base = ".".join([*anchor, *([base] if base else [])])
             # `from pkg import name` imports the submodule pkg.name when there is one, else pkg
-            names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
-                     for alias in node.names]
+            names = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names
+            ]
         else:
             continue
         for target in dict.fromkeys(filter(None, (_resolve(name, modules) for name in names))):
@@ -170,12 +171,15 @@ def dynamic_imports(module: str, source: str) -> list[str]:
         first = node.args[0]
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
             if first.value.split(".")[0] in PROJECT:
-                found.append(f"{module}:{node.lineno} imports {first.value!r} through {called}(); "
-                             "import it plainly")
+                found.append(
+                    f"{module}:{node.lineno} imports {first.value!r} through {called}(); import it plainly"
+                )
         elif module not in PLUGIN_LOADERS:
-            found.append(f"{module}:{node.lineno} imports a computed name through {called}(); only "
-                         f"the plugin loaders may ({', '.join(PLUGIN_LOADERS)}): import it plainly, "
-                         "or add the module to PLUGIN_LOADERS with its reason")
+            found.append(
+                f"{module}:{node.lineno} imports a computed name through {called}(); only "
+                f"the plugin loaders may ({', '.join(PLUGIN_LOADERS)}): import it plainly, "
+                "or add the module to PLUGIN_LOADERS with its reason"
+            )
     return found
 
 
@@ -316,14 +320,16 @@ def test_every_layer_is_parsed() -> None:
 
 
 def test_an_upward_import_and_a_cycle_are_reported() -> None:
-    problems = check({
-        "tasks.base": "from optimizers.base import Optimizer\n",
-        "optimizers.base": "import tasks.base\n",
-        "bench.loop": "def run():\n    from bench.workers import pool\n",
-        "bench.workers": "from bench.loop import run\n",
-        "bench.__main__": "import analysis.report\n",  # an entry point: allowed
-        "analysis.report": "import bench.loop\nimport conf\n",  # downward and data: allowed
-    })
+    problems = check(
+        {
+            "tasks.base": "from optimizers.base import Optimizer\n",
+            "optimizers.base": "import tasks.base\n",
+            "bench.loop": "def run():\n    from bench.workers import pool\n",
+            "bench.workers": "from bench.loop import run\n",
+            "bench.__main__": "import analysis.report\n",  # an entry point: allowed
+            "analysis.report": "import bench.loop\nimport conf\n",  # downward and data: allowed
+        }
+    )
     assert problems == [
         "tasks.base:1 imports optimizers.base (module-level) upward: tasks may not import optimizers",
         "cycle bench.loop → bench.workers → bench.loop: bench.loop:2 imports bench.workers (lazy); "
@@ -334,13 +340,15 @@ def test_an_upward_import_and_a_cycle_are_reported() -> None:
 
 
 def test_an_upward_import_between_the_parts_of_the_analysis_is_reported() -> None:
-    problems = check({
-        "analysis.normalize": "",
-        "analysis.leaderboard.stats": "import analysis.normalize\nimport analysis.subsets.validation\n",
-        "analysis.subsets.validation": "from analysis.leaderboard import stats\n",
-        "analysis.report.build": "import analysis.subsets.validation\n",  # the top: allowed
-        "analysis.__main__": "import analysis.report.build\n",
-    })
+    problems = check(
+        {
+            "analysis.normalize": "",
+            "analysis.leaderboard.stats": "import analysis.normalize\nimport analysis.subsets.validation\n",
+            "analysis.subsets.validation": "from analysis.leaderboard import stats\n",
+            "analysis.report.build": "import analysis.subsets.validation\n",  # the top: allowed
+            "analysis.__main__": "import analysis.report.build\n",
+        }
+    )
     assert problems == [
         "analysis.leaderboard.stats:2 imports analysis.subsets.validation (module-level) upward: "
         "analysis.leaderboard may not import analysis.subsets",
@@ -351,11 +359,13 @@ def test_an_upward_import_between_the_parts_of_the_analysis_is_reported() -> Non
 
 
 def test_a_tangle_of_cycles_is_reported_with_all_its_modules() -> None:
-    problems = check({
-        "bench.a": "import bench.b\n",
-        "bench.b": "import bench.a\nimport bench.c\n",
-        "bench.c": "import bench.b\n",
-    })
+    problems = check(
+        {
+            "bench.a": "import bench.b\n",
+            "bench.b": "import bench.a\nimport bench.c\n",
+            "bench.c": "import bench.b\n",
+        }
+    )
     assert problems == [
         "cycle bench.a → bench.b → bench.a: bench.a:1 imports bench.b (module-level); "
         "bench.b:1 imports bench.a (module-level) (the same tangle holds bench.c)",
@@ -363,16 +373,18 @@ def test_a_tangle_of_cycles_is_reported_with_all_its_modules() -> None:
 
 
 def test_type_only_and_relative_imports_count() -> None:
-    problems = check({
-        "optimizers": "",
-        "optimizers.contract": (
-            "from typing import TYPE_CHECKING\n"
-            "if TYPE_CHECKING:\n"
-            "    from bench.registry import optimizer_class\n"
-            "from . import base\n"
-        ),
-        "optimizers.base": "from .contract import check\n",
-    })
+    problems = check(
+        {
+            "optimizers": "",
+            "optimizers.contract": (
+                "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n"
+                "    from bench.registry import optimizer_class\n"
+                "from . import base\n"
+            ),
+            "optimizers.base": "from .contract import check\n",
+        }
+    )
     assert problems == [
         "optimizers.contract:3 imports bench.registry (type-only) upward: optimizers may not import bench",
         "cycle optimizers.base → optimizers.contract → optimizers.base: optimizers.base:1 imports "
@@ -381,25 +393,27 @@ def test_type_only_and_relative_imports_count() -> None:
 
 
 def test_importlib_of_a_project_module_by_literal_name_is_reported() -> None:
-    problems = check({
-        "analysis.cli": (
-            "import importlib\n"
-            "def main(name):\n"
-            "    try:\n"
-            "        results = importlib.import_module('bench.results')\n"
-            "    except Exception:\n"
-            "        results = None\n"
-            "    numpy = importlib.import_module('numpy')\n"  # not a project module
-            "    return __import__('tasks.base')\n"
-        ),
-        "bench.registry": (
-            "from importlib import import_module\n"
-            "def load(target):\n"
-            "    return import_module(target)\n"  # a configured name, in a plugin loader: allowed
-            "def bad():\n"
-            "    return import_module('bench.plan')\n"  # a literal is never allowed
-        ),
-    })
+    problems = check(
+        {
+            "analysis.cli": (
+                "import importlib\n"
+                "def main(name):\n"
+                "    try:\n"
+                "        results = importlib.import_module('bench.results')\n"
+                "    except Exception:\n"
+                "        results = None\n"
+                "    numpy = importlib.import_module('numpy')\n"  # not a project module
+                "    return __import__('tasks.base')\n"
+            ),
+            "bench.registry": (
+                "from importlib import import_module\n"
+                "def load(target):\n"
+                "    return import_module(target)\n"  # a configured name, in a plugin loader: allowed
+                "def bad():\n"
+                "    return import_module('bench.plan')\n"  # a literal is never allowed
+            ),
+        }
+    )
     assert problems == [
         "analysis.cli:4 imports 'bench.results' through import_module(); import it plainly",
         "analysis.cli:8 imports 'tasks.base' through __import__(); import it plainly",

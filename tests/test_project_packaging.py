@@ -57,8 +57,11 @@ def test_package_data_ships_the_markers() -> None:
         assert "py.typed" in patterns, f"package-data does not ship {package}/py.typed"
 
 
-@pytest.mark.skipif(not _can_build_offline(), reason="building the wheel offline needs pip and setuptools "
-                    ">= 70.1, or an older setuptools and wheel (pip install -e '.[test]')")
+@pytest.mark.skipif(
+    not _can_build_offline(),
+    reason="building the wheel offline needs pip and setuptools "
+    ">= 70.1, or an older setuptools and wheel (pip install -e '.[test]')",
+)
 def test_wheel_holds_the_markers(tmp_path: Path) -> None:
     # Built from a copy: a build in the checkout would leave build/ and *.egg-info behind.
     source = tmp_path / "source"
@@ -67,12 +70,28 @@ def test_wheel_holds_the_markers(tmp_path: Path) -> None:
         shutil.copy2(REPO / name, source / name)
     for pattern in _pyproject()["tool"]["setuptools"]["packages"]["find"]["include"]:
         package = pattern.rstrip("*")
-        shutil.copytree(REPO / package, source / package,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                           "--no-index", "--disable-pip-version-check", "--wheel-dir", str(tmp_path / "dist"),
-                           str(source)], capture_output=True, text=True, timeout=300,
-                          stdin=subprocess.DEVNULL)
+        shutil.copytree(
+            REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--disable-pip-version-check",
+            "--wheel-dir",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     (wheel,) = (tmp_path / "dist").glob("nxm_bench-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())

@@ -44,6 +44,12 @@ def test_each_hook_runs_what_it_says() -> None:
 
 def test_pre_commit_accepts_the_config() -> None:
     pytest.importorskip("pre_commit", reason="pre-commit is not installed (it comes with the `test` extra)")
-    proc = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config", str(CONFIG)], cwd=REPO,
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-config", str(CONFIG)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -53,9 +53,19 @@ def _plain(meta: TaskMeta) -> dict[str, Any]:
 
 def test_declared_part_is_completed_from_the_task() -> None:
     meta = Toy(TaskMeta(kind="synthetic", optimum=(0.0,), tags=("t",))).meta
-    assert meta == TaskMeta(family="toy", type="bb", kind="synthetic", dims=3, optimum=(0.0,),
-                            param_types=("CategoricalHyperparameter", "UniformFloatHyperparameter",
-                                         "UniformIntegerHyperparameter"), tags=("t",))
+    assert meta == TaskMeta(
+        family="toy",
+        type="bb",
+        kind="synthetic",
+        dims=3,
+        optimum=(0.0,),
+        param_types=(
+            "CategoricalHyperparameter",
+            "UniformFloatHyperparameter",
+            "UniformIntegerHyperparameter",
+        ),
+        tags=("t",),
+    )
     assert Toy(TaskMeta(kind="real"), Fidelity("e", 1, 9)).meta.type == "mf"
     assert Toy(TaskMeta(kind="real"), n_objectives=2).meta.type == "mo"
     assert Toy(TaskMeta(kind="real"), Fidelity("e", 1, 9), n_objectives=2).meta.type == "mfmo"

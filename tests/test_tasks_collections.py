@@ -115,8 +115,13 @@ def test_lcdb_family_end_to_end() -> None:
     assert wide.high / wide.low <= lcdb.MAX_FIDELITY_RATIO < wide.high / 16
     # The cut axis is a revision of the task: its runs do not resume results made before the cut.
     assert fam.make("lcdb/354").meta.revision == "fidelity>=high/128"
-    study = StudyConfig("rev", (OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),),
-                        ("lcdb/354", "lcdb/11", "lcdb/23"), (0,), Budget(3))
+    study = StudyConfig(
+        "rev",
+        (OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),),
+        ("lcdb/354", "lcdb/11", "lcdb/23"),
+        (0,),
+        Budget(3),
+    )
     specs = {s.task: s for s in make_plan(study).specs}
     assert specs["lcdb/354"].task_revision == "fidelity>=high/128"
     before = dataclasses.replace(specs["lcdb/354"], task_revision="")

@@ -40,9 +40,18 @@ def test_catalog_lists_expected_ids() -> None:
     [fam] = families()
     assert fam.name == "synthetic" and fam.unavailable_reason() is None
     expected = {
-        "synthetic/branin", "synthetic/hartmann3", "synthetic/hartmann6",
-        "synthetic/mfh3", "synthetic/mfh6", "synthetic/mfh3_good", "synthetic/mfh6_terrible",
-        "synthetic/zdt1", "synthetic/zdt2", "synthetic/zdt3", "synthetic/zdt1/d30", "synthetic/dtlz2",
+        "synthetic/branin",
+        "synthetic/hartmann3",
+        "synthetic/hartmann6",
+        "synthetic/mfh3",
+        "synthetic/mfh6",
+        "synthetic/mfh3_good",
+        "synthetic/mfh6_terrible",
+        "synthetic/zdt1",
+        "synthetic/zdt2",
+        "synthetic/zdt3",
+        "synthetic/zdt1/d30",
+        "synthetic/dtlz2",
         "synthetic/dtlz2/d11",
     }
     assert expected <= set(ALL_IDS)
@@ -185,8 +194,10 @@ def test_zdt_pareto_fronts_have_known_values() -> None:
     assert ZDT(1).evaluate(_config([0.25, 0.5, 0, 0, 0, 0])).values[1] > 0.5
 
 
-@pytest.mark.parametrize("task_id", ["synthetic/zdt1", "synthetic/zdt2", "synthetic/zdt3", "synthetic/dtlz2",
-                                     "synthetic/dtlz2/d11"])
+@pytest.mark.parametrize(
+    "task_id",
+    ["synthetic/zdt1", "synthetic/zdt2", "synthetic/zdt3", "synthetic/dtlz2", "synthetic/dtlz2/d11"],
+)
 def test_pareto_front_is_attained_and_not_dominated(task_id: str) -> None:
     task = make_task(task_id)
     front = task.pareto_front(60)  # type: ignore[attr-defined]

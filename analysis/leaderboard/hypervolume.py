@@ -85,8 +85,10 @@ def objective_directions(frame: pd.DataFrame | None) -> dict[str, tuple[bool, ..
             continue
         dirs = tuple(o.minimize for o in _decode(obj, task))
         if out.setdefault(str(task), dirs) != dirs:
-            raise ValueError(f"runs of task {task!r} disagree on the directions of its objectives: "
-                             f"minimize {out[str(task)]} and {dirs}")
+            raise ValueError(
+                f"runs of task {task!r} disagree on the directions of its objectives: "
+                f"minimize {out[str(task)]} and {dirs}"
+            )
     return out
 
 
@@ -94,8 +96,9 @@ def _decode(value: Any, task: object) -> tuple[Objective, ...]:
     try:
         return decode_objectives(value)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"objectives of task {task!r} are {value!r}; expected a list of "
-                         "{name, minimize} records") from exc
+        raise ValueError(
+            f"objectives of task {task!r} are {value!r}; expected a list of {{name, minimize}} records"
+        ) from exc
 
 
 def objective_signs(df: pd.DataFrame, rows: np.ndarray, width: int) -> np.ndarray:
@@ -112,9 +115,11 @@ def objective_signs(df: pd.DataFrame, rows: np.ndarray, width: int) -> np.ndarra
         [[1.0, -1.0]]
     """
     if "objectives" not in df.columns:
-        raise ValueError("results frame lacks the 'objectives' column (each objective's name and "
-                         "direction, docs/results-schema.md) that multi-objective tasks need; "
-                         "bench.results.load adds it, a frame built by hand must carry it")
+        raise ValueError(
+            "results frame lacks the 'objectives' column (each objective's name and "
+            "direction, docs/results-schema.md) that multi-objective tasks need; "
+            "bench.results.load adds it, a frame built by hand must carry it"
+        )
     codes, labels = pd.factorize(df["objectives"].iloc[rows])
     if (codes < 0).any():
         task = df["task"].iloc[rows[np.flatnonzero(codes < 0)[0]]] if "task" in df.columns else "?"

@@ -88,9 +88,11 @@ def summarize(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
 def _seeds_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
     """One optimizer on one task with several seeds: each run's best value, one line per seed."""
     spec = plan.specs[0]
-    lines = [f"runs: {len(plan.specs)} planned, {len(sweep.outcomes)} ran this time "
-             f"({len(sweep.failed)} failed), {sweep.skipped} already done; {sweep.elapsed:.1f} s",
-             f"{spec.optimizer} on {spec.task}, best per seed:"]
+    lines = [
+        f"runs: {len(plan.specs)} planned, {len(sweep.outcomes)} ran this time "
+        f"({len(sweep.failed)} failed), {sweep.skipped} already done; {sweep.elapsed:.1f} s",
+        f"{spec.optimizer} on {spec.task}, best per seed:",
+    ]
     for s in plan.specs[:20]:
         run = run_lines(study_dir / "runs" / f"{s.run_id}.parquet")
         best = next((ln for ln in run[1:] if ln.startswith(("best", "Pareto", "error"))), run[0])
@@ -125,14 +127,18 @@ def _leaderboard_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str
         try:
             ranks = stats.final_ranks(part)  # each objective in the direction its run recorded
         except ImportError as exc:  # an optional analysis package (moocore for hypervolume) is missing
-            lines.append(f"leaderboard, {kind} tasks: not computed, {exc.name or exc} is not installed "
-                         "(pip install 'nxm-bench[analysis]'); the results are written")
+            lines.append(
+                f"leaderboard, {kind} tasks: not computed, {exc.name or exc} is not installed "
+                "(pip install 'nxm-bench[analysis]'); the results are written"
+            )
             continue
         if str(ttype) in MULTI_OBJECTIVE_TYPES:
             # final_ranks calls both scores mean_regret; here it is the mean final hypervolume regret
             ranks = ranks.rename(columns={"mean_regret": "mean_hv_regret"})
-        lines.append(f"leaderboard, {kind} tasks ({plural(part['task'].nunique(), 'task')}, "
-                     "mean rank over tasks, lower is better):")
+        lines.append(
+            f"leaderboard, {kind} tasks ({plural(part['task'].nunique(), 'task')}, "
+            "mean rank over tasks, lower is better):"
+        )
         lines.append(ranks.to_string(float_format=lambda v: f"{v:.2f}"))
     lines.append("")
     lines.append(f"results: {study_dir}  (load with: analysis.load({str(study_dir)!r}))")

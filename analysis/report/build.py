@@ -223,10 +223,14 @@ def _subsets_chapter(
     tables: dict[str, pd.DataFrame],
 ) -> list[Section]:
     runs = stats.run_scores(df, prep=prep)
-    head = Section("Representative subsets", [
-        "Does each task subset rank the optimizers that did not choose it as all tasks of this study "
-        "do? Percentiles are among random subsets of the same size: 50 is chance, higher is better "
-        "(docs/subsets.md)."])
+    head = Section(
+        "Representative subsets",
+        [
+            "Does each task subset rank the optimizers that did not choose it as all tasks of this study "
+            "do? Percentiles are among random subsets of the same size: 50 is chance, higher is better "
+            "(docs/subsets.md)."
+        ],
+    )
     out = [head]
     for ts in tasksets:
         sec = subset_section(ts, runs, held_out=held_out, n_random=ctx.n_boot, seed=ctx.seed, alpha=ctx.alpha)
@@ -400,8 +404,12 @@ def _subset_curves(curves: anytime.Curves, tasks: list[str], opts: list[str]) ->
         curves.runs["task"].astype(str).isin(tasks) & curves.runs["optimizer"].astype(str).isin(opts)
     ).to_numpy()
     return anytime.Curves(
-        curves.grid, curves.values[keep], curves.runs[keep].reset_index(drop=True), curves.x,
-        curves.value, curves.log_grid,
+        curves.grid,
+        curves.values[keep],
+        curves.runs[keep].reset_index(drop=True),
+        curves.x,
+        curves.value,
+        curves.log_grid,
     )
 
 
@@ -503,8 +511,10 @@ def _type_sections(
         wtl = stats.wins_ties_losses(scores_all, ctx.baseline).reindex(tbl.index)
         lb[f"W/T/L vs {ctx.baseline}"] = [f"{w}/{ti}/{lo}" for w, ti, lo in wtl.to_numpy()]
     bad = pd.concat(
-        [ctx.comp.failed.loc[ctx.comp.failed["task_type"] == t, "optimizer"],
-         ctx.comp.missing.loc[ctx.comp.missing["task_type"] == t, "optimizer"]]
+        [
+            ctx.comp.failed.loc[ctx.comp.failed["task_type"] == t, "optimizer"],
+            ctx.comp.missing.loc[ctx.comp.missing["task_type"] == t, "optimizer"],
+        ]
     )
     lb["failed or missing runs"] = bad.value_counts().reindex(tbl.index, fill_value=0).astype(int)
     lb["tasks"] = tbl["n_tasks"]
@@ -521,8 +531,11 @@ def _type_sections(
                 ctx.fig(
                     f"cd_nemenyi_{t}",
                     lambda: plots.cd_diagram(
-                        nem.mean_ranks, nem.cd, nem.cliques(),
-                        f"{TYPE_TITLES.get(t, t)}: Nemenyi critical difference on {label}", ctx.pal,
+                        nem.mean_ranks,
+                        nem.cd,
+                        nem.cliques(),
+                        f"{TYPE_TITLES.get(t, t)}: Nemenyi critical difference on {label}",
+                        ctx.pal,
                     ),
                 )
             )
@@ -571,8 +584,11 @@ def _tests_section(t: str, scores: pd.DataFrame, nem: stats.PosthocResult, label
             ctx.fig(
                 f"cd_wilcoxon_{t}",
                 lambda: plots.cd_diagram(
-                    wil.mean_ranks, None, wil.cliques(),
-                    f"{TYPE_TITLES.get(t, t)}: groups not separated by Wilcoxon-Holm ({label})", ctx.pal,
+                    wil.mean_ranks,
+                    None,
+                    wil.cliques(),
+                    f"{TYPE_TITLES.get(t, t)}: groups not separated by Wilcoxon-Holm ({label})",
+                    ctx.pal,
                 ),
             )
         )
@@ -605,8 +621,12 @@ def _curves_section(t: str, curves: anytime.Curves, mo: bool, x: str, ctx: _Ctx)
             )
         )
         log_curves = anytime.Curves(
-            curves.grid, np.log10(np.maximum(curves.values, 1e-10)), curves.runs, curves.x,
-            "log_regret", curves.log_grid,
+            curves.grid,
+            np.log10(np.maximum(curves.values, 1e-10)),
+            curves.runs,
+            curves.x,
+            "log_regret",
+            curves.log_grid,
         )
         agg_log = anytime.aggregate(log_curves, n_boot=n_boot, seed=ctx.seed)
         sec.figures.append(
@@ -642,8 +662,11 @@ def _profiles_section(t: str, prep: Prepared, x: str, ctx: _Ctx) -> None:
         ctx.fig(
             f"performance_profile_{t}",
             lambda: plots.profile_plot(
-                pp, "budget ratio to the fastest optimizer", "fraction of problems solved",
-                f"{kind}: performance profile", ctx.pal,
+                pp,
+                "budget ratio to the fastest optimizer",
+                "fraction of problems solved",
+                f"{kind}: performance profile",
+                ctx.pal,
             ),
         )
     )
@@ -652,8 +675,11 @@ def _profiles_section(t: str, prep: Prepared, x: str, ctx: _Ctx) -> None:
         ctx.fig(
             f"data_profile_{t}",
             lambda: plots.profile_plot(
-                dp, f"budget ({x}) / (dimension + 1) where known", "fraction of problems solved",
-                f"{kind}: data profile", ctx.pal,
+                dp,
+                f"budget ({x}) / (dimension + 1) where known",
+                "fraction of problems solved",
+                f"{kind}: data profile",
+                ctx.pal,
             ),
         )
     )
@@ -663,8 +689,11 @@ def _profiles_section(t: str, prep: Prepared, x: str, ctx: _Ctx) -> None:
             ctx.fig(
                 f"bbob_ecdf_{t}",
                 lambda: plots.profile_plot(
-                    ecdf, f"{x} / dimension", "fraction of (run, target) pairs",
-                    f"{kind}: bbob runtime ECDF, targets 1e2..1e-8", ctx.pal,
+                    ecdf,
+                    f"{x} / dimension",
+                    "fraction of (run, target) pairs",
+                    f"{kind}: bbob runtime ECDF, targets 1e2..1e-8",
+                    ctx.pal,
                 ),
             )
         )

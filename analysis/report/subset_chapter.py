@@ -142,19 +142,26 @@ def subset_section(
     present = sorted(map(str, pd.unique(runs["optimizer"])))
     if held_out is None:
         held = [o for o in present if o not in set(taskset.embedding)]
-        why = (f"not used to choose the subset; {', '.join(taskset.embedding)} were" if taskset.embedding
-               else "the taskset does not name its embedding optimizers, so all are ranked")
+        why = (
+            f"not used to choose the subset; {', '.join(taskset.embedding)} were"
+            if taskset.embedding
+            else "the taskset does not name its embedding optimizers, so all are ranked"
+        )
     else:
         check_held_out(held_out, present)
         held, why = list(held_out), "as requested"
     runs = runs.assign(task=runs["task"].astype(str), task_type=runs["task_type"].astype(str))
     subset = match_tasks(taskset.tasks, runs["task"])
     if not subset:
-        section.text.append(f"None of the taskset's {len(taskset.tasks)} entries matches a task in these "
-                            "results: nothing to validate.")
+        section.text.append(
+            f"None of the taskset's {len(taskset.tasks)} entries matches a task in these "
+            "results: nothing to validate."
+        )
         return section
-    section.text.append(f"The taskset's {len(taskset.tasks)} entries match {len(subset)} tasks of these "
-                        f"results. Held-out optimizers: {', '.join(held)} ({why}).")
+    section.text.append(
+        f"The taskset's {len(taskset.tasks)} entries match {len(subset)} tasks of these "
+        f"results. Held-out optimizers: {', '.join(held)} ({why})."
+    )
     if len(held) < 2:
         section.text.append("Fewer than two held-out optimizers: there is no ranking to compare.")
         return section
@@ -168,33 +175,50 @@ def subset_section(
         except ValueError as exc:  # e.g. no subset task has a score for every held-out optimizer
             section.text.append(f"{task_type}: not validated: {exc}.")
             continue
-        table = pd.DataFrame({
-            "mean rank, all tasks": v.full_mean_ranks.round(3),
-            "mean rank, subset": v.subset_mean_ranks.round(3),
-            "position, all tasks": v.full_mean_ranks.rank(method="average"),
-            "position, subset": v.subset_mean_ranks.rank(method="average"),
-        }).sort_values("mean rank, all tasks")
+        table = pd.DataFrame(
+            {
+                "mean rank, all tasks": v.full_mean_ranks.round(3),
+                "mean rank, subset": v.subset_mean_ranks.round(3),
+                "position, all tasks": v.full_mean_ranks.rank(method="average"),
+                "position, subset": v.subset_mean_ranks.rank(method="average"),
+            }
+        ).sort_values("mean rank, all tasks")
         table.index.name = "optimizer"
-        section.tables.append((f"Mean ranks of the held-out optimizers ({task_type}): {v.n_subset} subset "
-                               f"tasks vs all {v.n_tasks}", table))
+        section.tables.append(
+            (
+                f"Mean ranks of the held-out optimizers ({task_type}): {v.n_subset} subset "
+                f"tasks vs all {v.n_tasks}",
+                table,
+            )
+        )
         section.text.append(_verdict(task_type, v))
     return section
 
 
 def _verdict(task_type: str, v: Validation) -> str:
-    top1 = ("agrees" if v.top1_agree else
-            f"differs (all tasks: {'/'.join(v.top1_full)}, subset: {'/'.join(v.top1_subset)})")
-    pairs = (f"of the {len(v.separated_pairs)} pairs the full set separates (Nemenyi), the subset keeps "
-             f"{v.pairs_kept} in order ({v.random_pairs_kept_share:.0f}% of random subsets keep all)"
-             if v.separated_pairs else "the full set separates no pair (Nemenyi)")
-    own = (f"the subset's own Nemenyi test (CD {v.subset_cd:.2f}) separates {len(v.subset_separated)} pairs, "
-           f"{len(v.contradictions)} of them against the full ranking"
-           + (f" ({', '.join(f'{a} ahead of {b}' for a, b in v.contradictions)})" if v.contradictions else "")
-           + f"; random subsets separate {v.random_separated_mean:.1f} and "
-           f"{v.random_contradiction_share:.1f}% of them contradict it")
-    text = (f"{task_type}: Kendall τ {v.tau:.3f} (percentile {v.percentile:.0f} among {v.n_random} random "
-            f"{v.n_subset}-task subsets; median τ {v.random_tau_median:.3f}); "
-            f"mean-rank error {v.rank_error:.3f} "
-            f"(percentile {v.rank_error_percentile:.0f}, higher is better); top-1 {top1}; largest change of "
-            f"position {v.max_rank_change:g} ({v.max_rank_change_optimizer}); {pairs}; {own}.")
+    top1 = (
+        "agrees"
+        if v.top1_agree
+        else f"differs (all tasks: {'/'.join(v.top1_full)}, subset: {'/'.join(v.top1_subset)})"
+    )
+    pairs = (
+        f"of the {len(v.separated_pairs)} pairs the full set separates (Nemenyi), the subset keeps "
+        f"{v.pairs_kept} in order ({v.random_pairs_kept_share:.0f}% of random subsets keep all)"
+        if v.separated_pairs
+        else "the full set separates no pair (Nemenyi)"
+    )
+    own = (
+        f"the subset's own Nemenyi test (CD {v.subset_cd:.2f}) separates {len(v.subset_separated)} pairs, "
+        f"{len(v.contradictions)} of them against the full ranking"
+        + (f" ({', '.join(f'{a} ahead of {b}' for a, b in v.contradictions)})" if v.contradictions else "")
+        + f"; random subsets separate {v.random_separated_mean:.1f} and "
+        f"{v.random_contradiction_share:.1f}% of them contradict it"
+    )
+    text = (
+        f"{task_type}: Kendall τ {v.tau:.3f} (percentile {v.percentile:.0f} among {v.n_random} random "
+        f"{v.n_subset}-task subsets; median τ {v.random_tau_median:.3f}); "
+        f"mean-rank error {v.rank_error:.3f} "
+        f"(percentile {v.rank_error_percentile:.0f}, higher is better); top-1 {top1}; largest change of "
+        f"position {v.max_rank_change:g} ({v.max_rank_change_optimizer}); {pairs}; {own}."
+    )
     return text + (f" Note: {v.note}." if v.note else "")

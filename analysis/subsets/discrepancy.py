@@ -99,8 +99,10 @@ def _box_sums(x: np.ndarray, w: np.ndarray, grids: list[np.ndarray], strict: boo
     shape = tuple(len(g) for g in grids)
     if x.shape[0] == 0:
         return np.zeros(shape)
-    ind = [(x[:, j][None, :] < g[:, None]) if strict else (x[:, j][None, :] <= g[:, None])
-           for j, g in enumerate(grids)]
+    ind = [
+        (x[:, j][None, :] < g[:, None]) if strict else (x[:, j][None, :] <= g[:, None])
+        for j, g in enumerate(grids)
+    ]
     if len(grids) == 1:
         return ind[0].astype(float) @ w
     last = ind[-1].astype(float).T * w[:, None]  # (p, m_last), weights folded into the final product
@@ -108,10 +110,10 @@ def _box_sums(x: np.ndarray, w: np.ndarray, grids: list[np.ndarray], strict: boo
     step = max(1, _CHUNK // max(inner, 1))
     out = np.empty(shape)
     for lo in range(0, shape[0], step):
-        t = ind[0][lo:lo + step].astype(float)
+        t = ind[0][lo : lo + step].astype(float)
         for j in range(1, len(grids) - 1):
             t = (t[:, None, :] * ind[j][None, :, :]).reshape(-1, x.shape[0])
-        out[lo:lo + step] = (t @ last).reshape((-1, *shape[1:]))
+        out[lo : lo + step] = (t @ last).reshape((-1, *shape[1:]))
     return out
 
 

@@ -102,7 +102,9 @@ def _gaps(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def worst_corner(
-    p: np.ndarray, q: np.ndarray | None = None, batch: int = BATCH,
+    p: np.ndarray,
+    q: np.ndarray | None = None,
+    batch: int = BATCH,
 ) -> tuple[float, np.ndarray, bool]:
     """Exact star discrepancy of ``p`` (n, d) w.r.t. the uniform measure or ``q``'s empirical one.
 
@@ -158,8 +160,8 @@ def worst_corner(
             best, best_corner, best_closed = float(gap[i]), new[i], bool(g_closed[i] > g_open[i])
         c_lo = np.concatenate([lo, upper_lo])
         c_hi = np.concatenate([lower_hi, hi])
-        fc_lo = np.concatenate([f_lo, f_new[len(lo):]])
-        fc_hi = np.concatenate([f_new[:len(lo)], f_hi])
+        fc_lo = np.concatenate([f_lo, f_new[len(lo) :]])
+        fc_hi = np.concatenate([f_new[: len(lo)], f_hi])
         bound = np.maximum(fc_hi[:, 2] - fc_lo[:, 0], fc_hi[:, 1] - fc_lo[:, 3])
         # a single corner's bound is its exact gap, already counted: only real cells survive
         keep = (bound > best + _TOL) & np.any(c_lo != c_hi, axis=1)
@@ -167,7 +169,7 @@ def worst_corner(
             continue
         order = np.flatnonzero(keep)[np.argsort(bound[keep], kind="stable")]  # best cells popped first
         for s in range(0, len(order), batch):
-            part = order[s:s + batch]
+            part = order[s : s + batch]
             stack.append((c_lo[part], c_hi[part], fc_lo[part], fc_hi[part], bound[part]))
     corner = np.array([grids[j][best_corner[j]] for j in range(d)])
     return max(best, 0.0), corner, best_closed

@@ -49,7 +49,6 @@ BATCH = 48
 FAST_ADDS = 4
 
 
-
 @dataclass(frozen=True)
 class Selection:
     """A selected subset.
@@ -125,7 +124,11 @@ def _evaluator(x: np.ndarray, reference: str) -> Callable[[np.ndarray], np.ndarr
 
 
 def _candidate_swaps(
-    x: np.ndarray, cur: np.ndarray, box: WorstBox, banned: np.ndarray, rng: np.random.Generator,
+    x: np.ndarray,
+    cur: np.ndarray,
+    box: WorstBox,
+    banned: np.ndarray,
+    rng: np.random.Generator,
     evaluate: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """One step's candidate subsets (swaps that may fix the worst ``box``) and their discrepancies.
@@ -160,7 +163,10 @@ def _candidate_swaps(
 
 
 def _descend_fast(
-    x: np.ndarray, cur: np.ndarray, free: np.ndarray, rng: np.random.Generator,
+    x: np.ndarray,
+    cur: np.ndarray,
+    free: np.ndarray,
+    rng: np.random.Generator,
     out_of_budget: Callable[[int], bool],
 ) -> tuple[np.ndarray, float, int]:
     """Swap local search for the uniform reference, ``d <= 3``, to a local optimum (or the budget).
@@ -185,7 +191,7 @@ def _descend_fast(
         promising = promising[rng.permutation(len(promising))]
         promising = promising[np.argsort(best_bound[promising], kind="stable")]
         for lo in range(0, len(promising), FAST_ADDS):
-            tried = promising[lo:lo + FAST_ADDS]
+            tried = promising[lo : lo + FAST_ADDS]
             vals = swap_discrepancies(x[cur], x[free[tried]])
             evals += vals.size
             i, r = np.unravel_index(int(np.argmin(vals)), vals.shape)
@@ -314,8 +320,14 @@ def select_subset(
 
 
 def dev_test_split(
-    points: npt.ArrayLike, k_dev: int, k_test: int, method: str = "shift", reference: str = "uniform",
-    seed: int = 0, time_budget: float = 10.0, max_evaluations: int | None = None,
+    points: npt.ArrayLike,
+    k_dev: int,
+    k_test: int,
+    method: str = "shift",
+    reference: str = "uniform",
+    seed: int = 0,
+    time_budget: float = 10.0,
+    max_evaluations: int | None = None,
 ) -> tuple[Selection, Selection]:
     """Disjoint dev and test subsets: dev first, then test among the remaining rows.
 
@@ -325,8 +337,17 @@ def dev_test_split(
         0
     """
     rng = np.random.default_rng(seed)
-    dev = select_subset(points, k_dev, method, reference, seed=rng, time_budget=time_budget,
-                        max_evaluations=max_evaluations)
-    test = select_subset(points, k_test, method, reference, exclude=dev.indices, seed=rng,
-                         time_budget=time_budget, max_evaluations=max_evaluations)
+    dev = select_subset(
+        points, k_dev, method, reference, seed=rng, time_budget=time_budget, max_evaluations=max_evaluations
+    )
+    test = select_subset(
+        points,
+        k_test,
+        method,
+        reference,
+        exclude=dev.indices,
+        seed=rng,
+        time_budget=time_budget,
+        max_evaluations=max_evaluations,
+    )
     return dev, test

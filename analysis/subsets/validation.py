@@ -212,8 +212,10 @@ def validate(
     subset = [str(t) for t in subset_tasks]
     missing = [t for t in subset if t not in scores.index]
     if missing:
-        raise ValueError(f"unknown subset task(s) {missing[:5]}; valid choices: the score table's tasks "
-                         f"(e.g. {list(map(str, scores.index[:3]))})")
+        raise ValueError(
+            f"unknown subset task(s) {missing[:5]}; valid choices: the score table's tasks "
+            f"(e.g. {list(map(str, scores.index[:3]))})"
+        )
     if not subset:
         raise ValueError("subset_tasks is empty; give at least one task id")
     if n_random < 0:
@@ -250,8 +252,11 @@ def validate(
         idx = np.argsort(rng.random((n_random, len(r))), axis=1)[:, :m]
         rnd_mr = r[idx].mean(axis=1)
         errs = np.abs(rnd_mr - full_mr).mean(axis=1)
-        err_pct = 100.0 * (np.count_nonzero(errs > err + TIE_TOL)
-                           + 0.5 * np.count_nonzero(np.abs(errs - err) <= TIE_TOL)) / n_random
+        err_pct = (
+            100.0
+            * (np.count_nonzero(errs > err + TIE_TOL) + 0.5 * np.count_nonzero(np.abs(errs - err) <= TIE_TOL))
+            / n_random
+        )
         rnd_err = float(np.median(errs))
         rnd_kept = 100.0 * float(np.mean(_pairs_kept(pairs, held, rnd_mr) == len(pairs)))
         if len(held) >= 2:
@@ -317,7 +322,7 @@ def _separated_pairs(full: pd.DataFrame, alpha: float) -> tuple[tuple[str, str],
     res = nemenyi(full, alpha)
     sig = res.significant()
     order = [str(o) for o in res.mean_ranks.index]  # best first
-    return tuple((a, b) for i, a in enumerate(order) for b in order[i + 1:] if bool(sig.loc[a, b]))
+    return tuple((a, b) for i, a in enumerate(order) for b in order[i + 1 :] if bool(sig.loc[a, b]))
 
 
 def _pairs_kept(pairs: Sequence[tuple[str, str]], held: Sequence[str], mean_ranks: np.ndarray) -> np.ndarray:
@@ -329,8 +334,9 @@ def _pairs_kept(pairs: Sequence[tuple[str, str]], held: Sequence[str], mean_rank
     return kept
 
 
-def embedding_signal(points: np.ndarray, scores: pd.DataFrame, held_out_optimizers: Sequence[str],
-                     neighbours: int = 15) -> float:
+def embedding_signal(
+    points: np.ndarray, scores: pd.DataFrame, held_out_optimizers: Sequence[str], neighbours: int = 15
+) -> float:
     """Share of the held-out per-task ranks that the embedding explains (leave-one-out k-NN R^2).
 
     Each task's held-out rank vector is predicted by the mean of its ``neighbours`` nearest tasks in
@@ -371,10 +377,10 @@ def embedding_signal(points: np.ndarray, scores: pd.DataFrame, held_out_optimize
     pred = np.empty_like(y)
     sq = (x**2).sum(axis=1)
     for lo in range(0, len(x), 512):  # chunks of rows bound the distance matrix's memory
-        d = sq[lo:lo + 512, None] - 2.0 * x[lo:lo + 512] @ x.T + sq[None, :]
+        d = sq[lo : lo + 512, None] - 2.0 * x[lo : lo + 512] @ x.T + sq[None, :]
         d[np.arange(len(d)), np.arange(lo, lo + len(d))] = np.inf
         near = np.argpartition(d, neighbours - 1, axis=1)[:, :neighbours]
-        pred[lo:lo + 512] = y[near].mean(axis=1)
+        pred[lo : lo + 512] = y[near].mean(axis=1)
     sst = float(((y - y.mean(axis=0)) ** 2).sum())
     return 1.0 - float(((y - pred) ** 2).sum()) / sst if sst > 0 else float("nan")
 
@@ -409,8 +415,10 @@ def seed_reliability(runs: pd.DataFrame, held_out_optimizers: Sequence[str]) -> 
         raise ValueError(f"runs need columns {sorted(need)}; got {sorted(map(str, runs.columns))}")
     seeds = sorted(pd.unique(runs["seed"]))
     if len(seeds) < 2 or len(held) < 2:
-        raise ValueError(f"seed_reliability needs >= 2 seeds and >= 2 held-out optimizers; "
-                         f"got seeds {seeds}, optimizers {held}")
+        raise ValueError(
+            f"seed_reliability needs >= 2 seeds and >= 2 held-out optimizers; "
+            f"got seeds {seeds}, optimizers {held}"
+        )
     rows = runs.assign(optimizer=runs["optimizer"].astype(str), task=runs["task"].astype(str))
     rows = rows[rows["optimizer"].isin(held)]
     half = rows["seed"].map({s: i % 2 for i, s in enumerate(seeds)})

@@ -612,8 +612,9 @@ class YahpoFamily(TaskFamily):
     """
 
     name = "yahpo"
-    description = ("YAHPO Gym ONNX surrogates (lcbench, rbv2_*, iaml_*); data folder from yahpo_data=PATH "
-                   f"or {DATA_ENV}")
+    description = (
+        f"YAHPO Gym ONNX surrogates (lcbench, rbv2_*, iaml_*); data folder from yahpo_data=PATH or {DATA_ENV}"
+    )
 
     def __init__(self, data_dir: str | Path | None = None) -> None:
         self._explicit = Path(data_dir).expanduser() if data_dir is not None else None

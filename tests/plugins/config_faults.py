@@ -22,11 +22,21 @@ class Typed(RandomSearch):
 
     param_types: ClassVar[Mapping[str, Any] | None] = None
 
-    def __init__(self, problem: Problem, seed: int, count: int = 1, rate: float = 0.5,
-                 flag: bool = False, label: str = "a", mode: Literal["fast", "slow"] = "fast",
-                 limit: float | None = None, sizes: Sequence[int] = (1,),
-                 pair: tuple[int, str] = (1, "a"), extra: dict[str, Any] | None = None,
-                 hook: type | None = None) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        seed: int,
+        count: int = 1,
+        rate: float = 0.5,
+        flag: bool = False,
+        label: str = "a",
+        mode: Literal["fast", "slow"] = "fast",
+        limit: float | None = None,
+        sizes: Sequence[int] = (1,),
+        pair: tuple[int, str] = (1, "a"),
+        extra: dict[str, Any] | None = None,
+        hook: type | None = None,
+    ) -> None:
         super().__init__(problem, seed)
 
 

@@ -41,8 +41,11 @@ class YahpoSecondMaximized(Task):
         root = data_dir()
         if root is None:
             raise ValueError("directions/lcbench needs a YAHPO data folder")
-        self._inner = YahpoTask(load_surrogate(str(root.resolve()), "lcbench"), "3945",
-                                objectives=("val_cross_entropy", "val_balanced_accuracy"))
+        self._inner = YahpoTask(
+            load_surrogate(str(root.resolve()), "lcbench"),
+            "3945",
+            objectives=("val_cross_entropy", "val_balanced_accuracy"),
+        )
         self.id = "directions/lcbench"
         self.space = self._inner.space
         self.objectives = self._inner.objectives

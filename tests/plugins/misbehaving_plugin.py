@@ -139,8 +139,10 @@ class OddFamily(TaskFamily):
     description = "tasks that return malformed results on purpose"
 
     def ids(self) -> list[str]:
-        return [f"odd/{m}" for m in ("ok", "ragged", "nancost", "negcost", "nonecost", "infcost", "strvalue",
-                                     "conditional")]
+        return [
+            f"odd/{m}"
+            for m in ("ok", "ragged", "nancost", "negcost", "nonecost", "infcost", "strvalue", "conditional")
+        ]
 
     def make(self, task_id: str) -> Task:
         if task_id not in self.ids():

@@ -24,8 +24,14 @@ class RevisedTask(Task):
         self.space = ConfigurationSpace({"x": (-1.0, 1.0)}, seed=0)
         self.objectives = (Objective("y"),)
         self.fidelity = None
-        self.meta = TaskMeta(family="revised", type="bb", kind="synthetic", dims=1, optimum=(0.0,),
-                             revision=os.environ.get(REVISION_ENV, ""))
+        self.meta = TaskMeta(
+            family="revised",
+            type="bb",
+            kind="synthetic",
+            dims=1,
+            optimum=(0.0,),
+            revision=os.environ.get(REVISION_ENV, ""),
+        )
 
     def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None, seed: int = 0) -> Result:
         return Result((float(config["x"]) ** 2,))
