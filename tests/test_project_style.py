@@ -1,4 +1,4 @@
-"""House style is part of the test suite: ruff and mypy must be clean on the whole project."""
+"""House style is a test: ruff (lint and format) and mypy are clean on the whole project."""
 
 from __future__ import annotations
 
@@ -12,13 +12,25 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.skipif(
+needs_ruff = pytest.mark.skipif(
     shutil.which("ruff") is None and not (Path(sys.prefix) / "bin" / "ruff").exists(),
     reason="ruff is not installed (it comes with the `test` extra)",
 )
+
+
+@needs_ruff
 def test_ruff_clean() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@needs_ruff
+def test_ruff_format_clean() -> None:
+    # Checked, never applied here: a failure lists the files, and `ruff format .` fixes them.
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "."], cwd=REPO, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
