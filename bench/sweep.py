@@ -286,9 +286,7 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
                         f"{arg!r} matches no study: list them with python -m bench list=studies"
                     )
             prefix = "" if ov.type.name != "ADD" else "+"
-            folder_dims[key] = [
-                f"{prefix}{ov.key_or_group}={_text(v) if key != 'study' else v}" for v in values
-            ]
+            folder_dims[key] = [f"{prefix}{ov.key_or_group}={_text(v)}" for v in values]
             study_given |= key == "study"
         elif ov.is_sweep_override():
             raise ConfigError(

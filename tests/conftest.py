@@ -126,3 +126,26 @@ def plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     registry.forget_tasks()
     yield
     registry.forget_tasks()
+
+
+@pytest.fixture(autouse=True)
+def _run_context_is_restored() -> Iterator[None]:
+    """Undo what a test's in-process run applied to this process (a task module from a spec's run
+    context, a YAHPO folder): later tests plan with this process's context and hand it to their
+    workers, which cannot import a test plugin whose path is gone ('crashed' runs elsewhere)."""
+    registry = sys.modules.get("bench.registry")
+    yahpo = sys.modules.get("tasks.collections.yahpo")
+    modules = list(registry._added_modules) if registry is not None else None
+    folder = yahpo._configured[0] if yahpo is not None else None
+    yield
+    registry = sys.modules.get("bench.registry")
+    changed = False
+    if registry is not None and list(registry._added_modules) != (modules or []):
+        registry._added_modules[:] = modules or []
+        changed = True
+    yahpo = sys.modules.get("tasks.collections.yahpo")
+    if yahpo is not None and yahpo._configured[0] != folder:
+        yahpo._configured[0] = folder
+        changed = True
+    if changed and registry is not None:
+        registry.forget_tasks()
