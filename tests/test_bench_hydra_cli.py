@@ -511,7 +511,9 @@ def test_one_pair_with_several_seeds_lists_each_seed_not_a_leaderboard(bench, tm
 def test_a_task_alone_skips_the_study_optimizers_that_cannot_run_it(bench, tmp_path: Path) -> None:
     # task= alone runs the default study's optimizers on it; Hyperband (multi-fidelity only) is
     # listed as refused, as the study says (incompatible: skip), instead of failing the command
-    proc = bench(tmp_path, "task=bbob/f01/d02/i01", "n_trials=3", "progress=false")
+    proc = bench(tmp_path, "-m", "task=bbob/f01/d02/i01", "seed=0,1", "n_trials=3", "progress=false")
     assert proc.returncode == 0, proc.stderr
-    assert "5 pairs, 1 refused, 4 runs" in proc.stdout.splitlines()[0]
+    assert "10 pairs, 2 refused, 8 runs" in proc.stdout.splitlines()[0]
     assert "refused: hyperband on bbob/f01/d02/i01" in proc.stdout
+    # the summary counts refusals in the header's unit too
+    assert "refused (incompatible, not run): 1 optimizer-task pair × 2 seeds = 2 runs" in proc.stdout

@@ -111,7 +111,12 @@ def _leaderboard_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str
         f"({len(sweep.failed)} failed), {sweep.skipped} already done; {sweep.elapsed:.1f} s",
     ]
     if plan.refused:
-        lines.append(f"refused pairs (incompatible, not run): {len(plan.refused)}")
+        # in the header's unit too: refused runs are the refused (optimizer, task) pairs × seeds
+        n_seeds = len({spec.seed for spec in plan.specs}) or 1
+        per_seed = f" × {n_seeds} seeds = {len(plan.refused) * n_seeds} runs" if n_seeds > 1 else ""
+        lines.append(
+            f"refused (incompatible, not run): {plural(len(plan.refused), 'optimizer-task pair')}{per_seed}"
+        )
     for o in sweep.failed[:10]:
         lines.append(f"  FAILED {o.run_id}: {o.error}")
     if len(sweep.failed) > 10:
