@@ -34,7 +34,7 @@ import yaml
 
 from bench.cli import Flags, help_text, parse_flags, version_text
 from bench.config import LIST_KINDS, ConfigError, Settings, check_overrides, interpolation_problem
-from bench.config_files import UnknownNameError, add_config_dir, unknown, yaml_ids
+from bench.config_files import LIST_NAMES, UnknownNameError, add_config_dir, unknown, yaml_ids
 from bench.settings import check_composed, settings_from_cfg
 
 if TYPE_CHECKING:
@@ -50,8 +50,7 @@ EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT, EXIT_WRITE_FAILED, EXIT_INTERRUPTED =
 EXIT_TERMINATED, EXIT_BROKEN_PIPE = 143, 141
 
 #: Config groups whose values name YAML files under conf/ (optimizer ids are checked by the plan).
-GROUPS = {"study": "study", "backend": "backend"}
-LIST_NAMES = {"study": "studies", "optimizer": "optimizers", "backend": "backends"}
+GROUPS = ("study", "backend")
 
 
 def _choices(overrides: Sequence[str]) -> dict[str, str]:
@@ -60,9 +59,9 @@ def _choices(overrides: Sequence[str]) -> dict[str, str]:
     for ov in overrides:
         key, sep, value = ov.lstrip("+~").partition("=")
         if sep and key in GROUPS:
-            valid = yaml_ids(GROUPS[key])
+            valid = yaml_ids(key)
             if value not in valid:
-                hint = f"list them with: python -m bench list={LIST_NAMES[key]}" if key != "backend" else ""
+                hint = f"list them with: python -m bench list={LIST_NAMES[key]}" if key in LIST_NAMES else ""
                 raise unknown(key, value, valid, hint=hint)
             chosen[key] = value
         if sep and key == "list" and value not in LIST_KINDS:
@@ -74,36 +73,34 @@ def compose_config(overrides: Sequence[str], with_hydra: bool = False) -> DictCo
     """Hydra's composition of conf/config.yaml (typed by bench/config_schema.py) with ``overrides``."""
     from hydra import compose, initialize_config_dir
 
-    from bench.config_files import check_config_file, conf_dir, extra_conf_dirs
+    from bench.config_files import check_config_file, conf_dir
     from bench.config_schema import register
 
     register()
-    overrides = check_overrides(overrides)  # unknown keys get a did-you-mean, not Hydra's "use +key"
+    # unknown keys get a did-you-mean, not Hydra's "use +key"
+    overrides = [*check_overrides(overrides), *_searchpath_override()]
     # The files Hydra will read, read strictly first: a bad one is named (not UTF-8, not a mapping,
     # a key the schema does not have).
     for group, name in {"study": "default", "backend": "loky", **_choices(overrides)}.items():
         check_config_file(group, name)
-    extra = extra_conf_dirs()
-    if extra:  # user folders join Hydra's search path so their groups can be selected too
-        paths = ",".join(f"file://{d.resolve()}" for d in extra)
-        overrides = [*overrides, f"hydra.searchpath=[{paths}]"]
     with initialize_config_dir(config_dir=str(conf_dir()), version_base=None):
         return compose("config", overrides=list(overrides), return_hydra_config=with_hydra)
 
 
+def _searchpath_override() -> list[str]:
+    """User config folders (``--config-dir``, ``$NXMBENCH_CONFIG_PATH``, plugins) as the Hydra
+    override that puts them on its search path, so their groups can be selected too."""
+    from bench.config_files import extra_conf_dirs
+
+    extra = extra_conf_dirs()
+    return [f"hydra.searchpath=[{','.join(f'file://{d.resolve()}' for d in extra)}]"] if extra else []
+
+
 def _composition_error(exc: Exception, args: Sequence[str]) -> ConfigError:
     from bench.config_schema import validation_problem
+    from bench.sweep import quote_hint
 
-    msg = validation_problem(exc)
-    bracketed = [
-        a
-        for a in args
-        if "=" in a and "[" in a.split("=", 1)[1] and not a.split("=", 1)[1].startswith(("'", '"', "["))
-    ]
-    if bracketed:  # a glob like f0[1-5] reads as a Hydra list unless quoted
-        key, value = bracketed[0].split("=", 1)
-        msg += f" — quote glob patterns for Hydra: \"{key}='{value}'\""
-    return ConfigError(msg)
+    return ConfigError(validation_problem(exc) + quote_hint(args))
 
 
 def _compose(folder: Folder, with_hydra: bool = False) -> DictConfig:
@@ -121,10 +118,10 @@ def _compose(folder: Folder, with_hydra: bool = False) -> DictConfig:
 
 def _yaml_error(exc: yaml.YAMLError) -> str:
     """One line for a YAML syntax error: which file, where, what the parser wanted."""
+    from bench.config_files import yaml_problem
+
     mark = getattr(exc, "problem_mark", None)
-    where = f"{mark.name} line {mark.line + 1} column {mark.column + 1}" if mark else "a config file"
-    problem = " ".join(filter(None, (getattr(exc, "context", None), getattr(exc, "problem", None))))
-    return f"cannot parse {where}: {problem or ' '.join(str(exc).split())}: fix the YAML syntax"
+    return yaml_problem(exc, mark.name if mark else "a config file")
 
 
 class Terminated(BaseException):
@@ -197,14 +194,11 @@ def _show_info(flags: Flags, cl: CommandLine) -> None:
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from bench.config_files import conf_dir, extra_conf_dirs
+    from bench.config_files import conf_dir
     from bench.config_schema import register
 
     register()
-    overrides = check_overrides(cl.folders[0].overrides)
-    extra = extra_conf_dirs()
-    if extra:
-        overrides = [*overrides, "hydra.searchpath=[" + ",".join(f"file://{d}" for d in extra) + "]"]
+    overrides = [*check_overrides(cl.folders[0].overrides), *_searchpath_override()]
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     log = logging.getLogger("hydra._internal.hydra")

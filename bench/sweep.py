@@ -205,10 +205,7 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
         try:
             ov = parser.parse_override(arg)
         except (HydraException, OmegaConfBaseException) as exc:
-            cause = " ".join(str(exc).split())
-            key, _, value = arg.partition("=")
-            if "[" in value and not value.startswith(("'", '"', "[")):  # a glob like f0[1-5]
-                cause += f" — quote glob patterns for Hydra: \"{key}='{value}'\""
+            cause = " ".join(str(exc).split()) + quote_hint([arg])
             raise ConfigError(
                 f"cannot parse the override {arg!r}: {cause}: write key=value "
                 "(quote values with spaces or brackets: \"key='a b'\")"
@@ -314,6 +311,21 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
         study_seeds_set=study_seeds_set,
     )
     return CommandLine(selection, _folders(plain, folder_dims), study_given)
+
+
+def quote_hint(args: Sequence[str]) -> str:
+    """A hint for the first override whose value has an unquoted ``[``: a glob like ``f0[1-5]``
+    reads as a Hydra list unless quoted (``""`` when there is none).
+
+    Example:
+        >>> print(quote_hint(["n_jobs=2", "task=bbob/f0[1-3]/d02/i01"]))
+         — quote glob patterns for Hydra: "task='bbob/f0[1-3]/d02/i01'"
+    """
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if sep and "[" in value and not value.startswith(("'", '"', "[")):
+            return f" — quote glob patterns for Hydra: \"{key}='{value}'\""
+    return ""
 
 
 def _is_glob(value: Any) -> bool:
