@@ -82,6 +82,12 @@ def _plugin_env() -> dict[str, str]:
 
 _pool_key: tuple[Any, ...] | None = None
 
+#: loky's resource tracker (a process the pool starts, sharing this one's stderr) unlinks the
+#: semaphores of a pool that was killed (SIGTERM, Ctrl-C) when this process exits, and warns twice
+#: per semaphore while doing so: noise after the command's one-line message, about a clean-up it
+#: does anyway. It takes its warning filters from ``sys.warnoptions`` when it starts.
+_QUIET_RESOURCE_TRACKER = "ignore:resource_tracker:UserWarning:joblib.externals.loky.backend.resource_tracker"
+
 
 def _executor(n_workers: int) -> Any:
     """The loky pool, replaced when plugin settings or ``sys.path`` changed since it started
@@ -89,6 +95,8 @@ def _executor(n_workers: int) -> Any:
     from joblib.externals.loky import get_reusable_executor
 
     global _pool_key
+    if _QUIET_RESOURCE_TRACKER not in sys.warnoptions:
+        sys.warnoptions.append(_QUIET_RESOURCE_TRACKER)
     env = _plugin_env()
     key = (tuple(sorted(env.items())), tuple(sys.path))
     fresh = _pool_key is not None and key != _pool_key
