@@ -241,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench.check_command import main as check
 
         return check(args[1:])
+    if args[:1] == ["archive"]:  # the baseline archive: python -m bench archive status|verify|build|pack
+        from bench.archive.command import main as archive
+
+        return archive(args[1:])
     try:
         flags = parse_flags(args)
     except ConfigError as exc:
