@@ -66,6 +66,17 @@ def _parser() -> argparse.ArgumentParser:
         "n_workers, optimizer parameters, task revisions) anyway, under a warning "
         "section naming the groups (default: refuse them)",
     )
+    r.add_argument(
+        "--baselines",
+        default=None,
+        metavar="archive|DIR",
+        help="rank these runs together with the archived baselines (the archive installed with "
+        "nxm-bench, or an archive folder): every archived optimizer not among these runs, at the "
+        "same budget, seeds, task revisions and objectives (docs/baselines.md)",
+    )
+    b = sub.add_parser("baselines", help="write the archived baselines' leaderboard (docs/baselines/)")
+    b.add_argument("--out", default="docs/baselines", help="output folder (default: docs/baselines)")
+    b.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     s = sub.add_parser("subset", help="select representative dev (and test) task subsets; write tasksets")
     s.add_argument(
         "results",
@@ -423,6 +434,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stdout)
         return 0
+    if args.command == "baselines":
+        from analysis.report.archive_leaderboard import write_leaderboard
+
+        start = time.perf_counter()
+        try:
+            html_path, md_path = write_leaderboard(Path(args.out), n_boot=args.n_boot)
+        except (OSError, ValueError) as exc:
+            print(f"error: {_one_line(exc)}", file=sys.stderr)
+            return 2
+        print(f"wrote {html_path} and {md_path} in {time.perf_counter() - start:.1f} s")
+        return 0
     if args.command in ("subset", "scores"):
         try:
             if args.command == "scores":
@@ -441,6 +463,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         tasksets = [load_taskset(t) for t in args.taskset]
         held_out = [o.strip() for o in args.held_out.split(",") if o.strip()] if args.held_out else None
         df, runs_meta, manifest = _load(args.results, allow_mixed=args.allow_mixed)
+        archived: dict[str, str] = {}
+        notes: list[str] = []
+        if args.baselines:
+            from analysis.baselines import add_baselines
+
+            base = add_baselines(df, runs_meta, manifest, source=args.baselines)
+            df, runs_meta, manifest, archived = base.trials, base.runs_meta, base.manifest, base.archived
+            notes = [*base.refused, *base.notes]
+            for line in notes:
+                print(f"note: {line}", file=sys.stderr)
         rep = build_report(
             df,
             runs_meta,
@@ -453,6 +485,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             tasksets=tasksets,
             held_out=held_out,
             allow_mixed=args.allow_mixed,
+            archived=archived,
+            baseline_notes=notes,
         )
         src = Path(args.results)
         out = Path(args.out) if args.out else (src if src.is_dir() else src.parent) / "report"

@@ -22,7 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from bench.results import decode_objectives, load, load_runs
+from bench.results import decode_objectives, load_runs
+from bench.results import load as _load_results
 from bench.study_folder import run_settings
 
 __all__ = [
@@ -33,6 +34,28 @@ __all__ = [
     "load",
     "load_runs",
 ]
+
+
+def load(path: Any, columns: Sequence[str] | None = None, baselines: str | None = None) -> pd.DataFrame:
+    """All trials under ``path`` as one long DataFrame (``bench.results.load``), optionally with the
+    archived baselines added (``baselines="archive"``, or an archive folder).
+
+    With baselines, every archived optimizer not among the runs is added on the runs' tasks and
+    seeds, at their budget (``analysis.baselines.add_baselines``; entries that do not compare are
+    refused, and nothing comparable raises a one-line ``ValueError``); a ``source`` column says
+    ``runs`` or ``archive`` per row.
+
+    Example:
+        >>> df = load("results/dev_bb", baselines="archive")  # doctest: +SKIP
+        >>> df.groupby("source", observed=True).optimizer.nunique()  # doctest: +SKIP
+    """
+    if baselines is None:
+        return _load_results(path, columns)
+    from analysis.baselines import add_baselines
+    from bench.results import read_manifest
+
+    df = add_baselines(_load_results(path), load_runs(path), read_manifest(path), source=baselines).trials
+    return df[[*columns, "source"]] if columns else df
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,8 @@ def build_report(
     tasksets: Sequence[Taskset] = (),
     held_out: Sequence[str] | None = None,
     allow_mixed: bool = False,
+    archived: Mapping[str, str] | None = None,
+    baseline_notes: Sequence[str] = (),
 ) -> Report:
     """Compute every table and figure of the leaderboard report.
 
@@ -158,6 +160,10 @@ def build_report(
             optimizer not in its ``embedding`` list.
         allow_mixed: report mixed results anyway, under a first section, "Warning: mixed
             results", that names the groups.
+        archived: optimizers whose runs come from the baseline archive, each with a label (archive
+            version, piece, seeds; ``analysis.baselines.add_baselines``): the leaderboards mark
+            them and a section lists them.
+        baseline_notes: lines about the archived baselines (refused entries, library versions).
 
     Example:
         >>> from analysis.synthetic import synthetic_results
@@ -194,9 +200,23 @@ def build_report(
     if mixture:
         sections.append(_mixed_section(mixture, tables))
     sections.append(_provenance(df, prep, runs_meta, manifest, studies))
+    if archived:
+        sections.append(_baselines_section(archived, baseline_notes, opts, tables))
     sections.append(_completeness_section(comp, runs_meta, tables))
 
-    ctx = _Ctx(baseline, alpha, n_boot, seed, pal, max_heatmap_tasks, fig, sections, tables, comp)
+    ctx = _Ctx(
+        baseline,
+        alpha,
+        n_boot,
+        seed,
+        pal,
+        max_heatmap_tasks,
+        fig,
+        sections,
+        tables,
+        comp,
+        dict(archived or {}),
+    )
     present = set(prep.runs["task_type"].astype(str))
     types = [t for t in TYPE_ORDER if t in present] + sorted(present - set(TYPE_ORDER))
     families: list[pd.DataFrame] = []
@@ -254,6 +274,8 @@ class _Ctx:
     sections: list[Section]
     tables: dict[str, pd.DataFrame]
     comp: Completeness
+    #: Optimizers whose runs come from the baseline archive (marked in the leaderboards).
+    archived: dict[str, str]
 
 
 def _default_axis(task_type: str, prep: Prepared) -> str:
@@ -318,6 +340,28 @@ def _provenance(
         "Optimizers are ranked within one task type at a time.",
     ]
     return prov
+
+
+def _baselines_section(
+    archived: Mapping[str, str], notes: Sequence[str], opts: Sequence[str], tables: dict[str, pd.DataFrame]
+) -> Section:
+    """Which optimizers come from the baseline archive, and what was refused or differs."""
+    sec = Section("Baselines from the archive")
+    own = [o for o in opts if o not in archived]
+    sec.text.append(
+        f"{_n(len(archived), 'optimizer')} of this report come from the baseline archive installed with "
+        f"nxm-bench, not from these runs (marked 'archive' in the leaderboards); "
+        f"{_n(len(own), 'optimizer')} from these runs: {', '.join(own) or 'none'}. Archived entries "
+        "are used only at the same budget, seeds, task revisions and objectives as these runs "
+        "(docs/baselines.md)."
+    )
+    table = pd.DataFrame(
+        {"from": [archived[o] for o in sorted(archived)]}, index=pd.Index(sorted(archived), name="optimizer")
+    )
+    tables["baselines"] = table
+    sec.tables.append(("Archived optimizers", table))
+    sec.text.extend(notes)
+    return sec
 
 
 def _mixed_section(groups: Sequence[SettingGroups], tables: dict[str, pd.DataFrame]) -> Section:
@@ -518,6 +562,8 @@ def _type_sections(
     )
     lb["failed or missing runs"] = bad.value_counts().reindex(tbl.index, fill_value=0).astype(int)
     lb["tasks"] = tbl["n_tasks"]
+    if ctx.archived:
+        lb.insert(0, "source", ["archive" if o in ctx.archived else "these runs" for o in lb.index])
     ctx.tables[f"leaderboard_{t}"] = lb
     ctx.tables[f"scores_{t}"] = scores_all
     head.tables.append(("Leaderboard (sorted by mean rank; lower is better)", lb))
