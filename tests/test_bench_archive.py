@@ -118,18 +118,34 @@ def test_archived_runs_rerun_bit_identically(bench, tmp_path: Path) -> None:
     fresh = load(tmp_path / "results" / "dev_bb")
     archived, _ = read_archive(pieces=["dev_bb"], optimizers=opts)
     archived = archived[archived["task"].isin(tasks) & archived["seed"].isin(seeds)]
+    assert len(fresh) == len(opts) * len(tasks) * len(seeds) * 50
+    _assert_same_trials(archived.assign(study="dev_bb"), fresh)
+
+
+def _assert_same_trials(a: pd.DataFrame, b: pd.DataFrame) -> None:
     key = ["task", "optimizer", "seed", "trial"]
-    a = archived.astype({c: str for c in ("task", "optimizer")}).sort_values(key).reset_index(drop=True)
-    b = fresh.astype({c: str for c in ("task", "optimizer")}).sort_values(key).reset_index(drop=True)
-    assert len(a) == len(b) == len(opts) * len(tasks) * len(seeds) * 50
-    for col in ("task", "optimizer", "seed", "trial", "run_id"):
+    a = a.astype({c: str for c in ("task", "optimizer")}).sort_values(key).reset_index(drop=True)
+    b = b.astype({c: str for c in ("task", "optimizer")}).sort_values(key).reset_index(drop=True)
+    assert len(a) == len(b) > 0
+    for col in (
+        "task",
+        "optimizer",
+        "seed",
+        "trial",
+        "run_id",
+        "family",
+        "task_type",
+        "task_kind",
+        "objectives",
+    ):
         assert a[col].astype(str).tolist() == b[col].astype(str).tolist(), col
-    for col in ("value", "cost", "budget_used", "sim_time", "optimum"):
+    for col in ("value", "fidelity", "cost", "budget_used", "sim_time", "optimum"):
         # bit for bit: the same float64 patterns, NaN where NaN
         assert np.array_equal(a[col].to_numpy().view(np.int64), b[col].to_numpy().view(np.int64)), col
     assert all(np.array_equal(x, y) for x, y in zip(a["values"], b["values"], strict=True))
-    assert (a["objectives"].astype(str) == b["objectives"].astype(str)).all()
-    assert (a["minimize"] == b["minimize"]).all()
+    assert (a["minimize"] == b["minimize"]).all() and (
+        a["run_status"].astype(str) == b["run_status"].astype(str)
+    ).all()
 
 
 def _private(tmp_path: Path) -> dict[str, str]:
@@ -157,14 +173,12 @@ def test_build_adds_one_optimizer_by_running_only_its_sweep(bench, tmp_path: Pat
     st = bench(tmp_path, "archive", "status", "piece=default", "optimizer=random_search,hyperband", env=env)
     assert st.returncode == 0 and "2 fresh" in st.stdout
     assert bench(tmp_path, "archive", "verify", env=env).returncode == 0
-    # The packed files hold exactly the runs of the build's study folder.
-    packed, _ = read_archive(optimizers=["random_search"], folder=tmp_path / "archive")
+    # The packed files hold exactly the runs of the build's study folder, bit for bit: values,
+    # fidelities, costs, budgets, simulated times (rebuilt from the costs), objectives.
+    packed, _ = read_archive(folder=tmp_path / "archive")
     raw = load(tmp_path / "w" / "default")
-    raw = raw[raw["optimizer"] == "random_search"]
-    assert len(packed) == len(raw) == 140 * 100
-    assert pd.Series(packed["value"].to_numpy()).equals(
-        pd.Series(raw.sort_values(["task", "seed", "trial"])["value"].to_numpy())
-    )
+    assert len(packed) == len(raw) and len(raw[raw["optimizer"] == "random_search"]) == 140 * 100
+    _assert_same_trials(packed, raw)
 
 
 @pytest.mark.slow

@@ -97,3 +97,9 @@ def test_wheel_holds_the_markers(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = [p for p in TYPED if f"{p}/py.typed" not in names]
     assert not missing, f"the wheel lacks py.typed for {missing}"
+    # The baseline archive installs with the package: its manifest and every file it lists.
+    from bench.archive.store import read_manifest
+
+    archived = {f"bench/archive/data/{rel}" for rel in read_manifest()["files"]}
+    assert "bench/archive/data/manifest.json" in names
+    assert archived and archived <= names, sorted(archived - names)[:3]

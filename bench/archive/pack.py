@@ -110,6 +110,10 @@ def pack_entry(entry: Entry, work: Path, command: str, folder: Path | None = Non
     tasks: dict[str, dict[str, Any]] = {}
     records: list[dict[str, Any]] = []
     parts: dict[str, list[Any]] = {name: [] for name, _ in COLUMNS}
+    # Sequential runs (one simulated worker) accumulate simulated time as the running sum of the
+    # costs, which numpy's cumsum repeats bit for bit: then the column is left out and rebuilt on
+    # reading (it is the largest column of multi-fidelity entries). Checked run by run.
+    sim_from_cost = True
     for meta, table in runs:
         spec = meta["spec"]
         tm = meta.get("task_meta") or {}
@@ -142,6 +146,8 @@ def pack_entry(entry: Entry, work: Path, command: str, folder: Path | None = Non
         parts["seed"].append(np.full(n, spec["seed"], dtype=np.int32))
         for name in ("trial", "value", "values", "fidelity", "cost", "budget_used", "sim_time"):
             parts[name].append(table.column(name).combine_chunks())
+        cost, sim = (table.column(c).to_numpy() for c in ("cost", "sim_time"))
+        sim_from_cost = sim_from_cost and np.array_equal(np.cumsum(cost), sim)
     arrays: dict[str, pa.Array] = {}
     for name, dtype in COLUMNS:
         # On several objectives ``value`` is ``values[0]``: stored once.
@@ -149,6 +155,7 @@ def pack_entry(entry: Entry, work: Path, command: str, folder: Path | None = Non
             (name == "values" and not multi)
             or (name == "value" and multi)
             or (name == "fidelity" and not has_fidelity)
+            or (name == "sim_time" and sim_from_cost)
         ):
             continue
         chunks = [pa.array(c) if isinstance(c, np.ndarray) else c for c in parts[name]]

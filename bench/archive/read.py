@@ -82,7 +82,7 @@ def read_entry(
             "values": values.to_pandas(),
             "cost": table.column("cost").to_numpy(),
             "budget_used": table.column("budget_used").to_numpy(),
-            "sim_time": table.column("sim_time").to_numpy(),
+            "sim_time": _sim_time(table, meta["runs"]),
             "wall_time": np.nan,
             "eval_time": np.nan,
             "optimum": [optimum[t] for t in task],
@@ -128,6 +128,21 @@ def read_entry(
             }
         )
     return frame, runs
+
+
+def _sim_time(table: pa.Table, runs: list[dict[str, Any]]) -> np.ndarray:
+    """Simulated time: stored, or (sequential runs) the running sum of each run's costs, which is
+    how the runner computed it, bit for bit (the packer checked)."""
+    if "sim_time" in table.column_names:
+        return np.asarray(table.column("sim_time").to_numpy(), dtype=np.float64)
+    cost = np.asarray(table.column("cost").to_numpy(), dtype=np.float64)
+    out = np.empty_like(cost)
+    start = 0
+    for r in runs:  # in file order, each run's trials contiguous
+        end = start + int(r["n_trials"])
+        out[start:end] = np.cumsum(cost[start:end])
+        start = end
+    return out
 
 
 def pc_first(values: pa.ListArray) -> np.ndarray:

@@ -6,10 +6,11 @@ The archive installs with the package under ``bench/archive/data/``::
     <piece>/<optimizer>.parquet      one optimizer's runs on one piece, compact, zstd
 
 A file holds one row per trial with the columns the analysis needs (:data:`COLUMNS`: task, seed,
-trial, value, the other objectives' values on multi-objective tasks, fidelity, cost, budget used,
-simulated time) and, under the parquet key ``nxm_bench_archive``, one record per run (seed, task,
-status, fingerprint, the trial table's digest of the original run file, timings) and one per task
-(family, type, kind, optimum, objectives, revision). Configurations, wall-clock and evaluation times
+trial, value, every objective's value on multi-objective tasks, fidelity, cost, budget used,
+simulated time, left out when it is the running sum of the costs) and, under the parquet key
+``nxm_bench_archive``, one record per run (task, seed, status, last error line, trials,
+fingerprint, duration) and one per task (family, type, kind, optimum, objectives, fidelity,
+revision). Configurations, wall-clock and evaluation times
 of the original run files are not kept: they are large and machine-bound.
 
 The manifest (``ARCHIVE_FORMAT``) records the archive version and, per file, its sha256, rows and
