@@ -174,6 +174,13 @@ Checks (the harness every optimizer and task family, plugins included, must pass
   python -m bench check task_family=NAME [max_tasks=5] [seed=0]     # the task-family checks
   Exit status 0 all passed, 1 some check failed, 2 unknown name; python -m bench check --help.
 
+The baseline archive (runs of every shipped optimizer on the shipped subsets, installed with the
+package; docs/baselines.md):
+  python -m bench -m study=dev_bb optimizer=my_opt                  # run only your optimizer, then
+  python -m analysis report results/dev_bb --baselines archive      # rank it with every baseline
+  python -m bench archive status|verify                             # fresh/stale entries; hashes
+  python -m bench archive build [piece=dev_bb] [optimizer=ID] [n_jobs=16]   # run what is missing
+
 Flags (as in any Hydra app):
   -m, --multirun           run the sweep overrides as one study
   -c, --cfg job|hydra|all  print the composed config and exit; -p/--package PKG selects a node,

@@ -263,3 +263,16 @@ def test_build_dry_run_prints_the_sweeps_and_runs_nothing(bench, tmp_path: Path)
     assert f"python -m bench -m {sweep} progress=false n_jobs=16" in proc.stdout
     assert "optimizer=skopt_gp study.seeds=3" in proc.stdout
     assert not (tmp_path / "results").exists() and not (tmp_path / "archive").exists()
+
+
+def test_status_without_the_data_a_piece_needs_says_unchecked(bench, tmp_path: Path) -> None:
+    files = _shipped_files()
+    if not any(i["piece"] == "dev_mf" for i in files.values()):
+        pytest.skip("the archive holds no dev_mf entries")
+    empty = tmp_path / "no_yahpo"
+    empty.mkdir()
+    proc = bench(tmp_path, "archive", "status", "piece=dev_mf", env={"NXMBENCH_YAHPO_DATA": str(empty)})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("unchecked  dev_mf    cannot plan the piece here: task family 'yahpo'")
+    assert "orphaned" not in proc.stdout and lines[-1].endswith(" unchecked")

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,7 +50,10 @@ def _parse(args: Sequence[str], command: str) -> tuple[dict[str, str], list[str]
         key, sep, value = a.partition("=")
         if not sep or not key:
             raise ValueError(f"archive {command}: {a!r} is not KEY=VALUE (e.g. piece=dev_bb)")
-        if key in ("piece", "optimizer", "work") and command != "verify":
+        if key == "yahpo_data" and command != "verify":
+            # Through the environment, so the sweeps' recorded commands name no local folder.
+            os.environ["NXMBENCH_YAHPO_DATA"] = value
+        elif key in ("piece", "optimizer", "work") and command != "verify":
             own[key] = value
         elif command == "build":
             extra.append(a)
@@ -57,7 +61,7 @@ def _parse(args: Sequence[str], command: str) -> tuple[dict[str, str], list[str]
             valid = (
                 "none"
                 if command == "verify"
-                else "piece, optimizer" + (", work" if command == "pack" else "")
+                else "piece, optimizer, yahpo_data" + (", work" if command == "pack" else "")
             )
             raise ValueError(f"archive {command}: unknown setting {key!r} (valid: {valid})")
     return own, extra, flags
@@ -130,20 +134,19 @@ def _verify() -> int:
 
 
 def _status(pieces: list[str] | None, optimizers: list[str] | None, show_all: bool) -> int:
-    from bench.archive.planning import expected_entries
     from bench.archive.status import archive_status
 
     rows = archive_status(pieces, optimizers)
     counts: dict[str, int] = {}
+    shown: set[tuple[str, str]] = set()
     for r in rows:
         counts[r.state] = counts.get(r.state, 0) + 1
-        if show_all or r.state != "fresh":
+        if r.state == "unchecked":  # one line per piece, not per file
+            if (r.piece, r.state) not in shown:
+                shown.add((r.piece, r.state))
+                print(f"unchecked  {r.piece:<9} {r.reasons[0]}")
+        elif show_all or r.state != "fresh":
             print(r.line())
-    _, left_out = expected_entries(pieces, optimizers)
-    unplannable = sorted({p for (p, _), why in left_out.items() if why.startswith("cannot plan")})
-    for p in unplannable:
-        why = next(w for (q, _), w in left_out.items() if q == p)
-        print(f"unplanned  {p:<9} {why}")
     print(
         "entries: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) if counts else "entries: none"
     )

@@ -128,7 +128,7 @@ def expected_entries(
             continue
         try:
             plan = make_plan(_piece_study(p, opts))
-        except (ConfigError, OSError) as exc:  # e.g. the YAHPO data folder is not set here
+        except (ConfigError, LookupError, ValueError, OSError) as exc:  # e.g. no YAHPO data folder here
             for o in opts:
                 left_out[(p.name, o)] = f"cannot plan the piece here: {exc}"
             continue

@@ -10,7 +10,9 @@ An entry (one optimizer on one piece) is
   ``archive build`` re-runs it;
 * ``incomplete``: the file lacks some planned runs (e.g. a task was added to the subset);
 * ``missing``: planned, never built (e.g. a new optimizer, or expensive runs not built yet);
-* ``orphaned``: in the archive but no longer planned (an optimizer or piece that was removed).
+* ``orphaned``: in the archive but no longer planned (an optimizer or piece that was removed);
+* ``unchecked``: its piece cannot be planned here (e.g. no YAHPO data folder for a piece with
+  YAHPO tasks), so neither can its freshness be judged.
 
 Example:
     >>> rows = archive_status()  # doctest: +SKIP
@@ -31,7 +33,7 @@ from bench.archive.store import read_file_meta, read_manifest
 
 __all__ = ["EntryStatus", "archive_status", "installed_version", "stale_reasons"]
 
-STATES = ("fresh", "stale", "incomplete", "missing", "orphaned")
+STATES = ("fresh", "stale", "incomplete", "missing", "orphaned", "unchecked")
 
 
 @dataclass
@@ -90,7 +92,8 @@ def archive_status(
     files: Mapping[str, Any] = manifest.get("files", {})
     piece_list = list(pieces) if pieces is not None else None
     opt_list = list(optimizers) if optimizers is not None else None
-    entries, _ = expected_entries(piece_list, opt_list)
+    entries, left_out = expected_entries(piece_list, opt_list)
+    unplanned = {p: why for (p, _), why in left_out.items() if why.startswith("cannot plan")}
     out: list[EntryStatus] = []
     for (piece, opt), entry in entries.items():
         rel = relative_path(piece, opt)
@@ -115,7 +118,13 @@ def archive_status(
     for _, info in sorted(files.items()):
         key = (info.get("piece"), info.get("optimizer"))
         in_scope = (piece_list is None or key[0] in piece_list) and (opt_list is None or key[1] in opt_list)
-        if in_scope and key not in entries:
+        if in_scope and key[0] in unplanned:
+            out.append(
+                EntryStatus(
+                    str(key[0]), str(key[1]), "unchecked", [unplanned[str(key[0])]], int(info.get("runs", 0))
+                )
+            )
+        elif in_scope and key not in entries:
             out.append(
                 EntryStatus(
                     str(key[0]), str(key[1]), "orphaned", ["no longer planned"], int(info.get("runs", 0))
