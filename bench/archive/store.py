@@ -18,8 +18,7 @@ runs, the optimizer's target, parameters and library version, the run environmen
 task revisions, the exact command that produced it and when.
 
 Example:
-    >>> problems = verify()  # doctest: +SKIP
-    >>> problems  # doctest: +SKIP
+    >>> verify()  # the archive installed with the package
     []
 """
 
