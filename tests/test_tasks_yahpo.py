@@ -122,6 +122,26 @@ def test_bad_input_is_value_error(family: YahpoFamily) -> None:
 
 
 @needs_data
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_every_value_inside_the_tasks_own_space_is_evaluated(family: YahpoFamily, scenario: str) -> None:
+    # The space ConfigSpace decodes from YAHPO's JSON has rounded bounds (lcbench's learning_rate:
+    # 0.0001, the JSON 0.00010000000000000009): values between the two were refused, and Nevergrad
+    # PSO and (1+1) runs on lcbench crashed at the lower bound.
+    task_id = next(t for t in family.ids() if t.split("/")[1] == scenario)
+    task = family.make(task_id)
+    good = dict(task.space.get_default_configuration())
+    for hp in task.space.values():
+        if not hasattr(hp, "lower") or hp.name not in good:
+            continue
+        for bound in (hp.lower, hp.upper):
+            task.evaluate({**good, hp.name: bound})
+    ranged = [hp for hp in task.space.values() if hasattr(hp, "lower") and hp.name in good]
+    hp = ranged[0]
+    with pytest.raises(ValueError, match=hp.name):  # a value really outside is still refused
+        task.evaluate({**good, hp.name: hp.upper + (hp.upper - hp.lower)})
+
+
+@needs_data
 @pytest.mark.parametrize("task_id", ["yahpo/rbv2_xgboost/1040", "yahpo/rbv2_xgboost/1040/mo"])
 def test_nevergrad_runs_conditional_rbv2_spaces(family: YahpoFamily, task_id: str) -> None:
     # rbv2 spaces are conditional (e.g. xgboost's gbtree-only parameters); Nevergrad used to refuse them.

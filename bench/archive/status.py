@@ -8,7 +8,8 @@ An entry (one optimizer on one piece) is
 * ``stale``: a task revision, the optimizer's definition or its library version changed since it
   was built (the reasons are listed); the analysis never mixes it with fresh entries, and
   ``archive build`` re-runs it;
-* ``incomplete``: the file lacks some planned runs (e.g. a task was added to the subset);
+* ``incomplete``: the file lacks some planned runs (e.g. a task was added to the subset), or holds
+  failed runs (``archive build`` retries them, as resuming a study does);
 * ``missing``: planned, never built (e.g. a new optimizer, or expensive runs not built yet);
 * ``orphaned``: in the archive but no longer planned (an optimizer or piece that was removed);
 * ``unchecked``: its piece cannot be planned here (e.g. no YAHPO data folder for a piece with
@@ -110,9 +111,12 @@ def archive_status(
         stored = {f"{r['task']}/{r['seed']}": str(r["fingerprint"]) for r in runs}
         reasons = stale_reasons(info, stored, entry)
         lacking = [s for s in entry.specs if f"{s.task}/{s.seed}" not in stored]
-        state = "stale" if reasons else ("incomplete" if lacking else "fresh")
+        failed = sum(r["status"] != "ok" for r in runs)
+        state = "stale" if reasons else ("incomplete" if lacking or failed else "fresh")
         if lacking:
             reasons.append(f"{len(lacking)} planned runs not archived")
+        if failed:  # a fixed bug, or a flaky library: a build retries them as a resume does
+            reasons.append(f"{failed} runs failed (archive build retries them)")
         seeds = tuple(sorted({int(r["seed"]) for r in runs}))
         out.append(EntryStatus(piece, opt, state, reasons, len(runs), planned, seeds))
     for _, info in sorted(files.items()):

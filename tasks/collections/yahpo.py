@@ -539,6 +539,14 @@ class YahpoTask(Task):
         self._columns = [sc.targets.index(n) for n in names]
         self._runtime = sc.targets.index(sc.runtime_name)
         self._names = {hp.name for hp in self.space.values()}
+        # ConfigSpace rounds the bounds it decodes from YAHPO's JSON (lcbench's learning_rate:
+        # 0.0001 in the space, 0.00010000000000000009 in the JSON): a value anywhere in the space
+        # the task advertises is accepted, and handed to the surrogate clipped into the JSON's range.
+        self._accepted = {
+            hp.name: (min(hp.lower, sc_hp["lower"]), max(hp.upper, sc_hp["upper"]))
+            for hp in self.space.values()
+            if hasattr(hp, "lower") and "lower" in (sc_hp := surrogate.params[hp.name])
+        }
         self.meta = TaskMeta(
             kind="surrogate",
             tags=("yahpo", sc.name),
@@ -552,13 +560,19 @@ class YahpoTask(Task):
             raise ValueError(
                 f"{self.id}: unknown parameter(s) {sorted(unknown)}; valid: {sorted(self._names)}"
             )
+        full = dict(config)
         for name, value in config.items():
             hp = self.surrogate.params[name]
             if "choices" in hp:
                 if str(value) not in {str(c) for c in hp["choices"]}:
                     raise ValueError(f"{self.id}: {name}={value!r} is not one of {hp['choices']}")
-            elif not hp["lower"] <= float(value) <= hp["upper"]:
-                raise ValueError(f"{self.id}: {name}={value!r} is outside [{hp['lower']}, {hp['upper']}]")
+                continue
+            lo, hi = self._accepted.get(name, (hp["lower"], hp["upper"]))
+            if not lo <= float(value) <= hi:
+                raise ValueError(f"{self.id}: {name}={value!r} is outside [{lo}, {hi}]")
+            if not hp["lower"] <= float(value) <= hp["upper"]:
+                clipped = min(max(float(value), hp["lower"]), hp["upper"])
+                full[name] = type(value)(clipped) if isinstance(value, int) else clipped
         assert self.fidelity is not None
         z = self.fidelity.high if fidelity is None else float(fidelity)
         if not self.fidelity.contains(z):
@@ -566,7 +580,6 @@ class YahpoTask(Task):
             discrete = self.fidelity.values is not None
             allowed = f"one of {int(lo)}..{int(hi)}" if discrete else f"in [{lo}, {hi}]"
             raise ValueError(f"{self.id}: fidelity {sc.fidelity_name}={fidelity!r} must be {allowed}")
-        full = dict(config)
         full.update(sc.fixed)
         full[sc.instance_name] = self.instance
         full[sc.fidelity_name] = int(z) if sc.integer_fidelity else z
