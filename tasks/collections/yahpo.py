@@ -542,11 +542,12 @@ class YahpoTask(Task):
         # ConfigSpace rounds the bounds it decodes from YAHPO's JSON (lcbench's learning_rate:
         # 0.0001 in the space, 0.00010000000000000009 in the JSON): a value anywhere in the space
         # the task advertises is accepted, and handed to the surrogate clipped into the JSON's range.
-        self._accepted = {
-            hp.name: (min(hp.lower, sc_hp["lower"]), max(hp.upper, sc_hp["upper"]))
-            for hp in self.space.values()
-            if hasattr(hp, "lower") and "lower" in (sc_hp := surrogate.params[hp.name])
-        }
+        self._accepted: dict[str, tuple[float, float]] = {}
+        for hp in self.space.values():
+            raw = surrogate.params[hp.name]
+            lower, upper = getattr(hp, "lower", None), getattr(hp, "upper", None)
+            if lower is not None and upper is not None and "lower" in raw:
+                self._accepted[hp.name] = (min(lower, raw["lower"]), max(upper, raw["upper"]))
         self.meta = TaskMeta(
             kind="surrogate",
             tags=("yahpo", sc.name),
