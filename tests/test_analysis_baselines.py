@@ -174,3 +174,15 @@ def test_analysis_load_adds_the_baselines_in_one_call(bench, tmp_path: Path) -> 
     assert set(df["seed"]) == {0, 1} and df["task"].nunique() == 2
     with pytest.raises(ValueError, match="baselines='nowhere' is invalid"):
         analysis.load(tmp_path / "results" / "dev_bb", baselines="nowhere")
+
+
+@pytest.mark.slow
+def test_the_published_leaderboard_is_what_the_shipped_archive_gives(tmp_path: Path) -> None:
+    from analysis.report.archive_leaderboard import write_leaderboard
+    from bench.archive.store import read_manifest
+
+    published = Path(__file__).resolve().parents[1] / "docs" / "baselines" / "leaderboard.md"
+    _, md = write_leaderboard(tmp_path)
+    assert md.read_text() == published.read_text(), "regenerate it: python -m analysis baselines"
+    manifest = read_manifest()
+    assert f"Baseline archive v{manifest['archive_version']} " in published.read_text()
