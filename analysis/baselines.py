@@ -36,7 +36,7 @@ from bench.archive.pieces import piece_names
 from bench.archive.read import read_entry
 from bench.archive.store import archive_dir, read_file_meta, read_manifest
 from bench.results import CATEGORICAL_COLUMNS, decode_objectives, encode_objectives
-from bench.study_folder import run_settings
+from bench.study_folder import run_settings, seed_ranges, show_value
 
 __all__ = ["BaselineMismatch", "Baselines", "add_baselines", "archive_folder"]
 
@@ -73,19 +73,6 @@ def archive_folder(source: str) -> Path:
             "or a folder holding an archive's manifest.json"
         )
     return path
-
-
-def _seed_text(seeds: Sequence[int]) -> str:
-    s = sorted(seeds)
-    if s and s == list(range(s[0], s[-1] + 1)) and len(s) > 2:
-        return f"{s[0]}-{s[-1]}"
-    return ",".join(map(str, s))
-
-
-def _show(v: Any) -> str:
-    if v is None:
-        return "none"
-    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def _user_view(df: pd.DataFrame, runs_meta: pd.DataFrame | None) -> dict[str, Any]:
@@ -136,7 +123,7 @@ def _file_settings(info: Mapping[str, Any]) -> dict[str, Any]:
 
 def _difference(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
     return ", ".join(
-        f"{k}={_show(a.get(k))} (archive) vs {_show(b.get(k))} (your runs)"
+        f"{k}={show_value(a.get(k))} (archive) vs {show_value(b.get(k))} (your runs)"
         for k in _SETTINGS
         if a.get(k) != b.get(k)
     )
@@ -225,14 +212,14 @@ def add_baselines(
         seeds = {int(r["seed"]) for r in meta["runs"]}
         lacking = sorted(set(user["seeds"]) - seeds)
         if lacking:
-            reason = f"seeds: archived {_seed_text(sorted(seeds))}, your runs {_seed_text(user['seeds'])}"
+            reason = f"seeds: archived {seed_ranges(sorted(seeds))}, your runs {seed_ranges(user['seeds'])}"
             refused.setdefault(reason, []).append(opt)
             continue
         mismatch = _task_mismatch(meta["tasks"], user)
         if mismatch:
             refused.setdefault(mismatch, []).append(opt)
             continue
-        frame, runs = read_entry(rel, info, folder)
+        frame, runs = read_entry(rel, info, folder, meta)
         keep = frame["task"].isin(user["tasks"]) & frame["seed"].isin(user["seeds"])
         frame = frame[keep]
         runs = [r for r in runs if r["task"] in user["tasks"] and r["seed"] in user["seeds"]]
@@ -243,7 +230,7 @@ def add_baselines(
             r["study"] = user["study"]
         frames.append(frame)
         meta_rows.extend(runs)
-        archived[opt] = f"archive v{version}, {info['piece']}, seeds {_seed_text(user['seeds'])}"
+        archived[opt] = f"archive v{version}, {info['piece']}, seeds {seed_ranges(user['seeds'])}"
         for lib, v in (info.get("library_version") or {}).items():
             libs.setdefault(lib, set()).add(str(v))
     refused_lines = [f"archived {', '.join(opts)} refused: {reason}" for reason, opts in refused.items()]

@@ -155,8 +155,13 @@ def _key(v: Any) -> str:
     return json.dumps(_number(v), sort_keys=True, default=str)
 
 
-def _show(v: Any) -> str:
-    """A value as a config spells it: 100 not 100.0, none not None."""
+def show_value(v: Any) -> str:
+    """A value as a config spells it: 100 not 100.0, none not None.
+
+    Example:
+        >>> show_value(100.0), show_value(None), show_value(0.5)
+        ('100', 'none', '0.5')
+    """
     if v is None:
         return "none"
     if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
@@ -432,8 +437,8 @@ def find_conflicts(
             if value is not _ABSENT and not _same(value, new[setting]):
                 old[_key(value)] += 0
         if old:
-            shown = {_show(json.loads(k)): n for k, n in old.most_common()}
-            conflicts.append(Conflict("study", setting, shown, _show(new[setting]), names))
+            shown = {show_value(json.loads(k)): n for k, n in old.most_common()}
+            conflicts.append(Conflict("study", setting, shown, show_value(new[setting]), names))
 
     optimizers = {o.id: (o.target, _key(o.params)) for o in study.optimizers}
     params = {o.id: o.params for o in study.optimizers}
@@ -687,8 +692,13 @@ def study_lock(study_dir: Path) -> Iterator[None]:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _seed_ranges(seeds: Iterable[int]) -> str:
-    """``[0, 1, 2, 7]`` → ``0-2, 7``."""
+def seed_ranges(seeds: Iterable[int]) -> str:
+    """Seeds as ranges.
+
+    Example:
+        >>> seed_ranges([7, 0, 1, 2])
+        '0-2, 7'
+    """
     out: list[str] = []
     ordered = sorted(set(seeds))
     start = prev = ordered[0]
@@ -707,7 +717,7 @@ def _news(new: Sequence[RunSpec], earlier: Sequence[Mapping[str, Any]]) -> str:
     parts = []
     seeds = {s.seed for s in new} - {r.get("seed") for r in earlier}
     if seeds:
-        parts.append(f"seed{'s' if len(seeds) > 1 else ''} {_seed_ranges(seeds)}")
+        parts.append(f"seed{'s' if len(seeds) > 1 else ''} {seed_ranges(seeds)}")
     optimizers = sorted({s.optimizer for s in new} - {r.get("optimizer") for r in earlier})
     if optimizers:
         parts.append(f"optimizer{'s' if len(optimizers) > 1 else ''} {', '.join(optimizers)}")

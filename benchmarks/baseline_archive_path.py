@@ -36,7 +36,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.archive.pieces import piece, seed_groups  # noqa: E402
+from bench.archive.build import sweep_argv  # noqa: E402
+from bench.archive.pieces import Piece, piece, seed_groups  # noqa: E402
 from bench.archive.store import read_manifest  # noqa: E402
 
 USER_OPTIMIZER = '''
@@ -99,26 +100,23 @@ def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     return wall
 
 
+def _sweep(p: Piece, optimizers: list[str], n_seeds: int, n_jobs: int) -> list[str]:
+    """The sweep the archive builds the piece with (``bench.archive.build.sweep_argv``), here."""
+    return [
+        sys.executable,
+        "-m",
+        "bench",
+        *sweep_argv(p.overrides(), optimizers, n_seeds, "results"),
+        f"n_jobs={n_jobs}",
+    ]
+
+
 def path_a(name: str, n_jobs: int) -> tuple[float, float]:
     p = piece(name)
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d)
         env = _setup(folder)
-        run = _timed(
-            [
-                sys.executable,
-                "-m",
-                "bench",
-                "-m",
-                *p.overrides(),
-                "optimizer=half_local",
-                "study.seeds=10",
-                f"n_jobs={n_jobs}",
-                "progress=false",
-            ],
-            folder,
-            env,
-        )
+        run = _timed(_sweep(p, ["half_local"], 10, n_jobs), folder, env)
         report = _timed(
             [sys.executable, "-m", "analysis", "report", f"results/{name}", "--baselines", "archive"],
             folder,
@@ -138,41 +136,13 @@ def path_b(name: str, n_jobs: int, max_rerun: float) -> tuple[float, float, floa
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d)
         env = _setup(folder)
-        measured += _timed(
-            [
-                sys.executable,
-                "-m",
-                "bench",
-                "-m",
-                *p.overrides(),
-                "optimizer=half_local",
-                "study.seeds=10",
-                f"n_jobs={n_jobs}",
-                "progress=false",
-            ],
-            folder,
-            env,
-        )
+        measured += _timed(_sweep(p, ["half_local"], 10, n_jobs), folder, env)
         for seeds, group in seed_groups(opts).items():
             if sum(cpu[o] for o in group) > max_rerun:
                 recorded += sum(cpu[o] for o in group) / n_jobs
                 skipped += group
                 continue
-            measured += _timed(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench",
-                    "-m",
-                    *p.overrides(),
-                    f"optimizer={','.join(group)}",
-                    f"study.seeds={len(seeds)}",
-                    f"n_jobs={n_jobs}",
-                    "progress=false",
-                ],
-                folder,
-                env,
-            )
+            measured += _timed(_sweep(p, group, len(seeds), n_jobs), folder, env)
         # The report of all of them: seeds differ between groups, so one report per seed count
         # is not needed for the comparison; the report of the 10-seed ones is what is timed.
         report = _timed(

@@ -141,8 +141,9 @@ def build(
     out: TextIO = sys.stdout,
 ) -> int:
     """Build every entry that is not fresh (within ``pieces`` × ``optimizers``); returns the exit status."""
-    entries, _ = expected_entries(pieces, optimizers)
-    states = {(s.piece, s.optimizer): s.state for s in archive_status(pieces, optimizers)}
+    plan = expected_entries(pieces, optimizers)
+    entries = plan[0]
+    states = {(s.piece, s.optimizer): s.state for s in archive_status(pieces, optimizers, plan=plan)}
     todo = {k: e for k, e in entries.items() if states.get(k) != "fresh"}
     if not todo:
         print("the archive is up to date: every planned entry is fresh", file=out)

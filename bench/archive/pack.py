@@ -20,6 +20,7 @@ import os
 import platform
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,7 @@ def _read_runs(entry: Entry, study_dir: Path) -> list[tuple[dict[str, Any], pa.T
     return out
 
 
+@cache  # asked once per run file when packing: thousands of times for one library
 def installed_version(library: str) -> str:
     """The installed version of a library, or ``not installed``."""
     from importlib import metadata

@@ -36,12 +36,14 @@ def _objectives_text(objectives: Any) -> str:
 
 
 def read_entry(
-    rel: str, info: Mapping[str, Any], folder: Path | None = None
+    rel: str, info: Mapping[str, Any], folder: Path | None = None, meta: Mapping[str, Any] | None = None
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """One archive file as (trials in the results schema, run-metadata rows)."""
+    """One archive file as (trials in the results schema, run-metadata rows); ``meta``: its
+    records (:func:`~bench.archive.store.read_file_meta`) when the caller has read them already."""
     d = folder or archive_dir()
     path = d / rel
-    meta = read_file_meta(path)
+    if meta is None:
+        meta = read_file_meta(path)
     table = pq.read_table(path)
     n = table.num_rows
     piece, optimizer = str(meta["piece"]), str(meta["optimizer"])

@@ -68,9 +68,10 @@ def stale_reasons(info: Mapping[str, Any], stored: Mapping[str, str], entry: Ent
     planned = {f"{s.task}/{s.seed}": s for s in entry.specs}
     changed = [k for k, s in planned.items() if k in stored and stored[k] != s.fingerprint]
     if changed:
-        revs = info.get("task_revisions") or {}
+        archived_rev = info.get("task_revisions") or {}
+        revision_now = {s.task: s.task_revision for s in entry.specs}
         tasks = sorted({planned[k].task for k in changed})
-        revised = [t for t in tasks if (revs.get(t) or "") != planned[f"{t}/{entry.seeds[0]}"].task_revision]
+        revised = [t for t in tasks if (archived_rev.get(t) or "") != revision_now[t]]
         if revised:
             reasons.append(
                 f"task revision changed: {', '.join(revised[:3])}" + (" …" if len(revised) > 3 else "")
@@ -83,9 +84,16 @@ def stale_reasons(info: Mapping[str, Any], stored: Mapping[str, str], entry: Ent
 
 
 def archive_status(
-    pieces: Iterable[str] | None = None, optimizers: Iterable[str] | None = None, folder: Path | None = None
+    pieces: Iterable[str] | None = None,
+    optimizers: Iterable[str] | None = None,
+    folder: Path | None = None,
+    plan: tuple[dict[tuple[str, str], Entry], dict[tuple[str, str], str]] | None = None,
 ) -> list[EntryStatus]:
-    """Every planned and every archived entry, with its state (:data:`STATES`)."""
+    """Every planned and every archived entry, with its state (:data:`STATES`).
+
+    ``plan``: what :func:`~bench.archive.planning.expected_entries` returned for the same
+    pieces and optimizers, when the caller has it already (planning builds every task).
+    """
     from bench.archive.store import archive_dir
 
     d = folder or archive_dir()
@@ -93,7 +101,7 @@ def archive_status(
     files: Mapping[str, Any] = manifest.get("files", {})
     piece_list = list(pieces) if pieces is not None else None
     opt_list = list(optimizers) if optimizers is not None else None
-    entries, left_out = expected_entries(piece_list, opt_list)
+    entries, left_out = plan if plan is not None else expected_entries(piece_list, opt_list)
     unplanned = {p: why for (p, _), why in left_out.items() if why.startswith("cannot plan")}
     out: list[EntryStatus] = []
     for (piece, opt), entry in entries.items():
