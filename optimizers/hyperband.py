@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -147,22 +148,43 @@ def admissible_fidelity(value: float, fidelity: Fidelity, low: float, high: floa
     return snap(value, window)
 
 
-def _loss(result: Result, minimize: bool) -> float:
+def first_loss(result: Result, minimize: bool) -> float:
+    """The first objective as a loss to minimize; ``nan`` (a failed trial) ranks last as ``inf``.
+
+    Example:
+        >>> first_loss(Result((0.8,)), minimize=False), first_loss(Result((float("nan"),)), True)
+        (-0.8, inf)
+    """
     value = float(result.values[0])
     if math.isnan(value):
         return math.inf
     return value if minimize else -value
 
 
+def top_k(losses: Mapping[int, float], k: int) -> list[int]:
+    """The ``k`` keys of ``losses`` with the lowest loss, best first.
+
+    Stable on ties: the lower key (the earlier-sampled configuration) wins, so runs stay
+    deterministic.
+
+    Example:
+        >>> top_k({0: 0.5, 1: 0.2, 2: 0.2, 3: 0.9}, 2)
+        [1, 2]
+    """
+    return sorted(losses, key=lambda i: (losses[i], i))[:k]
+
+
 class _Bracket:
     """State of one running bracket: the current rung's configs and the losses told so far."""
 
-    def __init__(self, bracket_id: int, rungs: tuple[Rung, ...], configs: list[dict[str, Any]]) -> None:
+    def __init__(self, bracket_id: int, rungs: tuple[Rung, ...], draw: Callable[[], dict[str, Any]]) -> None:
         self.id = bracket_id
         self.rungs = rungs
         self.rung = 0
-        self.configs = configs  # of the current rung
-        self.config_ids = list(range(len(configs)))  # lineage across rungs, for Trial.meta
+        self.size = rungs[0].n  # trials of the current rung
+        self._draw = draw  # first-rung configurations, drawn when handed out
+        self.configs: list[dict[str, Any]] = []  # of the current rung
+        self.config_ids = list(range(self.size))  # lineage across rungs, for Trial.meta
         self.next_index = 0
         self.losses: dict[int, float] = {}
 
@@ -171,10 +193,12 @@ class _Bracket:
         return self.rung >= len(self.rungs)
 
     def next_trial(self) -> Trial | None:
-        if self.done or self.next_index >= len(self.configs):
+        if self.done or self.next_index >= self.size:
             return None
         i = self.next_index
         self.next_index += 1
+        if i == len(self.configs):
+            self.configs.append(self._draw())
         meta = {"bracket": self.id, "rung": self.rung, "index": i, "config_id": self.config_ids[i]}
         # A copy: whatever the runner does with the dict cannot alter the promoted configs.
         return Trial(dict(self.configs[i]), self.rungs[self.rung].fidelity, meta)
@@ -187,18 +211,17 @@ class _Bracket:
                 f"{len(self.losses)} told)"
             )
         self.losses[index] = loss
-        if len(self.losses) == len(self.configs):
+        if len(self.losses) == self.size:
             self._promote()
 
     def _promote(self) -> None:
         self.rung += 1
         if self.done:
             return
-        # Stable on ties: the earlier-sampled config wins, so runs stay deterministic.
-        order = sorted(range(len(self.configs)), key=lambda i: (self.losses[i], i))
-        keep = order[: self.rungs[self.rung].n]
+        keep = top_k(self.losses, self.rungs[self.rung].n)
         self.configs = [self.configs[i] for i in keep]
         self.config_ids = [self.config_ids[i] for i in keep]
+        self.size = len(keep)
         self.next_index = 0
         self.losses = {}
 
@@ -243,9 +266,19 @@ class SuccessiveHalving(Optimizer):
         low, high = self.min_fidelity, self.max_fidelity
         return tuple(Rung(r.n, admissible_fidelity(r.fidelity, fidelity, low, high)) for r in rungs)
 
+    def _first_rung(self, n: int) -> Callable[[], dict[str, Any]]:
+        """Where a new bracket's ``n`` first-rung configurations come from, one per call.
+
+        Random search draws them in one batch now; a model-based subclass (BOHB) overrides
+        this to draw each one when it is handed out, from a model of every result so far.
+        """
+        batch = self._sampler.sample(n)
+        batch.reverse()  # pop() from the end keeps the sampled order
+        return batch.pop
+
     def _start_bracket(self) -> _Bracket:
         rungs = self.brackets[self._n_started % len(self.brackets)]
-        bracket = _Bracket(self._n_started, rungs, self._sampler.sample(rungs[0].n))
+        bracket = _Bracket(self._n_started, rungs, self._first_rung(rungs[0].n))
         self._active[bracket.id] = bracket
         self._n_started += 1
         return bracket
@@ -259,8 +292,8 @@ class SuccessiveHalving(Optimizer):
             # Synchronous: the next rung (or bracket) needs the results of every pending trial.
             bracket = next(iter(self._active.values()))
             raise WaitForPending(
-                f"bracket {bracket.id}, rung {bracket.rung}: {len(bracket.configs) - len(bracket.losses)} "
-                f"of {len(bracket.configs)} trials pending"
+                f"bracket {bracket.id}, rung {bracket.rung}: {bracket.size - len(bracket.losses)} "
+                f"of {bracket.size} trials pending"
             )
         trial = self._start_bracket().next_trial()
         assert trial is not None  # a fresh bracket always has a first trial
@@ -275,7 +308,7 @@ class SuccessiveHalving(Optimizer):
                 f"trial {trial.config!r} (meta {trial.meta!r}) was not proposed by this "
                 f"{type(self).__name__} or its bracket already finished"
             ) from None
-        bracket.record(rung, index, _loss(result, self.minimize))
+        bracket.record(rung, index, first_loss(result, self.minimize))
         if bracket.done:
             del self._active[bracket.id]
 
