@@ -16,7 +16,13 @@ from optimizers.sampling import SpaceSampler
 from tasks.base import Result
 
 #: Modules of the numpy-only built-ins; adapters drive heavier libraries and are marked slow.
-BUILTIN_MODULES = ("optimizers.random_search.", "optimizers.hyperband.", "optimizers.asha.")
+BUILTIN_MODULES = (
+    "optimizers.random_search.",
+    "optimizers.hyperband.",
+    "optimizers.asha.",
+    "optimizers.id_hyperband.",
+    "optimizers.bohb.",
+)
 
 
 def registered_ids() -> list[Any]:

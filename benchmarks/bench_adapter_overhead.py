@@ -1,0 +1,143 @@
+"""Adapter overhead: an optimizer driven through our adapter vs. the same library called directly.
+
+For each case the same library optimizer, with the same settings and seed, runs the same
+number of trials on the same cheap objective (a shifted sphere on the unit cube) twice:
+
+* **direct**: the library's own ask/tell loop, as a user of the library would write it;
+* **adapter**: our adapter's ``ask`` → decode to a configuration → ``Result`` → ``tell``.
+
+The ratio adapter / direct is what our layer costs on top of the library (target ≤ 1.05×).
+Each figure is the minimum and median over ``--repeats`` alternating rounds, so machine noise
+hits both sides alike.
+
+    python benchmarks/bench_adapter_overhead.py [--trials 300] [--repeats 7] [--dims 5] [--case ng_oneplusone]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from ConfigSpace import ConfigurationSpace, Float
+
+from optimizers.base import Budget, Optimizer, Problem
+from optimizers.space_conversion import library_seed
+from tasks.base import Objective, Result
+
+SHIFT = 0.3
+
+
+def sphere(x: np.ndarray) -> float:
+    return float(np.sum((x - SHIFT) ** 2))
+
+
+def unit_space(dims: int) -> ConfigurationSpace:
+    space = ConfigurationSpace(seed=0)
+    space.add([Float(f"x{i}", (0.0, 1.0)) for i in range(dims)])
+    return space
+
+
+def adapter_loop(make: Callable[[Problem, int], Optimizer], dims: int, n: int, seed: int) -> float:
+    """Seconds for ``n`` trials through the adapter built by ``make``."""
+    problem = Problem(unit_space(dims), (Objective("y"),), None, Budget(n))
+    names = [f"x{i}" for i in range(dims)]
+    t0 = time.perf_counter()
+    opt = make(problem, seed)
+    for _ in range(n):
+        trial = opt.ask()
+        x = np.fromiter((trial.config[k] for k in names), float, dims)
+        opt.tell(trial, Result((sphere(x),)))
+    return time.perf_counter() - t0
+
+
+def nevergrad_direct(name: str) -> Callable[[int, int, int], float]:
+    def loop(dims: int, n: int, seed: int) -> float:
+        import nevergrad as ng
+
+        t0 = time.perf_counter()
+        # the same parametrization the adapter builds for a purely continuous space
+        arr = ng.p.Array(init=np.full(dims, 0.5), lower=0.0, upper=1.0).set_mutation(sigma=1.0 / 6.0)
+        arr.random_state = np.random.RandomState(library_seed(seed))
+        opt = ng.optimizers.registry[name](parametrization=arr, budget=n, num_workers=1)
+        with warnings.catch_warnings():  # once for the whole loop, as a direct user would
+            warnings.simplefilter("ignore")
+            for _ in range(n):
+                cand = opt.ask()
+                opt.tell(cand, sphere(cand.value))
+        return time.perf_counter() - t0
+
+    return loop
+
+
+def nevergrad_adapter(name: str) -> Callable[[Problem, int], Optimizer]:
+    from optimizers.nevergrad import Nevergrad
+
+    return lambda problem, seed: Nevergrad(problem, seed, optimizer=name)
+
+
+@dataclass
+class Case:
+    name: str
+    direct: Callable[[int, int, int], float]
+    adapter: Callable[[Problem, int], Optimizer]
+
+
+def cases() -> list[Case]:
+    out = [
+        Case(f"ng_{key.lower()}", nevergrad_direct(key), nevergrad_adapter(key))
+        for key in ("OnePlusOne", "CMA", "DE")
+    ]
+    return out
+
+
+def measure(case: Case, dims: int, n: int, repeats: int) -> dict[str, Any]:
+    direct: list[float] = []
+    adapter: list[float] = []
+    case.direct(dims, min(n, 20), 0)  # warm-up: imports and first-use caches
+    adapter_loop(case.adapter, dims, min(n, 20), 0)
+    for r in range(repeats):
+        # alternate the order so a noisy neighbour hits both sides alike
+        if r % 2:
+            adapter.append(adapter_loop(case.adapter, dims, n, r))
+            direct.append(case.direct(dims, n, r))
+        else:
+            direct.append(case.direct(dims, n, r))
+            adapter.append(adapter_loop(case.adapter, dims, n, r))
+    ratios = [a / d for a, d in zip(adapter, direct, strict=True)]
+    return {
+        "case": case.name,
+        "direct_us_min": min(direct) / n * 1e6,
+        "adapter_us_min": min(adapter) / n * 1e6,
+        "ratio_of_mins": min(adapter) / min(direct),
+        "ratio_median": statistics.median(ratios),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--trials", type=int, default=300)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--dims", type=int, default=5)
+    ap.add_argument("--case", action="append", help="run only these cases (repeatable)")
+    args = ap.parse_args()
+    print("| case | direct µs/trial (min) | adapter µs/trial (min) | ratio of mins | median ratio |")
+    print("|---|---|---|---|---|")
+    for case in cases():
+        if args.case and case.name not in args.case:
+            continue
+        m = measure(case, args.dims, args.trials, args.repeats)
+        print(
+            f"| {m['case']} | {m['direct_us_min']:.0f} | {m['adapter_us_min']:.0f} | "
+            f"{m['ratio_of_mins']:.3f} | {m['ratio_median']:.3f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
