@@ -1,0 +1,421 @@
+"""CMA-ES and IPOP-CMA-ES with pycma (``cma.CMAEvolutionStrategy``), the reference implementation.
+
+The adapter drives pycma's own ask/tell loop: one ``es.ask()`` samples a generation
+of ``popsize`` candidates, which :meth:`CMAES.ask` hands out one per call; when the
+last result of the generation arrives, the whole generation goes to ``es.tell``.
+Several generations are never mixed: with simulated parallel workers, asking while
+the generation's last candidates are still being evaluated raises
+:class:`~optimizers.base.WaitForPending` (CMA-ES ranks a complete generation).
+
+Search space. CMA-ES searches the unit cube ``[0, 1]^d`` (:class:`UnitCube`), one
+coordinate per searched parameter, log-scaled parameters on their log scale, with
+pycma's own ``bounds=[0, 1]`` option: its default boundary handler (``BoundTransform``)
+maps each sampled point into the box and the distribution is updated with the
+unbounded genotype, so candidates are feasible without rejection. Integers are
+continuous coordinates widened by half a step on each side and rounded on decode
+(both bounds as likely as inner values); their standard deviation is kept above the
+lower bound of pycma's integer handling (``cma.options_parameters.integer_std_lower_bound``,
+Hansen 2011, "A CMA-ES for mixed-integer nonlinear optimization"), rescaled from one
+integer unit to the coordinate's step in the cube, so a run never freezes on one value.
+Ordinals are integers on their index (their order is all ConfigSpace says about them).
+Constants are added back on decode. Categorical parameters (no order, nothing for a
+Gaussian to move along), conditional parameters and forbidden clauses are refused by
+:meth:`CMAES.check_space`, so the planner never runs CMA-ES on such a space.
+
+Restarts. When pycma's termination criteria fire (``es.stop()``: flat fitness,
+``tolfun``, ``tolx``, stagnation, ...) a new ``CMAEvolutionStrategy`` starts from a
+uniformly random point with the same ``sigma0``: :class:`CMAES` keeps the population
+size (a plain restart, as ``cma.fmin(..., restarts=k, incpopsize=1)``, so a run that
+converged early keeps searching within its budget), :class:`IPOPCMAES` multiplies it by
+``incpopsize`` (2: IPOP-CMA-ES, Auger & Hansen 2005).
+
+Randomness. pycma draws its normal samples from numpy's *global* RNG (the default of
+its ``randn`` option) and reseeds that global RNG from its ``seed`` option. Each run
+therefore keeps its own global-RNG state: every call into pycma runs with that state
+swapped in (seeded by ``seed=library_seed(run seed, restart)``) and the caller's global
+state restored afterwards, so trials depend only on the run seed and the caller's
+``np.random`` stream is left untouched. Console and file output are off
+(``verbose=-9``, ``verb_disp=0``, ``verb_log=0``: no ``outcmaes/`` folder).
+
+Tasks with a fidelity axis are optimized at the highest fidelity.
+
+Example:
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> from optimizers.base import Budget, Problem
+    >>> from tasks.base import Objective, Result
+    >>> space = ConfigurationSpace({"x": (-2.0, 2.0), "n": (1, 5)}, seed=0)
+    >>> opt = CMAES(Problem(space, (Objective("y"),), None, Budget(20)), seed=1)
+    >>> trial = opt.ask()
+    >>> isinstance(trial.config["n"], int) and -2.0 <= trial.config["x"] <= 2.0
+    True
+    >>> opt.tell(trial, Result((trial.config["x"] ** 2,)))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from ConfigSpace import ConfigurationSpace
+
+from optimizers.base import Optimizer, Problem, Trial, WaitForPending
+from optimizers.space_conversion import (
+    Param,
+    decode_config,
+    library_seed,
+    minimization_losses,
+    searchable,
+    unsupported_features,
+)
+from tasks.base import Result
+
+
+class UnitCube:
+    """Numeric and ordinal parameters as coordinates of ``[0, 1]^d``, and back.
+
+    Floats map linearly (log-scaled ones on their log scale); integers and ordinal
+    indices span their range widened by half a step on each side and are rounded on
+    decode, so every value, the bounds included, owns an equal share of the coordinate
+    (on the log scale for log-scaled integers).
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace, Float
+        >>> space = ConfigurationSpace({"n": (1, 4), "size": ["s", "m", "l"]}, seed=0)
+        >>> cube = UnitCube(space)  # "size" is categorical: not a cube coordinate
+        Traceback (most recent call last):
+        ...
+        ValueError: categorical parameter 'size' has no unit-cube coordinate
+        >>> space = ConfigurationSpace({"n": (1, 4), "c": "fixed"}, seed=0)
+        >>> _ = space.add(Float("lr", (1e-4, 1.0), log=True))
+        >>> [p.name for p in UnitCube(space).params]
+        ['lr', 'n']
+        >>> config = UnitCube(space).decode([0.5, 0.0])
+        >>> config["c"], round(config["lr"], 12), config["n"]
+        ('fixed', 0.01, 1)
+        >>> UnitCube(space).encode({"c": "fixed", "lr": 0.01, "n": 4}).round(3).tolist()
+        [0.5, 0.875]
+    """
+
+    def __init__(self, space: ConfigurationSpace) -> None:
+        self.space = space
+        self.params: list[Param] = searchable(space)
+        bad = [p for p in self.params if p.kind == "categorical"]
+        if bad:
+            raise ValueError(f"categorical parameter {bad[0].name!r} has no unit-cube coordinate")
+        low, high, log = [], [], []
+        for p in self.params:
+            if p.kind == "ordinal":
+                lo, hi = -0.5, p.n_choices - 0.5
+            elif p.kind == "int":
+                lo, hi = p.lower - 0.5, p.upper + 0.5
+            else:
+                lo, hi = p.lower, p.upper
+            low.append(math.log(lo) if p.log else lo)
+            high.append(math.log(hi) if p.log else hi)
+            log.append(p.log)
+        self.low = np.array(low, dtype=float)
+        self.high = np.array(high, dtype=float)
+        self.log = np.array(log, dtype=bool)
+
+    @property
+    def dim(self) -> int:
+        return len(self.params)
+
+    @property
+    def discrete(self) -> list[int]:
+        """Indices of the integer and ordinal coordinates."""
+        return [i for i, p in enumerate(self.params) if p.kind in ("int", "ordinal")]
+
+    def step(self, i: int) -> float:
+        """The smallest distance between two values of discrete coordinate ``i`` (1 unit at the top)."""
+        p = self.params[i]
+        top = p.upper if p.kind == "int" else p.n_choices - 1.0
+        if p.log:
+            return (math.log(top + 0.5) - math.log(top - 0.5)) / (self.high[i] - self.low[i])
+        return 1.0 / (self.high[i] - self.low[i])
+
+    def decode(self, unit: Sequence[float] | np.ndarray) -> dict[str, Any]:
+        """A configuration of the space from a point of the cube (clipped into it first)."""
+        u = np.clip(np.asarray(unit, dtype=float), 0.0, 1.0)
+        t = self.low + u * (self.high - self.low)
+        values = np.where(self.log, np.exp(t), t)
+        # decode_config rounds integers and ordinal indices and clips them into range.
+        raw = {p.name: float(v) for p, v in zip(self.params, values, strict=True)}
+        return decode_config(self.space, raw)
+
+    def encode(self, config: Mapping[str, Any]) -> np.ndarray:
+        """The cube point of a configuration (the inverse of :meth:`decode` on the grid)."""
+        values = []
+        for p in self.params:
+            value = config[p.name]
+            values.append(float(p.choices.index(value)) if p.kind == "ordinal" else float(value))
+        v = np.asarray(values, dtype=float)
+        t = np.where(self.log, np.log(np.where(self.log, v, 1.0)), v)
+        return np.clip((t - self.low) / (self.high - self.low), 0.0, 1.0)
+
+
+def cube_space_reason(space: ConfigurationSpace, library: str) -> str | None:
+    """Why ``space`` has no faithful unit-cube form for ``library``, or ``None``.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> space = ConfigurationSpace({"k": ["a", "b"], "x": (0.0, 1.0)})
+        >>> print(cube_space_reason(space, "pycma"))  # doctest: +ELLIPSIS
+        pycma searches a continuous box and cannot represent categorical parameters (k); ...
+    """
+    reason = unsupported_features(space, library, conditions=False, forbiddens=False)
+    if reason:
+        return reason
+    params = searchable(space)
+    if not params:
+        return f"{library} needs at least one non-constant hyperparameter, the space has none"
+    categorical = sorted(p.name for p in params if p.kind == "categorical")
+    if categorical:
+        return (
+            f"{library} searches a continuous box and cannot represent categorical parameters "
+            f"({', '.join(categorical)}); refusing rather than imposing an order on the categories"
+        )
+    return None
+
+
+class CMAES(Optimizer):
+    """CMA-ES (Hansen & Ostermeier 2001; Hansen 2016, "The CMA Evolution Strategy: A Tutorial").
+
+    Args:
+        problem: The problem to optimize (single objective; numeric and ordinal parameters).
+        seed: Run seed; seeds pycma (``seed`` option) and the restart points.
+        sigma0: Initial step size in the unit cube. 0.25: a quarter of every range, so that
+            ``x0 ± 2 sigma0`` spans the cube from its centre (Hansen's advice: the optimum
+            should lie within ``x0 ± 2..3 sigma0``).
+        popsize: Population size (lambda); ``None``: pycma's default ``4 + floor(3 ln d)``,
+            which suits budgets of 50–500 trials (8 in 5-D: 60 generations in 500 trials).
+        x0: First mean: ``"center"`` of the cube, or ``"random"`` (uniform, from the seed).
+            Restarts always start from a uniformly random point.
+        options: Further ``cma.CMAOptions`` (e.g. ``{"tolfun": 1e-8, "CMA_diagonal": True}``);
+            bounds, seed, population size and verbosity are set by the adapter.
+    """
+
+    supports: ClassVar[frozenset[str]] = frozenset()
+    supports_pending: ClassVar[bool] = True
+    requires: ClassVar[tuple[str, ...]] = ("cma",)
+    extra: ClassVar[str | None] = "cma"
+    library: ClassVar[str | None] = "cma"
+    #: cma options the adapter sets itself, so ``options`` cannot.
+    OWN_OPTIONS: ClassVar[tuple[str, ...]] = (
+        "bounds",
+        "seed",
+        "popsize",
+        "randn",
+        "verbose",
+        "verb_disp",
+        "verb_log",
+        "verb_filenameprefix",
+    )
+    #: Population factor between restarts: 1 for plain restarts, 2 for IPOP.
+    incpopsize: float = 1.0
+
+    def __init__(
+        self,
+        problem: Problem,
+        seed: int,
+        sigma0: float = 0.25,
+        popsize: int | None = None,
+        x0: str = "center",
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(problem, seed, sigma0=sigma0, popsize=popsize, x0=x0, options=options)
+        reason = self._value_reason(sigma0, popsize, x0) or self.check_params({"options": options or {}})
+        if reason:
+            raise ValueError(reason)
+        self.cube = UnitCube(problem.space)
+        self.sigma0 = float(sigma0)
+        self.options = dict(options or {})
+        self._rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0x434D41]))  # restart points
+        self._global_state: Any = None  # pycma's private copy of numpy's global RNG state
+        self._worst: list[float] = []
+        #: Population size of each CMA-ES run so far (the first, then one per restart).
+        self.popsizes: list[int] = []
+        first = np.full(self.cube.dim, 0.5) if x0 == "center" else self._rng.random(self.cube.dim)
+        self._start(first, popsize)
+
+    @staticmethod
+    def _value_reason(sigma0: float, popsize: int | None, x0: str) -> str | None:
+        if not (isinstance(sigma0, int | float) and 0 < sigma0 <= 1):
+            return f"sigma0={sigma0!r} is invalid: use a step size in (0, 1], relative to the unit cube"
+        if popsize is not None and not (isinstance(popsize, int) and popsize >= 2):
+            return f"popsize={popsize!r} is invalid: use an integer >= 2, or null for pycma's default"
+        if x0 not in ("center", "random"):
+            return f"x0={x0!r} is invalid: use 'center' or 'random'"
+        return None
+
+    @classmethod
+    def check_space(cls, space: ConfigurationSpace) -> str | None:
+        return cube_space_reason(space, "pycma")
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> str | None:
+        """Names and types (see :meth:`Optimizer.check_params`), values, then ``options`` against
+        ``cma.CMAOptions`` (imports cma: called only when planned).
+
+        Example:
+            >>> CMAES.check_params({"options": {"tolfunn": 1e-9}})
+            "pycma option 'tolfunn' is unknown: did you mean 'tolfun'? (valid: any key of cma.CMAOptions())"
+            >>> CMAES.check_params({"options": {"popsize": 4}})
+            "pycma option 'popsize' is set by the adapter: use the optimizer's own parameter or remove it"
+        """
+        reason = super().check_params(params)
+        if reason:
+            return reason
+        reason = cls._value_reason(
+            params.get("sigma0", 0.25), params.get("popsize"), params.get("x0", "center")
+        )
+        if reason:
+            return reason
+        import cma
+
+        known = set(cma.CMAOptions())
+        for key in params.get("options") or {}:
+            if key in cls.OWN_OPTIONS:
+                return (
+                    f"pycma option {key!r} is set by the adapter: "
+                    "use the optimizer's own parameter or remove it"
+                )
+            if key not in known:
+                close = difflib.get_close_matches(key, list(known), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                return f"pycma option {key!r} is unknown: {hint}(valid: any key of cma.CMAOptions())"
+        return None
+
+    @contextlib.contextmanager
+    def _own_global_rng(self) -> Iterator[None]:
+        """Run pycma with this run's global-RNG state swapped in; restore the caller's after."""
+        outer = np.random.get_state()
+        if self._global_state is not None:
+            np.random.set_state(self._global_state)
+        try:
+            yield
+        finally:
+            self._global_state = np.random.get_state()
+            np.random.set_state(outer)
+
+    def _start(self, x0: np.ndarray, popsize: int | None) -> None:
+        import cma
+        from cma.options_parameters import integer_std_lower_bound
+        from cma.recombination_weights import RecombinationWeights
+
+        d = self.cube.dim
+        lam = int(popsize) if popsize is not None else 4 + int(3 * math.log(d))
+        opts: dict[str, Any] = {
+            **self.options,
+            "bounds": [0.0, 1.0],
+            # 0 would mean "seed from the clock" to pycma.
+            "seed": max(1, library_seed(self.seed, len(self.popsizes))),
+            "popsize": lam,
+            "verbose": -9,
+            "verb_disp": 0,
+            "verb_log": 0,
+        }
+        discrete = self.cube.discrete
+        if discrete and "minstd" not in self.options:
+            # pycma's integer rule (std >= this many integer units), in units of the cube step.
+            floor = integer_std_lower_bound(d, RecombinationWeights(lam).mueff, len(discrete))
+            minstd = np.zeros(d)
+            for i in discrete:
+                minstd[i] = floor * self.cube.step(i)
+            opts["minstd"] = minstd
+        with self._own_global_rng():
+            self._es = cma.CMAEvolutionStrategy(x0.tolist(), self.sigma0, opts)
+        self.popsizes.append(lam)
+        self._generation: list[np.ndarray] = []
+        self._losses: list[float | None] = []
+        self._handed_out = 0
+        self._generation_id = getattr(self, "_generation_id", -1)
+
+    def _restart(self) -> None:
+        lam = max(2, round(self.popsizes[-1] * self.incpopsize))
+        self._start(self._rng.random(self.cube.dim), lam)
+
+    def ask(self) -> Trial:
+        if self._handed_out == len(self._generation):
+            if any(loss is None for loss in self._losses):
+                waiting = sum(loss is None for loss in self._losses)
+                raise WaitForPending(
+                    f"CMA-ES generation {self._generation_id}: "
+                    f"{waiting} of {len(self._losses)} results pending"
+                )
+            with self._own_global_rng():
+                self._generation = [np.asarray(x) for x in self._es.ask()]
+            self._losses = [None] * len(self._generation)
+            self._handed_out = 0
+            self._generation_id += 1
+        index = self._handed_out
+        self._handed_out += 1
+        config = self.cube.decode(self._generation[index])
+        return Trial(config, meta={"cma_generation": self._generation_id, "cma_index": index})
+
+    def tell(self, trial: Trial, result: Result) -> None:
+        generation, index = trial.meta["cma_generation"], trial.meta["cma_index"]
+        if generation != self._generation_id or self._losses[index] is not None:
+            raise ValueError(
+                f"trial {index} of CMA-ES generation {generation} was not handed out in the current "
+                f"generation {self._generation_id}, or was told twice"
+            )
+        self._losses[index] = minimization_losses(self.problem, result, self._worst)[0]
+        if any(loss is None for loss in self._losses) or self._handed_out < len(self._generation):
+            return
+        with self._own_global_rng():
+            self._es.tell(self._generation, [float(loss) for loss in self._losses if loss is not None])
+            stop = self._es.stop()
+        if stop:
+            self._restart()
+
+
+class IPOPCMAES(CMAES):
+    """IPOP-CMA-ES (Auger & Hansen 2005): CMA-ES restarted with an ``incpopsize``-times larger
+    population whenever pycma's termination criteria fire.
+
+    Args:
+        problem: The problem to optimize.
+        seed: Run seed.
+        incpopsize: Factor between successive population sizes (2 in the paper).
+        **kwargs: As for :class:`CMAES` (``sigma0``, ``popsize``, ``x0``, ``options``).
+
+    Example:
+        >>> IPOPCMAES.check_params({"incpopsize": 1})
+        'incpopsize=1 is invalid: use a factor > 1 (2 is IPOP-CMA-ES; plain restarts are cma_es)'
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        seed: int,
+        sigma0: float = 0.25,
+        popsize: int | None = None,
+        x0: str = "center",
+        options: dict[str, Any] | None = None,
+        incpopsize: float = 2.0,
+    ) -> None:
+        reason = self._incpopsize_reason(incpopsize)
+        if reason:
+            raise ValueError(reason)
+        self.incpopsize = float(incpopsize)
+        super().__init__(problem, seed, sigma0=sigma0, popsize=popsize, x0=x0, options=options)
+        self.params = {**self.params, "incpopsize": incpopsize}
+
+    @staticmethod
+    def _incpopsize_reason(incpopsize: Any) -> str | None:
+        if not (isinstance(incpopsize, int | float) and incpopsize > 1):
+            return (
+                f"incpopsize={incpopsize!r} is invalid: "
+                "use a factor > 1 (2 is IPOP-CMA-ES; plain restarts are cma_es)"
+            )
+        return None
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> str | None:
+        reason = super().check_params(params)
+        return reason or cls._incpopsize_reason(params.get("incpopsize", 2.0))
