@@ -40,6 +40,10 @@ SLOW_MODEL_OVERRIDES: dict[str, tuple[dict[str, Any], int]] = {
     "smac_parego": ({"n_initial_configs": 3}, 8),
     "skopt_gp": ({}, 8),
     "skopt_rf": ({}, 8),
+    "bayesopt_ucb": ({}, 8),
+    "bayesopt_ei": ({}, 8),
+    # every model-based suggest runs HEBO's hard-coded NSGA-II (100 x 100): seconds each
+    "hebo": ({"rand_sample": 2}, 3),
 }
 
 
