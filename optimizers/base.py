@@ -251,8 +251,7 @@ class Optimizer(ABC):
         if cls.param_types is not None:
             return {**own, **cls.param_types}
         if cls.params_from:
-            module, _, name = cls.params_from.partition(":")
-            target = getattr(importlib.import_module(module), name)
+            target = load_callable(cls.params_from)
             forwarded, open_ended = signature_params(target, skip=("self", *cls.reserved_params))
             return None if open_ended else {**own, **forwarded}
         return None
@@ -275,6 +274,18 @@ class Optimizer(ABC):
         if accepted is None:
             return params_problem(params, dict.fromkeys(params, Any), cls.__name__, reserved)
         return params_problem(params, accepted, cls.__name__, cls.reserved_params)
+
+
+def load_callable(path: str) -> Any:
+    """The object named by ``"module:attribute"``, importing the module (a library class that an
+    adapter names as data, e.g. :attr:`Optimizer.params_from` or a searcher to build).
+
+    Example:
+        >>> load_callable("optimizers.budget:Budget").__name__
+        'Budget'
+    """
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _installed(module: str) -> bool:

@@ -86,7 +86,7 @@ from typing import Any, ClassVar
 import numpy as np
 from ConfigSpace import ConfigurationSpace
 
-from optimizers.base import Optimizer, Problem, SearchExhausted, Trial
+from optimizers.base import Optimizer, Problem, SearchExhausted, Trial, load_callable
 from optimizers.hyperband import admissible_fidelity, bandit_fidelity_range, bracket_schedule, max_bracket
 from optimizers.sampling import sample_configs
 from optimizers.smac import single_fidelity_reason
@@ -304,14 +304,9 @@ class SyneTuneSingleFidelity(SyneTuneOptimizer):
     searcher_path: ClassVar[str] = ""
 
     def make_scheduler(self, config_space: dict[str, Any], seed: int, params: dict[str, Any]) -> Any:
-        import importlib
-
         from syne_tune.optimizer.schedulers.single_objective_scheduler import SingleObjectiveScheduler
 
-        module, _, name = self.searcher_path.partition(":")
-        searcher = getattr(importlib.import_module(module), name)(
-            config_space=config_space, random_seed=seed, **params
-        )
+        searcher = load_callable(self.searcher_path)(config_space=config_space, random_seed=seed, **params)
         return SingleObjectiveScheduler(
             config_space, metric=METRIC, do_minimize=True, searcher=searcher, random_seed=seed
         )

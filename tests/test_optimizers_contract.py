@@ -44,6 +44,9 @@ SLOW_MODEL_OVERRIDES: dict[str, tuple[dict[str, Any], int]] = {
     "bayesopt_ei": ({}, 8),
     # every model-based suggest runs HEBO's hard-coded NSGA-II (100 x 100): seconds each
     "hebo": ({"rand_sample": 2}, 3),
+    "synetune_bore": ({"init_random": 3, "feval_acq": 50}, 6),
+    "synetune_botorch": ({"num_init_random": 2, "num_restarts": 2, "num_raw_samples": 32}, 3),
+    "synetune_cqr": ({"num_init_random_draws": 3, "update_frequency": 2}, 6),
 }
 
 
