@@ -32,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import warnings
 from collections.abc import Mapping
@@ -143,6 +144,22 @@ class UnitCubeFloats:
         return {n: float(v) for n, v in zip(self.names, x, strict=True)}
 
 
+def _blas_threads(limit: bool) -> Any:
+    """One BLAS/OpenMP thread while a model-based optimizer works, else no change.
+
+    Bayesian optimization (package bayesian-optimization) fits a small GP and runs
+    L-BFGS-B on it thousands of times per ask: tiny matrices, where BLAS threads only
+    add overhead, and runs execute side by side in worker processes, where they
+    oversubscribe the cores (one BO step took 3-4x longer with them on 2 cores). The
+    cheap optimizers are spared the limit's own cost (it lists the loaded libraries).
+    """
+    if not limit:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn, which bayes_opt needs
+
+    return threadpool_limits(limits=1)
+
+
 class _Allowed:
     """Nevergrad cheap constraint: the decoded value hits no forbidden clause (picklable, unlike a lambda)."""
 
@@ -169,6 +186,10 @@ class Nevergrad(Optimizer):
     library: ClassVar[str | None] = "nevergrad"
     #: Arguments the adapter gives the Nevergrad optimizer itself, so ``options`` cannot set them.
     OWN_ARGUMENTS: ClassVar[tuple[str, ...]] = ("parametrization", "budget", "num_workers")
+    #: Registry names of Gaussian-process optimizers: they run with one BLAS thread (see ``_blas_threads``).
+    GAUSSIAN_PROCESS: ClassVar[frozenset[str]] = frozenset(
+        {"BO", "BOSplit", "PCABO", "PCABO80", "PCABO95DoE20", "BayesOptimBO"}
+    )
 
     def __init__(
         self,
@@ -200,6 +221,7 @@ class Nevergrad(Optimizer):
         self._pending: dict[int, Any] = {}
         self._worst: list[float] = []
         self._n_asked = 0
+        self._one_thread = optimizer in self.GAUSSIAN_PROCESS
 
     @classmethod
     def optimizer_reason(cls, name: str) -> str | None:
@@ -265,7 +287,8 @@ class Nevergrad(Optimizer):
             # pycma warns when told a candidate it did not sample itself; Nevergrad's CMA
             # wrapper does this by design (it re-injects the parametrization's candidates).
             warnings.filterwarnings("ignore", message=".*orphanated injected solution")
-            candidate = self._optimizer.ask()
+            with _blas_threads(self._one_thread):
+                candidate = self._optimizer.ask()
         if self._cube is not None:
             config: dict[str, Any] = self._cube.decode(candidate.value)
         else:
@@ -291,7 +314,8 @@ class Nevergrad(Optimizer):
             # pycma warns when told a candidate it did not sample itself; Nevergrad's CMA
             # wrapper does this by design (it re-injects the parametrization's candidates).
             warnings.filterwarnings("ignore", message=".*orphanated injected solution")
-            self._optimizer.tell(candidate, losses[0] if len(losses) == 1 else losses)
+            with _blas_threads(self._one_thread):
+                self._optimizer.tell(candidate, losses[0] if len(losses) == 1 else losses)
 
 
 class NevergradMultiObjective(Nevergrad):

@@ -14,6 +14,9 @@ Non-finite results are told as failed trials too.
 
 Tasks with a fidelity axis are optimized at the highest fidelity.
 
+:class:`OptunaAuto` picks the sampler from the problem (OptunaHub's AutoSampler rule,
+re-implemented here: OptunaHub downloads its code at run time, which a benchmark must not do).
+
 Example:
     >>> from ConfigSpace import ConfigurationSpace
     >>> from optimizers.base import Budget, Problem
@@ -28,9 +31,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -152,12 +158,24 @@ class OptunaSampler(Optimizer):
         return otrial, config
 
     def ask(self) -> Trial:
+        with self._compute_threads():
+            return self._ask()
+
+    def tell(self, trial: Trial, result: Result) -> None:
+        with self._compute_threads():
+            self._tell(trial, result)
+
+    def _compute_threads(self) -> Any:
+        """Context around the sampler's work (torch-based samplers limit torch's threads)."""
+        return contextlib.nullcontext()
+
+    def _ask(self) -> Trial:
         from optuna.trial import TrialState
 
         for _ in range(MAX_RESAMPLES):
             otrial, config = self._propose()
             if not is_forbidden(self.problem.space, config):
-                return Trial(config, meta={"optuna_trial": otrial.number})
+                return Trial(config, meta={"optuna_trial": otrial.number, **self._trial_meta()})
             # A failed trial is ignored by Optuna's models: the forbidden point teaches nothing false.
             self._study.tell(otrial, state=TrialState.FAIL)
         (valid,) = sample_configs(self.problem.space, self._fallback_rng, 1)
@@ -165,9 +183,14 @@ class OptunaSampler(Optimizer):
         searched = {name: value for name, value in valid.items() if name in self._distributions}
         self._study.enqueue_trial({name: encode(by_name[name], value) for name, value in searched.items()})
         otrial, config = self._propose()
-        return Trial(config, meta={"optuna_trial": otrial.number, "forbidden_fallback": True})
+        meta = {"optuna_trial": otrial.number, "forbidden_fallback": True, **self._trial_meta()}
+        return Trial(config, meta=meta)
 
-    def tell(self, trial: Trial, result: Result) -> None:
+    def _trial_meta(self) -> dict[str, Any]:
+        """What a subclass records about the proposal just made (see :class:`OptunaAuto`)."""
+        return {}
+
+    def _tell(self, trial: Trial, result: Result) -> None:
         from optuna.trial import TrialState
 
         number = trial.meta["optuna_trial"]
@@ -291,3 +314,289 @@ class OptunaNSGA2(OptunaSampler):
         import optuna
 
         return optuna.samplers.NSGAIISampler(seed=seed, **params)
+
+
+class OptunaNSGA3(OptunaSampler):
+    """Optuna's ``NSGAIIISampler`` (reference-point based NSGA-III); multi-objective tasks only.
+
+    Reference points default to Das and Dennis's simplex lattice (``dividing_parameter``
+    divisions per objective), as in Optuna.
+
+    Example:
+        >>> sorted(OptunaNSGA3.supports)
+        ['multi_objective']
+    """
+
+    supports = frozenset({"multi_objective"})
+
+    params_from = "optuna.samplers:NSGAIIISampler"
+
+    @classmethod
+    def incompatibility(cls, problem: Problem) -> str | None:
+        if not problem.is_multi_objective:
+            # Reference directions on a 1-D "front" are one point: NSGA-III degenerates to a plain GA.
+            return f"{cls.__name__} is multi-objective only (use optuna_nsga2 on single-objective tasks)"
+        return super().incompatibility(problem)
+
+    def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
+        import optuna
+
+        return optuna.samplers.NSGAIIISampler(seed=seed, **params)
+
+
+@contextlib.contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    """One torch thread while a GP is fitted and its acquisition optimized.
+
+    The matrices are small (one row per trial) and runs execute side by side in worker
+    processes: torch's default of one thread per core oversubscribes them (a contract
+    check of optuna_gp took 1.7x longer with them on a loaded 2-core machine).
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+#: Where Optuna's Gaussian-process sampler gets torch (and scipy) from: the ``botorch`` extra.
+_TORCH_HINT = "pip install 'nxm-bench[optuna,botorch]' (torch; a CPU build is enough, see README)"
+
+
+class OptunaGP(OptunaSampler):
+    """Optuna's ``GPSampler``: Gaussian-process BO (Matern-5/2 ARD kernel, logEI; logEHVI on
+    several objectives), after ``n_startup_trials`` random trials.
+
+    Needs torch and scipy besides Optuna (the ``optuna`` extra does not bring them). Categorical
+    parameters get the GP's own categorical kernel; on conditional spaces only the parameters
+    active in every trial are modelled, the others are sampled at random by Optuna.
+
+    Example:
+        >>> sorted(OptunaGP.supports), OptunaGP.requires
+        (['multi_objective'], ('optuna', 'torch', 'scipy'))
+    """
+
+    supports = frozenset({"multi_objective"})
+
+    params_from = "optuna.samplers:GPSampler"
+    requires = ("optuna", "torch", "scipy")
+    install_hint = _TORCH_HINT
+
+    def _compute_threads(self) -> Any:
+        return _one_torch_thread()
+
+    def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
+        import optuna
+
+        # Conditional children fall back to Optuna's random sampler by design; one warning per
+        # trial and parameter would bury the run's log.
+        params.setdefault("warn_independent_sampling", False)
+        return optuna.samplers.GPSampler(seed=seed, **params)
+
+
+@dataclass(frozen=True)
+class AutoPhase:
+    """One phase of :class:`OptunaAuto`'s plan: once ``start`` trials completed, ``sampler`` proposes.
+
+    Example:
+        >>> AutoPhase(1, "GPSampler")
+        AutoPhase(start=1, sampler='GPSampler')
+    """
+
+    start: int
+    sampler: str
+
+
+#: Completed trials after which AutoSampler leaves its model-based sampler (``_MAX_BUDGET_FOR_*``).
+AUTO_SWITCH_AFTER = 250
+
+
+def auto_plan(problem: Problem, switch_after: int = AUTO_SWITCH_AFTER) -> tuple[AutoPhase, ...]:
+    """The samplers :class:`OptunaAuto` uses on ``problem``, in order, and when each starts.
+
+    The rule is OptunaHub's AutoSampler (Optuna team, 2024; ``samplers/auto_sampler``),
+    decided here from the problem instead of from the study's trials:
+
+    * the first trial is random (``RandomSampler``: nothing has completed yet);
+    * one objective, a categorical or conditional parameter: ``TPESampler``
+      (multivariate, constant liar) for the rest of the run;
+    * one objective, numeric parameters only (ordinals count as integers):
+      ``GPSampler``; after ``switch_after`` completed trials ``CmaEsSampler``
+      warm-started from them (a GP refit per trial grows cubic in the trials; with
+      fewer than 10 to start from, CMA-ES starts cold);
+    * several objectives, a conditional parameter: ``TPESampler``;
+    * several objectives otherwise: ``TPESampler`` with 4+ objectives or a
+      categorical parameter, else ``GPSampler`` (logEHVI); after ``switch_after``
+      completed trials ``NSGAIISampler`` (2-3 objectives) or ``NSGAIIISampler``
+      (4+), whose first generation is every earlier trial.
+
+    Phases the budget (``n_trials``) never reaches are left out.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> from optimizers.base import Budget
+        >>> from tasks.base import Objective
+        >>> numeric = ConfigurationSpace({"x": (0.0, 1.0), "n": (1, 9)})
+        >>> [p.sampler for p in auto_plan(Problem(numeric, (Objective("y"),), None, Budget(100)))]
+        ['RandomSampler', 'GPSampler']
+        >>> [p.sampler for p in auto_plan(Problem(numeric, (Objective("y"),), None, Budget(300)))]
+        ['RandomSampler', 'GPSampler', 'CmaEsSampler']
+        >>> mixed = ConfigurationSpace({"x": (0.0, 1.0), "k": ["a", "b"]})
+        >>> [p.sampler for p in auto_plan(Problem(mixed, (Objective("y"),), None, Budget(300)))]
+        ['RandomSampler', 'TPESampler']
+    """
+    if switch_after < 2:
+        raise ValueError(f"switch_after={switch_after!r} is invalid: use at least 2 completed trials")
+    categorical = any(p.kind == "categorical" for p in searchable(problem.space))
+    conditional = bool(problem.space.conditions)
+    n_objectives = len(problem.objectives)
+    phases = [AutoPhase(0, "RandomSampler")]
+    if conditional:
+        phases.append(AutoPhase(1, "TPESampler"))
+    elif n_objectives == 1:
+        if categorical:
+            phases.append(AutoPhase(1, "TPESampler"))
+        else:
+            phases += [AutoPhase(1, "GPSampler"), AutoPhase(switch_after, "CmaEsSampler")]
+    else:
+        model = "TPESampler" if n_objectives >= 4 or categorical else "GPSampler"
+        late = "NSGAIISampler" if n_objectives < 4 else "NSGAIIISampler"
+        phases += [AutoPhase(1, model), AutoPhase(switch_after, late)]
+    return tuple(p for p in phases if p.start < problem.budget.n_trials)
+
+
+def _phase_sampler(name: str, seed: int, study: Any, switch_after: int) -> Any:
+    """A fresh sampler for one phase of the plan, configured as AutoSampler configures it."""
+    import optuna
+    from optuna.trial import TrialState
+
+    samplers = optuna.samplers
+    if name == "RandomSampler":
+        return samplers.RandomSampler(seed=seed)
+    if name == "TPESampler":
+        return samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+    if name == "GPSampler":
+        return samplers.GPSampler(seed=seed, warn_independent_sampling=False)
+    if name == "CmaEsSampler":
+        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        # Trial-number order, not completion time: the same seed must give the same warm start.
+        source = sorted(done, key=lambda t: t.number)[:switch_after]
+        # WS-CMA-ES starts from the best 10% of the source trials: it needs 10 of them (a plan
+        # with a small switch_after starts CMA-ES cold instead).
+        warm = source if len(source) >= 10 else None
+        return samplers.CmaEsSampler(seed=seed, source_trials=warm, warn_independent_sampling=False)
+    if name == "NSGAIISampler":
+        return samplers.NSGAIISampler(seed=seed)
+    if name == "NSGAIIISampler":
+        return samplers.NSGAIIISampler(seed=seed)
+    raise ValueError(f"unknown phase sampler {name!r}")
+
+
+@cache
+def _phased_sampler_class() -> type:
+    """The Optuna sampler that runs an :func:`auto_plan` (a class made on first use: Optuna is
+    imported lazily, so its ``BaseSampler`` cannot be subclassed at module import)."""
+    import optuna
+    from optuna.trial import TrialState
+
+    class PhasedSampler(optuna.samplers.BaseSampler):
+        """Delegates to the plan's phase for the number of completed trials (AutoSampler's switch)."""
+
+        def __init__(self, plan: Sequence[AutoPhase], seed: int, switch_after: int) -> None:
+            self.plan = tuple(plan)
+            self._seed = seed
+            self._switch_after = switch_after
+            self._index = -1
+            self._sampler: Any = None
+            self.current = self.plan[0].sampler
+            # NSGA-II/III only breed from trials tagged with their generation; tagging every
+            # trial of the earlier phases as generation 0 makes them its first population
+            # (AutoSampler's warm start), instead of spending a population on random trials.
+            late = self.plan[-1].sampler
+            nsga: dict[str, Any] = {
+                "NSGAIISampler": optuna.samplers.NSGAIISampler,
+                "NSGAIIISampler": optuna.samplers.NSGAIIISampler,
+            }
+            self._generation_key = nsga[late]._get_generation_key() if late in nsga else None
+
+        def before_trial(self, study: Any, trial: Any) -> None:
+            n_complete = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+            index = max(i for i, phase in enumerate(self.plan) if phase.start <= n_complete)
+            if index != self._index:
+                self._index = index
+                self.current = self.plan[index].sampler
+                seed = library_seed(self._seed, salt=index)
+                with warnings.catch_warnings():
+                    # NSGAIIISampler and CmaEsSampler's source_trials are flagged experimental.
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    self._sampler = _phase_sampler(self.current, seed, study, self._switch_after)
+            self._sampler.before_trial(study, trial)
+
+        def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
+            return dict(self._sampler.infer_relative_search_space(study, trial))
+
+        def sample_relative(self, study: Any, trial: Any, search_space: dict[str, Any]) -> dict[str, Any]:
+            if self._generation_key is not None and self._index < len(self.plan) - 1:
+                study._storage.set_trial_system_attr(trial._trial_id, self._generation_key, 0)
+            return dict(self._sampler.sample_relative(study, trial, search_space))
+
+        def sample_independent(self, study: Any, trial: Any, param_name: str, param_distribution: Any) -> Any:
+            return self._sampler.sample_independent(study, trial, param_name, param_distribution)
+
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Sequence[float] | None) -> None:
+            self._sampler.after_trial(study, trial, state, values)
+
+        def reseed_rng(self) -> None:
+            if self._sampler is not None:
+                self._sampler.reseed_rng()
+
+    return PhasedSampler
+
+
+class OptunaAuto(OptunaSampler):
+    """Automatic sampler choice: OptunaHub's AutoSampler rule, decided from the problem.
+
+    OptunaHub's ``AutoSampler`` (Optuna team, 2024) picks a built-in sampler from the
+    search space, the number of objectives and the trials so far; OptunaHub downloads
+    its code at run time, so the rule is re-implemented here (see :func:`auto_plan`):
+    GP-based BO (``GPSampler``) for numeric spaces, multivariate TPE for categorical or
+    conditional ones, CMA-ES (one objective) or NSGA-II/III (several) once
+    ``switch_after`` trials completed, after one random trial. The plan is in
+    :attr:`plan`; each trial's ``meta["optuna_sampler"]`` names the sampler that
+    proposed it.
+
+    Needs torch and scipy (``GPSampler``) and cmaes besides Optuna, as AutoSampler does.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> from optimizers.base import Budget
+        >>> from tasks.base import Objective
+        >>> space = ConfigurationSpace({"x": (0.0, 1.0), "k": ["a", "b"]}, seed=0)
+        >>> opt = OptunaAuto(Problem(space, (Objective("y"),), None, Budget(5)), seed=0)
+        >>> [p.sampler for p in opt.plan], opt.ask().meta["optuna_sampler"]
+        (['RandomSampler', 'TPESampler'], 'RandomSampler')
+    """
+
+    supports = frozenset({"multi_objective"})
+
+    requires = ("optuna", "torch", "scipy", "cmaes")
+    install_hint = _TORCH_HINT
+    param_types: ClassVar[Mapping[str, Any] | None] = {"switch_after": int}
+
+    def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
+        switch_after = int(params.pop("switch_after", AUTO_SWITCH_AFTER))
+        self.plan = auto_plan(self.problem, switch_after)
+        self._auto = _phased_sampler_class()(self.plan, seed, switch_after)
+        return self._auto
+
+    def _compute_threads(self) -> Any:
+        # Only a plan with a GP phase needs torch (importing it alone takes a second or two).
+        if any(phase.sampler == "GPSampler" for phase in self.plan):
+            return _one_torch_thread()
+        return contextlib.nullcontext()
+
+    def _trial_meta(self) -> dict[str, Any]:
+        return {"optuna_sampler": self._auto.current}

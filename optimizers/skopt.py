@@ -2,11 +2,14 @@
 
 ``params`` go to ``skopt.Optimizer`` (``base_estimator``, ``n_initial_points``,
 ``acq_func``, ``acq_optimizer``, ...); ``random_state`` is always derived from
-the run seed. Maximized objectives are negated and non-finite results are told
-as the worst finite loss seen so far (a Gaussian process cannot fit ``nan``).
-skopt has neither conditional parameters nor forbidden configurations, so such
-spaces are refused. Works with numpy 2 and scikit-learn 1.9 (scikit-optimize
-0.10.2).
+the run seed. ``acq_func`` is one of :data:`ACQ_FUNCS` (``gp_hedge``, skopt's
+default, picks among EI, PI and LCB by their past gains; the ``skopt_gp_ei`` /
+``_lcb`` / ``_pi`` ids fix one); the string choices of ``acq_func``,
+``acq_optimizer`` and ``base_estimator`` are checked when a study is planned.
+Maximized objectives are negated and non-finite results are told as the worst
+finite loss seen so far (a Gaussian process cannot fit ``nan``). skopt has
+neither conditional parameters nor forbidden configurations, so such spaces are
+refused. Works with numpy 2 and scikit-learn 1.9 (scikit-optimize 0.10.2).
 
 Tasks with a fidelity axis are optimized at the highest fidelity.
 
@@ -24,7 +27,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ConfigSpace import ConfigurationSpace
@@ -39,6 +43,20 @@ from optimizers.space_conversion import (
     unsupported_features,
 )
 from tasks.base import Result
+
+#: skopt's acquisition functions this adapter can drive. ``EIps``/``PIps`` (per second) are left
+#: out: they need each evaluation's duration told with its loss, and the adapter tells the loss only.
+ACQ_FUNCS: tuple[str, ...] = ("gp_hedge", "EI", "LCB", "PI")
+#: String choices of skopt.Optimizer's other options (``base_estimator`` is case-insensitive).
+ACQ_OPTIMIZERS: tuple[str, ...] = ("auto", "sampling", "lbfgs")
+BASE_ESTIMATORS: tuple[str, ...] = ("GP", "RF", "ET", "GBRT", "DUMMY")
+
+
+def _did_you_mean(value: str, valid: Sequence[str]) -> str:
+    """``"did you mean 'EI'? "`` for the closest valid choice (case ignored), or ``""``."""
+    by_lower = {v.lower(): v for v in valid}
+    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.5)
+    return f"did you mean {by_lower[close[0]]!r}? " if close else ""
 
 
 def _one_blas_thread() -> Any:
@@ -113,6 +131,33 @@ class Skopt(Optimizer):
     @classmethod
     def check_space(cls, space: ConfigurationSpace) -> str | None:
         return unsupported_features(space, "skopt", conditions=False, forbiddens=False)
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> str | None:
+        """Names and types (see :meth:`Optimizer.check_params`), then the string choices of
+        ``acq_func``, ``acq_optimizer`` and ``base_estimator`` (skopt itself refuses a bad one
+        only when each run starts).
+
+        Example:
+            >>> Skopt.check_params({"acq_func": "ei"})
+            "skopt acq_func='ei' is invalid: did you mean 'EI'? (valid: gp_hedge, EI, LCB, PI)"
+        """
+        reason = super().check_params(params)
+        if reason:
+            return reason
+        checks = (
+            ("acq_func", ACQ_FUNCS, False),
+            ("acq_optimizer", ACQ_OPTIMIZERS, False),
+            ("base_estimator", BASE_ESTIMATORS, True),
+        )
+        for name, valid, ignore_case in checks:
+            value = params.get(name)
+            if not isinstance(value, str):
+                continue  # absent (skopt's default), or an estimator object for base_estimator
+            if (value.upper() if ignore_case else value) not in valid:
+                hint = _did_you_mean(value, valid)
+                return f"skopt {name}={value!r} is invalid: {hint}(valid: {', '.join(valid)})"
+        return None
 
     def ask(self) -> Trial:
         with _one_blas_thread():
