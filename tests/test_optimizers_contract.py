@@ -47,6 +47,8 @@ SLOW_MODEL_OVERRIDES: dict[str, tuple[dict[str, Any], int]] = {
     "synetune_bore": ({"init_random": 3, "feval_acq": 50}, 6),
     "synetune_botorch": ({"num_init_random": 2, "num_restarts": 2, "num_raw_samples": 32}, 3),
     "synetune_cqr": ({"num_init_random_draws": 3, "update_frequency": 2}, 6),
+    "optuna_gp": ({"n_startup_trials": 2}, 3),
+    "ng_bayesopt": ({}, 4),
 }
 
 
