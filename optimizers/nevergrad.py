@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import math
 import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -116,6 +117,14 @@ class UnitCubeFloats:
         self.lo = np.where(self.log, np.log(np.where(self.log, lo, 1.0)), lo)
         self.hi = np.where(self.log, np.log(np.where(self.log, hi, 1.0)), hi)
         self.bounds = (lo, hi)
+        # per dimension, as plain floats for decode(): lower end, span, log?, bounds
+        self._decoder = (
+            self.lo.tolist(),
+            (self.hi - self.lo).tolist(),
+            self.log.tolist(),
+            lo.tolist(),
+            hi.tolist(),
+        )
 
     @classmethod
     def of(cls, space: ConfigurationSpace) -> UnitCubeFloats | None:
@@ -137,11 +146,16 @@ class UnitCubeFloats:
         return arr
 
     def decode(self, unit: Any) -> dict[str, float]:
-        u = np.clip(np.asarray(unit, dtype=float), 0.0, 1.0)
-        x = self.lo + u * (self.hi - self.lo)
-        x = np.where(self.log, np.exp(x), x)
-        x = np.clip(x, *self.bounds)  # exp/log round-off must not leave the bounds
-        return {n: float(v) for n, v in zip(self.names, x, strict=True)}
+        # Plain floats, not numpy: for the few dimensions of a search space, numpy's per-call
+        # overhead (clip, where, exp on tiny arrays) is a sizeable share of a cheap optimizer's ask.
+        out: dict[str, float] = {}
+        values = unit.tolist() if isinstance(unit, np.ndarray) else list(unit)
+        for name, u, lo, span, log, low, high in zip(self.names, values, *self._decoder, strict=True):
+            x = lo + min(max(float(u), 0.0), 1.0) * span
+            if log:
+                x = math.exp(x)
+            out[name] = min(max(x, low), high)  # exp/log round-off must not leave the bounds
+        return out
 
 
 def _blas_threads(limit: bool) -> Any:
@@ -158,6 +172,47 @@ def _blas_threads(limit: bool) -> Any:
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn, which bayes_opt needs
 
     return threadpool_limits(limits=1)
+
+
+#: (message regex, category name) of the library warnings the adapter handles itself.
+_QUIET: tuple[tuple[str, str], ...] = (
+    ("", "NevergradWarning"),
+    (".*orphanated injected solution", "Warning"),
+)
+
+
+def quiet_nevergrad_warnings() -> None:
+    """Silence, for the process, the library warnings the adapter handles itself.
+
+    Installed once (idempotent) rather than by ``warnings.catch_warnings()`` around every ask
+    and tell: entering and leaving that context twice per trial cost about 4% of a cheap
+    Nevergrad optimizer's own time (benchmarks/bench_adapter_overhead.py). The filters match
+    only these warnings:
+
+    * ``NevergradWarning``: Nevergrad warns when it runs past its budget (the runner's
+      business), when a cheap constraint could not be met (checked by :meth:`Nevergrad.ask`)
+      and, for multi-objective tells, about points outside its reference box;
+    * pycma's "orphanated injected solution": Nevergrad's CMA wrapper tells candidates pycma
+      did not sample itself, by design.
+
+    Example:
+        >>> quiet_nevergrad_warnings()
+        >>> n = len(warnings.filters)
+        >>> quiet_nevergrad_warnings()  # a second call adds nothing
+        >>> len(warnings.filters) == n
+        True
+    """
+    import nevergrad as ng
+
+    categories = {"NevergradWarning": ng.errors.NevergradWarning, "Warning": Warning}
+    for message, name in _QUIET:
+        category = categories[name]
+        present = any(
+            f[0] == "ignore" and f[2] is category and (f[1].pattern if f[1] else "") == message
+            for f in warnings.filters
+        )
+        if not present:
+            warnings.filterwarnings("ignore", message=message, category=category)
 
 
 class _Allowed:
@@ -204,6 +259,7 @@ class Nevergrad(Optimizer):
             raise ValueError(reason)
         import nevergrad as ng
 
+        quiet_nevergrad_warnings()
         space = problem.space
         self._cube = UnitCubeFloats.of(space)
         if self._cube is not None:
@@ -278,17 +334,11 @@ class Nevergrad(Optimizer):
         return unsupported_features(space, "nevergrad", conditions=True, forbiddens=True)
 
     def ask(self) -> Trial:
-        import nevergrad as ng
-
-        with warnings.catch_warnings():
-            # Nevergrad warns when it runs past its budget or fails to satisfy a constraint;
-            # the first is the runner's business, the second is checked just below.
-            warnings.simplefilter("ignore", ng.errors.NevergradWarning)
-            # pycma warns when told a candidate it did not sample itself; Nevergrad's CMA
-            # wrapper does this by design (it re-injects the parametrization's candidates).
-            warnings.filterwarnings("ignore", message=".*orphanated injected solution")
-            with _blas_threads(self._one_thread):
+        if self._one_thread:
+            with _blas_threads(True):
                 candidate = self._optimizer.ask()
+        else:
+            candidate = self._optimizer.ask()
         if self._cube is not None:
             config: dict[str, Any] = self._cube.decode(candidate.value)
         else:
@@ -304,18 +354,14 @@ class Nevergrad(Optimizer):
         return Trial(config, meta={"nevergrad_candidate": key})
 
     def tell(self, trial: Trial, result: Result) -> None:
-        import nevergrad as ng
-
         candidate = self._pending.pop(trial.meta["nevergrad_candidate"])
         losses = minimization_losses(self.problem, result, self._worst)
-        with warnings.catch_warnings():
-            # Multi-objective telling warns about points outside the current reference box.
-            warnings.simplefilter("ignore", ng.errors.NevergradWarning)
-            # pycma warns when told a candidate it did not sample itself; Nevergrad's CMA
-            # wrapper does this by design (it re-injects the parametrization's candidates).
-            warnings.filterwarnings("ignore", message=".*orphanated injected solution")
-            with _blas_threads(self._one_thread):
-                self._optimizer.tell(candidate, losses[0] if len(losses) == 1 else losses)
+        loss = losses[0] if len(losses) == 1 else losses
+        if self._one_thread:
+            with _blas_threads(True):
+                self._optimizer.tell(candidate, loss)
+        else:
+            self._optimizer.tell(candidate, loss)
 
 
 class NevergradMultiObjective(Nevergrad):
