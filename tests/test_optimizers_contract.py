@@ -49,6 +49,7 @@ SLOW_MODEL_OVERRIDES: dict[str, tuple[dict[str, Any], int]] = {
     "synetune_cqr": ({"num_init_random_draws": 3, "update_frequency": 2}, 6),
     "optuna_gp": ({"n_startup_trials": 2}, 3),
     "ng_bayesopt": ({}, 4),
+    "smac_mo_gp": ({"n_initial_configs": 2}, 3),
     **dict.fromkeys(
         ("botorch_ei", "botorch_qnehvi", "botorch_parego"),
         ({"n_initial": 2, "fit_maxiter": 50, "raw_samples": 32, "num_restarts": 2, "mc_samples": 32}, 3),
