@@ -44,6 +44,25 @@ EXPENSIVE: Mapping[str, str] = {
     "smac_mf": "random forest per trial, as smac_hpo",
     "smac_hb": "SMAC3 intensifier per trial",
     "smac_parego": "random forest per trial, as smac_hpo",
+    # measured when they were added (docs/PERFORMANCE.md, per-trial cost of every optimizer)
+    "smac_mo_gp": "1.9 s/trial (GP + ParEGO, 5-D, 50 trials)",
+    "smac_momf_gp": "0.73 s/trial (GP + ParEGO in Hyperband brackets)",
+    "smac_momf_rf": "random forest per trial, as smac_mf",
+    "skopt_gp_ei": "GP refit per trial, as skopt_gp",
+    "skopt_gp_lcb": "GP refit per trial, as skopt_gp",
+    "skopt_gp_pi": "GP refit per trial, as skopt_gp",
+    "ng_bayesopt": "GP refit per trial (bayesian-optimization)",
+    "bayesopt_ucb": "1.06 s/trial (GP, 5-D, 100 trials)",
+    "bayesopt_ei": "0.66 s/trial (GP, 5-D, 100 trials)",
+    "hebo": "5.9 s/trial (GP + MACE, NSGA-II 100 x 100 per suggest)",
+    "botorch_ei": "0.29 s/trial (GP, 5-D, 50 trials)",
+    "botorch_qnehvi": "1.14 s/trial (GP per objective, 5-D, 50 trials)",
+    "botorch_parego": "0.96 s/trial (GP per objective, 5-D, 50 trials)",
+    "optuna_gp": "0.46 s/trial (GP, 5-D, 60 trials)",
+    "optuna_auto": "0.68 s/trial (GPSampler on numeric spaces)",
+    "synetune_bore": "0.29 s/trial (XGBoost classifier + DE per trial)",
+    "synetune_cqr": "0.67 s/trial (gradient-boosted quantile regression)",
+    "synetune_botorch": "5.4 s/trial (GP, 20 restarts)",
 }
 
 
