@@ -81,6 +81,77 @@ def nevergrad_adapter(name: str) -> Callable[[Problem, int], Optimizer]:
     return lambda problem, seed: Nevergrad(problem, seed, optimizer=name)
 
 
+def optuna_direct(dims: int, n: int, seed: int) -> float:
+    import optuna
+
+    t0 = time.perf_counter()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # the settings of conf/optimizer/optuna_tpe.yaml, as the adapter passes them
+    sampler = optuna.samplers.TPESampler(
+        seed=library_seed(seed), n_startup_trials=10, multivariate=False, constant_liar=True
+    )
+    study = optuna.create_study(sampler=sampler)
+    dists = {f"x{i}": optuna.distributions.FloatDistribution(0.0, 1.0) for i in range(dims)}
+    names = list(dists)
+    for _ in range(n):
+        trial = study.ask(dists)
+        study.tell(trial, sphere(np.fromiter((trial.params[k] for k in names), float, dims)))
+    return time.perf_counter() - t0
+
+
+def optuna_adapter(problem: Problem, seed: int) -> Optimizer:
+    from optimizers.optuna import OptunaTPE
+
+    return OptunaTPE(problem, seed, n_startup_trials=10, multivariate=False)
+
+
+def cma_direct(dims: int, n: int, seed: int) -> float:
+    import cma
+
+    t0 = time.perf_counter()
+    popsize = 4 + int(3 * np.log(dims))
+    opts = {"bounds": [0.0, 1.0], "seed": max(1, library_seed(seed)), "popsize": popsize}
+    es = cma.CMAEvolutionStrategy([0.5] * dims, 0.25, {**opts, "verbose": -9, "verb_disp": 0, "verb_log": 0})
+    done = 0
+    while done < n:  # whole generations: CMA-ES is told complete generations only
+        xs = es.ask()
+        es.tell(xs, [sphere(np.asarray(x)) for x in xs])
+        done += len(xs)
+    return (time.perf_counter() - t0) * n / done
+
+
+def cma_adapter(problem: Problem, seed: int) -> Optimizer:
+    from optimizers.cma_es import CMAES
+
+    return CMAES(problem, seed)
+
+
+def pymoo_direct(dims: int, n: int, seed: int) -> float:
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.core.evaluator import Evaluator
+    from pymoo.core.problem import Problem as PymooProblem
+    from pymoo.core.termination import NoTermination
+
+    t0 = time.perf_counter()
+    problem = PymooProblem(n_var=dims, n_obj=1, xl=np.zeros(dims), xu=np.ones(dims))
+    algorithm = NSGA2(pop_size=20)
+    algorithm.setup(problem, termination=NoTermination(), seed=library_seed(seed), verbose=False)
+    done = 0
+    while done < n:
+        pop = algorithm.ask()
+        pop.set("F", np.array([[sphere(x)] for x in pop.get("X")]))
+        Evaluator().eval(problem, pop)  # marks the individuals evaluated, as pymoo's own loop does
+        algorithm.tell(infills=pop)
+        done += len(pop)
+    return (time.perf_counter() - t0) * n / done
+
+
+def pymoo_adapter(problem: Problem, seed: int) -> Optimizer:
+    from optimizers.pymoo import PymooNSGA2
+
+    return PymooNSGA2(problem, seed)
+
+
 @dataclass
 class Case:
     name: str
@@ -93,6 +164,9 @@ def cases() -> list[Case]:
         Case(f"ng_{key.lower()}", nevergrad_direct(key), nevergrad_adapter(key))
         for key in ("OnePlusOne", "CMA", "DE")
     ]
+    out.append(Case("optuna_tpe", optuna_direct, optuna_adapter))
+    out.append(Case("cma_es", cma_direct, cma_adapter))
+    out.append(Case("pymoo_nsga2", pymoo_direct, pymoo_adapter))
     return out
 
 

@@ -65,9 +65,11 @@ from ConfigSpace import ConfigurationSpace
 from optimizers.base import Optimizer, Problem, Trial, WaitForPending
 from optimizers.space_conversion import (
     Param,
+    decode,
     decode_config,
     library_seed,
     minimization_losses,
+    params_of,
     searchable,
     unsupported_features,
 )
@@ -120,6 +122,10 @@ class UnitCube:
         self.low = np.array(low, dtype=float)
         self.high = np.array(high, dtype=float)
         self.log = np.array(log, dtype=bool)
+        # decode() on plain floats: numpy's per-call overhead on a handful of coordinates
+        # costs more than pycma's own sampling per candidate.
+        self._rows = list(zip(self.params, low, (self.high - self.low).tolist(), log, strict=True))
+        self._only_searched = len(self.params) == len(params_of(space)) and not space.conditions
 
     @property
     def dim(self) -> int:
@@ -140,11 +146,14 @@ class UnitCube:
 
     def decode(self, unit: Sequence[float] | np.ndarray) -> dict[str, Any]:
         """A configuration of the space from a point of the cube (clipped into it first)."""
-        u = np.clip(np.asarray(unit, dtype=float), 0.0, 1.0)
-        t = self.low + u * (self.high - self.low)
-        values = np.where(self.log, np.exp(t), t)
-        # decode_config rounds integers and ordinal indices and clips them into range.
-        raw = {p.name: float(v) for p, v in zip(self.params, values, strict=True)}
+        values = unit.tolist() if isinstance(unit, np.ndarray) else [float(u) for u in unit]
+        raw: dict[str, Any] = {}
+        for (p, low, span, log), u in zip(self._rows, values, strict=True):
+            t = low + min(max(u, 0.0), 1.0) * span
+            raw[p.name] = math.exp(t) if log else t
+        if self._only_searched:  # no constants to add back: round and clip in place
+            return {p.name: decode(p, raw[p.name]) for p in self.params}
+        # decode_config rounds integers and ordinal indices, clips them, and adds the constants.
         return decode_config(self.space, raw)
 
     def encode(self, config: Mapping[str, Any]) -> np.ndarray:
@@ -329,6 +338,7 @@ class CMAES(Optimizer):
             opts["minstd"] = minstd
         with self._own_global_rng():
             self._es = cma.CMAEvolutionStrategy(x0.tolist(), self.sigma0, opts)
+            self._next = self._sample()
         self.popsizes.append(lam)
         self._generation: list[np.ndarray] = []
         self._losses: list[float | None] = []
@@ -347,8 +357,9 @@ class CMAES(Optimizer):
                     f"CMA-ES generation {self._generation_id}: "
                     f"{waiting} of {len(self._losses)} results pending"
                 )
-            with self._own_global_rng():
-                self._generation = [np.asarray(x) for x in self._es.ask()]
+            # sampled when the previous generation was told (or pycma started), inside the same
+            # swap of the global RNG: each swap copies numpy's global state twice (~25 µs each)
+            self._generation, self._next = self._next, []
             self._losses = [None] * len(self._generation)
             self._handed_out = 0
             self._generation_id += 1
@@ -369,9 +380,15 @@ class CMAES(Optimizer):
             return
         with self._own_global_rng():
             self._es.tell(self._generation, [float(loss) for loss in self._losses if loss is not None])
-            stop = self._es.stop()
+            stop = bool(self._es.stop())
+            if not stop:
+                self._next = self._sample()  # the next generation, as es.ask() at the next ask would
         if stop:
             self._restart()
+
+    def _sample(self) -> list[np.ndarray]:
+        """pycma's next generation (call with this run's global RNG swapped in)."""
+        return [np.asarray(x) for x in self._es.ask()]
 
 
 class IPOPCMAES(CMAES):
