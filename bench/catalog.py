@@ -35,11 +35,19 @@ def print_listing(
             "when it has brackets: \"filter='bbob/f0[1-5]/*'\""
         )
     if kind == "optimizers":
-        for oid in _filter(optimizer_ids(), pattern):
+        families: set[str] = set()
+        shown = _filter(optimizer_ids(), pattern)
+        for oid in shown:
             try:
-                print(f"{oid:28s} {optimizer_config(oid).get('description', '')}")
+                config = optimizer_config(oid)
             except (ConfigError, UnknownNameError) as exc:  # one broken user file hides no other entry
-                print(f"{oid:28s} (unusable: {exc})")
+                print(f"{oid:28s} {'?':16s} (unusable: {exc})")
+                continue
+            family = optimizer_family(str(config.get("_target_", "")))
+            families.add(family)
+            print(f"{oid:28s} {family:16s} {config.get('description', '')}")
+        if shown:
+            print(f"# {len(shown)} optimizer{'s' * (len(shown) != 1)} in {len(families)} families")
     elif kind == "tasksets":
         for tid in _filter(taskset_ids(), pattern):
             try:
@@ -52,6 +60,40 @@ def print_listing(
             print(sid)
     else:
         _print_tasks(pattern, task_type, task_kind)
+
+
+#: The library family of each shipped optimizer module (``_target_``'s module); a plugin's
+#: optimizers are listed under their top-level package.
+FAMILIES: dict[str, str] = {
+    "optimizers.random_search": "built-in",
+    "optimizers.hyperband": "built-in",
+    "optimizers.asha": "built-in",
+    "optimizers.id_hyperband": "built-in",
+    "optimizers.bohb": "built-in",
+    "optimizers.optuna": "Optuna",
+    "optimizers.smac": "SMAC3",
+    "optimizers.nevergrad": "Nevergrad",
+    "optimizers.dehb": "DEHB",
+    "optimizers.skopt": "scikit-optimize",
+    "optimizers.hyperopt": "Hyperopt",
+    "optimizers.synetune": "Syne Tune",
+    "optimizers.botorch": "BoTorch",
+    "optimizers.pymoo": "pymoo",
+    "optimizers.cma_es": "pycma",
+    "optimizers.bayesopt": "bayes_opt",
+    "optimizers.hebo": "HEBO",
+}
+
+
+def optimizer_family(target: str) -> str:
+    """The family an optimizer's ``_target_`` belongs to, read off its module name (no import).
+
+    Example:
+        >>> optimizer_family("optimizers.optuna.OptunaTPE"), optimizer_family("my_plugin.opt.Coord")
+        ('Optuna', 'my_plugin')
+    """
+    module = target.rpartition(".")[0]
+    return FAMILIES.get(module) or module.partition(".")[0] or "?"
 
 
 def _filter(ids: list[str] | tuple[str, ...], pattern: str | None) -> list[str]:

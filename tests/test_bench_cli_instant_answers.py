@@ -86,6 +86,13 @@ def _check_cfg_job(out: str) -> None:
 def _check_optimizers(out: str) -> None:
     assert "random_search" in _ids(out), out[:500]
     assert "(unusable" not in out, out
+    rows = [line for line in out.splitlines() if line.strip() and not line.startswith("#")]
+    # every shipped adapter module has a family name (a new module must be added to FAMILIES)
+    assert not [line for line in rows if line.split()[1] == "optimizers"], out
+    footer = out.strip().splitlines()[-1]
+    n, families = (int(w) for w in footer.split() if w.isdigit())
+    assert n == len(rows) == len(_yaml_stems("optimizer")), footer
+    assert n >= 45 and families >= 12, footer  # the breadth the suite promises (docs/optimizers.md)
 
 
 def _check_studies(out: str) -> None:
