@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 
 # Listing optimizers, tasksets and studies reads YAML files only; tasks need the registry (and
 # with it numpy, ConfigSpace and the task families), imported when tasks are listed.
@@ -43,7 +45,7 @@ def print_listing(
             except (ConfigError, UnknownNameError) as exc:  # one broken user file hides no other entry
                 print(f"{oid:28s} {'?':16s} (unusable: {exc})")
                 continue
-            family = optimizer_family(str(config.get("_target_", "")))
+            family = optimizer_family(config)
             families.add(family)
             print(f"{oid:28s} {family:16s} {config.get('description', '')}")
         if shown:
@@ -62,38 +64,18 @@ def print_listing(
         _print_tasks(pattern, task_type, task_kind)
 
 
-#: The library family of each shipped optimizer module (``_target_``'s module); a plugin's
-#: optimizers are listed under their top-level package.
-FAMILIES: dict[str, str] = {
-    "optimizers.random_search": "built-in",
-    "optimizers.hyperband": "built-in",
-    "optimizers.asha": "built-in",
-    "optimizers.id_hyperband": "built-in",
-    "optimizers.bohb": "built-in",
-    "optimizers.optuna": "Optuna",
-    "optimizers.smac": "SMAC3",
-    "optimizers.nevergrad": "Nevergrad",
-    "optimizers.dehb": "DEHB",
-    "optimizers.skopt": "scikit-optimize",
-    "optimizers.hyperopt": "Hyperopt",
-    "optimizers.synetune": "Syne Tune",
-    "optimizers.botorch": "BoTorch",
-    "optimizers.pymoo": "pymoo",
-    "optimizers.cma_es": "pycma",
-    "optimizers.bayesopt": "bayes_opt",
-    "optimizers.hebo": "HEBO",
-}
-
-
-def optimizer_family(target: str) -> str:
-    """The family an optimizer's ``_target_`` belongs to, read off its module name (no import).
+def optimizer_family(config: Mapping[str, Any]) -> str:
+    """The family an optimizer belongs to: its YAML's ``family``, else the top-level package of
+    its ``_target_`` (a plugin's optimizers list under their package); nothing is imported.
 
     Example:
-        >>> optimizer_family("optimizers.optuna.OptunaTPE"), optimizer_family("my_plugin.opt.Coord")
-        ('Optuna', 'my_plugin')
+        >>> optimizer_family({"_target_": "optimizers.optuna.OptunaTPE", "family": "Optuna"})
+        'Optuna'
+        >>> optimizer_family({"_target_": "my_plugin.opt.Coord"})
+        'my_plugin'
     """
-    module = target.rpartition(".")[0]
-    return FAMILIES.get(module) or module.partition(".")[0] or "?"
+    family = str(config.get("family") or "")
+    return family or str(config.get("_target_", "")).partition(".")[0] or "?"
 
 
 def _filter(ids: list[str] | tuple[str, ...], pattern: str | None) -> list[str]:

@@ -49,7 +49,7 @@ LIST_NAMES = {"optimizer": "optimizers", "taskset": "tasksets", "study": "studie
 #: What a config group's YAML holds (for messages about a file that is not a mapping).
 GROUP_KEYS = {
     "study": "name, optimizers, tasks or taskset, seeds, n_trials, …",
-    "optimizer": "_target_, params, description",
+    "optimizer": "_target_, params, description, family, expensive",
     "taskset": "tasks",
     "backend": "name, address, n_workers",
 }

@@ -61,6 +61,12 @@ class OptimizerSchema:
 
     _target_: str = ""
     description: str = ""
+    #: The family it belongs to, for listings (``Optuna``, ``built-in``; a plugin's: its package).
+    family: str = ""
+    #: Why each trial costs more than about 0.3 s of the optimizer's own time (e.g. ``"0.73
+    #: s/trial (GP)"``); set, it marks the optimizer expensive: the baseline archive runs it with
+    #: fewer seeds, on the dev subsets and the default study only (docs/baselines.md).
+    expensive: str = ""
     params: dict[str, Any] = field(default_factory=dict)
 
 

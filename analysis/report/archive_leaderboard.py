@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.report.build import build_report
 from analysis.report.render import Report, Section
-from bench.archive.pieces import EXPENSIVE, piece_names
+from bench.archive.pieces import expensive, piece_names
 from bench.archive.read import read_archive
 from bench.archive.store import read_manifest
 
@@ -49,7 +49,7 @@ def archive_leaderboard(n_boot: int = 1000, folder: Path | None = None) -> Repor
         f"{len(files)} entries, {runs:,} runs. Cells: seeds archived per optimizer and piece; a blank "
         "cell: not archived (the optimizer cannot run every task of the piece, or it is expensive and "
         "not built yet). Expensive optimizers (more than about 0.3 s per trial): "
-        + ", ".join(f"{o} ({why})" for o, why in EXPENSIVE.items())
+        + ", ".join(f"{o} ({why})" for o, why in expensive().items())
         + ". How it was built and how to add an optimizer: docs/baselines.md."
     )
     tables: dict[str, pd.DataFrame] = {"coverage": _coverage(files)}

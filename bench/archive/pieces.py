@@ -4,7 +4,7 @@ A *piece* is one shipped study run on one taskset: the dev and test subsets of e
 (``dev_bb``, ``test_bb``, ... ``test_mfmo``) and the default study. Each piece holds every shipped
 optimizer that the planner accepts on every task of the piece (:func:`piece_optimizers`), at the
 study's budget, with :data:`SEEDS` seeds for cheap optimizers and :data:`EXPENSIVE_SEEDS` for the
-expensive ones (:data:`EXPENSIVE`, more than about 0.3 s of their own time per trial), which are
+expensive ones (:func:`expensive`, more than about 0.3 s of their own time per trial), which are
 archived on the dev subsets and the default study only.
 
 Example:
@@ -16,15 +16,16 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
-    "EXPENSIVE",
     "EXPENSIVE_SEEDS",
     "PIECES",
     "SEEDS",
     "Piece",
+    "expensive",
     "piece",
     "piece_names",
     "seeds_for",
@@ -34,36 +35,30 @@ __all__ = [
 SEEDS = 10
 #: Seeds of an expensive optimizer's runs (at least 3, as the archive's policy allows).
 EXPENSIVE_SEEDS = 3
-#: Optimizers costing more than about 0.3 s of their own time per trial (measured on the bbob
-#: sanity study, docs/PERFORMANCE.md): fewer seeds, dev subsets and the default study only.
-EXPENSIVE: Mapping[str, str] = {
-    "skopt_gp": "0.73 s/trial (GP, gp_hedge)",
-    "skopt_rf": "0.43 s/trial (random forest)",
-    "smac_bb": "about 2.5 s/trial (GP)",
-    "smac_hpo": "0.84 s/trial (random forest)",
-    "smac_mf": "random forest per trial, as smac_hpo",
-    "smac_hb": "SMAC3 intensifier per trial",
-    "smac_parego": "random forest per trial, as smac_hpo",
-    # measured when they were added (docs/PERFORMANCE.md, per-trial cost of every optimizer)
-    "smac_mo_gp": "1.9 s/trial (GP + ParEGO, 5-D, 50 trials)",
-    "smac_momf_gp": "0.73 s/trial (GP + ParEGO in Hyperband brackets)",
-    "smac_momf_rf": "random forest per trial, as smac_mf",
-    "skopt_gp_ei": "GP refit per trial, as skopt_gp",
-    "skopt_gp_lcb": "GP refit per trial, as skopt_gp",
-    "skopt_gp_pi": "GP refit per trial, as skopt_gp",
-    "ng_bayesopt": "GP refit per trial (bayesian-optimization)",
-    "bayesopt_ucb": "1.06 s/trial (GP, 5-D, 100 trials)",
-    "bayesopt_ei": "0.66 s/trial (GP, 5-D, 100 trials)",
-    "hebo": "5.9 s/trial (GP + MACE, NSGA-II 100 x 100 per suggest)",
-    "botorch_ei": "0.29 s/trial (GP, 5-D, 50 trials)",
-    "botorch_qnehvi": "1.14 s/trial (GP per objective, 5-D, 50 trials)",
-    "botorch_parego": "0.96 s/trial (GP per objective, 5-D, 50 trials)",
-    "optuna_gp": "0.46 s/trial (GP, 5-D, 60 trials)",
-    "optuna_auto": "0.68 s/trial (GPSampler on numeric spaces)",
-    "synetune_bore": "0.29 s/trial (XGBoost classifier + DE per trial)",
-    "synetune_cqr": "0.67 s/trial (gradient-boosted quantile regression)",
-    "synetune_botorch": "5.4 s/trial (GP, 20 restarts)",
-}
+
+
+@functools.cache
+def expensive() -> dict[str, str]:
+    """The optimizers costing more than about 0.3 s of their own time per trial: id → why.
+
+    Read from each optimizer's YAML (its ``expensive`` key, with the cost measured when it was
+    added: docs/PERFORMANCE.md), so that adding an optimizer touches no file here. These get
+    :data:`EXPENSIVE_SEEDS` seeds, on the dev subsets and the default study only.
+
+    Example:
+        >>> expensive()["skopt_gp"]
+        '0.73 s/trial (GP, gp_hedge)'
+        >>> "random_search" in expensive()
+        False
+    """
+    from bench.config_files import optimizer_config, optimizer_ids
+
+    out: dict[str, str] = {}
+    for oid in optimizer_ids():
+        why = str(optimizer_config(oid).get("expensive") or "")
+        if why:
+            out[oid] = why
+    return out
 
 
 @dataclass(frozen=True)
@@ -133,12 +128,12 @@ test_bb, test_mf, test_mfmo, test_mo, default
 
 def seeds_for(optimizer: str) -> tuple[int, ...]:
     """The seeds the archive holds of ``optimizer`` (on a piece that archives it)."""
-    return tuple(range(EXPENSIVE_SEEDS if optimizer in EXPENSIVE else SEEDS))
+    return tuple(range(EXPENSIVE_SEEDS if optimizer in expensive() else SEEDS))
 
 
 def archived_on(optimizer: str, p: Piece) -> bool:
     """Whether the archive's policy runs ``optimizer`` on piece ``p`` (expensive ones: dev only)."""
-    return p.dev or optimizer not in EXPENSIVE
+    return p.dev or optimizer not in expensive()
 
 
 def seed_groups(optimizers: Sequence[str]) -> dict[tuple[int, ...], list[str]]:
