@@ -91,7 +91,9 @@ def optuna_direct(dims: int, n: int, seed: int) -> float:
         seed=library_seed(seed), n_startup_trials=10, multivariate=False, constant_liar=True
     )
     study = optuna.create_study(sampler=sampler)
-    dists = {f"x{i}": optuna.distributions.FloatDistribution(0.0, 1.0) for i in range(dims)}
+    dists: dict[str, optuna.distributions.BaseDistribution] = {
+        f"x{i}": optuna.distributions.FloatDistribution(0.0, 1.0) for i in range(dims)
+    }
     names = list(dists)
     for _ in range(n):
         trial = study.ask(dists)
