@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,12 @@ import pytest
 
 #: Plugins are loaded by the tests as user code, never collected (one raises on import on purpose).
 collect_ignore_glob = ["plugins/*"]
+
+# A suite started in the background by a non-interactive shell (`nohup pytest &`) inherits SIGINT
+# ignored, and Python then never installs its Ctrl-C handler: the tests of Ctrl-C (in this process
+# and in the `python -m bench` processes it starts, which inherit the setting) would hang or fail.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO = Path(__file__).resolve().parents[1]
 PLUGINS = Path(__file__).resolve().parent / "plugins"
