@@ -31,8 +31,9 @@ converged early keeps searching within its budget), :class:`IPOPCMAES` multiplie
 
 Randomness. pycma draws its normal samples from numpy's *global* RNG (the default of
 its ``randn`` option) and reseeds that global RNG from its ``seed`` option. Each run
-therefore keeps its own global-RNG state: every call into pycma runs with that state
-swapped in (seeded by ``seed=library_seed(run seed, restart)``) and the caller's global
+therefore keeps its own global-RNG state (a :class:`~optimizers.global_rng.GlobalRngSandbox`):
+every call into pycma runs with that state swapped in (pycma reseeds it with
+``seed=library_seed(run seed, restart)``) and the caller's global
 state restored afterwards, so trials depend only on the run seed and the caller's
 ``np.random`` stream is left untouched. Console and file output are off
 (``verbose=-9``, ``verb_disp=0``, ``verb_log=0``: no ``outcmaes/`` folder).
@@ -53,16 +54,16 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 from ConfigSpace import ConfigurationSpace
 
 from optimizers.base import Optimizer, Problem, Trial, WaitForPending
+from optimizers.global_rng import GlobalRngSandbox
 from optimizers.space_conversion import (
     Param,
     decode,
@@ -244,7 +245,9 @@ class CMAES(Optimizer):
         self.sigma0 = float(sigma0)
         self.options = dict(options or {})
         self._rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0x434D41]))  # restart points
-        self._global_state: Any = None  # pycma's private copy of numpy's global RNG state
+        # pycma's own state of numpy's global RNG. Its initial value is never drawn from: pycma
+        # reseeds the global RNG from its seed option before its first draw.
+        self._rngs = GlobalRngSandbox(library_seed(self.seed, 0x434D41))
         self._worst: list[float] = []
         #: Population size of each CMA-ES run so far (the first, then one per restart).
         self.popsizes: list[int] = []
@@ -299,18 +302,6 @@ class CMAES(Optimizer):
                 return f"pycma option {key!r} is unknown: {hint}(valid: any key of cma.CMAOptions())"
         return None
 
-    @contextlib.contextmanager
-    def _own_global_rng(self) -> Iterator[None]:
-        """Run pycma with this run's global-RNG state swapped in; restore the caller's after."""
-        outer = np.random.get_state()
-        if self._global_state is not None:
-            np.random.set_state(self._global_state)
-        try:
-            yield
-        finally:
-            self._global_state = np.random.get_state()
-            np.random.set_state(outer)
-
     def _start(self, x0: np.ndarray, popsize: int | None) -> None:
         import cma
         from cma.options_parameters import integer_std_lower_bound
@@ -336,7 +327,7 @@ class CMAES(Optimizer):
             for i in discrete:
                 minstd[i] = floor * self.cube.step(i)
             opts["minstd"] = minstd
-        with self._own_global_rng():
+        with self._rngs.active():
             self._es = cma.CMAEvolutionStrategy(x0.tolist(), self.sigma0, opts)
             self._next = self._sample()
         self.popsizes.append(lam)
@@ -378,7 +369,7 @@ class CMAES(Optimizer):
         self._losses[index] = minimization_losses(self.problem, result, self._worst)[0]
         if any(loss is None for loss in self._losses) or self._handed_out < len(self._generation):
             return
-        with self._own_global_rng():
+        with self._rngs.active():
             self._es.tell(self._generation, [float(loss) for loss in self._losses if loss is not None])
             stop = bool(self._es.stop())
             if not stop:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import random
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -46,6 +45,7 @@ import numpy as np
 from ConfigSpace import ConfigurationSpace
 
 from optimizers.base import Optimizer, Problem, Trial
+from optimizers.global_rng import GlobalRngSandbox
 from optimizers.space_conversion import (
     decode_config,
     library_seed,
@@ -119,12 +119,11 @@ class HEBO(Optimizer):
             raise ValueError(f"rand_sample={rand_sample!r} is invalid: use an integer >= 2 (HEBO's minimum)")
         sequence = np.random.SeedSequence([self.seed, 0x4845424F])
         np_seed, torch_seed, py_seed = (int(s) for s in sequence.generate_state(3) % (2**31 - 1))
-        self._np_state: Any = np.random.RandomState(np_seed).get_state()
-        self._py_state = random.Random(py_seed).getstate()
-        self._torch_seed = torch_seed
-        self._torch_state: Any = None
+        import torch  # noqa: F401  (imported before the sandbox is entered, so it swaps torch's state)
+
+        self._rngs = GlobalRngSandbox(np_seed, python_seed=py_seed, torch_seed=torch_seed)
         self._worst: list[float] = []
-        with self._own_rngs():
+        with self._rngs.active():
             from hebo.design_space.design_space import DesignSpace
             from hebo.optimizers.hebo import HEBO as Hebo
 
@@ -144,32 +143,11 @@ class HEBO(Optimizer):
             return "HEBO needs at least one non-constant hyperparameter, the space has none"
         return reason
 
-    @contextlib.contextmanager
-    def _own_rngs(self) -> Iterator[None]:
-        """Run HEBO with this run's numpy, torch and ``random`` states; restore the caller's after."""
-        import torch
-
-        outer_np, outer_py = np.random.get_state(), random.getstate()
-        np.random.set_state(self._np_state)
-        random.setstate(self._py_state)
-        with torch.random.fork_rng(devices=[]):
-            if self._torch_state is None:
-                torch.manual_seed(self._torch_seed)
-            else:
-                torch.set_rng_state(self._torch_state)
-            try:
-                yield
-            finally:
-                self._torch_state = torch.get_rng_state()
-                self._np_state, self._py_state = np.random.get_state(), random.getstate()
-                np.random.set_state(outer_np)
-                random.setstate(outer_py)
-
     def ask(self) -> Trial:
         # HEBO's GP prints "jitter = ..." on stdout when its Cholesky needs jitter. The GA's
-        # seed is drawn after _own_rngs is entered (with-items are entered left to right).
+        # seed is drawn after the sandbox is entered (with-items are entered left to right).
         with (
-            self._own_rngs(),
+            self._rngs.active(),
             contextlib.redirect_stdout(io.StringIO()),
             _seeded_pymoo(int(np.random.randint(2**31 - 1))),
         ):
@@ -180,7 +158,7 @@ class HEBO(Optimizer):
 
     def tell(self, trial: Trial, result: Result) -> None:
         loss = minimization_losses(self.problem, result, self._worst)[0]
-        with self._own_rngs():
+        with self._rngs.active():
             self._hebo.observe(trial.meta["hebo_suggestion"], np.array([[loss]]))
 
     @classmethod

@@ -46,9 +46,10 @@ to the scheduler as its next point to evaluate. BoTorch keeps every suggestion a
 Randomness: the run seed becomes the scheduler's ``random_seed``. Several Syne Tune code paths
 also draw from the *global* numpy / ``random`` / torch generators (random sampling with
 ``Domain.sample()``, ASHA's bracket choice, BORE's DE, BoTorch's ``torch.manual_seed``), so
-every call into Syne Tune runs inside :class:`GlobalRngSandbox`: private generator states
-seeded from the run seed are swapped in and the caller's states restored afterwards. Results
-then depend on the seed only, and the caller's global generators are left untouched.
+every call into Syne Tune runs inside a :class:`~optimizers.global_rng.GlobalRngSandbox`:
+private generator states seeded from the run seed are swapped in and the caller's states
+restored afterwards. Results then depend on the seed only, and the caller's global generators
+are left untouched.
 
 Losses: maximized objectives are negated, non-finite values replaced by the worst loss seen
 (:func:`~optimizers.space_conversion.minimization_losses`); Syne Tune always minimizes.
@@ -72,21 +73,19 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import logging
 import math
-import random
-import sys
 import warnings
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 from ConfigSpace import ConfigurationSpace
 
 from optimizers.base import Optimizer, Problem, SearchExhausted, Trial, load_callable
+from optimizers.global_rng import GlobalRngSandbox
 from optimizers.hyperband import admissible_fidelity, bandit_fidelity_range, bracket_schedule, max_bracket
 from optimizers.sampling import sample_configs
 from optimizers.smac import single_fidelity_reason
@@ -122,55 +121,6 @@ def quiet_synetune_logging() -> None:
     logger = logging.getLogger("syne_tune")
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.WARNING)
-
-
-class GlobalRngSandbox:
-    """Private states for the global numpy, ``random`` and torch generators.
-
-    Inside :meth:`active` the global generators hold this sandbox's states (seeded from
-    ``seed``); on exit the sandbox keeps the advanced states and the caller's states are put
-    back. A library that draws from the global generators then depends on ``seed`` only and
-    leaves the caller's random streams untouched. torch is covered when it is already imported.
-
-    Example:
-        >>> box = GlobalRngSandbox(0)
-        >>> np.random.seed(123)
-        >>> with box.active():
-        ...     first = np.random.rand()
-        >>> np.random.rand() == np.random.RandomState(123).rand()  # caller's stream untouched
-        True
-        >>> again = GlobalRngSandbox(0)
-        >>> with again.active():
-        ...     first == np.random.rand()
-        True
-    """
-
-    def __init__(self, seed: int) -> None:
-        self._seed = library_seed(seed, salt=1)
-        self._numpy = np.random.RandomState(self._seed).get_state()
-        self._python = random.Random(self._seed).getstate()
-        self._torch: Any = None
-
-    @contextlib.contextmanager
-    def active(self) -> Iterator[None]:
-        torch = sys.modules.get("torch")
-        saved_numpy, saved_python = np.random.get_state(), random.getstate()
-        saved_torch = torch.random.get_rng_state() if torch is not None else None
-        np.random.set_state(self._numpy)
-        random.setstate(self._python)
-        if torch is not None:
-            if self._torch is None:
-                self._torch = torch.Generator().manual_seed(self._seed).get_state()
-            torch.random.set_rng_state(self._torch)
-        try:
-            yield
-        finally:
-            self._numpy, self._python = np.random.get_state(), random.getstate()
-            np.random.set_state(saved_numpy)
-            random.setstate(saved_python)
-            if torch is not None:
-                self._torch = torch.random.get_rng_state()
-                torch.random.set_rng_state(saved_torch)
 
 
 def synetune_space(space: ConfigurationSpace) -> dict[str, Any]:
@@ -226,7 +176,8 @@ class SyneTuneOptimizer(Optimizer):
     def __init__(self, problem: Problem, seed: int, **params: Any) -> None:
         super().__init__(problem, seed, **params)
         quiet_synetune_logging()
-        self._sandbox = GlobalRngSandbox(self.seed)
+        rng_seed = library_seed(self.seed, salt=1)
+        self._sandbox = GlobalRngSandbox(rng_seed, python_seed=rng_seed, torch_seed=rng_seed)
         self._space = problem.space
         self._params = {p.name: p for p in searchable(problem.space)}
         self._st_space = synetune_space(problem.space)
