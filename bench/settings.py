@@ -131,6 +131,10 @@ def _optimizer(name: str, cfg: Any = None) -> OptimizerChoice:
             f"{where}: _target_={target!r} is invalid: use a class path such as "
             "optimizers.random_search.RandomSearch"
         )
+    for key in ("family", "expensive"):  # shown in listings and read by the baseline archive
+        text = node.get(key)
+        if text is not None and not isinstance(text, str):
+            raise ConfigError(f"{where}: {key}={text!r} is invalid: use a string (or leave it out)")
     params = node.get("params")
     if params is None:
         params = {}

@@ -82,6 +82,18 @@ def test_bad_optimizer_file_keys(bench, one_line_error, tmp_path: Path, body: st
     assert "optimizer 'bad'" in line or "optimizer.param" in line, line
 
 
+@pytest.mark.parametrize(("key", "value"), [("family", "[a, b]"), ("expensive", "3")])
+def test_optimizer_file_text_keys_must_be_strings(
+    bench, one_line_error, tmp_path: Path, key: str, value: str
+) -> None:
+    body = f"_target_: optimizers.random_search.RandomSearch\n{key}: {value}\nparams: {{}}\n"
+    conf = optimizer_conf(tmp_path, bad=body)
+    proc = bench(tmp_path, "optimizer=bad", "task=synthetic/branin", *RUN, conf=conf)
+    line = one_line_error(proc, tmp_path)
+    assert f"optimizer 'bad' ({conf / 'optimizer' / 'bad.yaml'})" in line, line
+    assert f"{key}=" in line and "use a string" in line, line
+
+
 def test_task_module_that_raises_on_import(bench, one_line_error, tmp_path: Path) -> None:
     env = {"NXMBENCH_TASK_MODULES": "raises_on_import"}
     for args in (("optimizer=random_search", "task=synthetic/branin", *RUN), ("list=tasks",)):
