@@ -109,13 +109,17 @@ class ASHA(Optimizer):
         if promotion is not None:
             cid, rung = promotion
         else:
-            if not self._queue:
-                self._queue = self._sampler.sample(_BATCH)
-                self._queue.reverse()  # pop() from the end keeps the sampled order
             cid, rung = len(self._configs), 0
-            self._configs.append(self._queue.pop())
+            self._configs.append(self._new_config())
         # A copy: whatever the runner does with the dict cannot alter the stored config.
         return Trial(dict(self._configs[cid]), self.rungs[rung], {"rung": rung, "config_id": cid})
+
+    def _new_config(self) -> dict[str, Any]:
+        """The configuration a new entry at the lowest rung runs: here a random one."""
+        if not self._queue:
+            self._queue = self._sampler.sample(_BATCH)
+            self._queue.reverse()  # pop() from the end keeps the sampled order
+        return self._queue.pop()
 
     def tell(self, trial: Trial, result: Result) -> None:
         rung, cid = trial.meta.get("rung"), trial.meta.get("config_id")

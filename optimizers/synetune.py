@@ -21,6 +21,9 @@ Multi-fidelity methods on Syne Tune's ``AsynchronousSuccessiveHalving``:
 * :class:`SyneTuneASHA` (``synetune_asha``): ASHA with random sampling (Li et al. 2020).
 * :class:`SyneTuneBOHB` (``synetune_bohb``): ASHA with the KDE searcher (Falkner et al. 2018,
   asynchronous as in Syne Tune).
+* :class:`SyneTuneASHABORE` (``synetune_asha_bore``) and :class:`SyneTuneASHACQR`
+  (``synetune_asha_cqr``): ASHA with the BORE and the CQR searcher (Syne Tune's ``ASHABORE``
+  and ``ASHACQR`` baselines): model-based asynchronous multi-fidelity methods.
 
 Syne Tune 0.16's ASHA is the *stopping* variant: a trial trains through the rung levels
 (``resource_attr`` milestones ``1, eta, eta**2, ...``) and at each milestone the scheduler
@@ -513,3 +516,29 @@ class SyneTuneBOHB(SyneTuneMultiFidelity):
         "bandwidth_factor": float,
         "random_fraction": float,
     }
+
+
+class SyneTuneASHABORE(SyneTuneMultiFidelity):
+    """Syne Tune's ASHA-BORE: ASHA whose new configurations come from the BORE searcher.
+
+    Example:
+        >>> SyneTuneASHABORE.searcher, SyneTuneASHABORE.supports_pending
+        ('bore', True)
+    """
+
+    searcher = "bore"
+
+
+class SyneTuneASHACQR(SyneTuneMultiFidelity):
+    """Syne Tune's ASHA-CQR: ASHA whose new configurations come from the CQR searcher.
+
+    Syne Tune 0.16 imports its blackbox repository (and so ``huggingface_hub``) on this path.
+
+    Example:
+        >>> SyneTuneASHACQR.requires
+        ('syne_tune', 'huggingface_hub')
+    """
+
+    searcher = "cqr"
+    requires = ("syne_tune", "huggingface_hub")
+    install_hint = "pip install 'nxm-bench[synetune]' huggingface_hub"

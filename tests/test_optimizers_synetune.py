@@ -26,6 +26,8 @@ from optimizers.random_search import RandomSearch
 from optimizers.sampling import validate
 from optimizers.synetune import (
     SyneTuneASHA,
+    SyneTuneASHABORE,
+    SyneTuneASHACQR,
     SyneTuneBOHB,
     SyneTuneBORE,
     SyneTuneBoTorch,
@@ -256,7 +258,12 @@ def test_discrete_fidelities_snap_and_pending_asks_work() -> None:
 
 @pytest.mark.parametrize(
     ("cls", "budget", "seed"),
-    [(SyneTuneASHA, 60.0, 0), pytest.param(SyneTuneBOHB, 20.0, 0, marks=pytest.mark.slow)],
+    [
+        (SyneTuneASHA, 60.0, 0),
+        pytest.param(SyneTuneBOHB, 20.0, 0, marks=pytest.mark.slow),
+        pytest.param(SyneTuneASHABORE, 20.0, 0, marks=pytest.mark.slow),
+        pytest.param(SyneTuneASHACQR, 20.0, 0, marks=pytest.mark.slow),
+    ],
 )
 def test_mf_beats_random_search_at_equal_fidelity_budget(
     cls: type[Optimizer], budget: float, seed: int
