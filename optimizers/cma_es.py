@@ -54,6 +54,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 from collections.abc import Mapping, Sequence
@@ -66,7 +67,6 @@ from optimizers.base import Optimizer, Problem, Trial, WaitForPending
 from optimizers.global_rng import GlobalRngSandbox
 from optimizers.space_conversion import (
     Param,
-    decode,
     decode_config,
     library_seed,
     minimization_losses,
@@ -127,6 +127,11 @@ class UnitCube:
         # costs more than pycma's own sampling per candidate.
         self._rows = list(zip(self.params, low, (self.high - self.low).tolist(), log, strict=True))
         self._only_searched = len(self.params) == len(params_of(space)) and not space.conditions
+        # The same rows unpacked for the fast path of decode(), which inlines
+        # space_conversion.decode (a function call per coordinate costs as much as the rest).
+        self._fast = [
+            (p.name, lo, span, lg, p.kind, p.lower, p.upper, p.choices) for p, lo, span, lg in self._rows
+        ]
 
     @property
     def dim(self) -> int:
@@ -148,12 +153,24 @@ class UnitCube:
     def decode(self, unit: Sequence[float] | np.ndarray) -> dict[str, Any]:
         """A configuration of the space from a point of the cube (clipped into it first)."""
         values = unit.tolist() if isinstance(unit, np.ndarray) else [float(u) for u in unit]
+        if self._only_searched:  # no constants to add back: clip, round and look up in place
+            out: dict[str, Any] = {}
+            for row, u in zip(self._fast, values, strict=True):
+                name, low, span, log, kind, lower, upper, choices = row
+                t = low + (0.0 if u < 0.0 else 1.0 if u > 1.0 else u) * span
+                if log:
+                    t = math.exp(t)
+                if kind == "float":
+                    out[name] = lower if t < lower else upper if t > upper else t
+                elif kind == "int":
+                    out[name] = int(min(max(round(t), lower), upper))
+                else:  # ordinal: t is the index
+                    out[name] = choices[min(max(round(t), 0), len(choices) - 1)]
+            return out
         raw: dict[str, Any] = {}
         for (p, low, span, log), u in zip(self._rows, values, strict=True):
             t = low + min(max(u, 0.0), 1.0) * span
             raw[p.name] = math.exp(t) if log else t
-        if self._only_searched:  # no constants to add back: round and clip in place
-            return {p.name: decode(p, raw[p.name]) for p in self.params}
         # decode_config rounds integers and ordinal indices, clips them, and adds the constants.
         return decode_config(self.space, raw)
 
@@ -309,11 +326,16 @@ class CMAES(Optimizer):
 
         d = self.cube.dim
         lam = int(popsize) if popsize is not None else 4 + int(3 * math.log(d))
+        # pycma would seed numpy's global generator with its seed option and draw its normal
+        # samples from it; a private RandomState with that seed, passed as its randn option,
+        # gives the very same samples without touching the global generator (0 would mean
+        # "seed from the clock" to pycma).
+        randn = np.random.RandomState(max(1, library_seed(self.seed, len(self.popsizes)))).randn
         opts: dict[str, Any] = {
             **self.options,
             "bounds": [0.0, 1.0],
-            # 0 would mean "seed from the clock" to pycma.
-            "seed": max(1, library_seed(self.seed, len(self.popsizes))),
+            "seed": math.nan,  # pycma: "do nothing" (it would only seed the global generator)
+            "randn": randn,
             "popsize": lam,
             "verbose": -9,
             "verb_disp": 0,
@@ -369,13 +391,23 @@ class CMAES(Optimizer):
         self._losses[index] = minimization_losses(self.problem, result, self._worst)[0]
         if any(loss is None for loss in self._losses) or self._handed_out < len(self._generation):
             return
-        with self._rngs.active():
+        with self._sandbox():
             self._es.tell(self._generation, [float(loss) for loss in self._losses if loss is not None])
             stop = bool(self._es.stop())
             if not stop:
                 self._next = self._sample()  # the next generation, as es.ask() at the next ask would
         if stop:
             self._restart()
+
+    def _sandbox(self) -> contextlib.AbstractContextManager[None]:
+        """The global-RNG sandbox around ``tell``/``ask``, needed only with user ``options``.
+
+        With the adapter's own options every draw goes through the private ``randn`` (a test
+        checks the global state is untouched across generations and restarts); options such as
+        pycma's ``integer_variables`` draw from the global generator directly, so with any user
+        option each call runs in the sandbox (about 4 copies of numpy's state per generation).
+        """
+        return self._rngs.active() if self.options else contextlib.nullcontext()
 
     def _sample(self) -> list[np.ndarray]:
         """pycma's next generation (call with this run's global RNG swapped in)."""

@@ -83,7 +83,7 @@ from ConfigSpace import ConfigurationSpace
 from optimizers.base import Optimizer, Problem, SearchExhausted, Trial, WaitForPending
 from optimizers.space_conversion import (
     Param,
-    decode_config,
+    RowDecoder,
     is_forbidden,
     library_seed,
     minimization_losses,
@@ -122,6 +122,7 @@ class PymooBox:
         self.space = space
         self.params: list[Param] = searchable(space)
         self.names = [p.name for p in self.params]
+        self._decode = RowDecoder(space)
         kinds = [p.kind for p in self.params]
         self.categorical = np.array([k == "categorical" for k in kinds], dtype=bool)
         #: coordinates whose value is a whole number (the integer itself, or an index)
@@ -156,8 +157,12 @@ class PymooBox:
     def config(self, x: np.ndarray) -> dict[str, Any]:
         """The configuration of one (snapped) row: plain Python values, constants added back,
         inactive parameters left out."""
-        value = np.where(self.log, np.exp(x), x)
-        return decode_config(self.space, dict(zip(self.names, value.tolist(), strict=True)))
+        return self.configs(np.asarray(x, dtype=float)[None, :])[0]
+
+    def configs(self, xs: np.ndarray) -> list[dict[str, Any]]:
+        """The configurations of the rows of ``xs`` (one numpy pass for the whole batch)."""
+        values = np.where(self.log, np.exp(np.where(self.log, xs, 0.0)), xs)
+        return [self._decode(row) for row in values.tolist()]
 
     def forbidden(self, x: np.ndarray) -> bool:
         return is_forbidden(self.space, self.config(x))
@@ -331,8 +336,7 @@ class Pymoo(Optimizer):
             )
         index = self._n_out
         self._n_out += 1
-        x = np.asarray(self._members[index].X, dtype=float)
-        return Trial(self._box.config(x), meta={"pymoo_batch": self._n_batches - 1, "pymoo_index": index})
+        return Trial(self._configs[index], meta={"pymoo_batch": self._n_batches - 1, "pymoo_index": index})
 
     def tell(self, trial: Trial, result: Result) -> None:
         batch, index = trial.meta.get("pymoo_batch"), trial.meta.get("pymoo_index")
@@ -359,6 +363,9 @@ class Pymoo(Optimizer):
         if not self._members:
             raise SearchExhausted(f"pymoo {self.algorithm_name} proposed an empty generation")
         self._batch = batch
+        # Decoded when the batch arrives, in one pass: per ask that would be two numpy calls
+        # and pymoo's attribute lookup per individual.
+        self._configs = self._box.configs(np.array([m.X for m in self._members], dtype=float))
         self._n_out = 0
         self._losses = {}
         self._n_batches += 1

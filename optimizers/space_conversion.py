@@ -36,7 +36,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -259,6 +259,48 @@ def decode_config(space: ConfigurationSpace, raw: Mapping[str, Any]) -> dict[str
         else:
             raise ValueError(f"active parameter {param.name!r} missing from {dict(raw)!r}")
     return config
+
+
+class RowDecoder:
+    """:func:`decode_config` for rows of raw values in :func:`searchable` order, made fast.
+
+    On a space without conditions the per-parameter :func:`decode` is inlined (a function
+    call per coordinate costs about as much as a cheap library's whole ask); the result is
+    the same dict, in the same order, as :func:`decode_config` gives. A conditional space
+    goes through :func:`decode_config` itself.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> space = ConfigurationSpace({"c": "fixed", "n": (1, 8), "o": ["a", "b"], "x": (0.0, 1.0)})
+        >>> RowDecoder(space)([7.6, 1.2, 1.5])
+        {'c': 'fixed', 'n': 8, 'o': 'b', 'x': 1.0}
+    """
+
+    def __init__(self, space: ConfigurationSpace) -> None:
+        params, self._conditional = _space_params(space)
+        self.space = space
+        self.names = [p.name for p in params if p.kind != "constant"]
+        index = {name: i for i, name in enumerate(self.names)}
+        self._plan = [(p.name, p.kind, p.lower, p.upper, p.choices, index.get(p.name, -1)) for p in params]
+
+    def __call__(self, row: Sequence[Any]) -> dict[str, Any]:
+        if self._conditional:
+            return decode_config(self.space, dict(zip(self.names, row, strict=True)))
+        if len(row) != len(self.names):
+            raise ValueError(f"a row of {len(row)} values for {len(self.names)} parameters {self.names}")
+        out: dict[str, Any] = {}
+        for name, kind, lower, upper, choices, i in self._plan:
+            if kind == "constant":
+                out[name] = choices[0]
+                continue
+            v = float(plain(row[i]))
+            if kind == "float":
+                out[name] = lower if v < lower else upper if v > upper else v
+            elif kind == "int":
+                out[name] = int(min(max(round(v), lower), upper))
+            else:  # categorical or ordinal: the value is an index
+                out[name] = choices[min(max(round(v), 0), len(choices) - 1)]
+        return out
 
 
 def is_forbidden(space: ConfigurationSpace, config: Mapping[str, Any]) -> bool:

@@ -5,6 +5,7 @@ refusal of what they cannot represent, and parameter validation."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -163,6 +164,32 @@ def test_cma_is_deterministic_leaves_the_global_rng_alone_and_writes_no_files(
     assert first == again and first != other
     assert all(type(c["n"]) is int and type(c["units"]) is int and type(c["x"]) is float for c, _ in first)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cma_restarts_draw_nothing_from_the_global_rng_without_the_sandbox() -> None:
+    """With the adapter's own options pycma draws only through the private randn option, so
+    ask/tell run without the global-RNG swap; a flat objective forces restarts."""
+    space = mixed_numeric_space()
+    np.random.seed(7)
+    before = np.random.get_state()[1].copy()  # type: ignore[index]
+    opt = IPOPCMAES(problem(space, 600), seed=3)
+    entered = 0
+    real = opt._rngs.active
+
+    def counting():  # type: ignore[no-untyped-def]
+        nonlocal entered
+        entered += 1
+        return real()
+
+    opt._rngs.active = counting  # type: ignore[method-assign]
+    run(opt, 600, lambda c: 1.0)
+    assert len(opt.popsizes) >= 3, "a flat objective should stop pycma and restart it"
+    assert entered == len(opt.popsizes) - 1  # only to build each restart's CMAEvolutionStrategy
+    assert np.array_equal(np.random.get_state()[1], before)  # type: ignore[index]
+    # A user option may switch on pycma code that draws from the global generator: sandboxed.
+    with_options = IPOPCMAES(problem(space, 60), seed=3, options={"tolfun": 1e-11})
+    assert not isinstance(with_options._sandbox(), contextlib.nullcontext)
+    assert isinstance(IPOPCMAES(problem(space, 60), seed=3)._sandbox(), contextlib.nullcontext)
 
 
 def test_cma_climbs_a_maximized_objective() -> None:

@@ -39,6 +39,7 @@ from optimizers.sampling import validate
 from optimizers.skopt import skopt_dimensions
 from optimizers.space_conversion import (
     Param,
+    RowDecoder,
     decode,
     decode_config,
     is_active,
@@ -226,3 +227,26 @@ def test_nevergrad_parametrization_is_seeded() -> None:
     a = nevergrad_parametrization(full_space(), seed=4)
     b = nevergrad_parametrization(full_space(), seed=4)
     assert [a.sample().value for _ in range(5)] == [b.sample().value for _ in range(5)]
+
+
+@pytest.mark.parametrize("make_space", [full_space, conditional_space])
+def test_row_decoder_equals_decode_config_value_type_and_order(make_space) -> None:  # type: ignore[no-untyped-def]
+    space = make_space()
+    decoder = RowDecoder(space)
+    params = searchable(space)
+    assert decoder.names == [p.name for p in params]
+    rng = np.random.default_rng(0)
+    for _ in range(N_DRAWS):
+        row = []
+        for p in params:  # raw library values, out of range on purpose
+            if p.kind in ("categorical", "ordinal"):
+                row.append(float(rng.uniform(-1.0, p.n_choices + 1.0)))
+            else:
+                span = p.upper - p.lower
+                row.append(float(rng.uniform(p.lower - 0.2 * span, p.upper + 0.2 * span)))
+        want = decode_config(space, dict(zip(decoder.names, row, strict=True)))
+        got = decoder(row)
+        assert list(got.items()) == list(want.items())
+        assert [type(v) for v in got.values()] == [type(v) for v in want.values()]
+    with pytest.raises(ValueError, match="a row of 1 values"):
+        RowDecoder(full_space())([0.5])
