@@ -74,11 +74,14 @@ class GaussianProcess:
         rng: np.random.Generator,
         restarts: int = 2,
         start: np.ndarray | None = None,
+        maxiter: int = 50,
     ) -> GaussianProcess:
         """Fit the hyperparameters by maximum marginal likelihood and condition on ``(x, y)``.
 
-        ``start`` (log length scales, log signal, log noise) is tried first, e.g. the
-        previous fit's :meth:`log_params`; ``restarts`` more starts are drawn at random.
+        The first start is ``start`` (log length scales, log signal, log noise), e.g. the
+        previous fit's :meth:`log_params`, or else length scales 0.5, signal 1 and noise 1e-3;
+        ``restarts`` more starts are drawn at random. Each
+        start runs at most ``maxiter`` L-BFGS-B iterations (50, as Syne Tune's GP searchers).
         """
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -87,8 +90,10 @@ class GaussianProcess:
         z = (y - y_mean) / y_std
         d = x.shape[1]
         bounds = [_LOG_LENGTH] * d + [_LOG_SIGNAL, _LOG_NOISE]
-        starts = [start] if start is not None and len(start) == d + 2 else []
-        starts.append(np.array([math.log(0.5)] * d + [0.0, math.log(1e-3)]))
+        first = np.array([math.log(0.5)] * d + [0.0, math.log(1e-3)])
+        if start is not None and len(start) == d + 2:
+            first = np.asarray(start, dtype=float)
+        starts = [first]
         for _ in range(restarts):
             starts.append(np.array([rng.uniform(lo, hi) for lo, hi in bounds]))
         best: tuple[float, np.ndarray] | None = None
@@ -101,14 +106,23 @@ class GaussianProcess:
                     jac=True,
                     method="L-BFGS-B",
                     bounds=bounds,
-                    options={"maxiter": 100},
+                    options={"maxiter": maxiter},
                 )
             except (linalg.LinAlgError, ValueError):
                 continue
             if np.isfinite(res.fun) and (best is None or res.fun < best[0]):
                 best = (float(res.fun), res.x)
-        theta = best[1] if best is not None else starts[-1 - restarts]
+        theta = best[1] if best is not None else starts[0]
         return cls._condition(x, z, y_mean, y_std, theta)
+
+    @classmethod
+    def with_params(cls, x: np.ndarray, y: np.ndarray, log_params: np.ndarray) -> GaussianProcess:
+        """Condition on ``(x, y)`` with given hyperparameters (a previous fit's :meth:`log_params`),
+        without fitting them again: one Cholesky factorization."""
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        y_mean, y_std = float(y.mean()), float(y.std()) or 1.0
+        return cls._condition(x, (y - y_mean) / y_std, y_mean, y_std, np.asarray(log_params, dtype=float))
 
     @classmethod
     def _condition(

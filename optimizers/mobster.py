@@ -12,7 +12,9 @@ configuration comes from changes:
   configuration and the fidelity, fitted to every result on every rung so far (the
   paper's "joint" model: a Matérn-5/2 ARD kernel over the configuration encoded in the
   unit cube with the fidelity, log-scaled to [0, 1], as one more input; hyperparameters
-  by maximum marginal likelihood, :mod:`optimizers.gp_model`);
+  by maximum marginal likelihood, :mod:`optimizers.gp_model`, fitted again each time the
+  results have grown by ``refit_growth`` (10%) and reused, conditioned on every result, in
+  between);
 * the new configuration maximizes the expected improvement *at the acquisition fidelity*
   ``r_acq`` over ``n_candidates`` random candidates (duplicates of configurations already
   started are left out). ``r_acq`` is the BOHB rule the paper and Syne Tune use: the
@@ -42,13 +44,16 @@ Example:
     >>> from tasks.base import Fidelity, Objective, Result
     >>> space = ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
     >>> opt = MOBSTER(Problem(space, (Objective("y"),), Fidelity("epochs", 1, 9), Budget(12)), seed=0)
+    >>> new = []  # x of each new configuration
     >>> for _ in range(12):
     ...     trial = opt.ask()
+    ...     if trial.meta["rung"] == 0:
+    ...         new.append(trial.config["x"])
     ...     opt.tell(trial, Result(((trial.config["x"] - 0.3) ** 2 + 1 / trial.fidelity,)))
     >>> opt.acquisition_rung()  # rung 1 (fidelity 3) holds 3 results, rung 2 (fidelity 9) fewer
     1
-    >>> round(trial.config["x"], 2)  # the 12th configuration, proposed by the model
-    0.3
+    >>> round(new[6], 2)  # the model's first proposal, after 6 random configurations
+    0.31
 """
 
 from __future__ import annotations
@@ -115,6 +120,9 @@ class MOBSTER(ASHA):
         n_candidates: Random candidates scored by expected improvement per proposal.
         resource_acq_threshold: Results a rung needs to be the acquisition fidelity (Syne Tune: 3).
         max_model_points: Most results the GP is fitted to (Syne Tune: 500).
+        refit_growth: The GP's hyperparameters are fitted again once the results have grown by
+            this fraction since the last fit (0.1: about 60 fits up to 500 results); in between
+            the last fit's hyperparameters are conditioned on all results. 0: every proposal.
     """
 
     def __init__(
@@ -125,9 +133,10 @@ class MOBSTER(ASHA):
         min_fidelity: float | None = None,
         max_fidelity: float | None = None,
         num_init_random: int = 6,
-        n_candidates: int = 1000,
+        n_candidates: int = 500,
         resource_acq_threshold: int = 3,
         max_model_points: int = 500,
+        refit_growth: float = 0.1,
     ) -> None:
         super().__init__(problem, seed, eta=eta, min_fidelity=min_fidelity, max_fidelity=max_fidelity)
         model = {
@@ -135,6 +144,7 @@ class MOBSTER(ASHA):
             "n_candidates": n_candidates,
             "resource_acq_threshold": resource_acq_threshold,
             "max_model_points": max_model_points,
+            "refit_growth": refit_growth,
         }
         self.params = {**self.params, **model}
         for name, value, least in (
@@ -145,6 +155,13 @@ class MOBSTER(ASHA):
         ):
             if not (isinstance(value, int) and not isinstance(value, bool) and value >= least):
                 raise ValueError(f"{name}={value!r} is invalid: use an integer >= {least}")
+        if not (
+            isinstance(refit_growth, int | float) and not isinstance(refit_growth, bool) and refit_growth >= 0
+        ):
+            raise ValueError(
+                f"refit_growth={refit_growth!r} is invalid: use a number >= 0 (0: refit every time)"
+            )
+        self.refit_growth = float(refit_growth)
         self.num_init_random = num_init_random
         self.n_candidates = n_candidates
         self.resource_acq_threshold = resource_acq_threshold
@@ -157,6 +174,7 @@ class MOBSTER(ASHA):
         self._started: set[bytes] = set()
         self._pending: dict[tuple[int, int], int] = {}  # (config id, rung) -> trials running
         self._theta: np.ndarray | None = None  # last fit's log parameters: the next fit's warm start
+        self._fitted_n = 0  # results the hyperparameters were last fitted to
         low, high = math.log(self.rungs[0]), math.log(self.rungs[-1])
         self._rung_coordinate = [
             (math.log(f) - low) / (high - low) if high > low else 1.0 for f in self.rungs
@@ -225,8 +243,11 @@ class MOBSTER(ASHA):
         x, y = self._observations()
         if len(y) < 2 or float(np.ptp(y)) == 0.0:
             return None  # nothing a model could learn from yet
-        gp = GaussianProcess.fit(x, y, self._rng, restarts=1, start=self._theta)
-        self._theta = gp.log_params()
+        if self._theta is None or len(y) >= self._fitted_n * (1.0 + self.refit_growth):
+            gp = GaussianProcess.fit(x, y, self._rng, restarts=1, start=self._theta)
+            self._theta, self._fitted_n = gp.log_params(), len(y)
+        else:  # the hyperparameters of the last fit, conditioned on today's data
+            gp = GaussianProcess.with_params(x, y, self._theta)
         if self._pending:  # kriging believer: pending evaluations count at their predicted loss
             fx = np.array([self._input(cid, k) for cid, k in self._pending])
             gp = gp.with_data(np.vstack([x, fx]), np.concatenate([y, gp.predict(fx)[0]]))

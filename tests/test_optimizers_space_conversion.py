@@ -230,7 +230,7 @@ def test_nevergrad_parametrization_is_seeded() -> None:
 
 
 @pytest.mark.parametrize("make_space", [full_space, conditional_space])
-def test_row_decoder_equals_decode_config_value_type_and_order(make_space) -> None:  # type: ignore[no-untyped-def]
+def test_row_decoder_equals_decode_config_value_type_and_order(make_space) -> None:
     space = make_space()
     decoder = RowDecoder(space)
     params = searchable(space)
