@@ -12,7 +12,7 @@ see :func:`~optimizers.space_conversion.minimization_losses`), and a crashed eva
 is told as the worst finite loss seen so far (a Gaussian process cannot fit ``nan``).
 
 Search space. bayes_opt searches a continuous box only. The adapter gives it the unit
-cube of :class:`~optimizers.cma_es.UnitCube` (one isotropic length scale then suits every
+cube of :class:`~optimizers.unit_cube.UnitCube` (one isotropic length scale then suits every
 coordinate): log-scaled parameters on their log scale; integers and ordinal indices as a
 *relaxed* continuous coordinate, rounded when decoded (the GP models the relaxed point
 it proposed, the task evaluates the rounded one, as bayes_opt's own documentation does
@@ -53,9 +53,9 @@ from typing import Any, ClassVar
 from ConfigSpace import ConfigurationSpace
 
 from optimizers.base import Optimizer, Problem, Trial
-from optimizers.cma_es import UnitCube, cube_space_reason
 from optimizers.params import params_problem, signature_params
 from optimizers.space_conversion import library_seed, minimization_losses
+from optimizers.unit_cube import UnitCube, cube_space_reason
 from tasks.base import Result
 
 

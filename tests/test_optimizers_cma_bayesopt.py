@@ -26,7 +26,8 @@ pytest.importorskip(
 )
 
 from optimizers.bayesopt import BayesOpt
-from optimizers.cma_es import CMAES, IPOPCMAES, UnitCube
+from optimizers.cma_es import CMAES, IPOPCMAES
+from optimizers.unit_cube import UnitCube
 
 
 def run(
@@ -176,7 +177,7 @@ def test_cma_restarts_draw_nothing_from_the_global_rng_without_the_sandbox() -> 
     entered = 0
     real = opt._rngs.active
 
-    def counting():  # type: ignore[no-untyped-def]
+    def counting() -> contextlib.AbstractContextManager[None]:
         nonlocal entered
         entered += 1
         return real()

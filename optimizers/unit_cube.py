@@ -1,0 +1,149 @@
+"""Numeric and ordinal parameters as coordinates of the unit cube ``[0, 1]^d``, and back.
+
+Used by the optimizers that search a continuous box and have no notion of categories
+(:mod:`optimizers.cma_es`, :mod:`optimizers.bayesopt`); :func:`cube_space_reason` is the
+``check_space`` answer they share for spaces that have no faithful box form.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from ConfigSpace import ConfigurationSpace
+
+from optimizers.space_conversion import Param, decode_config, params_of, searchable, unsupported_features
+
+
+class UnitCube:
+    """Numeric and ordinal parameters as coordinates of ``[0, 1]^d``, and back.
+
+    Floats map linearly (log-scaled ones on their log scale); integers and ordinal
+    indices span their range widened by half a step on each side and are rounded on
+    decode, so every value, the bounds included, owns an equal share of the coordinate
+    (on the log scale for log-scaled integers).
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace, Float
+        >>> space = ConfigurationSpace({"n": (1, 4), "size": ["s", "m", "l"]}, seed=0)
+        >>> cube = UnitCube(space)  # "size" is categorical: not a cube coordinate
+        Traceback (most recent call last):
+        ...
+        ValueError: categorical parameter 'size' has no unit-cube coordinate
+        >>> space = ConfigurationSpace({"n": (1, 4), "c": "fixed"}, seed=0)
+        >>> _ = space.add(Float("lr", (1e-4, 1.0), log=True))
+        >>> [p.name for p in UnitCube(space).params]
+        ['lr', 'n']
+        >>> config = UnitCube(space).decode([0.5, 0.0])
+        >>> config["c"], round(config["lr"], 12), config["n"]
+        ('fixed', 0.01, 1)
+        >>> UnitCube(space).encode({"c": "fixed", "lr": 0.01, "n": 4}).round(3).tolist()
+        [0.5, 0.875]
+    """
+
+    def __init__(self, space: ConfigurationSpace) -> None:
+        self.space = space
+        self.params: list[Param] = searchable(space)
+        bad = [p for p in self.params if p.kind == "categorical"]
+        if bad:
+            raise ValueError(f"categorical parameter {bad[0].name!r} has no unit-cube coordinate")
+        low, high, log = [], [], []
+        for p in self.params:
+            if p.kind == "ordinal":
+                lo, hi = -0.5, p.n_choices - 0.5
+            elif p.kind == "int":
+                lo, hi = p.lower - 0.5, p.upper + 0.5
+            else:
+                lo, hi = p.lower, p.upper
+            low.append(math.log(lo) if p.log else lo)
+            high.append(math.log(hi) if p.log else hi)
+            log.append(p.log)
+        self.low = np.array(low, dtype=float)
+        self.high = np.array(high, dtype=float)
+        self.log = np.array(log, dtype=bool)
+        # decode() on plain floats: numpy's per-call overhead on a handful of coordinates
+        # costs more than pycma's own sampling per candidate.
+        self._rows = list(zip(self.params, low, (self.high - self.low).tolist(), log, strict=True))
+        self._only_searched = len(self.params) == len(params_of(space)) and not space.conditions
+        # The same rows unpacked for the fast path of decode(), which inlines
+        # space_conversion.decode (a function call per coordinate costs as much as the rest).
+        self._fast = [
+            (p.name, lo, span, lg, p.kind, p.lower, p.upper, p.choices) for p, lo, span, lg in self._rows
+        ]
+
+    @property
+    def dim(self) -> int:
+        return len(self.params)
+
+    @property
+    def discrete(self) -> list[int]:
+        """Indices of the integer and ordinal coordinates."""
+        return [i for i, p in enumerate(self.params) if p.kind in ("int", "ordinal")]
+
+    def step(self, i: int) -> float:
+        """The smallest distance between two values of discrete coordinate ``i`` (1 unit at the top)."""
+        p = self.params[i]
+        top = p.upper if p.kind == "int" else p.n_choices - 1.0
+        if p.log:
+            return (math.log(top + 0.5) - math.log(top - 0.5)) / (self.high[i] - self.low[i])
+        return 1.0 / (self.high[i] - self.low[i])
+
+    def decode(self, unit: Sequence[float] | np.ndarray) -> dict[str, Any]:
+        """A configuration of the space from a point of the cube (clipped into it first)."""
+        values = unit.tolist() if isinstance(unit, np.ndarray) else [float(u) for u in unit]
+        if self._only_searched:  # no constants to add back: clip, round and look up in place
+            out: dict[str, Any] = {}
+            for row, u in zip(self._fast, values, strict=True):
+                name, low, span, log, kind, lower, upper, choices = row
+                t = low + (0.0 if u < 0.0 else 1.0 if u > 1.0 else u) * span
+                if log:
+                    t = math.exp(t)
+                if kind == "float":
+                    out[name] = lower if t < lower else upper if t > upper else t
+                elif kind == "int":
+                    out[name] = int(min(max(round(t), lower), upper))
+                else:  # ordinal: t is the index
+                    out[name] = choices[min(max(round(t), 0), len(choices) - 1)]
+            return out
+        raw: dict[str, Any] = {}
+        for (p, low, span, log), u in zip(self._rows, values, strict=True):
+            t = low + min(max(u, 0.0), 1.0) * span
+            raw[p.name] = math.exp(t) if log else t
+        # decode_config rounds integers and ordinal indices, clips them, and adds the constants.
+        return decode_config(self.space, raw)
+
+    def encode(self, config: Mapping[str, Any]) -> np.ndarray:
+        """The cube point of a configuration (the inverse of :meth:`decode` on the grid)."""
+        values = []
+        for p in self.params:
+            value = config[p.name]
+            values.append(float(p.choices.index(value)) if p.kind == "ordinal" else float(value))
+        v = np.asarray(values, dtype=float)
+        t = np.where(self.log, np.log(np.where(self.log, v, 1.0)), v)
+        return np.clip((t - self.low) / (self.high - self.low), 0.0, 1.0)
+
+
+def cube_space_reason(space: ConfigurationSpace, library: str) -> str | None:
+    """Why ``space`` has no faithful unit-cube form for ``library``, or ``None``.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> space = ConfigurationSpace({"k": ["a", "b"], "x": (0.0, 1.0)})
+        >>> print(cube_space_reason(space, "pycma"))  # doctest: +ELLIPSIS
+        pycma searches a continuous box and cannot represent categorical parameters (k); ...
+    """
+    reason = unsupported_features(space, library, conditions=False, forbiddens=False)
+    if reason:
+        return reason
+    params = searchable(space)
+    if not params:
+        return f"{library} needs at least one non-constant hyperparameter, the space has none"
+    categorical = sorted(p.name for p in params if p.kind == "categorical")
+    if categorical:
+        return (
+            f"{library} searches a continuous box and cannot represent categorical parameters "
+            f"({', '.join(categorical)}); refusing rather than imposing an order on the categories"
+        )
+    return None
