@@ -182,7 +182,7 @@ def test_cma_restarts_draw_nothing_from_the_global_rng_without_the_sandbox() -> 
         entered += 1
         return real()
 
-    opt._rngs.active = counting  # type: ignore[method-assign]
+    opt._rngs.active = counting  # type: ignore[method-assign,assignment]
     run(opt, 600, lambda c: 1.0)
     assert len(opt.popsizes) >= 3, "a flat objective should stop pycma and restart it"
     assert entered == len(opt.popsizes) - 1  # only to build each restart's CMAEvolutionStrategy
