@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from ConfigSpace import ConfigurationSpace
 
-from optimizers.space_conversion import Param, decode_config, params_of, searchable, unsupported_features
+from optimizers.space_conversion import Param, RowDecoder, searchable, unsupported_features
 
 
 class UnitCube:
@@ -65,13 +65,8 @@ class UnitCube:
         self.log = np.array(log, dtype=bool)
         # decode() on plain floats: numpy's per-call overhead on a handful of coordinates
         # costs more than pycma's own sampling per candidate.
-        self._rows = list(zip(self.params, low, (self.high - self.low).tolist(), log, strict=True))
-        self._only_searched = len(self.params) == len(params_of(space)) and not space.conditions
-        # The same rows unpacked for the fast path of decode(), which inlines
-        # space_conversion.decode (a function call per coordinate costs as much as the rest).
-        self._fast = [
-            (p.name, lo, span, lg, p.kind, p.lower, p.upper, p.choices) for p, lo, span, lg in self._rows
-        ]
+        self._affine = list(zip(low, (self.high - self.low).tolist(), log, strict=True))
+        self._decode = RowDecoder(space)  # rounds, clips, looks up ordinals, adds constants
 
     @property
     def dim(self) -> int:
@@ -93,26 +88,11 @@ class UnitCube:
     def decode(self, unit: Sequence[float] | np.ndarray) -> dict[str, Any]:
         """A configuration of the space from a point of the cube (clipped into it first)."""
         values = unit.tolist() if isinstance(unit, np.ndarray) else [float(u) for u in unit]
-        if self._only_searched:  # no constants to add back: clip, round and look up in place
-            out: dict[str, Any] = {}
-            for row, u in zip(self._fast, values, strict=True):
-                name, low, span, log, kind, lower, upper, choices = row
-                t = low + (0.0 if u < 0.0 else 1.0 if u > 1.0 else u) * span
-                if log:
-                    t = math.exp(t)
-                if kind == "float":
-                    out[name] = lower if t < lower else upper if t > upper else t
-                elif kind == "int":
-                    out[name] = int(min(max(round(t), lower), upper))
-                else:  # ordinal: t is the index
-                    out[name] = choices[min(max(round(t), 0), len(choices) - 1)]
-            return out
-        raw: dict[str, Any] = {}
-        for (p, low, span, log), u in zip(self._rows, values, strict=True):
-            t = low + min(max(u, 0.0), 1.0) * span
-            raw[p.name] = math.exp(t) if log else t
-        # decode_config rounds integers and ordinal indices, clips them, and adds the constants.
-        return decode_config(self.space, raw)
+        raw = []
+        for (low, span, log), u in zip(self._affine, values, strict=True):
+            t = low + (0.0 if u < 0.0 else 1.0 if u > 1.0 else u) * span
+            raw.append(math.exp(t) if log else t)
+        return self._decode(raw)
 
     def encode(self, config: Mapping[str, Any]) -> np.ndarray:
         """The cube point of a configuration (the inverse of :meth:`decode` on the grid)."""
