@@ -66,6 +66,7 @@ import numpy as np
 from optimizers.asha import ASHA
 from optimizers.base import Problem, Trial
 from optimizers.gp_model import GaussianProcess, expected_improvement
+from optimizers.params import fits
 from optimizers.sampling import SpaceSampler
 from optimizers.space_conversion import Param, searchable
 from tasks.base import Result
@@ -153,11 +154,9 @@ class MOBSTER(ASHA):
             ("resource_acq_threshold", resource_acq_threshold, 1),
             ("max_model_points", max_model_points, 2),
         ):
-            if not (isinstance(value, int) and not isinstance(value, bool) and value >= least):
+            if not (fits(value, int) and value >= least):
                 raise ValueError(f"{name}={value!r} is invalid: use an integer >= {least}")
-        if not (
-            isinstance(refit_growth, int | float) and not isinstance(refit_growth, bool) and refit_growth >= 0
-        ):
+        if not (fits(refit_growth, float) and refit_growth >= 0):
             raise ValueError(
                 f"refit_growth={refit_growth!r} is invalid: use a number >= 0 (0: refit every time)"
             )

@@ -283,3 +283,9 @@ def test_model_points_are_capped_highest_rungs_first() -> None:
     assert len(y) == 10
     top = sum(1 for _, _ in opt._results[2])
     assert np.all(x[:top, -1] == 1.0)  # the fidelity coordinate of the top rung comes first
+
+
+@pytest.mark.parametrize("value", [-0.1, "x", True, None])
+def test_bad_refit_growth_is_refused_in_one_line(value: object) -> None:
+    with pytest.raises(ValueError, match=rf"^refit_growth={value!r} is invalid: use a number >= 0"):
+        MOBSTER(_problem(), seed=0, refit_growth=value)  # type: ignore[arg-type]
