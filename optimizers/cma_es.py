@@ -125,9 +125,9 @@ class CMAES(Optimizer):
         self.sigma0 = float(sigma0)
         self.options = dict(options or {})
         self._rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0x434D41]))  # restart points
-        # pycma's own state of numpy's global RNG. Its initial value is never drawn from: pycma
-        # reseeds the global RNG from its seed option before its first draw.
-        self._rngs = GlobalRngSandbox(library_seed(self.seed, 0x434D41))
+        # pycma's own state of numpy's global RNG, for user options that make pycma draw from
+        # it (see _sandbox); with the adapter's own options every draw goes through randn.
+        self._rngs = GlobalRngSandbox(library_seed(self.seed, 0x434D41)) if self.options else None
         self._worst: list[float] = []
         #: Population size of each CMA-ES run so far (the first, then one per restart).
         self.popsizes: list[int] = []
@@ -212,13 +212,14 @@ class CMAES(Optimizer):
             for i in discrete:
                 minstd[i] = floor * self.cube.step(i)
             opts["minstd"] = minstd
-        with self._rngs.active():
+        with self._sandbox():
             self._es = cma.CMAEvolutionStrategy(x0.tolist(), self.sigma0, opts)
             self._next = self._sample()
         self.popsizes.append(lam)
         self._generation: list[np.ndarray] = []
         self._losses: list[float | None] = []
         self._handed_out = 0
+        self._told = 0  # results of the current generation told so far
         self._generation_id = getattr(self, "_generation_id", -1)
 
     def _restart(self) -> None:
@@ -227,8 +228,8 @@ class CMAES(Optimizer):
 
     def ask(self) -> Trial:
         if self._handed_out == len(self._generation):
-            if any(loss is None for loss in self._losses):
-                waiting = sum(loss is None for loss in self._losses)
+            if self._told < len(self._losses):
+                waiting = len(self._losses) - self._told
                 raise WaitForPending(
                     f"CMA-ES generation {self._generation_id}: "
                     f"{waiting} of {len(self._losses)} results pending"
@@ -238,6 +239,7 @@ class CMAES(Optimizer):
             self._generation, self._next = self._next, []
             self._losses = [None] * len(self._generation)
             self._handed_out = 0
+            self._told = 0
             self._generation_id += 1
         index = self._handed_out
         self._handed_out += 1
@@ -252,10 +254,11 @@ class CMAES(Optimizer):
                 f"generation {self._generation_id}, or was told twice"
             )
         self._losses[index] = minimization_losses(self.problem, result, self._worst)[0]
-        if any(loss is None for loss in self._losses) or self._handed_out < len(self._generation):
+        self._told += 1
+        if self._told < len(self._generation):
             return
         with self._sandbox():
-            self._es.tell(self._generation, [float(loss) for loss in self._losses if loss is not None])
+            self._es.tell(self._generation, self._losses)
             stop = bool(self._es.stop())
             if not stop:
                 self._next = self._sample()  # the next generation, as es.ask() at the next ask would
@@ -263,14 +266,16 @@ class CMAES(Optimizer):
             self._restart()
 
     def _sandbox(self) -> contextlib.AbstractContextManager[None]:
-        """The global-RNG sandbox around ``tell``/``ask``, needed only with user ``options``.
+        """The global-RNG sandbox around pycma's construction, ``tell`` and ``ask``, needed only
+        with user ``options``.
 
         With the adapter's own options every draw goes through the private ``randn`` (a test
-        checks the global state is untouched across generations and restarts); options such as
-        pycma's ``integer_variables`` draw from the global generator directly, so with any user
-        option each call runs in the sandbox (about 4 copies of numpy's state per generation).
+        checks the global state is untouched across construction, generations and restarts);
+        options such as pycma's ``integer_variables`` draw from the global generator directly,
+        so with any user option each call runs in the sandbox (about 4 copies of numpy's state
+        per generation).
         """
-        return self._rngs.active() if self.options else contextlib.nullcontext()
+        return self._rngs.active() if self._rngs is not None else contextlib.nullcontext()
 
     def _sample(self) -> list[np.ndarray]:
         """pycma's next generation (call with this run's global RNG swapped in)."""

@@ -148,13 +148,14 @@ class UnitCubeFloats:
     def decode(self, unit: Any) -> dict[str, float]:
         # Plain floats, not numpy: for the few dimensions of a search space, numpy's per-call
         # overhead (clip, where, exp on tiny arrays) is a sizeable share of a cheap optimizer's ask.
+        # (Conditional expressions, not min/max: a builtin call per bound costs more here.)
         out: dict[str, float] = {}
-        values = unit.tolist() if isinstance(unit, np.ndarray) else list(unit)
+        values = unit.tolist() if isinstance(unit, np.ndarray) else [float(u) for u in unit]
         for name, u, lo, span, log, low, high in zip(self.names, values, *self._decoder, strict=True):
-            x = lo + min(max(float(u), 0.0), 1.0) * span
+            x = lo + (0.0 if u < 0.0 else 1.0 if u > 1.0 else u) * span
             if log:
                 x = math.exp(x)
-            out[name] = min(max(x, low), high)  # exp/log round-off must not leave the bounds
+            out[name] = low if x < low else high if x > high else x  # exp/log round-off stays inside
         return out
 
 
@@ -339,11 +340,11 @@ class Nevergrad(Optimizer):
                 candidate = self._optimizer.ask()
         else:
             candidate = self._optimizer.ask()
-        if self._cube is not None:
+        if self._cube is not None:  # a plain box: no forbidden clauses to check
             config: dict[str, Any] = self._cube.decode(candidate.value)
         else:
             config = decode_config(self.problem.space, candidate.value)
-        if is_forbidden(self.problem.space, config):
+        if self._cube is None and is_forbidden(self.problem.space, config):
             raise RuntimeError(
                 f"nevergrad {type(self._optimizer).__name__} could not propose a configuration outside "
                 f"the forbidden clauses of the space (last: {config!r})"

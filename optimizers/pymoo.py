@@ -127,6 +127,7 @@ class PymooBox:
         self.categorical = np.array([k == "categorical" for k in kinds], dtype=bool)
         #: coordinates whose value is a whole number (the integer itself, or an index)
         self.whole = np.array([k != "float" for k in kinds], dtype=bool)
+        self._any_whole = bool(self.whole.any())
         self.log = np.array([p.log and p.kind in ("float", "int") for p in self.params], dtype=bool)
         # the whole-number range of each integer-like coordinate (value space, not log space)
         self.low_value = np.array([self._range(p)[0] for p in self.params], dtype=float)
@@ -149,6 +150,8 @@ class PymooBox:
     def snap(self, x: np.ndarray) -> np.ndarray:
         """Round the integer-like coordinates of the rows of ``x`` to the values they decode to."""
         x = np.clip(np.asarray(x, dtype=float), self.xl, self.xu)
+        if not self._any_whole:  # floats only: clipping is all there is (5 numpy calls saved)
+            return x
         value = np.where(self.log, np.exp(x), x)
         whole = np.clip(np.round(value), self.low_value, self.high_value)
         snapped = np.where(self.log, np.log(np.where(self.log, whole, 1.0)), whole)

@@ -67,6 +67,20 @@ class UnitCube:
         # costs more than pycma's own sampling per candidate.
         self._affine = list(zip(low, (self.high - self.low).tolist(), log, strict=True))
         self._decode = RowDecoder(space)  # rounds, clips, looks up ordinals, adds constants
+        # A plain box of floats (no integers, ordinals, constants or conditions) decodes in one
+        # pass: the cheapest cube optimizers (pycma) spend only ~40 µs per trial themselves.
+        plain_box = not space.conditions and len(self.params) == len(list(space.values()))
+        if (
+            plain_box
+            and all(p.kind == "float" for p in self.params)
+            and self._decode.names == [p.name for p in self.params]
+        ):
+            self._floats: list[tuple[str, float, float, bool, float, float]] | None = [
+                (p.name, lo, span, lg, float(p.lower), float(p.upper))
+                for p, (lo, span, lg) in zip(self.params, self._affine, strict=True)
+            ]
+        else:
+            self._floats = None
 
     @property
     def dim(self) -> int:
@@ -88,6 +102,15 @@ class UnitCube:
     def decode(self, unit: Sequence[float] | np.ndarray) -> dict[str, Any]:
         """A configuration of the space from a point of the cube (clipped into it first)."""
         values = unit.tolist() if isinstance(unit, np.ndarray) else [float(u) for u in unit]
+        if self._floats is not None:
+            if len(values) != len(self._floats):
+                raise ValueError(f"a point of {len(values)} coordinates for a {len(self._floats)}-d cube")
+            out: dict[str, Any] = {}
+            for (name, low, span, log, lower, upper), u in zip(self._floats, values, strict=False):
+                t = low + (0.0 if u < 0.0 else 1.0 if u > 1.0 else u) * span
+                x = math.exp(t) if log else t
+                out[name] = lower if x < lower else upper if x > upper else x  # exp round-off
+            return out
         raw = []
         for (low, span, log), u in zip(self._affine, values, strict=True):
             t = low + (0.0 if u < 0.0 else 1.0 if u > 1.0 else u) * span

@@ -169,28 +169,23 @@ def test_cma_is_deterministic_leaves_the_global_rng_alone_and_writes_no_files(
 
 def test_cma_restarts_draw_nothing_from_the_global_rng_without_the_sandbox() -> None:
     """With the adapter's own options pycma draws only through the private randn option, so
-    ask/tell run without the global-RNG swap; a flat objective forces restarts."""
+    its construction, ask and tell run without the global-RNG swap (the global state is checked
+    untouched across restarts, on a space with integers); a flat objective forces restarts."""
     space = mixed_numeric_space()
     np.random.seed(7)
     before = np.random.get_state()[1].copy()  # type: ignore[index]
     opt = IPOPCMAES(problem(space, 600), seed=3)
-    entered = 0
-    real = opt._rngs.active
-
-    def counting() -> contextlib.AbstractContextManager[None]:
-        nonlocal entered
-        entered += 1
-        return real()
-
-    opt._rngs.active = counting  # type: ignore[method-assign,assignment]
+    assert opt._rngs is None and isinstance(opt._sandbox(), contextlib.nullcontext)
     run(opt, 600, lambda c: 1.0)
     assert len(opt.popsizes) >= 3, "a flat objective should stop pycma and restart it"
-    assert entered == len(opt.popsizes) - 1  # only to build each restart's CMAEvolutionStrategy
     assert np.array_equal(np.random.get_state()[1], before)  # type: ignore[index]
     # A user option may switch on pycma code that draws from the global generator: sandboxed.
     with_options = IPOPCMAES(problem(space, 60), seed=3, options={"tolfun": 1e-11})
+    assert with_options._rngs is not None
     assert not isinstance(with_options._sandbox(), contextlib.nullcontext)
-    assert isinstance(IPOPCMAES(problem(space, 60), seed=3)._sandbox(), contextlib.nullcontext)
+    np.random.seed(7)
+    run(with_options, 60, mixed_loss)
+    assert np.array_equal(np.random.get_state()[1], before)  # type: ignore[index]
 
 
 def test_cma_climbs_a_maximized_objective() -> None:
@@ -218,6 +213,29 @@ def test_unit_cube_round_trips_grid_values() -> None:
     for _ in range(50):
         config = cube.decode(rng.random(cube.dim))
         assert cube.decode(cube.encode(config)) == pytest.approx(config)
+
+
+def test_unit_cube_float_box_fast_path_equals_the_general_decoder() -> None:
+    """A box of floats decodes in one pass; it must give exactly what the general route
+    (affine map, then RowDecoder's clipping) gives, key order included, inside and outside
+    the cube and with log scales."""
+    space = ConfigurationSpace(seed=0)
+    space.add([Float("lr", (1e-5, 1.0), log=True), Float("x", (-3.0, 2.0))])
+    space.add(Float("w", (0.5, 64.0), log=True))
+    fast = UnitCube(space)
+    slow = UnitCube(space)
+    slow._floats = None
+    assert fast._floats is not None
+    rng = np.random.default_rng(1)
+    for point in [*rng.uniform(-0.2, 1.2, (200, 3)), np.zeros(3), np.ones(3)]:
+        a, b = fast.decode(point), slow.decode(point)
+        assert list(a.items()) == list(b.items())
+        assert all(type(v) is float for v in a.values())
+    with pytest.raises(ValueError, match="2 coordinates for a 3-d cube"):
+        fast.decode([0.5, 0.5])
+    # anything but a plain float box takes the general route
+    assert UnitCube(ConfigurationSpace({"x": (0.0, 1.0), "n": (1, 4)}, seed=0))._floats is None
+    assert UnitCube(ConfigurationSpace({"x": (0.0, 1.0), "c": "fixed"}, seed=0))._floats is None
 
 
 # ----------------------------------------------------------------------------- bayes_opt specifics

@@ -174,6 +174,27 @@ def test_minimization_losses_direction_and_non_finite() -> None:
         minimization_losses(problem, Result((1.0,)))
 
 
+@pytest.mark.parametrize("minimize", [True, False])
+def test_minimization_losses_single_objective_equals_the_generic_path(minimize: bool) -> None:
+    """The one-objective fast path gives what the per-objective loop gives, step by step:
+    the same losses and the same running worst, through nan, +inf and -inf results."""
+    one = Problem(full_space(), (Objective("y", minimize=minimize),), None, Budget(5))
+    two = Problem(full_space(), (Objective("y", minimize=minimize), Objective("z")), None, Budget(5))
+    worst_one: list[float] = []
+    worst_two: list[float] = []
+    for v in (math.nan, -math.inf, 3.0, math.inf, -1.0, 7.5, math.nan, -math.inf, 0.0):
+        got = minimization_losses(one, Result((v,)), worst_one)
+        want = minimization_losses(two, Result((v, 0.0)), worst_two)[:1]
+        assert got == want, v
+        assert worst_one == worst_two[:1], v
+        # without a running worst the value passes through (nan compares equal here)
+        np.testing.assert_array_equal(
+            minimization_losses(one, Result((v,))), minimization_losses(two, Result((v, 0.0)))[:1]
+        )
+    with pytest.raises(ValueError, match="2 values but the task has 1"):
+        minimization_losses(one, Result((1.0, 2.0)))
+
+
 def test_library_seed_is_31_bit_and_seed_dependent() -> None:
     seeds = {library_seed(s) for s in range(50)}
     assert len(seeds) == 50 and all(0 <= s < 2**31 - 1 for s in seeds)
@@ -229,10 +250,18 @@ def test_nevergrad_parametrization_is_seeded() -> None:
     assert [a.sample().value for _ in range(5)] == [b.sample().value for _ in range(5)]
 
 
-@pytest.mark.parametrize("make_space", [full_space, conditional_space])
+def float_box_space() -> ConfigurationSpace:
+    """Floats only (RowDecoder's one-clip fast path), on linear and log scales."""
+    space = ConfigurationSpace(seed=0)
+    space.add([Float("lr", (1e-5, 1.0), log=True), Float("x", (-3.0, 2.0)), Float("w", (0.5, 64.0))])
+    return space
+
+
+@pytest.mark.parametrize("make_space", [full_space, conditional_space, float_box_space])
 def test_row_decoder_equals_decode_config_value_type_and_order(make_space) -> None:
     space = make_space()
     decoder = RowDecoder(space)
+    assert (decoder._floats is not None) == (make_space is float_box_space)
     params = searchable(space)
     assert decoder.names == [p.name for p in params]
     rng = np.random.default_rng(0)
