@@ -165,7 +165,7 @@ class PymooBox:
     def configs(self, xs: np.ndarray) -> list[dict[str, Any]]:
         """The configurations of the rows of ``xs`` (one numpy pass for the whole batch)."""
         values = np.where(self.log, np.exp(np.where(self.log, xs, 0.0)), xs)
-        return [self._decode(row) for row in values.tolist()]
+        return self._decode.many(values)
 
     def forbidden(self, x: np.ndarray) -> bool:
         return is_forbidden(self.space, self.config(x))

@@ -265,6 +265,7 @@ def test_row_decoder_equals_decode_config_value_type_and_order(make_space) -> No
     params = searchable(space)
     assert decoder.names == [p.name for p in params]
     rng = np.random.default_rng(0)
+    rows = []
     for _ in range(N_DRAWS):
         row = []
         for p in params:  # raw library values, out of range on purpose
@@ -277,5 +278,11 @@ def test_row_decoder_equals_decode_config_value_type_and_order(make_space) -> No
         got = decoder(row)
         assert list(got.items()) == list(want.items())
         assert [type(v) for v in got.values()] == [type(v) for v in want.values()]
+        rows.append(row)
+    # the batch form (one numpy clip for a float box) gives the same, row by row
+    batch = decoder.many(np.array(rows, dtype=float))
+    one_by_one = [decoder(row) for row in rows]
+    assert [list(c.items()) for c in batch] == [list(c.items()) for c in one_by_one]
+    assert [type(v) for c in batch for v in c.values()] == [type(v) for c in one_by_one for v in c.values()]
     with pytest.raises(ValueError, match="a row of 1 values"):
         RowDecoder(full_space())([0.5])
