@@ -18,7 +18,7 @@ from analysis.synthetic import synthetic_results
 @pytest.fixture(scope="module")
 def study() -> pd.DataFrame:
     df = synthetic_results(
-        n_tasks=8,
+        n_tasks=24,  # 12 bb, 6 mf, 6 mo: enough complete tasks for the tests of every type
         n_optimizers=3,
         n_seeds=2,
         n_trials=12,
@@ -44,7 +44,7 @@ def test_report_contents(study: pd.DataFrame, tmp_path: Path) -> None:
     for t in ("bb", "mf", "mo"):
         lb = rep.tables[f"leaderboard_{t}"]
         assert lb.index[-1] == "random_search", t
-        assert "W/T/L vs random_search" in lb.columns and "anytime (AUC)" in lb.columns
+        assert "W/T/L vs random_search" in lb.columns and "anytime AUC ↓" in lb.columns
     # The crashed and the missing run are both on black-box tasks (types cycle bb, mf, mo, bb).
     assert rep.tables["leaderboard_bb"]["failed or missing runs"].sum() == 2
     assert rep.tables["leaderboard_mo"]["failed or missing runs"].sum() == 0
@@ -62,24 +62,46 @@ def test_report_contents(study: pd.DataFrame, tmp_path: Path) -> None:
     assert "performance_profile_mo" not in rep.figures
     titles = [s.title for s in rep.sections if s.level == 2]
     assert titles == [
-        "Provenance",
+        "Leaderboard",
         "Missing, failed and refused runs",
         "Black-box tasks (bb)",
         "Multi-fidelity tasks (mf)",
         "Multi-objective tasks (mo)",
         "Per-family breakdown",
+        "Provenance",
     ]
+    # leaderboard first: one table per type, in the catalog's order; provenance folded at the end
+    assert [c.split(":")[0] for c, _ in rep.sections[0].tables] == [
+        "Black-box tasks (bb)",
+        "Multi-fidelity tasks (mf)",
+        "Multi-objective tasks (mo)",
+    ]
+    assert rep.sections[-1].folded and not rep.sections[0].folded
     fam = rep.tables["family_ranks"]
     assert set(fam["task type"]) == {"bb", "mf", "mo"}
     html_path, md_path = write_report(rep, tmp_path)
     html = html_path.read_text()
-    assert html.count("data:image/png;base64,") == len(rep.figures)
-    first = html.split("data:image/png;base64,")[1].split('"')[0]
+    # every figure is there: as an interactive plot where it has a spec and plotly is installed,
+    # else as an embedded PNG
+    drawn = set(rep.interactive) if "Plotly.newPlot" in html else set()
+    assert html.count('<img alt="') == len(set(rep.figures) - drawn)
+    assert all(f'id="{n}"' in html for n in drawn)
+    first = html.split('<img alt="')[1].split("data:image/png;base64,")[1].split('"')[0]
     assert base64.b64decode(first)[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "Run environment: numpy 2.4, python 3.11" in html and "2 failed" not in html
+    assert "Run environment (1 run): numpy 2.4, python 3.11" in html and "2 failed" not in html
+    assert html.count("Run environment") == 1
+    assert '<table class="dataframe sortable">' in html and "function sortTable" in html
+    assert "<details><summary><h2>Provenance</h2></summary>" in html
+    # offline: nothing is fetched, plotly.js (when installed) is embedded once
+    assert "<script src=" not in html and "<link " not in html
+    if rep.interactive and "Plotly.newPlot" in html:
+        assert html.count("<script>/**") <= 1 and 'id="task_curves_bb-sel"' in html
+    # LaTeX (booktabs) of every named table
+    tex = (tmp_path / "tables" / "leaderboard_bb.tex").read_text()
+    assert "\\toprule" in tex and "mean rank $\\downarrow$" in tex and "random\\_search" in tex
     assert "<h3>Anytime performance</h3>" in html
     md = md_path.read_text()
-    assert "| optimizer | mean rank [95% CI]" in md and "### Statistical tests" in md
+    assert "| optimizer | mean rank ↓ [95% CI]" in md and "### Statistical tests" in md
     assert "1 missing; 1 failed" in md
     assert all((tmp_path / "figures" / f"{n}.png").exists() for n in rep.figures)
 
@@ -92,6 +114,40 @@ def test_report_degrades_without_metadata_and_with_two_optimizers() -> None:
     assert rep.tables["leaderboard_bb"].index.tolist() == ["opt1", "opt0"]
     with pytest.raises(ValueError, match="unknown budget axis 'evals'"):
         build_report(df, x="evals")
+
+
+def test_a_type_with_too_few_tasks_gets_its_leaderboard_without_tests() -> None:
+    from analysis.report.build import MIN_TEST_TASKS
+
+    df = synthetic_results(n_tasks=MIN_TEST_TASKS - 1, n_optimizers=3, n_seeds=2, n_trials=8)
+    rep = build_report(df, n_boot=20, figures=False)
+    assert len(rep.tables["leaderboard_bb"]) == 3
+    assert not any(name.startswith("pvalues_") for name in rep.tables)
+    assert "Statistical tests" not in [s.title for s in rep.sections]
+    assert f"fewer than the {MIN_TEST_TASKS} they need" in rep.markdown()
+    enough = synthetic_results(n_tasks=MIN_TEST_TASKS, n_optimizers=3, n_seeds=2, n_trials=8)
+    more = build_report(enough, n_boot=20, figures=False)
+    assert "pvalues_wilcoxon_holm_bb" in more.tables
+
+
+def test_run_environment_is_one_line_with_what_differs_between_runs() -> None:
+    df = synthetic_results(n_tasks=3, n_optimizers=2, n_seeds=1, n_trials=5)
+    meta = pd.DataFrame(
+        {
+            "run_id": ["a", "b", "c"],
+            "versions": [
+                {"python": "3.11", "optuna": "4.5"},
+                {"python": "3.11", "optuna": "4.6"},
+                {"python": "3.11"},
+            ],
+        }
+    )
+    md = build_report(df, runs_meta=meta, n_boot=10, figures=False).markdown()
+    lines = [ln for ln in md.splitlines() if "Run environment" in ln]
+    assert lines == [
+        "Run environment (3 runs): python 3.11; differs between runs: "
+        "optuna 4.5 (1 run), 4.6 (1 run), not recorded (1 run)"
+    ]
 
 
 def _mixed_study() -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -249,7 +305,7 @@ def test_cli_report_on_run_files_with_manifest(tmp_path: Path, capsys: pytest.Ca
     assert main(["report", str(tmp_path / "study"), "--out", str(out), "--n-boot", "20", "--no-figures"]) == 0
     assert "wrote" in capsys.readouterr().out
     html = (out / "report.html").read_text()
-    assert "Run environment: nxm-bench 0.1.0, python 3.11" in html
+    assert "Run environment (14 runs): nxm-bench 0.1.0, python 3.11" in html
     assert "14 of 14 runs present; 0 missing; 0 failed; refused: 7 pairs" in html
     assert main(["report", str(tmp_path / "nowhere")]) == 2
     assert "no results at" in capsys.readouterr().err

@@ -25,6 +25,7 @@ import datetime as dt
 import io
 import json
 import platform
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -46,12 +47,17 @@ from analysis.normalize import (
     prepare,
     score_table,
 )
+from analysis.report import interactive
 from analysis.report.render import Report, Section, write_report
 from analysis.report.subset_chapter import Taskset, check_held_out, subset_section
 from tasks.vocabulary import MULTI_FIDELITY_TYPES, TASK_TYPES, TYPE_NAMES
 
 __all__ = ["Report", "Section", "build_report", "write_report"]
 
+#: Complete tasks a type needs before its statistical tests are shown: below it the Wilcoxon
+#: signed-rank test cannot reach p < 0.05 at all (its smallest two-sided p on 5 pairs is 0.0625)
+#: and Friedman's chi-square approximation is meaningless; the leaderboard is shown regardless.
+MIN_TEST_TASKS = 6
 #: Order of the per-type sections (the catalog's); other types follow alphabetically.
 TYPE_ORDER: tuple[str, ...] = TASK_TYPES
 #: Each type's name as a section title starts: the catalog's, capitalised ("Black-box").
@@ -87,12 +93,38 @@ def _meta_field(runs_meta: pd.DataFrame, key: str) -> list[Any]:
     return []
 
 
+def _run_environment(envs: Sequence[Mapping[str, Any]]) -> str:
+    """One line for the packages the runs recorded: the versions every run shares, then each
+    package whose version differs between runs (or that some runs lack), with run counts.
+
+    Example:
+        >>> _run_environment([{"numpy": "2.4", "optuna": "4.5"}, {"numpy": "2.4", "optuna": "4.6"}])
+        'Run environment (2 runs): numpy 2.4; differs between runs: optuna 4.5 (1 run), 4.6 (1 run)'
+    """
+    counts: dict[str, Counter[str]] = {}
+    for env in envs:
+        for k, v in env.items():
+            counts.setdefault(str(k), Counter())[str(v)] += 1
+    n = len(envs)
+    same = [f"{k} {next(iter(c))}" for k, c in sorted(counts.items()) if len(c) == 1 and c.total() == n]
+    differ = []
+    for k, c in sorted(counts.items()):
+        if len(c) == 1 and c.total() == n:
+            continue
+        shown = [f"{v} ({_n(m, 'run')})" for v, m in sorted(c.items())]
+        if c.total() < n:
+            shown.append(f"not recorded ({_n(n - c.total(), 'run')})")
+        differ.append(f"{k} {', '.join(shown)}")
+    line = f"Run environment ({_n(n, 'run')}): " + (", ".join(same) or "nothing common")
+    return line + ("; differs between runs: " + "; ".join(differ) if differ else "")
+
+
 def _versions(runs_meta: pd.DataFrame | None) -> list[str]:
     lines = []
     if runs_meta is not None:
-        seen = {json.dumps(v, sort_keys=True, default=str) for v in _meta_field(runs_meta, "versions") if v}
-        for v in sorted(seen):
-            lines.append("Run environment: " + ", ".join(f"{k} {x}" for k, x in json.loads(v).items()))
+        envs = [v for v in _meta_field(runs_meta, "versions") if isinstance(v, Mapping) and v]
+        if envs:
+            lines.append(_run_environment(envs))
         hosts = {json.dumps(h, sort_keys=True, default=str) for h in _meta_field(runs_meta, "host") if h}
         if hosts:
             lines.append("Hosts: " + "; ".join(sorted(hosts)[:10]) + (" ..." if len(hosts) > 10 else ""))
@@ -169,8 +201,8 @@ def build_report(
         >>> from analysis.synthetic import synthetic_results
         >>> df = synthetic_results(n_tasks=4, n_optimizers=2, n_seeds=1, task_types=("bb", "mo"))
         >>> [s.title for s in build_report(df, n_boot=10, figures=False).sections if s.level == 2]
-        ['Provenance', 'Missing, failed and refused runs', 'Black-box tasks (bb)', \
-'Multi-objective tasks (mo)', 'Per-family breakdown']
+        ['Leaderboard', 'Missing, failed and refused runs', 'Black-box tasks (bb)', \
+'Multi-objective tasks (mo)', 'Per-family breakdown', 'Provenance']
     """
     if x is not None:
         check_axis(x)
@@ -197,9 +229,19 @@ def build_report(
         return name
 
     comp = completeness(prep, runs_meta, manifest)
+    specs: dict[str, dict[str, Any]] = {}
+    # Leaderboard first: the type sections below fill it, one table per task type.
+    leaderboard = Section(
+        "Leaderboard",
+        [
+            "One leaderboard per task type (optimizers are ranked within one type at a time), sorted "
+            f"by mean rank. {interactive.DIRECTION_LEGEND}; in the HTML report a click on a column "
+            "header sorts the table. Tests, curves and profiles of each type follow below."
+        ],
+    )
     if mixture:
         sections.append(_mixed_section(mixture, tables))
-    sections.append(_provenance(df, prep, runs_meta, manifest, studies))
+    sections.append(leaderboard)
     if archived:
         sections.append(_baselines_section(archived, baseline_notes, opts, tables))
     sections.append(_completeness_section(comp, runs_meta, tables))
@@ -216,6 +258,8 @@ def build_report(
         tables,
         comp,
         dict(archived or {}),
+        leaderboard,
+        specs if figures else None,
     )
     present = set(prep.runs["task_type"].astype(str))
     types = [t for t in TYPE_ORDER if t in present] + sorted(present - set(TYPE_ORDER))
@@ -228,10 +272,15 @@ def build_report(
         if out is not None:
             families.append(out[0])
             heatmaps.append((t, out[1], t not in SINGLE_OBJECTIVE_TYPES))
+    if len(leaderboard.tables) == 0:
+        leaderboard.text = ["No task type has a complete block of tasks x optimizers: nothing to rank."]
     sections.append(_family_section(families, heatmaps, ctx))
     if tasksets:
         sections += _subsets_chapter(df, prep, tasksets, held_out, ctx, tables)
-    return Report(title, sections, tables, pngs)
+    provenance = _provenance(df, prep, runs_meta, manifest, studies)
+    provenance.folded = True  # who ran what, where, with which versions: there when needed
+    sections.append(provenance)
+    return Report(title, sections, tables, pngs, specs)
 
 
 def _subsets_chapter(
@@ -276,6 +325,10 @@ class _Ctx:
     comp: Completeness
     #: Optimizers whose runs come from the baseline archive (marked in the leaderboards).
     archived: dict[str, str]
+    #: The report's first chapter: each type adds its leaderboard table.
+    leaderboard: Section
+    #: Interactive figure specs by figure name (``None``: a report without figures).
+    specs: dict[str, dict[str, Any]] | None
 
 
 def _default_axis(task_type: str, prep: Prepared) -> str:
@@ -540,16 +593,16 @@ def _type_sections(
     reg = stats.bootstrap_mean(scores, n_boot=ctx.n_boot, seed=ctx.seed)
     tbl = mr.table
     lb = pd.DataFrame(index=tbl.index)
-    lb["mean rank [95% CI]"] = _fmt_ci(tbl["mean_rank"], tbl["ci_low"], tbl["ci_high"])
-    lb[f"mean {label} [95% CI]"] = _fmt_ci(reg["mean"], reg["ci_low"], reg["ci_high"], ".3g").reindex(
+    lb["mean rank ↓ [95% CI]"] = _fmt_ci(tbl["mean_rank"], tbl["ci_low"], tbl["ci_high"])
+    lb[f"mean {label} ↓ [95% CI]"] = _fmt_ci(reg["mean"], reg["ci_low"], reg["ci_high"], ".3g").reindex(
         tbl.index
     )
     if not mo:
         log_scores = score_table(runs, value="final_log_regret").reindex(index=tasks, columns=opts)
-        lb["mean log10 regret"] = log_scores.mean().reindex(tbl.index).round(2)
+        lb["mean log10 regret ↓"] = log_scores.mean().reindex(tbl.index).round(2)
     if curves_b is not None and len(curves_b.runs):
         any_runs = curves_b.runs.assign(anytime=anytime.anytime_score(curves_b).to_numpy())
-        lb["anytime (AUC)"] = score_table(any_runs, value="anytime").mean().reindex(tbl.index).round(3)
+        lb["anytime AUC ↓"] = score_table(any_runs, value="anytime").mean().reindex(tbl.index).round(3)
     if ctx.baseline in scores_all.columns:
         # Pairwise with the baseline on every task both ran, so it needs no complete block.
         wtl = stats.wins_ties_losses(scores_all, ctx.baseline).reindex(tbl.index)
@@ -566,10 +619,17 @@ def _type_sections(
         lb.insert(0, "source", ["archive" if o in ctx.archived else "these runs" for o in lb.index])
     ctx.tables[f"leaderboard_{t}"] = lb
     ctx.tables[f"scores_{t}"] = scores_all
-    head.tables.append(("Leaderboard (sorted by mean rank; lower is better)", lb))
+    ctx.leaderboard.tables.append((f"{name}: {_n(len(scores), 'complete task')}, sorted by mean rank", lb))
+    head.text.append("Its leaderboard is the report's first table.")
 
     if len(opts) < 2:
         head.text.append("One optimizer only: nothing to compare, no tests.")
+    elif len(scores) < MIN_TEST_TASKS:
+        head.text.append(
+            f"No statistical tests: {_n(len(scores), 'complete task')}, fewer than the {MIN_TEST_TASKS} "
+            "they need (with fewer, the Wilcoxon signed-rank test cannot reach p < 0.05 and Friedman's "
+            "approximation means nothing); the leaderboard above still ranks them."
+        )
     else:
         nem = stats.nemenyi(scores, ctx.alpha)
         if np.isfinite(nem.cd):
@@ -650,12 +710,16 @@ def _curves_section(t: str, curves: anytime.Curves, mo: bool, x: str, ctx: _Ctx)
     n_boot = min(ctx.n_boot, 300)
     agg = anytime.aggregate(curves, n_boot=n_boot, seed=ctx.seed)
     kind = TYPE_TITLES.get(t, t)
+    specs = ctx.specs if ctx.specs is not None else {}
     if mo:
         sec.figures.append(
             ctx.fig(
                 f"hv_regret_curves_{t}",
                 lambda: plots.curves_plot(agg, "HV regret", f"{kind}: hypervolume regret", pal=ctx.pal),
             )
+        )
+        specs[f"hv_regret_curves_{t}"] = interactive.curves_spec(
+            agg, "HV regret ↓", f"{kind}: hypervolume regret", ctx.pal
         )
     else:
         sec.figures.append(
@@ -674,7 +738,13 @@ def _curves_section(t: str, curves: anytime.Curves, mo: bool, x: str, ctx: _Ctx)
             "log_regret",
             curves.log_grid,
         )
+        specs[f"regret_curves_{t}"] = interactive.curves_spec(
+            agg, "normalized regret ↓", f"{kind}: normalized regret of the incumbent", ctx.pal
+        )
         agg_log = anytime.aggregate(log_curves, n_boot=n_boot, seed=ctx.seed)
+        specs[f"log_regret_curves_{t}"] = interactive.curves_spec(
+            agg_log, "log10 normalized regret ↓", f"{kind}: log-scale normalized regret", ctx.pal
+        )
         sec.figures.append(
             ctx.fig(
                 f"log_regret_curves_{t}",
@@ -682,6 +752,16 @@ def _curves_section(t: str, curves: anytime.Curves, mo: bool, x: str, ctx: _Ctx)
                     agg_log, "log10 normalized regret", f"{kind}: log-scale normalized regret", pal=ctx.pal
                 ),
             )
+        )
+    if ctx.specs is not None:
+        # Per-task drill-down: HTML only (one plot, a task list); no PNG of every task.
+        what = "HV regret ↓" if mo else "normalized regret ↓"
+        specs[f"task_curves_{t}"] = interactive.drilldown_spec(
+            curves, what, f"{kind}: one task, mean over seeds per optimizer", ctx.pal
+        )
+        sec.figures.append(f"task_curves_{t}")
+        sec.text.append(
+            "Per task (HTML report): pick a task from the list to see each optimizer's curve on it."
         )
     if curves.runs["optimizer"].nunique() > 1:
         rob = anytime.ranks_over_budget(curves)
