@@ -60,6 +60,13 @@ def test_report_contents(study: pd.DataFrame, tmp_path: Path) -> None:
         "family_ranks",
     } <= set(rep.figures)
     assert "performance_profile_mo" not in rep.figures
+    # rliable-style aggregates per type: IQM etc. with intervals, improvement over the baseline
+    agg = rep.tables["aggregates_bb"]
+    assert set(agg["metric"]) == {"iqm", "mean", "median", "optimality_gap"}
+    assert (agg["lower"] <= agg["estimate"]).all() and (agg["estimate"] <= agg["upper"]).all()
+    poi = rep.tables["improvement_mo"]
+    assert len(poi) == 3 * 2 and poi["p"].between(0, 1).all()
+    assert {"aggregates_bb", "improvement_bb", "score_distribution_mf"} <= set(rep.figures)
     titles = [s.title for s in rep.sections if s.level == 2]
     assert titles == [
         "Leaderboard",

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.leaderboard import anytime, hypervolume, plots, profiles, stats
+from analysis.leaderboard import aggregates, anytime, hypervolume, plots, profiles, stats
 from analysis.load import MixedResultsError, SettingGroups, comparability_groups
 from analysis.normalize import (
     SINGLE_OBJECTIVE_TYPES,
@@ -647,6 +647,9 @@ def _type_sections(
             )
         _tests_section(t, scores, nem, label, ctx)
 
+    if len(opts) >= 2:
+        block_runs = runs[runs["task"].astype(str).isin(tasks) & runs["optimizer"].astype(str).isin(opts)]
+        _aggregates_section(t, block_runs, value, label, list(mr.table.index), ctx)
     if curves_b is not None and len(curves_b.runs):
         _curves_section(t, curves_b, mo, x, ctx)
     if not mo:
@@ -698,6 +701,56 @@ def _tests_section(t: str, scores: pd.DataFrame, nem: stats.PosthocResult, label
                 ),
             )
         )
+    ctx.sections.append(sec)
+
+
+def _aggregates_section(
+    t: str, runs: pd.DataFrame, value: str, label: str, order: Sequence[str], ctx: _Ctx
+) -> None:
+    """rliable-style aggregates over every run (not only seed means), with stratified bootstrap
+    intervals over the runs of each task, and the probability of improvement."""
+    sec = Section("Aggregate performance over runs", level=3)
+    runs = runs[["task", "optimizer", value]].assign(
+        task=runs["task"].astype(str), optimizer=runs["optimizer"].astype(str)
+    )
+    n_boot = min(ctx.n_boot, 2000)
+    est = aggregates.interval_estimates(runs, value=value, n_boot=n_boot, seed=ctx.seed)
+    names = {"iqm": "IQM", "mean": "mean", "median": "median", "optimality_gap": "optimality gap"}
+    table = pd.DataFrame(index=pd.Index(list(order), name="optimizer"))
+    for metric, name in names.items():
+        e = est[est["metric"] == metric].set_index("optimizer").reindex(table.index)
+        table[f"{name} ↓ [95% CI]"] = _fmt_ci(e["estimate"], e["lower"], e["upper"], ".3g")
+    sec.text.append(
+        f"Every run counts, not only seed means (Agarwal et al. 2021, rliable's estimators): the "
+        f"interquartile mean (IQM) of {label}, its mean and median over tasks, and the optimality "
+        "gap (mean shortfall of 1 - regret below 1); 95% stratified bootstrap intervals resample "
+        f"the runs within each task ({n_boot} resamples). Lower is better for all four."
+    )
+    sec.tables.append((f"Aggregates of {label}", table))
+    ctx.tables[f"aggregates_{t}"] = est
+    sec.figures.append(ctx.fig(f"aggregates_{t}", lambda: aggregates.interval_plot(est, pal=ctx.pal)))
+    poi = aggregates.probability_of_improvement(runs, value=value, n_boot=n_boot, seed=ctx.seed)
+    ctx.tables[f"improvement_{t}"] = poi
+    against = ctx.baseline if ctx.baseline in set(runs["optimizer"]) else str(order[-1])
+    vs = poi[poi["b"] == against].set_index("a").reindex([o for o in order if o != against])
+    vs_table = pd.DataFrame(
+        {f"P(better than {against}) ↑ [95% CI]": _fmt_ci(vs["p"], vs["lower"], vs["upper"], ".2f")},
+        index=pd.Index(vs.index, name="optimizer"),
+    )
+    vs_table["tasks"] = vs["n_tasks"]
+    sec.text.append(
+        f"Probability of improvement: the chance that a run of an optimizer ends with lower {label} "
+        f"than a run of {against} on the same task (ties count one half), averaged over tasks; 0.5 "
+        f"means no difference. Every pair: the table improvement_{t} of build_report's tables."
+    )
+    sec.tables.append((f"Probability of improvement over {against}", vs_table))
+    sec.figures.append(
+        ctx.fig(f"improvement_{t}", lambda: aggregates.improvement_plot(poi, against=against, pal=ctx.pal))
+    )
+    dist = aggregates.score_distributions(runs, value=value, n_boot=min(n_boot, 500), seed=ctx.seed)
+    sec.figures.append(
+        ctx.fig(f"score_distribution_{t}", lambda: aggregates.score_distribution_plot(dist, pal=ctx.pal))
+    )
     ctx.sections.append(sec)
 
 
