@@ -5,7 +5,7 @@ written by ``scores --out``, so pieces of one study run on different machines ca
 
 Example:
     >>> main([])  # doctest: +ELLIPSIS
-    usage: python -m analysis [-h] {report,subset,scores} ...
+    usage: python -m analysis [-h]...
     ...
     0
 """
@@ -23,6 +23,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+
+#: Commands whose module has its own command line (``main_*(argv)``), with their help line.
+_DELEGATED_HELP: dict[str, str] = {
+    "export-coco": "write the runs of bbob tasks in COCO's data format, for cocopp",
+}
+
+
+def _delegated(command: str, argv: Sequence[str]) -> int:
+    if command == "export-coco":
+        from analysis.export.coco import main_export
+
+        return main_export(list(argv))
+    raise AssertionError(command)  # every name of _DELEGATED_HELP has its branch
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,6 +131,10 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use a source that mixes studies or incomparable settings anyway (default: refuse)",
     )
+    # Commands with their own parser in their module: everything after the name goes there.
+    for name, help_ in _DELEGATED_HELP.items():
+        d = sub.add_parser(name, help=help_, add_help=False)
+        d.add_argument("args", nargs=argparse.REMAINDER)
     c = sub.add_parser("scores", help="write the tasks x optimizers score table (mean final regret)")
     c.add_argument(
         "results",
@@ -429,8 +447,11 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in _DELEGATED_HELP:  # its own parser, its own --help
+        return _delegated(argv[0], argv[1:])
     parser = _parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stdout)
         return 0
@@ -450,7 +471,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "scores":
                 _scores(args)
             else:
-                _subset(args, argv=sys.argv[1:] if argv is None else list(argv))
+                _subset(args, argv=argv)
         except (OSError, ValueError) as exc:
             print(f"error: {_one_line(exc)}", file=sys.stderr)
             return 2

@@ -67,6 +67,10 @@ def test_report_contents(study: pd.DataFrame, tmp_path: Path) -> None:
     poi = rep.tables["improvement_mo"]
     assert len(poi) == 3 * 2 and poi["p"].between(0, 1).all()
     assert {"aggregates_bb", "improvement_bb", "score_distribution_mf"} <= set(rep.figures)
+    # fixed targets (COCO's aRT) on the single-objective types only
+    ert = rep.tables["ert_bb"]
+    assert {"ert", "n_success", "n_runs"} <= set(ert.columns) and (ert["n_success"] <= ert["n_runs"]).all()
+    assert "runtime_ecdf_mf" in rep.figures and "ert_mo" not in rep.tables
     titles = [s.title for s in rep.sections if s.level == 2]
     assert titles == [
         "Leaderboard",
@@ -342,3 +346,13 @@ def test_two_studies_in_one_frame_are_refused_or_reported_under_a_warning() -> N
     twice = pd.concat([a, a.assign(study="copy")], ignore_index=True)
     with pytest.raises(ValueError, match=r"12 \(task, optimizer, seed\) run\(s\) occur more than once"):
         build_report(twice, n_boot=10, figures=False, allow_mixed=True)
+
+
+def test_export_coco_is_a_command_of_the_analysis_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export-coco", "no/such/study"]) == 2
+    assert capsys.readouterr().err.startswith("error: no results at")
+    with pytest.raises(SystemExit) as exc:
+        main(["export-coco", "--help"])
+    assert exc.value.code == 0 and "COCO's data format" in capsys.readouterr().out
+    main([])
+    assert "export-coco" in capsys.readouterr().out

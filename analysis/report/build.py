@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.leaderboard import aggregates, anytime, hypervolume, plots, profiles, stats
+from analysis.leaderboard import aggregates, anytime, fixed_target, hypervolume, plots, profiles, stats
 from analysis.load import MixedResultsError, SettingGroups, comparability_groups
 from analysis.normalize import (
     SINGLE_OBJECTIVE_TYPES,
@@ -654,6 +654,7 @@ def _type_sections(
         _curves_section(t, curves_b, mo, x, ctx)
     if not mo:
         _profiles_section(t, prep, x, ctx)
+        _fixed_target_section(t, df, x, opts, ctx)
 
     full = stats.ranks(scores)
     fam_of = runs.assign(task=runs["task"].astype(str)).groupby("task")["family"].first().astype(str)
@@ -873,6 +874,79 @@ def _profiles_section(t: str, prep: Prepared, x: str, ctx: _Ctx) -> None:
                     "fraction of (run, target) pairs",
                     f"{kind}: bbob runtime ECDF, targets 1e2..1e-8",
                     ctx.pal,
+                ),
+            )
+        )
+    ctx.sections.append(sec)
+
+
+#: Targets shown in the fixed-target table: Δf on tasks with a known optimum (COCO's usual
+#: columns), normalized regret on the others.
+TABLE_DELTAS: tuple[float, ...] = (1e1, 1e-1, 1e-3, 1e-5, 1e-7)
+TABLE_REGRETS: tuple[float, ...] = (1e-1, 1e-2, 1e-3)
+
+
+def _fixed_target_section(t: str, df: pd.DataFrame, x: str, opts: Sequence[str], ctx: _Ctx) -> None:
+    """COCO's fixed-target view: expected running time to targets, and the runtime ECDF."""
+    ert = fixed_target.expected_running_time(df, x=x)
+    ert = ert[ert["optimizer"].astype(str).isin(opts)]
+    if not len(ert):
+        return
+    sec = Section("Fixed targets: expected running time", level=3)
+    kinds = sorted(set(ert["target_kind"]))
+    sec.text.append(
+        f"How much budget ({x}) an optimizer needs to reach a target (COCO's expected running time, "
+        "aRT: the budget of all runs until they reach the target or end, divided by the number of "
+        "runs that reach it; infinite when none does). Targets: "
+        + " and ".join(
+            "f_opt + Δf on tasks with a known optimum"
+            if k == "delta_f"
+            else "normalized regret on the others"
+            for k in kinds
+        )
+        + ". Per target: the tasks where some run reached it, and the median over tasks of the aRT "
+        "divided by the best optimizer's aRT on the task (1 = fastest; inf where an optimizer never "
+        "reached a target another did)."
+    )
+    rows: dict[str, dict[str, str]] = {str(o): {} for o in opts}
+    for kind, shown in (("delta_f", TABLE_DELTAS), ("regret", TABLE_REGRETS)):
+        part = ert[ert["target_kind"] == kind]
+        if not len(part):
+            continue
+        n_tasks = part["task"].nunique()
+        for target in shown:
+            at = part[np.isclose(part["target"], target, rtol=1e-9, atol=0.0)]
+            if not len(at):
+                continue
+            table = at.pivot_table(
+                index="task", columns="optimizer", values="ert", aggfunc="first", observed=True
+            )
+            best = table.min(axis=1)
+            reached = table[np.isfinite(best)]
+            ratio = reached.div(best[np.isfinite(best)], axis=0)
+            name = f"Δf {target:g}" if kind == "delta_f" else f"regret {target:g}"
+            for o in rows:
+                if o not in table.columns:
+                    continue
+                hit = int(np.isfinite(table[o]).sum())
+                med = float(np.median(ratio[o].to_numpy())) if len(ratio) else float("nan")
+                rows[o][f"{name}: tasks reached ↑"] = f"{hit}/{n_tasks}"
+                rows[o][f"{name}: aRT / best ↓"] = "" if np.isnan(med) else f"{med:.3g}"
+    table_out = pd.DataFrame.from_dict(rows, orient="index")
+    table_out.index.name = "optimizer"
+    ctx.tables[f"ert_{t}"] = ert
+    sec.tables.append(("Expected running time to targets", table_out))
+    ecdf = fixed_target.runtime_ecdf(df, x=x)
+    ecdf = ecdf[ecdf["optimizer"].astype(str).isin(opts)]
+    if len(ecdf):
+        sec.figures.append(
+            ctx.fig(
+                f"runtime_ecdf_{t}",
+                lambda: fixed_target.plot_runtime_ecdf(
+                    ecdf,
+                    f"{TYPE_TITLES.get(t, t)}: runtime ECDF over targets",
+                    f"budget ({x}) / dimension",
+                    pal=ctx.pal,
                 ),
             )
         )
