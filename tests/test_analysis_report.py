@@ -67,6 +67,11 @@ def test_report_contents(study: pd.DataFrame, tmp_path: Path) -> None:
     poi = rep.tables["improvement_mo"]
     assert len(poi) == 3 * 2 and poi["p"].between(0, 1).all()
     assert {"aggregates_bb", "improvement_bb", "score_distribution_mf"} <= set(rep.figures)
+    # Bayesian signed-rank tests against the baseline, every other optimizer once
+    bay = rep.tables["bayesian_mo"]
+    assert sorted(bay["a"].tolist() + bay["b"].tolist()).count("random_search") == len(bay) == 2
+    total = bay[["p_a_better", "p_equivalent", "p_b_better"]].sum(axis=1)
+    assert np.allclose(total, 1.0) and "bayesian_bb" in rep.figures
     # fixed targets (COCO's aRT) on the single-objective types only
     ert = rep.tables["ert_bb"]
     assert {"ert", "n_success", "n_runs"} <= set(ert.columns) and (ert["n_success"] <= ert["n_runs"]).all()

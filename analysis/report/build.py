@@ -35,7 +35,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.leaderboard import aggregates, anytime, fixed_target, hypervolume, plots, profiles, stats
+from analysis.leaderboard import (
+    aggregates,
+    anytime,
+    bayesian,
+    fixed_target,
+    hypervolume,
+    plots,
+    profiles,
+    stats,
+)
 from analysis.load import MixedResultsError, SettingGroups, comparability_groups
 from analysis.normalize import (
     SINGLE_OBJECTIVE_TYPES,
@@ -702,7 +711,41 @@ def _tests_section(t: str, scores: pd.DataFrame, nem: stats.PosthocResult, label
                 ),
             )
         )
+    _bayesian_part(t, scores, order, label, sec, ctx)
     ctx.sections.append(sec)
+
+
+def _bayesian_part(
+    t: str, scores: pd.DataFrame, order: Sequence[str], label: str, sec: Section, ctx: _Ctx
+) -> None:
+    """Bayesian signed-rank tests of every optimizer against the baseline (or the last ranked)."""
+    against = ctx.baseline if ctx.baseline in scores.columns else str(order[-1])
+    rope = bayesian.DEFAULT_ROPE
+    pairs = bayesian.bayesian_pairs(scores, rope=rope, seed=ctx.seed, against=against)
+    ctx.tables[f"bayesian_{t}"] = pairs
+    turned = bayesian.oriented(pairs, against).set_index("b").reindex([o for o in order if o != against])
+    table = pd.DataFrame(
+        {
+            "P(better) ↑": turned["p_b_better"].round(3),
+            "P(equivalent)": turned["p_equivalent"].round(3),
+            f"P({against} better) ↓": turned["p_a_better"].round(3),
+            "decision": turned["decision"]
+            .map({"a better": f"{against} better", "b better": "better", "equivalent": "equivalent"})
+            .fillna("undecided"),
+            "tasks": turned["n_tasks"],
+        },
+        index=pd.Index(turned.index, name="optimizer"),
+    )
+    sec.text.append(
+        f"Bayesian signed-rank test against {against} (Benavoli et al. 2017) on per-task {label}: the "
+        f"posterior probabilities that an optimizer is better, practically equivalent (differences "
+        f"within a region of practical equivalence of {rope:g} in normalized units) or worse; a "
+        f"decision needs probability >= {bayesian.DEFAULT_THRESHOLD:g}."
+    )
+    sec.tables.append((f"Bayesian signed-rank test against {against}", table))
+    sec.figures.append(
+        ctx.fig(f"bayesian_{t}", lambda: bayesian.pairs_bar_plot(pairs, against=against, title=""))
+    )
 
 
 def _aggregates_section(
