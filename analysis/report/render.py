@@ -159,7 +159,7 @@ nav ol {{ columns: 2; font-size: .95em; }}
 table {{ border-collapse: collapse; font-size: .85em; margin: .4em 0 1.2em; }}
 th, td {{ padding: .25em .6em; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }}
 th {{ background: #f3f3f3; }}
-tbody th, td:first-child {{ text-align: left; }}
+tbody th, td:first-child, thead th:first-child {{ text-align: left; }}
 .tbl {{ overflow-x: auto; }}
 .cap {{ font-weight: 600; margin-bottom: .2em; }}
 figure {{ margin: 1em 0; }}
