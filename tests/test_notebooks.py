@@ -36,7 +36,7 @@ def kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_notebooks_exist() -> None:
-    assert {"mo_mf.ipynb", "quickstart.ipynb"} <= {p.name for p in NOTEBOOKS}
+    assert {"mo_mf.ipynb", "quickstart.ipynb", "statistics.ipynb"} <= {p.name for p in NOTEBOOKS}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
