@@ -8,6 +8,7 @@ The folders show the two pipelines, each importing only what is listed before it
 * :mod:`analysis.leaderboard`: ranks, tests, curves, profiles, hypervolume, figures
 * :mod:`analysis.subsets`: representative task subsets by star discrepancy, and their validation
 * :mod:`analysis.report`: the report, the leaderboard's chapters and the subsets chapter
+* :mod:`analysis.export`: results in other tools' data formats (COCO)
 
 Example:
     >>> import analysis
