@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-
 #: Commands whose module has its own command line (``main_*(argv)``), with their help line.
 _DELEGATED_HELP: dict[str, str] = {
     "export-coco": "write the runs of bbob tasks in COCO's data format, for cocopp",

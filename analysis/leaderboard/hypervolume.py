@@ -114,6 +114,11 @@ def objective_signs(df: pd.DataFrame, rows: np.ndarray, width: int) -> np.ndarra
         >>> objective_signs(df, np.array([0]), 2).tolist()
         [[1.0, -1.0]]
     """
+    return _objective_table(df, rows, width)[0]
+
+
+def _objective_table(df: pd.DataFrame, rows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`objective_signs` and the number of objectives each row declares (one decoding pass)."""
     if "objectives" not in df.columns:
         raise ValueError(
             "results frame lacks the 'objectives' column (each objective's name and "
@@ -125,10 +130,13 @@ def objective_signs(df: pd.DataFrame, rows: np.ndarray, width: int) -> np.ndarra
         task = df["task"].iloc[rows[np.flatnonzero(codes < 0)[0]]] if "task" in df.columns else "?"
         raise ValueError(f"rows of task {str(task)!r} have no 'objectives': their directions are unknown")
     table = np.ones((len(labels), width))
+    n_obj = np.zeros(len(labels), dtype=np.int64)
     for i, label in enumerate(labels):
-        objectives = _decode(label, "?")[:width]
+        objectives = _decode(label, "?")
+        n_obj[i] = len(objectives)
+        objectives = objectives[:width]
         table[i, : len(objectives)] = [1.0 if o.minimize else -1.0 for o in objectives]
-    return table[codes]
+    return table[codes], n_obj[codes]
 
 
 def values_matrix(col: pd.Series) -> np.ndarray:
@@ -156,22 +164,39 @@ def _mo_rows(df: pd.DataFrame, prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
     if len(rows) == 0:
         return rows, np.empty((0, 0))
     vals = values_matrix(df["values"].iloc[prep.source_rows[rows]])
-    vals *= objective_signs(df, prep.source_rows[rows], vals.shape[1])
+    signs, n_obj = _objective_table(df, prep.source_rows[rows], vals.shape[1])
+    vals *= signs
+    # Tasks with fewer objectives than the widest one are NaN-padded; a constant 0 there keeps
+    # their points valid and changes neither the normalization, HV regret nor IGD+.
+    vals[np.arange(vals.shape[1])[None, :] >= n_obj[:, None]] = 0.0
     # Low-fidelity points are not points of the final front (see analysis.normalize).
     valid = np.isfinite(prep.trials["regret"].to_numpy()[rows]) & np.isfinite(vals).all(axis=1)
     vals[~valid] = np.nan
     return rows, vals
 
 
-def _hv_per_trial(df: pd.DataFrame, prep: Prepared, ref: float) -> tuple[np.ndarray, pd.DataFrame]:
-    """Running HV regret for every trial row (NaN outside MO tasks), and HV* per task."""
+def normalized_values(df: pd.DataFrame, prep: Prepared | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The objective vectors of multi-objective trials, oriented and normalized as for hypervolume.
+
+    Returns ``(rows, vals)``: ``rows`` are positions in ``prep.trials`` of the trials of
+    multi-objective tasks, ``vals[i]`` the objective vector of trial ``rows[i]``, every objective
+    oriented for minimization and min-max normalized over the task's valid points (so they lie in
+    ``[0, 1]^m``). Rows that are not final-front candidates (a missing value, a low fidelity on a
+    multi-fidelity task) are NaN. A task with fewer objectives than the widest task has 0 in the
+    extra columns.
+
+    Example:
+        >>> from analysis.synthetic import synthetic_results
+        >>> df = synthetic_results(n_tasks=1, n_optimizers=1, n_seeds=1, n_trials=5, task_types=("mo",))
+        >>> rows, vals = normalized_values(df)
+        >>> vals.shape, float(vals.min()), float(vals.max())
+        ((5, 2), 0.0, 1.0)
+    """
+    prep = prep if prep is not None else prepare(df)
     rows, vals = _mo_rows(df, prep)
-    out = np.full(len(prep.trials), np.nan)
     if len(rows) == 0:
-        return out, pd.DataFrame(columns=["hv_ref_front"])
+        return rows, vals
     task = _labels(prep.trials["task"], rows)
-    run = prep.trials["run"].to_numpy()[rows]
-    ref_front: dict[str, float] = {}
     for t in np.unique(task):
         sel = task == t
         v = vals[sel]
@@ -180,8 +205,21 @@ def _hv_per_trial(df: pd.DataFrame, prep: Prepared, ref: float) -> tuple[np.ndar
         hi = np.nanmax(v[ok], axis=0) if ok.any() else np.ones(v.shape[1])
         span = np.where(hi > lo, hi - lo, 1.0)
         vals[sel] = (v - lo) / span
-        refp = np.full(v.shape[1], ref)
-        ref_front[t] = _hypervolume(vals[sel][ok], refp)
+    return rows, vals
+
+
+def _hv_per_trial(df: pd.DataFrame, prep: Prepared, ref: float) -> tuple[np.ndarray, pd.DataFrame]:
+    """Running HV regret for every trial row (NaN outside MO tasks), and HV* per task."""
+    rows, vals = normalized_values(df, prep)
+    out = np.full(len(prep.trials), np.nan)
+    if len(rows) == 0:
+        return out, pd.DataFrame(columns=["hv_ref_front"])
+    task = _labels(prep.trials["task"], rows)
+    run = prep.trials["run"].to_numpy()[rows]
+    ref_front: dict[str, float] = {}
+    for t in np.unique(task):
+        v = vals[task == t]
+        ref_front[t] = _hypervolume(v[np.isfinite(v).all(axis=1)], np.full(v.shape[1], ref))
     # Running HV per run: recompute only when a new non-dominated point arrives.
     bounds = np.flatnonzero(np.r_[True, run[1:] != run[:-1], True])
     for a, b in pairwise(bounds):
