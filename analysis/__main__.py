@@ -27,6 +27,8 @@ import pandas as pd
 #: Commands whose module has its own command line (``main_*(argv)``), with their help line.
 _DELEGATED_HELP: dict[str, str] = {
     "export-coco": "write the runs of bbob tasks in COCO's data format, for cocopp",
+    "export-ioh": "write single-objective runs in the IOHprofiler format (IOHanalyzer, iohinspector)",
+    "import-carps": "turn carps run logs into a results file the report reads",
 }
 
 
@@ -35,6 +37,14 @@ def _delegated(command: str, argv: Sequence[str]) -> int:
         from analysis.export.coco import main_export
 
         return main_export(list(argv))
+    if command == "export-ioh":
+        from analysis.export.ioh import main_export_ioh
+
+        return main_export_ioh(list(argv))
+    if command == "import-carps":
+        from analysis.imports.carps import main_import_carps
+
+        return main_import_carps(list(argv))
     raise AssertionError(command)  # every name of _DELEGATED_HELP has its branch
 
 

@@ -67,6 +67,11 @@ def test_report_contents(study: pd.DataFrame, tmp_path: Path) -> None:
     poi = rep.tables["improvement_mo"]
     assert len(poi) == 3 * 2 and poi["p"].between(0, 1).all()
     assert {"aggregates_bb", "improvement_bb", "score_distribution_mf"} <= set(rep.figures)
+    # multi-objective views: IGD+ beside HV regret, attainment surfaces and fronts of a few tasks
+    assert "mean IGD+ ↓" in rep.tables["leaderboard_mo"].columns
+    assert rep.tables["igd_plus_mo"]["igd_plus"].ge(0).all()
+    assert {"attainment_mo_0", "pareto_front_mo_0"} <= set(rep.figures)
+    assert not any(f.startswith("attainment_bb") for f in rep.figures)
     # Bayesian signed-rank tests against the baseline, every other optimizer once
     bay = rep.tables["bayesian_mo"]
     assert sorted(bay["a"].tolist() + bay["b"].tolist()).count("random_search") == len(bay) == 2
@@ -353,11 +358,18 @@ def test_two_studies_in_one_frame_are_refused_or_reported_under_a_warning() -> N
         build_report(twice, n_boot=10, figures=False, allow_mixed=True)
 
 
-def test_export_coco_is_a_command_of_the_analysis_cli(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["export-coco", "no/such/study"]) == 2
-    assert capsys.readouterr().err.startswith("error: no results at")
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [("export-coco", "COCO's data format"), ("export-ioh", "IOHprofiler"), ("import-carps", "carps")],
+)
+def test_exports_and_imports_are_commands_of_the_analysis_cli(
+    command: str, words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "no/such/study"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
     with pytest.raises(SystemExit) as exc:
-        main(["export-coco", "--help"])
-    assert exc.value.code == 0 and "COCO's data format" in capsys.readouterr().out
+        main([command, "--help"])
+    assert exc.value.code == 0 and words in capsys.readouterr().out
     main([])
-    assert "export-coco" in capsys.readouterr().out
+    assert command in capsys.readouterr().out

@@ -136,6 +136,17 @@ def _obj_columns(fronts: pd.DataFrame, task: str) -> list[str]:
     return [c for c in cols if sub[c].notna().any()]
 
 
+def n_objectives(fronts: pd.DataFrame, task: str) -> int:
+    """How many objectives ``task`` has in :func:`final_fronts` output.
+
+    Example:
+        >>> f = pd.DataFrame({"task": ["t"], "obj0": [0.1], "obj1": [0.2], "obj2": [float("nan")]})
+        >>> n_objectives(f, "t")
+        2
+    """
+    return len(_obj_columns(fronts, task))
+
+
 def _task_rows(fronts: pd.DataFrame, task: str) -> pd.DataFrame:
     sub = fronts[fronts["task"].astype(str) == task]
     if sub.empty:

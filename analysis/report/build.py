@@ -38,6 +38,7 @@ from matplotlib.figure import Figure
 from analysis.leaderboard import (
     aggregates,
     anytime,
+    attainment,
     bayesian,
     fixed_target,
     hypervolume,
@@ -606,9 +607,17 @@ def _type_sections(
     lb[f"mean {label} ↓ [95% CI]"] = _fmt_ci(reg["mean"], reg["ci_low"], reg["ci_high"], ".3g").reindex(
         tbl.index
     )
+    fronts = None
     if not mo:
         log_scores = score_table(runs, value="final_log_regret").reindex(index=tasks, columns=opts)
         lb["mean log10 regret ↓"] = log_scores.mean().reindex(tbl.index).round(2)
+    else:
+        # IGD+ beside HV regret: the distance of a run's final front to the study's best front
+        fronts = attainment.final_fronts(df, prep)
+        igd = attainment.igd_plus_runs(df, prep, fronts=fronts)
+        ctx.tables[f"igd_plus_{t}"] = igd
+        igd_scores = score_table(igd, value="igd_plus").reindex(index=tasks, columns=opts)
+        lb["mean IGD+ ↓"] = igd_scores.mean().reindex(tbl.index).map(lambda v: f"{v:.3g}")
     if curves_b is not None and len(curves_b.runs):
         any_runs = curves_b.runs.assign(anytime=anytime.anytime_score(curves_b).to_numpy())
         lb["anytime AUC ↓"] = score_table(any_runs, value="anytime").mean().reindex(tbl.index).round(3)
@@ -664,6 +673,8 @@ def _type_sections(
     if not mo:
         _profiles_section(t, prep, x, ctx)
         _fixed_target_section(t, df, x, opts, ctx)
+    elif fronts is not None:
+        _fronts_section(t, fronts, tasks, opts, ctx)
 
     full = stats.ranks(scores)
     fam_of = runs.assign(task=runs["task"].astype(str)).groupby("task")["family"].first().astype(str)
@@ -796,6 +807,49 @@ def _aggregates_section(
         ctx.fig(f"score_distribution_{t}", lambda: aggregates.score_distribution_plot(dist, pal=ctx.pal))
     )
     ctx.sections.append(sec)
+
+
+#: Tasks whose attainment surfaces and Pareto fronts the report draws, per multi-objective type.
+MAX_FRONT_TASKS = 3
+
+
+def _fronts_section(
+    t: str, fronts: pd.DataFrame, tasks: Sequence[str], opts: Sequence[str], ctx: _Ctx
+) -> None:
+    """Empirical attainment surfaces and Pareto fronts of a few two-objective tasks."""
+    ranked = fronts[fronts["optimizer"].astype(str).isin(opts)]
+    two = [
+        task
+        for task in tasks
+        if len(ranked[ranked["task"].astype(str) == task]) and attainment.n_objectives(ranked, task) == 2
+    ]
+    if not two:
+        return
+    # evenly spread over the sorted tasks, so the figures are not all of one family
+    shown = [two[i] for i in np.linspace(0, len(two) - 1, min(MAX_FRONT_TASKS, len(two))).round().astype(int)]
+    sec = Section("Attainment surfaces and Pareto fronts", level=3)
+    sec.text.append(
+        "Per task, objectives min-max normalized as for hypervolume: each optimizer's median empirical "
+        "attainment surface (the front attained by at least half of its runs; López-Ibáñez et al. "
+        "2010) with the band between its best and worst surfaces, and the reference front (the "
+        "nondominated union of all runs) with each optimizer's best run by IGD+. "
+        f"{_n(len(shown), 'task')} of the {len(two)} two-objective tasks: {', '.join(shown)}."
+    )
+    for i, task in enumerate(shown):
+        sec.figures.append(
+            ctx.fig(f"attainment_{t}_{i}", _front_figure(attainment.attainment_plot, ranked, task, ctx))
+        )
+        sec.figures.append(
+            ctx.fig(f"pareto_front_{t}_{i}", _front_figure(attainment.pareto_front_plot, ranked, task, ctx))
+        )
+    ctx.sections.append(sec)
+
+
+def _front_figure(
+    plot: Callable[..., Figure], fronts: pd.DataFrame, task: str, ctx: _Ctx
+) -> Callable[[], Figure]:
+    # one closure per task: a lambda in the loop would see only the last task
+    return lambda: plot(fronts, task, pal=ctx.pal)
 
 
 def _curves_section(t: str, curves: anytime.Curves, mo: bool, x: str, ctx: _Ctx) -> None:
