@@ -63,7 +63,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.load import MixedResultsError, comparability_groups, load, load_runs
+from analysis.export.command import add_common_arguments, run_export
 from analysis.normalize import check_columns, prepare
 from tasks.bbob import parse_id
 
@@ -295,13 +295,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Write the runs of bbob tasks in COCO's data format (one folder per optimizer), "
         "for COCO's post-processing: python -m cocopp FOLDER/<optimizer> ...",
     )
-    p.add_argument("results", help="a study folder, its runs/ folder, or one run file")
-    p.add_argument("--out", default=None, help="output folder (default: RESULTS/coco)")
-    p.add_argument(
-        "--allow-mixed",
-        action="store_true",
-        help="export results that mix studies or incomparable settings anyway (default: refuse)",
-    )
+    add_common_arguments(p, "coco")
     return p
 
 
@@ -313,28 +307,10 @@ def main_export(argv: Sequence[str] | None = None) -> int:
         2
     """
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
-    src = Path(args.results)
-    try:
-        df = load(args.results)
-        if len(df) == 0:
-            raise ValueError(
-                f"no trial rows under {args.results!r}; point at a study folder with runs/*.parquet"
-            )
-        try:
-            runs_meta = load_runs(args.results)
-        except (OSError, ValueError):
-            runs_meta = None  # the trials alone still say which studies they come from
-        groups = comparability_groups(runs_meta, df)
-        if groups and not args.allow_mixed:
-            raise MixedResultsError(
-                f"{args.results} mixes",
-                groups,
-                "export one study folder at a time, or pass --allow-mixed to export them together",
-            )
-        out = Path(args.out) if args.out else (src if src.is_dir() else src.parent) / "coco"
-        result = export_coco(df, out)
-    except (OSError, ValueError) as exc:
-        print(f"error: {' '.join(str(exc).split()) or type(exc).__name__}", file=sys.stderr)
-        return 2
-    print(result.summary())
-    return 0
+    return run_export(
+        args.results,
+        allow_mixed=args.allow_mixed,
+        out=args.out,
+        default_folder="coco",
+        write=lambda df, out: export_coco(df, out),
+    )

@@ -70,7 +70,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.load import MixedResultsError, comparability_groups, load, load_runs
+from analysis.export.command import add_common_arguments, run_export
 from analysis.normalize import check_columns, prepare
 from tasks.bbob import parse_id
 from tasks.vocabulary import MULTI_FIDELITY_TYPES, MULTI_OBJECTIVE_TYPES
@@ -464,17 +464,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Write the runs of single-objective tasks in the IOHprofiler format (one folder per "
         "optimizer) for IOHanalyzer and iohinspector.",
     )
-    p.add_argument("results", help="a study folder, its runs/ folder, or one run file")
-    p.add_argument("--out", default=None, help="output folder (default: RESULTS/ioh)")
+    add_common_arguments(p, "ioh")
     p.add_argument(
         "--every-evaluation",
         action="store_true",
         help="log every evaluation (default: the first, each improving one and the last, as IOH does)",
-    )
-    p.add_argument(
-        "--allow-mixed",
-        action="store_true",
-        help="export results that mix studies or incomparable settings anyway (default: refuse)",
     )
     return p
 
@@ -487,28 +481,10 @@ def main_export_ioh(argv: Sequence[str] | None = None) -> int:
         2
     """
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
-    src = Path(args.results)
-    try:
-        df = load(args.results)
-        if len(df) == 0:
-            raise ValueError(
-                f"no trial rows under {args.results!r}; point at a study folder with runs/*.parquet"
-            )
-        try:
-            runs_meta = load_runs(args.results)
-        except (OSError, ValueError):
-            runs_meta = None  # the trials alone still say which studies they come from
-        groups = comparability_groups(runs_meta, df)
-        if groups and not args.allow_mixed:
-            raise MixedResultsError(
-                f"{args.results} mixes",
-                groups,
-                "export one study folder at a time, or pass --allow-mixed to export them together",
-            )
-        out = Path(args.out) if args.out else (src if src.is_dir() else src.parent) / "ioh"
-        result = export_ioh(df, out, every_evaluation=args.every_evaluation)
-    except (OSError, ValueError) as exc:
-        print(f"error: {' '.join(str(exc).split()) or type(exc).__name__}", file=sys.stderr)
-        return 2
-    print(result.summary())
-    return 0
+    return run_export(
+        args.results,
+        allow_mixed=args.allow_mixed,
+        out=args.out,
+        default_folder="ioh",
+        write=lambda df, out: export_ioh(df, out, every_evaluation=args.every_evaluation),
+    )
