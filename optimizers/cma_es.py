@@ -242,20 +242,24 @@ class CMAES(Optimizer):
             self._told = 0
             self._generation_id += 1
         index = self._handed_out
-        self._handed_out += 1
-        config = self.cube.decode(self._generation[index])
-        return Trial(config, meta={"cma_generation": self._generation_id, "cma_index": index})
+        self._handed_out = index + 1
+        return Trial(
+            self.cube.decode(self._generation[index]),
+            None,
+            {"cma_generation": self._generation_id, "cma_index": index},
+        )
 
     def tell(self, trial: Trial, result: Result) -> None:
-        generation, index = trial.meta["cma_generation"], trial.meta["cma_index"]
-        if generation != self._generation_id or self._losses[index] is not None:
+        meta, losses = trial.meta, self._losses
+        generation, index = meta["cma_generation"], meta["cma_index"]
+        if generation != self._generation_id or losses[index] is not None:
             raise ValueError(
                 f"trial {index} of CMA-ES generation {generation} was not handed out in the current "
                 f"generation {self._generation_id}, or was told twice"
             )
-        self._losses[index] = minimization_losses(self.problem, result, self._worst)[0]
-        self._told += 1
-        if self._told < len(self._generation):
+        losses[index] = minimization_losses(self.problem, result, self._worst)[0]
+        told = self._told = self._told + 1
+        if told < len(losses):
             return
         with self._sandbox():
             self._es.tell(self._generation, self._losses)

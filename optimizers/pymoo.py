@@ -268,7 +268,13 @@ class Pymoo(Optimizer):
         self._pymoo_problem = PymooProblem(
             n_var=self._box.n_var, n_obj=len(problem.objectives), xl=self._box.xl, xu=self._box.xu
         )
-        algorithm = self.make_algorithm(len(problem.objectives), _snap_repair(self._box))
+        # On a box of floats without forbidden clauses the repair would only clip, and pymoo's
+        # sampling draws inside the box and its SBX and polynomial mutation clamp into it: the
+        # clip changes nothing (a test checks the trials are identical) and costs pymoo's
+        # population get/set around every mating, so the algorithm gets no repair there.
+        needs_repair = self._box.whole.any() or bool(problem.space.forbidden_clauses)
+        repair = _snap_repair(self._box) if needs_repair else None
+        algorithm = self.make_algorithm(len(problem.objectives), repair)
         if self._box.categorical.any():
             _categorical_operators(algorithm, self._box)
         # The runner owns the budget: pymoo must never decide to stop (and finalize) by itself.
@@ -291,7 +297,8 @@ class Pymoo(Optimizer):
     # ------------------------------------------------------------------ what subclasses define
 
     def make_algorithm(self, n_obj: int, repair: Any) -> Any:
-        """The pymoo algorithm (not yet set up) for ``n_obj`` objectives, with ``repair``."""
+        """The pymoo algorithm (not yet set up) for ``n_obj`` objectives, with ``repair`` (``None``: pymoo's
+        ``NoRepair``)."""
         raise NotImplementedError
 
     @classmethod
@@ -331,24 +338,25 @@ class Pymoo(Optimizer):
     def ask(self) -> Trial:
         if self._batch is None:
             self._next_batch()
-        if self._n_out == len(self._members):
+        index = self._n_out
+        if index == len(self._members):
             pending = len(self._members) - len(self._losses)
             raise WaitForPending(
                 f"pymoo {self.algorithm_name}: batch {self._n_batches - 1} is out "
                 f"({len(self._members)} individuals), {pending} not told yet"
             )
-        index = self._n_out
-        self._n_out += 1
-        return Trial(self._configs[index], meta={"pymoo_batch": self._n_batches - 1, "pymoo_index": index})
+        self._n_out = index + 1
+        return Trial(self._configs[index], None, {"pymoo_batch": self._n_batches - 1, "pymoo_index": index})
 
     def tell(self, trial: Trial, result: Result) -> None:
-        batch, index = trial.meta.get("pymoo_batch"), trial.meta.get("pymoo_index")
+        meta, losses = trial.meta, self._losses
+        batch, index = meta.get("pymoo_batch"), meta.get("pymoo_index")
         if batch != self._n_batches - 1 or not isinstance(index, int) or not 0 <= index < self._n_out:
-            raise ValueError(f"pymoo {self.algorithm_name} never handed out this trial (meta {trial.meta!r})")
-        if index in self._losses:
+            raise ValueError(f"pymoo {self.algorithm_name} never handed out this trial (meta {meta!r})")
+        if index in losses:
             raise ValueError(f"pymoo {self.algorithm_name}: trial {index} of batch {batch} was told twice")
-        self._losses[index] = minimization_losses(self.problem, result, self._worst)
-        if len(self._losses) == len(self._members):
+        losses[index] = minimization_losses(self.problem, result, self._worst)
+        if len(losses) == len(self._members):
             self._tell_batch()
 
     def _next_batch(self) -> None:
@@ -380,7 +388,10 @@ class Pymoo(Optimizer):
         F = np.array([self._losses[i] for i in range(len(self._members))], dtype=float)
         # pymoo's documented ask/tell route: a StaticProblem holds the values, the evaluator
         # sets F and the feasibility attributes (and counts the evaluations).
-        population = Population.create(*self._members)
+        # a Population batch is evaluated as it is (as pymoo's own loop does); MOEA/D's single
+        # Individual is wrapped
+        batch = self._batch
+        population = batch if isinstance(batch, Population) else Population.create(*self._members)
         # catch_warnings restores the process's warning filters: pymoo's NSGA-III survival calls
         # warnings.simplefilter("ignore"), which would otherwise silence every later warning.
         with warnings.catch_warnings():

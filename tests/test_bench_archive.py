@@ -81,13 +81,18 @@ def test_verify_finds_damage_and_strays(bench, tmp_path: Path) -> None:
 
 
 def _sample() -> tuple[list[str], list[str], list[int]]:
-    """Cheap archived entries of dev_bb on two bbob tasks (no data folder needed), seeds 0 and 3."""
+    """Cheap archived entries of dev_bb on two bbob tasks (no data folder needed), seeds 0 and 3.
+
+    pycma and pymoo are in the sample because their adapters have fast paths for float boxes
+    (decoding, no repair) that must not change a trial.
+    """
     files = _shipped_files()
     opts = sorted(
         str(i["optimizer"])
         for i in files.values()
         if i["piece"] == "dev_bb"
-        and i["optimizer"] in ("random_search", "optuna_tpe", "ng_cmaes", "hyperopt_tpe")
+        and i["optimizer"]
+        in ("random_search", "optuna_tpe", "ng_cmaes", "hyperopt_tpe", "cma_es", "pymoo_nsga2")
     )
     trials, _ = read_archive(pieces=["dev_bb"], optimizers=opts[:1])
     tasks = sorted(t for t in trials["task"].astype(str).unique() if t.startswith("bbob/"))[:2]

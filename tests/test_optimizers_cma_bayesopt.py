@@ -238,6 +238,32 @@ def test_unit_cube_float_box_fast_path_equals_the_general_decoder() -> None:
     assert UnitCube(ConfigurationSpace({"x": (0.0, 1.0), "c": "fixed"}, seed=0))._floats is None
 
 
+def test_unit_cube_linear_box_fast_path_equals_the_general_decoders() -> None:
+    """A box of floats without log scales takes the shortest route; it must give exactly what
+    the float-box route and the general route give, inside and outside the cube, bounds
+    included (``low + 1.0 * span`` can overshoot ``upper`` by one ulp)."""
+    space = ConfigurationSpace(seed=0)
+    space.add([Float("x", (-3.0, 2.0)), Float("y", (0.1, 0.7)), Float("z", (-1e-3, 1e9))])
+    linear = UnitCube(space)
+    assert linear._linear is not None
+    floats = UnitCube(space)
+    floats._linear = None
+    general = UnitCube(space)
+    general._linear = general._floats = None
+    rng = np.random.default_rng(2)
+    for point in [*rng.uniform(-0.2, 1.2, (300, 3)), np.zeros(3), np.ones(3)]:
+        a, b, c = linear.decode(point), floats.decode(point), general.decode(point)
+        assert list(a.items()) == list(b.items()) == list(c.items())
+        assert all(type(v) is float for v in a.values())
+        assert all(space[k].lower <= v <= space[k].upper for k, v in a.items())
+    with pytest.raises(ValueError, match="4 coordinates for a 3-d cube"):
+        linear.decode([0.5, 0.5, 0.5, 0.5])
+    # a log scale keeps the float-box route
+    logged = ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
+    logged.add(Float("lr", (1e-4, 1.0), log=True))
+    assert UnitCube(logged)._linear is None and UnitCube(logged)._floats is not None
+
+
 # ----------------------------------------------------------------------------- bayes_opt specifics
 
 

@@ -117,6 +117,47 @@ def test_adapter_replays_pymoos_own_loop_bit_for_bit(optimizer_id: str) -> None:
     assert ours == theirs[:n]
 
 
+@pytest.mark.parametrize(("optimizer_id", "n_obj"), [*((i, 2) for i in IDS), ("pymoo_nsga2", 1)])
+def test_a_float_box_runs_without_repair_and_gives_the_trials_of_the_clipping_repair(
+    optimizer_id: str, n_obj: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On floats (log-scaled ones included) without forbidden clauses the adapter passes pymoo no
+    repair (the repair would only clip, and pymoo's operators stay in the box): the trials must
+    equal those with the clipping repair, over enough generations for SBX and mutation to hit
+    the bounds."""
+    import optimizers.pymoo as adapter
+
+    space = ConfigurationSpace(seed=0)
+    space.add([Float("a", (-2.0, 2.0)), Float("b", (1e-3, 10.0), log=True), Float("c", (0.0, 1.0))])
+    problem = Problem(space, tuple(Objective(f"f{i}") for i in range(n_obj)), None, Budget(200))
+
+    def trials() -> list[dict[str, Any]]:
+        _, cls, params = resolve(optimizer_id, SMALL[optimizer_id])
+        opt = cls(problem, 11, **params)
+        out = []
+        for _ in range(200):
+            trial = opt.ask()
+            x = np.array([trial.config["a"], math.log(trial.config["b"]), trial.config["c"]])
+            # optima on the bounds, so that offspring are pushed against them
+            values = (float(np.sum((x - 2.5) ** 2)), float(np.sum((x + 3.0) ** 2)))[:n_obj]
+            opt.tell(trial, Result(values))
+            out.append(trial.config)
+        return out
+
+    plain = trials()
+    cls = resolve(optimizer_id, {})[1]
+    original = cls.make_algorithm
+
+    def with_repair(self: Any, n: int, repair: Any) -> Any:
+        assert repair is None  # a float box: no repair
+        return original(self, n, adapter._snap_repair(self._box))
+
+    monkeypatch.setattr(cls, "make_algorithm", with_repair)
+    assert trials() == plain
+    # the search pressed against the bounds, where an out-of-box offspring would show
+    assert max(config["a"] for config in plain) > 1.9
+
+
 # ----------------------------------------------------------------------------- it optimizes
 
 
