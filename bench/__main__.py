@@ -40,6 +40,7 @@ from bench.settings import check_composed, settings_from_cfg
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
+    from bench.parallel import SweepResult
     from bench.plan import Plan
     from bench.sweep import CommandLine, Folder
 
@@ -321,8 +322,20 @@ def _main(flags: Flags, args: list[str]) -> int:
     return _run(jobs, args)
 
 
+def summarize(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
+    """The summary printed after a sweep: the runs of one pair without the analysis (a single
+    run imports neither it nor pandas), leaderboards with it."""
+    from bench.summary import pair_summary
+
+    text = pair_summary(study_dir, sweep, plan)
+    if text is None:
+        from analysis.leaderboard.sweep_summary import summarize as leaderboards
+
+        text = leaderboards(study_dir, sweep, plan)
+    return text
+
+
 def _run(jobs: list[tuple[Settings, Plan]], argv: list[str]) -> int:
-    from analysis.leaderboard.sweep_summary import summarize
     from bench.parallel import SweepResult, check_backend, check_writable, run_all
     from bench.results import ResultWriteError
     from bench.study_folder import prepare_study_folder

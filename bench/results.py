@@ -30,14 +30,14 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from bench import arrow_columns as columns
 from bench.integrity import (
     META_KEY,
     META_SHA_KEY,
@@ -50,6 +50,9 @@ from bench.integrity import (
     verify_run_file,
 )
 from tasks.base import Objective
+
+if TYPE_CHECKING:  # pandas only where a DataFrame is made: a single run never needs it (start-up)
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -242,24 +245,19 @@ class TrialRecorder:
             "objectives": encode_objectives(objectives),
             "run_status": run_status,
         }
-        zeros = pa.array(np.zeros(n, dtype=np.int32))
-        cols: dict[str, Any] = {  # one dictionary entry repeated n times: C-speed, no Python strings
-            k: pa.DictionaryArray.from_arrays(zeros, pa.array([v], pa.string())).cast(pa.string())
-            for k, v in const.items()
-        }
-        cols["seed"] = pa.array(np.full(n, seed, dtype=np.int64))
-        cols["trial"] = pa.array(np.arange(n, dtype=np.int64))
+        # Built from buffers (bench.arrow_columns): pyarrow.array would import pandas, which a
+        # single run does not otherwise need.
+        cols: dict[str, Any] = {k: columns.repeated_string(v, n) for k, v in const.items()}
+        cols["seed"] = columns.int64s(np.full(n, seed, dtype=np.int64))
+        cols["trial"] = columns.int64s(np.arange(n, dtype=np.int64))
         configs, fidelities, vals, costs, used, sim, wall, evals = (
             zip(*self.rows, strict=True) if n else ((),) * 8
         )
-        cols["config"] = pa.array(list(map(_encode_config, configs)), pa.string())
-        cols["fidelity"] = pa.array(np.array(fidelities, dtype=np.float64))  # None → NaN
+        cols["config"] = columns.strings(list(map(_encode_config, configs)))
+        cols["fidelity"] = columns.floats(np.array(fidelities, dtype=np.float64))  # None → NaN
         values = np.asarray(vals, dtype=np.float64).reshape(n, -1) if n else np.empty((0, 1))
-        cols["value"] = pa.array(values[:, 0])
-        k = values.shape[1]
-        cols["values"] = pa.ListArray.from_arrays(
-            pa.array(np.arange(0, n * k + 1, k, dtype=np.int32)), pa.array(values.ravel())
-        )
+        cols["value"] = columns.floats(values[:, 0])
+        cols["values"] = columns.list_of_floats(values)
         for name, data in (
             ("cost", costs),
             ("budget_used", used),
@@ -267,10 +265,10 @@ class TrialRecorder:
             ("wall_time", wall),
             ("eval_time", evals),
         ):
-            cols[name] = pa.array(np.asarray(data, dtype=np.float64))
-        cols["optimum"] = pa.array(np.full(n, np.nan if optimum is None else optimum))
+            cols[name] = columns.floats(np.asarray(data, dtype=np.float64))
+        cols["optimum"] = columns.floats(np.full(n, np.nan if optimum is None else optimum))
         # The first objective's direction also has a column of its own (all that version 2 stored).
-        cols["minimize"] = pa.array(np.full(n, not objectives or objectives[0].minimize, dtype=bool))
+        cols["minimize"] = columns.booleans(np.full(n, not objectives or objectives[0].minimize, dtype=bool))
         return pa.table([cols[f.name] for f in TRIAL_SCHEMA], schema=TRIAL_SCHEMA)
 
 
@@ -493,6 +491,19 @@ def finished_fingerprint(path: Path) -> str | None:
     return str(fp) if fp is not None else None
 
 
+def read_run_table(path: Path | str, columns: Sequence[str] | None = None) -> pa.Table:
+    """One run file's trials as an Arrow table (what :func:`load` gives for one file, before pandas).
+
+    Checksums are verified and the ``objectives`` column is there whatever the file's schema
+    version; a damaged file raises :class:`~bench.integrity.CorruptResultError`. Reading one
+    run this way does not import pandas (a single ``python -m bench`` run never does).
+
+    Example:
+        >>> read_run_table("results/default/runs/x.parquet", ["trial", "value"])  # doctest: +SKIP
+    """
+    return _read_table(Path(path), list(columns) if columns is not None else None)
+
+
 def _read_table(path: Path, columns: list[str] | None) -> pa.Table:
     """One small run file, page checksums verified, with the ``objectives`` column whatever its
     schema version. ``ParquetFile.read`` without a thread pool: ``pq.read_table`` costs about 3x
@@ -628,4 +639,6 @@ def load_runs(path: Path | str) -> pd.DataFrame:
                 "meta": meta,
             }
         )
+    import pandas as pd
+
     return pd.DataFrame(rows)

@@ -9,6 +9,9 @@ leaderboards need the analysis, is :func:`analysis.leaderboard.sweep_summary.sum
 Example:
     >>> from bench.spec import RunSpec
     >>> from optimizers.base import Budget
+
+if TYPE_CHECKING:
+    from bench.parallel import SweepResult
     >>> spec = RunSpec(study="demo", task="synthetic/branin", optimizer="random_search",
     ...                optimizer_target="optimizers.random_search.RandomSearch",
     ...                optimizer_params={}, seed=0, budget=Budget(20))
@@ -21,17 +24,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from bench.integrity import CorruptResultError
 from bench.loop import RunOutcome
 from bench.plan import Plan
-from bench.results import UnknownObjectivesError, decode_objectives, load, read_run_meta
+from bench.results import UnknownObjectivesError, decode_objectives, read_run_meta, read_run_table
 from optimizers.base import Budget
+
+if TYPE_CHECKING:
+    from bench.parallel import SweepResult
 
 #: A trial counts as full fidelity within this relative tolerance of the top (as analysis.normalize).
 _FIDELITY_RTOL = 1e-9
@@ -133,7 +140,7 @@ def run_lines(path: Path, outcome: RunOutcome | None = None) -> list[str]:
     what = f"run {outcome.task} × {outcome.optimizer}, seed {outcome.seed}" if outcome else f"run {path.stem}"
     try:
         meta = read_run_meta(path)
-        df = load(path)
+        table = read_run_table(path, _SUMMARY_COLUMNS)
     except (OSError, CorruptResultError, UnknownObjectivesError) as exc:
         return [
             f"{what}: {outcome.status if outcome else 'unknown status'}",
@@ -155,24 +162,59 @@ def run_lines(path: Path, outcome: RunOutcome | None = None) -> list[str]:
         lines.append(f"  (traceback: bench.results.read_run_meta({str(path)!r})['error'])")
     if meta.get("stopped_early"):
         lines.append(f"stopped before its budget: {meta['stopped_early']}")
-    if len(df):
-        objectives = [
-            {"name": o.name, "minimize": o.minimize} for o in decode_objectives(str(df["objectives"].iloc[0]))
-        ]
-        lines += _best_lines(df.sort_values("trial"), objectives, meta.get("fidelity"), so_far=status != "ok")
+    if table.num_rows:
+        first = str(table.column("objectives")[0].as_py())
+        objectives = [{"name": o.name, "minimize": o.minimize} for o in decode_objectives(first)]
+        lines += _best_lines(_Trials.of(table), objectives, meta.get("fidelity"), so_far=status != "ok")
     lines.append(f"trials: {path}")
     lines.append(f"  load with: analysis.load({str(path)!r})")
     return lines
 
 
-def _counted(df: pd.DataFrame, fidelity: Mapping[str, Any] | None) -> tuple[pd.DataFrame, str]:
+#: What a run's summary reads of its trials.
+_SUMMARY_COLUMNS = ("trial", "fidelity", "values", "config", "objectives")
+
+
+@dataclass(frozen=True)
+class _Trials:
+    """The columns of one run's trials that the summary needs, sorted by trial (no pandas: a
+    single run's start-up would double with its import)."""
+
+    trial: np.ndarray
+    fidelity: np.ndarray
+    values: list[list[float]]
+    config: list[str]
+
+    @classmethod
+    def of(cls, table: pa.Table) -> _Trials:
+        # to_pylist, not to_numpy: pyarrow's to_numpy imports pandas on its first call
+        trial = np.array(table.column("trial").to_pylist(), dtype=np.int64)
+        order = np.argsort(trial, kind="stable")
+        fidelity = np.array(table.column("fidelity").to_pylist(), dtype=np.float64)  # null: nan
+        values, config = table.column("values").to_pylist(), table.column("config").to_pylist()
+        return cls(trial[order], fidelity[order], [values[i] for i in order], [config[i] for i in order])
+
+    def __len__(self) -> int:
+        return len(self.trial)
+
+    def where(self, keep: np.ndarray) -> _Trials:
+        rows = np.flatnonzero(keep)
+        return _Trials(
+            self.trial[rows],
+            self.fidelity[rows],
+            [self.values[i] for i in rows],
+            [self.config[i] for i in rows],
+        )
+
+
+def _counted(df: _Trials, fidelity: Mapping[str, Any] | None) -> tuple[_Trials, str]:
     """The trials that may be the best (full fidelity only), and a note saying which they are."""
-    fid = df["fidelity"].to_numpy(dtype=np.float64)
+    fid = df.fidelity
     if fidelity is None or not np.isfinite(fid).any():
         return df, ""
     name, high = fidelity.get("name", "fidelity"), float(fidelity["high"])
     top = high if (fid >= high * (1 - _FIDELITY_RTOL)).any() else float(np.nanmax(fid))
-    at_top = df[fid >= top * (1 - _FIDELITY_RTOL)]
+    at_top = df.where(fid >= top * (1 - _FIDELITY_RTOL))
     if top == high:
         return at_top, f"among its {plural(len(at_top), 'trial')} at full fidelity ({name} = {high:g})"
     return at_top, (
@@ -182,17 +224,17 @@ def _counted(df: pd.DataFrame, fidelity: Mapping[str, Any] | None) -> tuple[pd.D
 
 
 def _best_lines(
-    df: pd.DataFrame,
+    df: _Trials,
     objectives: Sequence[Mapping[str, Any]],
     fidelity: Mapping[str, Any] | None,
     so_far: bool,
 ) -> list[str]:
     counted, note = _counted(df, fidelity)
-    values = np.array(counted["values"].tolist(), dtype=np.float64).reshape(len(counted), -1)
+    values = np.array(counted.values, dtype=np.float64).reshape(len(counted), -1)
     minimize = np.array([bool(o.get("minimize", True)) for o in objectives])[: values.shape[1]]
     names = [str(o.get("name", f"objective {i}")) for i, o in enumerate(objectives)]
     costs = np.where(minimize, values, -values)  # minimized, so one comparison serves both directions
-    trials = counted["trial"].to_numpy()
+    trials = counted.trial
     best = "best so far" if so_far else "best"
     lines = []
     if values.shape[1] == 1:
@@ -216,7 +258,7 @@ def _best_lines(
             f"each objective scaled to [0, 1] over the front): {shown}"
         )
     lines.append(f"configuration of trial {trials[i]}:")
-    lines += [f"  {key} = {value!r}" for key, value in json.loads(counted["config"].iloc[i]).items()]
+    lines += [f"  {key} = {value!r}" for key, value in json.loads(counted.config[i]).items()]
     return lines
 
 
@@ -249,3 +291,49 @@ def _distance_to_ideal(front: np.ndarray) -> np.ndarray:
     lo, hi = front.min(axis=0), front.max(axis=0)
     span = np.where(hi > lo, hi - lo, 1.0)
     return np.sqrt((((front - lo) / span) ** 2).sum(axis=1))
+
+
+def pair_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str | None:
+    """The summary of a sweep of one optimizer on one task, or ``None`` when there is more to rank.
+
+    One run gets :func:`run_lines` (marked when it was done before); one pair with several seeds
+    gets each seed's best. Neither needs the analysis (nor pandas), so a single ``python -m bench``
+    run never imports them; a sweep to rank gets
+    :func:`analysis.leaderboard.sweep_summary.summarize`'s leaderboards.
+
+    Example:
+        >>> from bench.parallel import SweepResult
+        >>> pair_summary(Path("x"), SweepResult(outcomes=[], skipped=0, elapsed=0.0), Plan([], tasks=[]))
+        >>> # None: an empty plan has nothing of one pair to summarize
+    """
+    if not plan.specs or len({(s.optimizer, s.task) for s in plan.specs}) > 1:
+        return None
+    if len(plan.specs) == 1:
+        spec = plan.specs[0]
+        path = study_dir / "runs" / f"{spec.run_id}.parquet"
+        outcome = next((o for o in sweep.outcomes if o.run_id == spec.run_id), None)
+        lines = run_lines(path, outcome)
+        if sweep.skipped:
+            lines[0] += " (done before: resumed, not run again)"
+        return "\n".join(lines)
+    return _seeds_summary(study_dir, sweep, plan)  # nothing to rank: one pair, several seeds
+
+
+def _seeds_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
+    """One optimizer on one task with several seeds: each run's best value, one line per seed."""
+    spec = plan.specs[0]
+    lines = [
+        f"runs: {len(plan.specs)} planned, {len(sweep.outcomes)} ran this time "
+        f"({len(sweep.failed)} failed), {sweep.skipped} already done; {sweep.elapsed:.1f} s",
+        f"{spec.optimizer} on {spec.task}, best per seed:",
+    ]
+    for s in plan.specs[:20]:
+        run = run_lines(study_dir / "runs" / f"{s.run_id}.parquet")
+        best = next((ln for ln in run[1:] if ln.startswith(("best", "Pareto", "error"))), run[0])
+        lines.append(f"  seed {s.seed}: {best}")
+    if len(plan.specs) > 20:
+        lines.append(f"  … and {len(plan.specs) - 20} more seeds")
+    lines.append("")
+    lines.append(f"results: {study_dir}  (load with: analysis.load({str(study_dir)!r}))")
+    lines.append(f"report:  python -m analysis report {study_dir}")
+    return "\n".join(lines)

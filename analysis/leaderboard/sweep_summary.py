@@ -40,7 +40,7 @@ from analysis.leaderboard import stats
 from bench.parallel import SweepResult
 from bench.plan import Plan
 from bench.results import load
-from bench.summary import plural, run_lines
+from bench.summary import pair_summary, plural
 from tasks.vocabulary import MULTI_OBJECTIVE_TYPES, TYPE_NAMES
 
 
@@ -72,37 +72,7 @@ def summarize(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
         trials: .../doc/runs/synthetic__zdt1--random_search--s0.parquet
           load with: analysis.load('.../doc/runs/synthetic__zdt1--random_search--s0.parquet')
     """
-    if len(plan.specs) == 1:
-        spec = plan.specs[0]
-        path = study_dir / "runs" / f"{spec.run_id}.parquet"
-        outcome = next((o for o in sweep.outcomes if o.run_id == spec.run_id), None)
-        lines = run_lines(path, outcome)
-        if sweep.skipped:
-            lines[0] += " (done before: resumed, not run again)"
-        return "\n".join(lines)
-    if len({s.optimizer for s in plan.specs}) == 1 and len({s.task for s in plan.specs}) == 1:
-        return _seeds_summary(study_dir, sweep, plan)  # nothing to rank: one pair, several seeds
-    return _leaderboard_summary(study_dir, sweep, plan)
-
-
-def _seeds_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
-    """One optimizer on one task with several seeds: each run's best value, one line per seed."""
-    spec = plan.specs[0]
-    lines = [
-        f"runs: {len(plan.specs)} planned, {len(sweep.outcomes)} ran this time "
-        f"({len(sweep.failed)} failed), {sweep.skipped} already done; {sweep.elapsed:.1f} s",
-        f"{spec.optimizer} on {spec.task}, best per seed:",
-    ]
-    for s in plan.specs[:20]:
-        run = run_lines(study_dir / "runs" / f"{s.run_id}.parquet")
-        best = next((ln for ln in run[1:] if ln.startswith(("best", "Pareto", "error"))), run[0])
-        lines.append(f"  seed {s.seed}: {best}")
-    if len(plan.specs) > 20:
-        lines.append(f"  … and {len(plan.specs) - 20} more seeds")
-    lines.append("")
-    lines.append(f"results: {study_dir}  (load with: analysis.load({str(study_dir)!r}))")
-    lines.append(f"report:  python -m analysis report {study_dir}")
-    return "\n".join(lines)
+    return pair_summary(study_dir, sweep, plan) or _leaderboard_summary(study_dir, sweep, plan)
 
 
 def _leaderboard_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str:
