@@ -33,6 +33,7 @@ from typing import Any, TextIO
 import joblib
 
 from bench.config import BackendConfig, ConfigError
+from bench.dispatch import auto_workers
 from bench.loop import RunOutcome, record_failure, run_one, run_path
 from bench.results import finished_fingerprint, owned_path, remove_stale_temp_files
 from bench.spec import RunSpec
@@ -177,12 +178,6 @@ def check_backend(backend: BackendConfig) -> None:
         pass
 
 
-def _n_workers(n_jobs: int) -> int:
-    """joblib's reading of ``n_jobs``: ``-1`` all cores, ``-2`` all but one, ..."""
-    cpus = os.cpu_count() or 1
-    return n_jobs if n_jobs > 0 else max(1, cpus + 1 + n_jobs)
-
-
 def run_in_this_process(spec: RunSpec, output_dir: Path) -> RunOutcome:
     """Run ``spec`` in this process and write its file as a worker process would.
 
@@ -298,7 +293,7 @@ def run_all(
                 for outcome in outcomes:
                     record(outcome)
             else:
-                run_local(todo, output_dir, _n_workers(n_jobs), record)
+                run_local(todo, output_dir, auto_workers(todo, n_jobs), record)
         except BaseException:
             # The workers are stopped, maybe mid-write: drop their partial temp files.
             for runs_dir in runs_dirs:

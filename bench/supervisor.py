@@ -47,6 +47,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from bench.dispatch import batches
 from bench.integrity import CorruptResultError, verify_run_file
 from bench.loop import RunOutcome, record_failure, run_one, run_path
 from bench.results import HOST, ResultWriteError, pid_alive
@@ -59,7 +60,9 @@ from bench.worker import (
     Marker,
     markers_of,
     read_marker,
+    run_batch_in_worker,
     run_in_worker,
+    warm_up,
 )
 from tasks.environment import legacy_values
 
@@ -89,9 +92,10 @@ _pool_key: tuple[Any, ...] | None = None
 _QUIET_RESOURCE_TRACKER = "ignore:resource_tracker:UserWarning:joblib.externals.loky.backend.resource_tracker"
 
 
-def _executor(n_workers: int) -> Any:
+def _executor(n_workers: int, optimizer_targets: tuple[str, ...] = ()) -> Any:
     """The loky pool, replaced when plugin settings or ``sys.path`` changed since it started
-    (workers import plugins by name: stale ones would run another version, or none)."""
+    (workers import plugins by name: stale ones would run another version, or none), or when
+    the plan's optimizers differ (each worker imports them when it starts: :func:`warm_up`)."""
     from joblib.externals.loky import get_reusable_executor
 
     global _pool_key
@@ -102,7 +106,12 @@ def _executor(n_workers: int) -> Any:
     fresh = _pool_key is not None and key != _pool_key
     _pool_key = key
     return get_reusable_executor(
-        max_workers=n_workers, timeout=POOL_IDLE_TIMEOUT, env=env, reuse=False if fresh else "auto"
+        max_workers=n_workers,
+        timeout=POOL_IDLE_TIMEOUT,
+        env=env,
+        reuse=False if fresh else "auto",
+        initializer=warm_up,
+        initargs=(optimizer_targets,),
     )
 
 
@@ -267,31 +276,44 @@ def _run_pool(specs: Sequence[RunSpec], output_dir: Path, n_workers: int, on_out
     from joblib.externals.loky.process_executor import BrokenProcessPool
 
     remaining = list(specs)
+    targets = tuple(sorted({s.optimizer_target for s in specs}))
+    # The result files of failed runs that this sweep re-runs are there already: only a file
+    # written after this point is this sweep's.
+    before = {s.run_id: _file_identity(run_path(output_dir, s)) for s in specs}
     while remaining:
-        executor = _executor(max(1, min(n_workers, len(remaining))))
-        futures = {executor.submit(run_in_worker, spec, output_dir): spec for spec in remaining}
+        workers = max(1, min(n_workers, len(remaining)))
+        executor = _executor(workers, targets)
+        futures = {
+            executor.submit(run_batch_in_worker, batch, output_dir): batch
+            for batch in batches(remaining, workers)
+        }
         done: set[str] = set()
         broken = False
         try:
             for future in as_completed(futures):
-                spec = futures[future]
+                batch = futures[future]
                 exc = future.exception()
                 if exc is None:
-                    outcome = future.result()
+                    outcomes = future.result()
                 elif isinstance(exc, BrokenProcessPool):
                     broken = True
                     continue
                 elif isinstance(exc, ResultWriteError):
                     raise exc
-                else:  # failed outside the run (sending the spec or the outcome): still this run's
-                    outcome = record_failure(
-                        spec,
-                        output_dir,
-                        "crashed",
-                        f"{type(exc).__name__} in the worker, outside the run: {exc}",
-                    )
-                done.add(spec.run_id)
-                on_outcome(outcome)
+                else:  # failed outside the runs (sending the specs or the outcomes): still theirs
+                    outcomes = [
+                        _finished_in_this_sweep(spec, output_dir, before)
+                        or record_failure(
+                            spec,
+                            output_dir,
+                            "crashed",
+                            f"{type(exc).__name__} in the worker, outside the run: {exc}",
+                        )
+                        for spec in batch
+                    ]
+                for outcome in outcomes:
+                    done.add(outcome.run_id)
+                    on_outcome(outcome)
         except BaseException:
             # Ctrl-C, SIGTERM, a result that cannot be written: stop every worker now.
             _kill_pool(executor)
@@ -302,14 +324,60 @@ def _run_pool(specs: Sequence[RunSpec], output_dir: Path, n_workers: int, on_out
         # A worker died and loky failed the pool: make sure every worker is gone before reading
         # the markers, so a dead process is never mistaken for a live one.
         executor.shutdown(wait=True, kill_workers=True)
-        settled = _settle_lost(remaining, output_dir, n_workers, on_outcome)
-        if not settled and not done and remaining:
+        # Runs that finished in a batch whose worker died later (their outcomes went with it):
+        # their files are this sweep's (pending() left out every run finished before it).
+        settled: set[str] = set()
+        for spec in remaining:
+            outcome = _finished_in_this_sweep(spec, output_dir, before)
+            if outcome is not None:
+                settled.add(spec.run_id)
+                on_outcome(outcome)
+        remaining = [s for s in remaining if s.run_id not in settled]
+        lost = _settle_lost(remaining, output_dir, n_workers, on_outcome)
+        if not lost and not done and not settled and remaining:
             # Nothing ran and no run was in flight (the pool broke outside any run): run a batch
             # alone so that every round makes progress.
             for outcome in run_isolated(remaining[:n_workers], output_dir, n_workers):
-                settled.add(outcome.run_id)
+                lost.add(outcome.run_id)
                 on_outcome(outcome)
-        remaining = [s for s in remaining if s.run_id not in settled]
+        remaining = [s for s in remaining if s.run_id not in lost]
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def _finished_in_this_sweep(
+    spec: RunSpec, output_dir: Path, before: dict[str, tuple[int, int] | None]
+) -> RunOutcome | None:
+    """The outcome of ``spec`` from a result file with its fingerprint that this sweep wrote.
+
+    ``before`` holds each run's file as it was when the sweep started (``None``: no file; a
+    failed run being re-run has one). Results are written by ``os.replace``, so a file written
+    since is another inode. A marker its dead worker left (killed between writing the result
+    and removing the marker) goes with it. A run is never run twice, nor its file replaced.
+    """
+    path = run_path(output_dir, spec)
+    identity = _file_identity(path)
+    if identity is None or identity == before.get(spec.run_id):
+        return None
+    try:
+        meta = verify_run_file(path)
+    except (OSError, CorruptResultError):
+        return None
+    if meta.get("fingerprint") != spec.fingerprint:
+        return None
+    outcome = _outcome_from_file(spec, output_dir, str(meta.get("attempt")))
+    if outcome is not None:
+        for m in markers_of(path):
+            if m.host == HOST and not pid_alive(m.pid):
+                with contextlib.suppress(OSError):
+                    m.path.unlink()
+    return outcome
 
 
 def _kill_pool(executor: Any) -> None:

@@ -215,6 +215,17 @@ class Optimizer(ABC):
         return cls.check_space(problem.space)
 
     @classmethod
+    def import_requirements(cls) -> None:
+        """Import the libraries of :attr:`requires` (a worker process does it once, when it starts,
+        so their import time is not counted in its first run); ``ImportError`` if one is missing.
+
+        Example:
+            >>> Optimizer.import_requirements()  # the base class requires nothing
+        """
+        for module in cls.requires:
+            importlib.import_module(module)
+
+    @classmethod
     def missing_requirement(cls) -> str | None:
         """Why the optimizer cannot run here (a library of :attr:`requires` is not installed),
         or ``None``. Looks modules up without importing them.

@@ -73,7 +73,7 @@ class Deferred:
     def resolved(self) -> Any:
         """The real object (imports its module, and puts every stand-in's real object in place)."""
         resolve()
-        return getattr(importlib.import_module(self._module), self._name)
+        return getattr(_real_module(self._module), self._name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.resolved()(*args, **kwargs)
@@ -100,6 +100,17 @@ class _StandIn(types.ModuleType):
         return Deferred(self.__name__, name)
 
 
+def _real_module(name: str) -> types.ModuleType:
+    """The real module ``name``: ``scipy.stats`` or one of its submodules (or, in the examples, a
+    module already imported)."""
+    if name not in sys.modules or isinstance(sys.modules[name], _StandIn):
+        import scipy.stats  # noqa: F401  (imports its submodules too)
+    module = sys.modules.get(name)
+    if module is None or isinstance(module, _StandIn):
+        raise ImportError(f"{name} is not imported by scipy.stats")
+    return module
+
+
 def deferred_names() -> list[str]:
     """``module.name`` of every ConfigSpace global that is still a stand-in (empty once resolved).
 
@@ -119,7 +130,7 @@ def resolve() -> None:
     for module_globals, name in holders:
         stand_in = module_globals.get(name)
         if type(stand_in) is Deferred:
-            real = getattr(importlib.import_module(stand_in._module), stand_in._name)
+            real = getattr(_real_module(stand_in._module), stand_in._name)
             module_globals[name] = real
 
 
