@@ -73,7 +73,7 @@ def _float_check(name: str, lower: float, upper: float) -> Check:
             raise InvalidConfigError(
                 f"parameter {name!r}={_describe(value)} is outside its range [{lower}, {upper}]"
             )
-        return min(max(x, lower), upper)
+        return lower if x < lower else upper if x > upper else x  # as min(max(x, lower), upper)
 
     return check
 
@@ -158,9 +158,17 @@ class ConfigChecker:
         self.forbiddens = tuple(space.forbidden_clauses)
         self._conditions = {n: tuple(space.parent_conditions_of[n]) for n, _ in self.checks}
         self._parents = {n: tuple(p.name for p in space.parents_of[n]) for n, _ in self.checks}
+        # Float parameters checked inline (a plain float within the bounds' slack, clipped onto
+        # them): what _float_check does for such a value, without a call per parameter.
+        self._float_bounds: dict[str, tuple[float, float, float, float]] = {}
+        for n, hp in space.items():
+            if isinstance(hp, FloatHyperparameter):
+                lower, upper = float(hp.lower), float(hp.upper)
+                slack = BOUND_TOLERANCE * (upper - lower) + 1e-300
+                self._float_bounds[n] = (lower - slack, upper + slack, lower, upper)
 
     def __call__(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(config, Mapping):
+        if type(config) is not dict and not isinstance(config, Mapping):  # the ABC check costs 0.3 µs
             raise InvalidConfigError(
                 f"the configuration {_describe(config)} is not a mapping of parameter names to values"
             )
@@ -170,7 +178,14 @@ class ConfigChecker:
             if len(config) != len(self.checks) or not self.names.issuperset(config):
                 self._key_error(config, self.names)
             check_of = self.check_of  # in the optimizer's key order: recorded configs read as proposed
-            out = {name: check_of[name](value) for name, value in config.items()}
+            floats = self._float_bounds
+            out = {}
+            for name, value in config.items():
+                b = floats.get(name)
+                if b is not None and type(value) is float and b[0] <= value <= b[1]:
+                    out[name] = b[2] if value < b[2] else b[3] if value > b[3] else value
+                else:  # anything else, valid or not, takes the parameter's full check
+                    out[name] = check_of[name](value)
         for clause in self.forbiddens:
             values = {n: out.get(n, NotSet) for n in self.names}
             if clause.is_forbidden_value(values):

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import math
 import os
 import pickle
 import platform
@@ -131,11 +132,12 @@ def _loop(
     """
     fidelity: Fidelity | None = task.fidelity
     n_max, t_max = budget.n_trials, budget.time
-    ask, tell, add = optimizer.ask, optimizer.tell, rec.add
+    ask, tell, append = optimizer.ask, optimizer.tell, rec.rows.append  # rows as TrialRecorder.add
     check_config, n_obj = config_checker(task), len(task.objectives)
     if evaluate is None:
         evaluate = task.evaluate
     clock = time.perf_counter
+    inf = math.inf
     used = sim = 0.0
     i = 0
     while used < n_max and (t_max is None or sim < t_max):
@@ -144,16 +146,32 @@ def _loop(
         except SearchExhausted as exc:
             return f"{type(optimizer).__name__} exhausted the search space: {exc}"
         config = check_config(trial.config)
-        fid, step = trial_fidelity(trial, fidelity, task.id)
+        if fidelity is None and trial.fidelity is None:  # black-box: the common case inline
+            fid, step = None, 1.0
+        else:
+            fid, step = trial_fidelity(trial, fidelity, task.id)
         t0 = clock()
         result = evaluate(config, fid, (noise_seed + i) & 0xFFFFFFFF)
         t1 = clock()
-        check_result(result, n_obj, task.id)
-        values = result.values
-        check_finite(values, config, fid, task.id)
+        # The checks of check_result and check_finite, inline for a plain Result with one finite
+        # float value and a float cost (v - v is 0.0 only for a finite v); anything else, good or
+        # bad, goes through them.
+        values, cost = result.values, result.cost
+        if not (
+            type(result) is Result
+            and type(cost) is float
+            and 0.0 <= cost < inf
+            and n_obj == 1
+            and len(values) == 1
+            and type(v := values[0]) is float
+            and v - v == 0.0
+        ):
+            check_result(result, n_obj, task.id)
+            values, cost = result.values, result.cost
+            check_finite(values, config, fid, task.id)
         used += step
-        sim += result.cost
-        add(config, fid, values, result.cost, used, sim, t1 - t_start, t1 - t0)
+        sim += cost
+        append((config, fid, values, cost, used, sim, t1 - t_start, t1 - t0))
         i += 1
         tell(trial, result)
     return None

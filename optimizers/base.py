@@ -68,7 +68,7 @@ class Problem:
         return self.fidelity is not None
 
 
-@dataclass
+@dataclass(slots=True)
 class Trial:
     """One suggestion: a configuration and, for multi-fidelity tasks, a fidelity.
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ from ConfigSpace import ConfigurationSpace
 from tasks.vocabulary import TaskKind, TaskType
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+_set = object.__setattr__
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Fidelity:
         return self.low <= float(value) <= self.high
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Result:
     """What one evaluation returns.
 
@@ -88,11 +89,22 @@ class Result:
     Example:
         >>> Result((0.25,), cost=1.5).values
         (0.25,)
+        >>> Result((0.25,)) == Result(values=(0.25,), cost=0.0)
+        True
     """
 
     values: tuple[float, ...]
-    cost: float = 0.0
-    info: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    cost: float
+    info: Mapping[str, Any]
+
+    def __init__(
+        self, values: tuple[float, ...], cost: float = 0.0, info: Mapping[str, Any] = _EMPTY
+    ) -> None:
+        # The dataclass's own __init__ of a frozen class sets each field through a generic
+        # object.__setattr__ lookup; every trial makes a Result, so this one binds it once.
+        _set(self, "values", values)
+        _set(self, "cost", cost)
+        _set(self, "info", info)
 
 
 @dataclass(frozen=True, kw_only=True)

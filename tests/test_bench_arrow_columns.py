@@ -189,3 +189,30 @@ def test_the_trial_table_equals_the_one_pyarrow_array_built(objectives: tuple[Ob
     assert table.schema == reference.schema
     assert all(_same(table.column(name), reference.column(name)) for name in reference.column_names)
     assert table_digest(table) == _reference_digest(reference)
+
+
+def test_configs_are_encoded_as_the_json_encoder_writes_them() -> None:
+    """encode_configs' template path gives the encoder's very text, and every other kind of
+    configuration goes through the encoder."""
+    import numpy as np
+
+    from bench.results import _encode_config, encode_configs
+
+    rng = np.random.default_rng(3)
+    configs: list[dict] = []
+    for _ in range(300):
+        x = float(rng.normal() * 10.0 ** rng.integers(-30, 30))
+        configs.append({"x0": x, "x1": int(rng.integers(-(10**12), 10**12)), "lr": float(rng.random())})
+    configs += [
+        {"x": -0.0, "y": 0.0, "z": 5e-324, "w": 1.7976931348623157e308},  # signed zero, extremes
+        {"x": float("nan"), "y": 1.0},  # nan: the encoder's NaN
+        {"x": float("inf")},
+        {"y": 1.0, "x": 2.0},  # another key order
+        {"%s": 1.0, "a%%b": 2, "ünï": 0.5, 'q"uote': 1.5, "back\\slash": 3, "tab\t": 4.0},
+        {"flag": True, "n": 1},  # bool is not an int here
+        {"c": "a", "x": 0.5},  # a category
+        {"x": np.float64(0.25), "n": np.int64(3)},  # numpy scalars
+        {"nested": {"a": 1}},
+        {},
+    ]
+    assert encode_configs(configs) == [_encode_config(c) for c in configs]
