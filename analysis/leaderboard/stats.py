@@ -22,17 +22,25 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
 
 if TYPE_CHECKING:
     from analysis.normalize import Prepared
 
 #: Scores closer than this (absolute, on normalized regret) count as ties.
 TIE_DECIMALS = 12
+
+
+def _stats() -> ModuleType:
+    """scipy.stats, imported when a test needs it: the leaderboard that ``python -m bench`` prints
+    after a sweep (:func:`final_ranks`) does not, and the import costs about 0.4 s."""
+    from scipy import stats
+
+    return stats
 
 
 def _rounded(scores: pd.DataFrame) -> pd.DataFrame:
@@ -265,10 +273,10 @@ def friedman(scores: pd.DataFrame) -> FriedmanResult:
     if c <= 0:
         return FriedmanResult(0.0, 1.0, 0.0, 1.0, k, n, mr, dropped, "all optimizers tie on every task")
     chi2 /= c
-    p = float(st.chi2.sf(chi2, k - 1))
+    p = float(_stats().chi2.sf(chi2, k - 1))
     denom = n * (k - 1) - chi2
     ff = (n - 1) * chi2 / denom if denom > 0 else float("inf")
-    pf = float(st.f.sf(ff, k - 1, (k - 1) * (n - 1))) if np.isfinite(ff) else 0.0
+    pf = float(_stats().f.sf(ff, k - 1, (k - 1) * (n - 1))) if np.isfinite(ff) else 0.0
     if n < 10 or k < 5:
         note = f"k={k}, N={n}: chi-square approximation is rough; prefer the Iman-Davenport p-value"
     return FriedmanResult(float(chi2), p, float(ff), pf, k, n, mr, dropped, note)
@@ -286,7 +294,7 @@ def q_alpha(k: int, alpha: float = 0.05) -> float:
         raise ValueError(f"q_alpha needs k >= 2 optimizers, got k={k}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    return float(st.studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2))
+    return float(_stats().studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2))
 
 
 def critical_difference(k: int, n: int, alpha: float = 0.05) -> float:
@@ -412,7 +420,7 @@ def nemenyi(scores: pd.DataFrame, alpha: float = 0.05) -> PosthocResult:
     mr = r.mean()
     se = np.sqrt(k * (k + 1) / (6.0 * n))
     diff = np.abs(mr.to_numpy()[:, None] - mr.to_numpy()[None, :])
-    p = st.studentized_range.sf(diff * np.sqrt(2) / se, k, np.inf)
+    p = _stats().studentized_range.sf(diff * np.sqrt(2) / se, k, np.inf)
     p = np.where(diff == 0, 1.0, np.clip(p, 0.0, 1.0))
     pv = pd.DataFrame(p, index=r.columns, columns=r.columns)
     cd = critical_difference(k, n, alpha)
@@ -439,7 +447,7 @@ def conover_holm(scores: pd.DataFrame, alpha: float = 0.05) -> PosthocResult:
     diff = np.abs(rs[:, None] - rs[None, :])
     with np.errstate(divide="ignore", invalid="ignore"):
         t = diff / np.sqrt(var) if var > 0 else np.where(diff > 0, np.inf, 0.0)
-    p = 2.0 * st.t.sf(t, (b - 1) * (k - 1))
+    p = 2.0 * _stats().t.sf(t, (b - 1) * (k - 1))
     iu = np.triu_indices(k, 1)
     adj = np.ones((k, k))
     adj[iu] = holm(p[iu])
@@ -470,7 +478,7 @@ def wilcoxon_holm(scores: pd.DataFrame, alpha: float = 0.05) -> PosthocResult:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            raw[m] = float(st.wilcoxon(values[:, i], values[:, j], zero_method="wilcox").pvalue)
+            raw[m] = float(_stats().wilcoxon(values[:, i], values[:, j], zero_method="wilcox").pvalue)
     adj = np.ones((k, k))
     adj[iu] = holm(raw)
     adj.T[iu] = adj[iu]
