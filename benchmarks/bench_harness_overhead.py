@@ -11,6 +11,12 @@ encoded as JSON and the trials written to a zstd parquet file (what the results 
 without the run's bookkeeping: checks, budget, timings, metadata, checksums, fsync).
 
     python benchmarks/bench_harness_overhead.py [--trials 10000] [--repeats 7] [--task bbob/f01/d40/i01]
+
+``--per-run`` measures the fixed cost of a run instead (target ≤ 1 ms): rounds of 200 one-trial
+``run_one`` calls, with the time spent inside ``write_run`` (parquet, checksum, fsync, rename)
+taken apart from the rest.
+
+    python benchmarks/bench_harness_overhead.py --per-run [--repeats 7]
 """
 
 from __future__ import annotations
@@ -90,6 +96,53 @@ def minimal_loop(n_trials: int, out: Path, task_id: str = TASK) -> float:
     return time.perf_counter() - t0
 
 
+def per_run(out: Path, repeats: int, n_runs: int = 200) -> None:
+    """The fixed cost of one run, and how much of it is the durable write (see the docstring)."""
+    import bench.loop as loop
+
+    def spec(seed: int) -> RunSpec:
+        return RunSpec(
+            study="per_run",
+            task=TASK,
+            optimizer="random_search",
+            optimizer_target="optimizers.random_search.RandomSearch",
+            optimizer_params={},
+            seed=seed,
+            budget=Budget(1),
+        )
+
+    for seed in range(10**6, 10**6 + 50):  # warm-up: imports, task cache, first writes
+        run_one(spec(seed), out)
+    real_write = loop.write_run
+    in_write = [0.0]
+
+    def timed_write(*args: object, **kwargs: object) -> Path:
+        t0 = time.perf_counter()
+        try:
+            return real_write(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            in_write[0] += time.perf_counter() - t0
+
+    loop.write_run = timed_write  # type: ignore[assignment]
+    rows = []
+    try:
+        for r in range(repeats):
+            in_write[0] = 0.0
+            t0 = time.perf_counter()
+            for i in range(n_runs):
+                run_one(spec(r * n_runs + i), out)
+            total = (time.perf_counter() - t0) / n_runs * 1e3
+            rows.append((total, in_write[0] / n_runs * 1e3))
+    finally:
+        loop.write_run = real_write
+    for name, vals in (
+        ("run_one ms", [t for t, _ in rows]),
+        ("write_run ms", [w for _, w in rows]),
+        ("the rest ms", [t - w for t, w in rows]),
+    ):
+        print(f"{name:12s} median {statistics.median(vals):7.3f}  min {min(vals):7.3f}  max {max(vals):7.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trials", type=int, default=10_000)
@@ -100,7 +153,12 @@ def main() -> None:
         help="task id (default: %(default)s; bbob/f01/d40/i01 shows "
         "how the per-trial config check grows with dimension)",
     )
+    ap.add_argument("--per-run", action="store_true", help="the fixed cost of a run instead")
     args = ap.parse_args()
+    if args.per_run:
+        with tempfile.TemporaryDirectory() as tmp:
+            per_run(Path(tmp), args.repeats)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         measure(1_000, Path(tmp), args.task)  # warm-up: imports, task cache, first parquet write
         minimal_loop(1_000, Path(tmp), args.task)
