@@ -26,6 +26,15 @@ evaluations, k = 30)::
         --embed random_search,optuna_tpe,ng_cmaes --k 30 --seeds 0 1 2 3 4 5 6 7 8 9
 
 Output: one markdown row per table, for docs/subsets.md.
+
+``--compare`` instead runs the leave-optimizers-out protocol of ``analysis.subsets.protocol``
+for every selector of ``analysis.subsets.selectors`` (or ``--selectors a,b``) at every ``--ks``
+on each table, and prints one markdown table per table: each measure's mean percentile among
+random subsets of the same size, with its 90% bootstrap interval over held-out groups and seeds.
+Task families (for the stratified selector) are the first component of the task ids::
+
+    python benchmarks/subset_method_validation.py --compare docs/data/catalog_*_scores.parquet \
+        --ks 10 20 30 --repeats 2 --protocol-seeds 2
 """
 
 from __future__ import annotations
@@ -114,6 +123,32 @@ def reliability(study: str, held: list[str]) -> None:
     )
 
 
+def compare_selectors(args: argparse.Namespace) -> None:
+    """The comparison table of docs/subsets.md (see the module docstring)."""
+    from analysis.subsets.protocol import compare, markdown_table
+    from analysis.subsets.selectors import SELECTORS
+
+    names = args.selectors.split(",") if args.selectors else list(SELECTORS)
+    chosen = {name: SELECTORS[name] for name in names}
+    for path in args.tables:
+        scores = score_table(path)
+        families = pd.Series([t.split("/", 1)[0] for t in scores.index], index=scores.index)
+        t0 = time.perf_counter()
+        df = compare(
+            scores,
+            chosen,
+            args.ks,
+            repeats=args.repeats,
+            seeds=args.protocol_seeds,
+            n_random=args.n_random,
+            families=families,
+            seed=0,
+        )
+        took = time.perf_counter() - t0
+        print(f"\n### {path}: {len(scores)} tasks x {scores.shape[1]} optimizers ({took:.0f} s)\n")
+        print(markdown_table(df, raw=True), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tables", nargs="*", help="score tables (python -m analysis scores ... --out)")
@@ -140,7 +175,15 @@ def main() -> None:
         action="store_true",
         help="do not select tasks where all embedding optimizers tie (as analysis subset --drop-ties)",
     )
+    parser.add_argument("--compare", action="store_true", help="compare every selector (see the docstring)")
+    parser.add_argument("--selectors", default=None, help="with --compare: these selectors only")
+    parser.add_argument("--ks", type=int, nargs="+", default=[10, 20, 30])
+    parser.add_argument("--repeats", type=int, default=2, help="with --compare: optimizer re-partitions")
+    parser.add_argument("--protocol-seeds", type=int, default=2, help="with --compare: selection seeds")
     args = parser.parse_args()
+    if args.compare:
+        compare_selectors(args)
+        return
     if args.reliability:
         reliability(args.reliability[0], args.reliability[1].split(","))
         return
