@@ -215,10 +215,15 @@ def slurm() -> Iterator[Slurm]:
         )
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         pytest.skip("a private Slurm cluster needs root (SlurmUser=root, munged with its own key)")
+    # Importing dask-jobqueue replaces this process's SIGINT handler (with a lambda of its own):
+    # later tests of Ctrl-C in this process need Python's default one back.
+    previous = signal.getsignal(signal.SIGINT)
     try:
         import dask_jobqueue  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"dask-jobqueue is not importable ({exc}): pip install 'nxm-bench[dask]'")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     node = _node_line()
 
     with ExitStack() as stack:
