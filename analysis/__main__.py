@@ -130,6 +130,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--test", action="store_true", help="also select a disjoint test subset")
     s.add_argument("--n-random", type=int, default=1000, help="random subsets for the tau percentile")
     s.add_argument(
+        "--protocol",
+        action="store_true",
+        help="also judge the selection method by the leave-optimizers-out protocol "
+        "(analysis.subsets.protocol; star discrepancy with --max-evaluations or 2000 per subset)",
+    )
+    s.add_argument(
         "--drop-ties",
         action="store_true",
         help="do not select tasks on which all embedding optimizers tie (selected by default: "
@@ -418,6 +424,9 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
             f"embedding signal: {signal:.3f} of the held-out per-task ranks explained by the embedding "
             "(leave-one-out 15-NN R^2; near 0: no subset can beat random ones at ranking them)"
         )
+        method_lines = _protocol_lines(args, scores) if args.protocol else []
+        for line in method_lines:
+            print(line)
         out = Path(args.out)
         for part, sel in sels.items():
             tasks = [str(t) for t in candidates.index[sel.indices]]
@@ -446,12 +455,63 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
                 f"(random subsets: {val.random_separated_mean:.1f}, "
                 f"{val.random_contradiction_share:.1f}% with a contradiction)",
                 *([f"note: {val.note}"] if val.note else []),
+                *method_lines[1:2],
                 "command: python -m analysis " + " ".join(shlex.quote(a) for a in argv),
             ]
             out.mkdir(parents=True, exist_ok=True)
             path = out / f"{prefix}_{part}.yaml"
             path.write_text(taskset_yaml(tasks, header, embed))
             print(f"wrote {path} (use as study.taskset={prefix}_{part})")
+
+
+def _protocol_lines(args: argparse.Namespace, scores: pd.DataFrame) -> list[str]:
+    """The leave-optimizers-out judgement of ``subset``'s method (``--protocol``): a title line, one
+    line for the taskset header (held-out tau and mean-rank error percentiles with intervals), then
+    the protocol's summary."""
+    from analysis.subsets.protocol import evaluate_selector
+    from analysis.subsets.selectors import SelectionInput, embedding
+
+    if args.method == "greedy":
+        raise ValueError("--protocol judges --method shift or random; greedy is not a protocol selector")
+    if scores.shape[1] < 4:
+        raise ValueError(
+            f"--protocol needs at least 4 optimizers with complete scores, the table has {scores.shape[1]}"
+        )
+
+    def selector(inp: SelectionInput) -> list[str]:
+        # The method of this command, on the embedding of what the selector may see.
+        from analysis.subsets.selection import select_subset
+        from analysis.subsets.validation import default_embed_optimizers
+
+        seen = inp.scores[default_embed_optimizers(inp.scores)] if inp.scores.shape[1] > 3 else inp.scores
+        sel = select_subset(
+            embedding(seen),
+            inp.k,
+            args.method,
+            args.reference,
+            seed=int(inp.rng.integers(2**32)),
+            time_budget=args.time_budget,
+            max_evaluations=args.max_evaluations or 2000,
+        )
+        return [str(t) for t in seen.index[sel.indices]]
+
+    res = evaluate_selector(
+        scores,
+        selector,
+        args.k,
+        repeats=1,
+        seeds=2,
+        n_random=min(args.n_random, 500),
+        seed=args.seed,
+        name=f"{args.method}/{args.reference}",
+    )
+    tau, err = res.measures["tau"], res.measures["rank_error"]
+    header = (
+        f"method under the leave-optimizers-out protocol ({res.n_cells} cells): held-out tau percentile "
+        f"{tau.percentile:.1f} [{tau.lo:.1f}, {tau.hi:.1f}], mean-rank error percentile "
+        f"{err.percentile:.1f} [{err.lo:.1f}, {err.hi:.1f}] (50 = random subsets)"
+    )
+    return ["-- the method, not this subset: leave-optimizers-out protocol", header, res.summary()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

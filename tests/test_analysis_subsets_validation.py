@@ -220,6 +220,24 @@ def test_cli_writes_usable_tasksets(
     assert "mean-rank error:" in text and "kept in order:" in text
 
 
+def test_cli_protocol_judges_the_method_and_records_it(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--protocol``: the method's held-out percentiles over leave-optimizers-out folds, printed
+    and in the taskset header; the same for a seed (the protocol is deterministic)."""
+    args = ["subset", str(study), "--k", "4", "--max-evaluations", "200", "--n-random", "100", "--protocol"]
+    assert main([*args, "--out", str(tmp_path / "a"), "--name", "demo"]) == 0
+    printed = capsys.readouterr().out
+    assert "leave-optimizers-out protocol" in printed and "cells (1 x" in printed
+    header = next(ln for ln in printed.splitlines() if ln.startswith("method under the leave-optimizers-out"))
+    assert "held-out tau percentile" in header and "mean-rank error percentile" in header
+    assert header in (tmp_path / "a" / "demo_dev.yaml").read_text()
+    assert main([*args, "--out", str(tmp_path / "b"), "--name", "demo"]) == 0
+    assert header in capsys.readouterr().out
+    assert main([*args[:-1], "--method", "greedy", "--protocol", "--out", str(tmp_path / "c")]) == 2
+    assert "greedy is not a protocol selector" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
