@@ -233,7 +233,9 @@ def add_baselines(
         archived[opt] = f"archive v{version}, {info['piece']}, seeds {seed_ranges(user['seeds'])}"
         for lib, v in (info.get("library_version") or {}).items():
             libs.setdefault(lib, set()).add(str(v))
-    refused_lines = [f"archived {', '.join(opts)} refused: {reason}" for reason, opts in refused.items()]
+    # the reason that refuses the most archived optimizers first: a one-line error shows that one
+    by_count = sorted(refused.items(), key=lambda item: -len(item[1]))
+    refused_lines = [f"archived {', '.join(opts)} refused: {reason}" for reason, opts in by_count]
     if not frames:
         first = refused_lines[0] if refused_lines else "every archived optimizer is among your own runs"
         more = f" (and {len(refused_lines) - 1} more)" if len(refused_lines) > 1 else ""
