@@ -469,7 +469,7 @@ def _protocol_lines(args: argparse.Namespace, scores: pd.DataFrame) -> list[str]
     line for the taskset header (held-out tau and mean-rank error percentiles with intervals), then
     the protocol's summary."""
     from analysis.subsets.protocol import evaluate_selector
-    from analysis.subsets.selectors import SelectionInput, embedding
+    from analysis.subsets.selectors import SelectionInput, select_by_discrepancy
 
     if args.method == "greedy":
         raise ValueError("--protocol judges --method shift or random; greedy is not a protocol selector")
@@ -480,20 +480,13 @@ def _protocol_lines(args: argparse.Namespace, scores: pd.DataFrame) -> list[str]
 
     def selector(inp: SelectionInput) -> list[str]:
         # The method of this command, on the embedding of what the selector may see.
-        from analysis.subsets.selection import select_subset
-        from analysis.subsets.validation import default_embed_optimizers
-
-        seen = inp.scores[default_embed_optimizers(inp.scores)] if inp.scores.shape[1] > 3 else inp.scores
-        sel = select_subset(
-            embedding(seen),
-            inp.k,
-            args.method,
+        return select_by_discrepancy(
+            inp,
             args.reference,
-            seed=int(inp.rng.integers(2**32)),
+            method=args.method,
             time_budget=args.time_budget,
             max_evaluations=args.max_evaluations or 2000,
         )
-        return [str(t) for t in seen.index[sel.indices]]
 
     res = evaluate_selector(
         scores,

@@ -159,7 +159,24 @@ def random_subset(inp: SelectionInput) -> list[str]:
     return _ids(inp, inp.rng.choice(len(inp.scores), inp.k, replace=False))
 
 
-def _discrepancy(inp: SelectionInput, reference: str) -> list[str]:
+def select_by_discrepancy(
+    inp: SelectionInput,
+    reference: str,
+    *,
+    method: str = "shift",
+    time_budget: float = DISCREPANCY_TIME_CAP,
+    max_evaluations: int = MAX_EVALUATIONS,
+) -> list[str]:
+    """The star-discrepancy selection of :func:`analysis.subsets.selection.select_subset` as a
+    selector's step: on the embedding of at most :data:`DISCREPANCY_MAX_COLUMNS` of the seen
+    optimizers (those :func:`analysis.subsets.validation.default_embed_optimizers` picks), seeded
+    from ``inp.rng``. ``python -m analysis subset --protocol`` judges its own method through it.
+
+    Example:
+        >>> s = pd.DataFrame({"a": [0.1, 0.5, 0.9, 0.3]}, index=["t1", "t2", "t3", "t4"])
+        >>> len(select_by_discrepancy(SelectionInput(s, 2, np.random.default_rng(0)), "uniform"))
+        2
+    """
     scores = inp.scores
     if scores.shape[1] > DISCREPANCY_MAX_COLUMNS:
         scores = scores[default_embed_optimizers(scores)]
@@ -170,11 +187,11 @@ def _discrepancy(inp: SelectionInput, reference: str) -> list[str]:
     sel = select_subset(
         embedding(scores),
         inp.k,
-        method="shift",
+        method=method,
         reference=reference,
         seed=seed,
-        time_budget=DISCREPANCY_TIME_CAP,
-        max_evaluations=MAX_EVALUATIONS,
+        time_budget=time_budget,
+        max_evaluations=max_evaluations,
     )
     return _ids(inp, sel.indices)
 
@@ -197,7 +214,7 @@ def discrepancy_uniform(inp: SelectionInput) -> list[str]:
         >>> discrepancy_uniform(SelectionInput(s, 2, np.random.default_rng(0)))
         ['t2', 't6']
     """
-    return _discrepancy(inp, "uniform")
+    return select_by_discrepancy(inp, "uniform")
 
 
 def discrepancy_empirical(inp: SelectionInput) -> list[str]:
@@ -212,7 +229,7 @@ def discrepancy_empirical(inp: SelectionInput) -> list[str]:
         >>> len(discrepancy_empirical(SelectionInput(s, 2, np.random.default_rng(0))))
         2
     """
-    return _discrepancy(inp, "empirical")
+    return select_by_discrepancy(inp, "empirical")
 
 
 def farthest_first(inp: SelectionInput) -> list[str]:
