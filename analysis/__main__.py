@@ -105,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
         "results",
         nargs="+",
         metavar="SOURCE",
-        help="study folders, run files, or score tables written by 'scores --out'",
+        help="study folders, run files, score tables written by 'scores --out', or the baseline archive "
+        "(archive:dev_bb, or archive:bb for the dev and test pieces)",
     )
     s.add_argument("--k", type=int, default=10, help="tasks per subset")
     s.add_argument(
@@ -130,11 +131,21 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--test", action="store_true", help="also select a disjoint test subset")
     s.add_argument("--n-random", type=int, default=1000, help="random subsets for the tau percentile")
     s.add_argument(
-        "--protocol",
-        action="store_true",
-        help="also judge the selection method by the leave-optimizers-out protocol "
-        "(analysis.subsets.protocol; star discrepancy with --max-evaluations or 2000 per subset)",
+        "--selector",
+        default="discrepancy",
+        help="how to choose the tasks: discrepancy (star discrepancy, with --reference, --method, "
+        "--time-budget and --max-evaluations) or a selector of analysis.subsets.selectors (random, "
+        "farthest_first, kmedoids, d_optimal, a_optimal, predictive, discriminative, stratified, ...), "
+        "which sees the embedding optimizers' scores (docs/subsets.md, 'Selectors compared')",
     )
+    s.add_argument(
+        "--no-protocol",
+        action="store_true",
+        help="skip judging the selector by the leave-optimizers-out protocol (run by default: "
+        "analysis.subsets.protocol, held-out percentiles with intervals)",
+    )
+    # --protocol: the protocol is the default now; the flag still parses
+    s.add_argument("--protocol", action="store_true", help=argparse.SUPPRESS)
     s.add_argument(
         "--drop-ties",
         action="store_true",
@@ -155,7 +166,8 @@ def _parser() -> argparse.ArgumentParser:
         "results",
         nargs="+",
         metavar="SOURCE",
-        help="study folders, run files, or score tables written by this command",
+        help="study folders, run files, score tables written by this command, or the baseline archive "
+        "(archive:<piece> such as archive:dev_bb, or archive:<type>: its dev and test pieces)",
     )
     c.add_argument("--out", required=True, help="output file, .parquet or .csv")
     c.add_argument(
@@ -283,6 +295,10 @@ def _long_scores(path: str, allow_mixed: bool = False) -> pd.DataFrame:
     The score is what the leaderboards rank: final normalized regret of the first objective on
     single-objective types, final hypervolume regret on multi-objective ones.
     """
+    from analysis.subsets.archive_scores import archive_scores, is_archive_source
+
+    if is_archive_source(path):
+        return archive_scores(path)
     file = _read_score_file(Path(path)) if Path(path).is_file() else None
     if file is not None:
         return file
@@ -350,6 +366,11 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         raise ValueError(f"--time-budget {args.time_budget} must be > 0 seconds")
     if args.max_evaluations is not None and args.max_evaluations < 1:
         raise ValueError(f"--max-evaluations {args.max_evaluations} must be >= 1")
+    from analysis.subsets.selectors import SELECTORS
+
+    valid_selectors = ["discrepancy", *(n for n in SELECTORS if not n.startswith("discrepancy_"))]
+    if args.selector not in valid_selectors:
+        raise ValueError(f"unknown --selector {args.selector!r}; valid choices: {valid_selectors}")
     src = Path(args.results[0])
     name = args.name or (src if src.is_dir() else src.parent).resolve().name
     if name == "runs":
@@ -399,7 +420,11 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
             time_budget=args.time_budget,
             max_evaluations=args.max_evaluations,
         )
-        if args.test:
+        if args.selector != "discrepancy":
+            sels = _select_with(
+                args.selector, candidates[embed], args.k, args.seed, args.test, points, args.reference
+            )
+        elif args.test:
             sels = dict(zip(("dev", "test"), dev_test_split(points, args.k, args.k, **kw), strict=True))
         else:
             sels = {"dev": select_subset(points, args.k, **kw)}
@@ -413,7 +438,12 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         )
         if ties:
             print(f"{len(ties)} tasks where the embedding optimizers tie are not selected (--drop-ties)")
-        print(f"embedding optimizers: {', '.join(embed)}; reference {args.reference}; method {args.method}")
+        how = (
+            f"reference {args.reference}; method {args.method}"
+            if args.selector == "discrepancy"
+            else f"selector {args.selector}"
+        )
+        print(f"embedding optimizers: {', '.join(embed)}; {how}")
         print(f"random {args.k}-task subsets: median discrepancy {np.median(rnd):.4f}")
         signal = (
             embedding_signal(points, candidates, held, neighbours=min(15, n - 1))
@@ -424,7 +454,7 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
             f"embedding signal: {signal:.3f} of the held-out per-task ranks explained by the embedding "
             "(leave-one-out 15-NN R^2; near 0: no subset can beat random ones at ranking them)"
         )
-        method_lines = _protocol_lines(args, scores) if args.protocol else []
+        method_lines = [] if args.no_protocol else _protocol_lines(args, scores, candidates.index)
         for line in method_lines:
             print(line)
         out = Path(args.out)
@@ -435,13 +465,22 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
             print("tasks: " + ", ".join(tasks))
             print(val.summary())
             header = [
-                f"{part} subset of {args.k} {ttype} tasks with low star discrepancy",
+                f"{part} subset of {args.k} {ttype} tasks "
+                + (
+                    "with low star discrepancy"
+                    if args.selector == "discrepancy"
+                    else f"by selector {args.selector}"
+                ),
                 f"source: {', '.join(str(Path(a).resolve().name) for a in args.results)} "
                 f"({len(scores)} tasks x {len(opts)} optimizers"
                 f"{f'; {len(ties)} where the embedding optimizers tie not selectable' if ties else ''})",
-                f"embedding optimizers: {', '.join(embed)}; reference: {args.reference}; "
-                f"method: {args.method}; log: {args.log}; seed: {args.seed}; "
-                f"evaluations: {sel.evaluations}",
+                f"embedding optimizers: {', '.join(embed)}; "
+                + (
+                    f"reference: {args.reference}; method: {args.method}; log: {args.log}; "
+                    if args.selector == "discrepancy"
+                    else f"selector: {args.selector}; "
+                )
+                + f"seed: {args.seed}; evaluations: {sel.evaluations}",
                 f"discrepancy: {sel.discrepancy:.4f} (random subsets: median {np.median(rnd):.4f})",
                 f"held-out optimizers: {', '.join(held)}",
                 f"Kendall tau of held-out mean ranks vs all tasks: {val.tau:.3f} "
@@ -460,26 +499,73 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
             ]
             out.mkdir(parents=True, exist_ok=True)
             path = out / f"{prefix}_{part}.yaml"
-            path.write_text(taskset_yaml(tasks, header, embed))
+            path.write_text(taskset_yaml(tasks, header, embed, _selector_name(args)))
             print(f"wrote {path} (use as study.taskset={prefix}_{part})")
 
 
-def _protocol_lines(args: argparse.Namespace, scores: pd.DataFrame) -> list[str]:
-    """The leave-optimizers-out judgement of ``subset``'s method (``--protocol``): a title line, one
-    line for the taskset header (held-out tau and mean-rank error percentiles with intervals), then
-    the protocol's summary."""
-    from analysis.subsets.protocol import evaluate_selector
-    from analysis.subsets.selectors import SelectionInput, select_by_discrepancy
+def _selector_name(args: argparse.Namespace) -> str | None:
+    """The :data:`analysis.subsets.selectors.SELECTORS` name of what ``subset`` selected with (None for
+    the greedy discrepancy method, which has no entry there)."""
+    if args.selector != "discrepancy":
+        return str(args.selector)
+    if args.method == "shift":
+        return f"discrepancy_{args.reference}"
+    return "random" if args.method == "random" else None
 
-    if args.method == "greedy":
-        raise ValueError("--protocol judges --method shift or random; greedy is not a protocol selector")
-    if scores.shape[1] < 4:
+
+def _select_with(
+    name: str, seen: pd.DataFrame, k: int, seed: int, test: bool, points: np.ndarray, reference: str
+) -> dict[str, Any]:
+    """Dev (and test, among the other tasks) subsets by the selector ``name`` of
+    :mod:`analysis.subsets.selectors`, as :class:`~analysis.subsets.selection.Selection` objects (their
+    star discrepancy w.r.t. ``reference`` reported for comparison with the discrepancy selector)."""
+    from analysis.subsets.discrepancy import star_discrepancy
+    from analysis.subsets.selection import Selection
+    from analysis.subsets.selectors import SelectionInput, select
+
+    rng = np.random.default_rng(seed)
+    families = pd.Series([str(t).split("/", 1)[0] for t in seen.index], index=seen.index)
+    out: dict[str, Any] = {}
+    taken: list[str] = []
+    for part in ("dev", "test") if test else ("dev",):
+        t0 = time.perf_counter()
+        pool = seen.drop(index=taken)
+        tasks = select(name, SelectionInput(pool, k, rng, families=families.loc[pool.index]))
+        idx = np.sort(seen.index.get_indexer(tasks))
+        disc = star_discrepancy(points[idx], "uniform" if reference == "uniform" else points)
+        out[part] = Selection(idx, float(disc), name, 0, time.perf_counter() - t0)
+        taken += tasks
+    return out
+
+
+def _protocol_lines(args: argparse.Namespace, scores: pd.DataFrame, candidates: pd.Index) -> list[str]:
+    """The leave-optimizers-out judgement of ``subset``'s selector (run unless ``--no-protocol``): a title
+    line, one line for the taskset header (held-out percentiles with intervals), then the protocol's
+    summary. The selector chooses among ``candidates`` (all tasks unless ``--drop-ties``) and is judged
+    on every complete task, as the subset it wrote is."""
+    from analysis.subsets.protocol import drop_twins, evaluate_selector
+    from analysis.subsets.selectors import SelectionInput, select, select_by_discrepancy
+
+    table, twins = drop_twins(scores)
+    if table.shape[1] < 4:
         raise ValueError(
-            f"--protocol needs at least 4 optimizers with complete scores, the table has {scores.shape[1]}"
+            f"the protocol needs at least 4 optimizers with complete (and distinct) scores, the table has "
+            f"{table.shape[1]}; pass --no-protocol to select without judging the selector"
         )
+    allowed = set(map(str, candidates))
 
     def selector(inp: SelectionInput) -> list[str]:
-        # The method of this command, on the embedding of what the selector may see.
+        # The selector of this command, on what the protocol lets it see, among the selectable tasks.
+        keep = inp.scores.index.isin(allowed)
+        inp = SelectionInput(
+            inp.scores[keep],
+            inp.k,
+            inp.rng,
+            None if inp.families is None else inp.families.reindex(inp.scores.index[keep]),
+            None if inp.noise is None else inp.noise[keep],
+        )
+        if args.selector != "discrepancy":
+            return select(args.selector, inp)
         return select_by_discrepancy(
             inp,
             args.reference,
@@ -488,23 +574,32 @@ def _protocol_lines(args: argparse.Namespace, scores: pd.DataFrame) -> list[str]
             max_evaluations=args.max_evaluations or 2000,
         )
 
+    families = pd.Series([str(t).split("/", 1)[0] for t in table.index], index=table.index)
     res = evaluate_selector(
-        scores,
+        table,
         selector,
         args.k,
         repeats=1,
         seeds=2,
         n_random=min(args.n_random, 500),
+        families=families,
         seed=args.seed,
-        name=f"{args.method}/{args.reference}",
+        name=args.selector if args.selector != "discrepancy" else f"{args.method}/{args.reference}",
     )
-    tau, err = res.measures["tau"], res.measures["rank_error"]
+    tau, err, corr = res.measures["tau"], res.measures["rank_error"], res.measures["score_corr"]
     header = (
-        f"method under the leave-optimizers-out protocol ({res.n_cells} cells): held-out tau percentile "
-        f"{tau.percentile:.1f} [{tau.lo:.1f}, {tau.hi:.1f}], mean-rank error percentile "
-        f"{err.percentile:.1f} [{err.lo:.1f}, {err.hi:.1f}] (50 = random subsets)"
+        f"selector under the leave-optimizers-out protocol ({res.n_cells} cells, {res.n_optimizers} "
+        f"optimizers): held-out percentiles among random subsets (50 = chance) tau {tau.percentile:.1f} "
+        f"[{tau.lo:.1f}, {tau.hi:.1f}], mean-rank error {err.percentile:.1f} [{err.lo:.1f}, {err.hi:.1f}], "
+        f"score r {corr.percentile:.1f} [{corr.lo:.1f}, {corr.hi:.1f}]"
     )
-    return ["-- the method, not this subset: leave-optimizers-out protocol", header, res.summary()]
+    twin_note = (
+        ["twins left out of the protocol: " + ", ".join(f"{d} (= {k})" for d, k in twins.items())]
+        if twins
+        else []
+    )
+    title = "-- the selector, not this subset: leave-optimizers-out protocol"
+    return [title, header, *twin_note, res.summary()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

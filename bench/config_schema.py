@@ -93,6 +93,9 @@ class TasksetSchema:
     #: For selected subsets: the optimizers the subset was chosen with (and how).
     embedding: Any = None
     selection: Any = None
+    #: For selected subsets: the selector that chose it (``analysis.subsets.selectors.SELECTORS``);
+    #: ``python -m analysis report --taskset`` judges it by the leave-optimizers-out protocol.
+    selector: str | None = None
 
 
 @dataclass

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.__main__ import combined_scores, score_matrix, study_run_scores
+from analysis.subsets.archive_scores import archive_run_scores, is_archive_source
 from analysis.subsets.selection import embed_scores, select_subset, tied_tasks
 from analysis.subsets.validation import default_embed_optimizers, embedding_signal, seed_reliability, validate
 
@@ -125,19 +126,20 @@ def reliability(study: str, held: list[str]) -> None:
 
 def compare_selectors(args: argparse.Namespace) -> None:
     """The comparison table of docs/subsets.md (see the module docstring)."""
-    from analysis.subsets.protocol import compare, markdown_table
+    from analysis.subsets.protocol import compare, drop_twins, fold_plan, markdown_table, split_half_ceiling
     from analysis.subsets.selectors import SELECTORS
 
     names = args.selectors.split(",") if args.selectors else list(SELECTORS)
     chosen = {name: SELECTORS[name] for name in names}
     for path in args.tables:
-        scores = score_table(path)
+        scores, twins = drop_twins(score_table(path))
         families = pd.Series([t.split("/", 1)[0] for t in scores.index], index=scores.index)
         t0 = time.perf_counter()
         df = compare(
             scores,
             chosen,
             args.ks,
+            n_folds=args.folds,
             repeats=args.repeats,
             seeds=args.protocol_seeds,
             n_random=args.n_random,
@@ -146,6 +148,20 @@ def compare_selectors(args: argparse.Namespace) -> None:
         )
         took = time.perf_counter() - t0
         print(f"\n### {path}: {len(scores)} tasks x {scores.shape[1]} optimizers ({took:.0f} s)\n")
+        if twins:
+            named = ", ".join(f"{d} (= {k})" for d, k in twins.items())
+            print(f"twins left out (identical scores on every task): {named}")
+        groups = [g for rep in fold_plan(list(scores.columns), args.folds, args.repeats, seed=0) for g in rep]
+        print(f"held-out groups: {', '.join(str(len(g)) for g in groups)} optimizers")
+        if is_archive_source(path):
+            runs = archive_run_scores(path)
+            ceilings = [split_half_ceiling(runs, list(g)) for g in groups]
+            print(
+                "split-half ceiling of the held-out groups (per-task ranks, even vs odd seeds): mean "
+                f"{np.mean([c[0] for c in ceilings]):.3f}, Spearman-Brown for all seeds "
+                f"{np.mean([c[1] for c in ceilings]):.3f}"
+            )
+        print()
         print(markdown_table(df, raw=True), flush=True)
 
 
@@ -179,6 +195,7 @@ def main() -> None:
     parser.add_argument("--selectors", default=None, help="with --compare: these selectors only")
     parser.add_argument("--ks", type=int, nargs="+", default=[10, 20, 30])
     parser.add_argument("--repeats", type=int, default=2, help="with --compare: optimizer re-partitions")
+    parser.add_argument("--folds", type=int, default=3, help="with --compare: held-out groups per repetition")
     parser.add_argument("--protocol-seeds", type=int, default=2, help="with --compare: selection seeds")
     args = parser.parse_args()
     if args.compare:

@@ -220,22 +220,76 @@ def test_cli_writes_usable_tasksets(
     assert "mean-rank error:" in text and "kept in order:" in text
 
 
-def test_cli_protocol_judges_the_method_and_records_it(
+def test_cli_protocol_judges_the_selector_by_default_and_records_it(
     study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``--protocol``: the method's held-out percentiles over leave-optimizers-out folds, printed
-    and in the taskset header; the same for a seed (the protocol is deterministic)."""
-    args = ["subset", str(study), "--k", "4", "--max-evaluations", "200", "--n-random", "100", "--protocol"]
+    """The selector's held-out percentiles over leave-optimizers-out folds, printed and in the taskset
+    header, without asking; the same for a seed (the protocol is deterministic); ``--no-protocol``
+    skips it."""
+    args = ["subset", str(study), "--k", "4", "--max-evaluations", "200", "--n-random", "100"]
     assert main([*args, "--out", str(tmp_path / "a"), "--name", "demo"]) == 0
     printed = capsys.readouterr().out
     assert "leave-optimizers-out protocol" in printed and "cells (1 x" in printed
-    header = next(ln for ln in printed.splitlines() if ln.startswith("method under the leave-optimizers-out"))
-    assert "held-out tau percentile" in header and "mean-rank error percentile" in header
+    lines = printed.splitlines()
+    header = next(ln for ln in lines if ln.startswith("selector under the leave-optimizers-out"))
+    assert "(50 = chance) tau" in header and "mean-rank error" in header and "score r" in header
     assert header in (tmp_path / "a" / "demo_dev.yaml").read_text()
-    assert main([*args, "--out", str(tmp_path / "b"), "--name", "demo"]) == 0
+    assert main([*args, "--protocol", "--out", str(tmp_path / "b"), "--name", "demo"]) == 0  # old flag: same
     assert header in capsys.readouterr().out
-    assert main([*args[:-1], "--method", "greedy", "--protocol", "--out", str(tmp_path / "c")]) == 2
-    assert "greedy is not a protocol selector" in capsys.readouterr().err
+    assert main([*args, "--no-protocol", "--out", str(tmp_path / "n"), "--name", "demo"]) == 0
+    quiet = capsys.readouterr().out
+    assert "leave-optimizers-out" not in quiet and "Kendall tau" in quiet
+    assert main([*args, "--method", "greedy", "--out", str(tmp_path / "c"), "--name", "demo"]) == 0
+    assert "selector 'greedy/uniform', k=4" in capsys.readouterr().out  # deterministic, judged all the same
+
+
+@pytest.mark.parametrize("selector", ["d_optimal", "kmedoids", "random", "stratified"])
+def test_cli_selector_writes_disjoint_subsets_judged_by_the_protocol(
+    selector: str,
+    study: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--selector``: a selector of analysis.subsets.selectors chooses dev and test on the embedding
+    optimizers' scores; the protocol judges that selector; the header names it."""
+    from analysis.subsets.selectors import SELECTORS, SelectionInput
+
+    out = tmp_path / "taskset"
+    args = ["subset", str(study), "--k", "4", "--test", "--selector", selector, "--n-random", "100"]
+    assert main([*args, "--name", "demo", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"selector {selector}" in printed
+    assert f"selector '{selector}', k=4" in printed  # the protocol's summary of this selector
+    monkeypatch.setenv("NXMBENCH_CONFIG_PATH", str(tmp_path))
+    dev, test = taskset_patterns("demo_dev"), taskset_patterns("demo_test")
+    assert len(dev) == len(test) == 4 and not set(dev) & set(test)
+    text = (out / "demo_dev.yaml").read_text()
+    assert f"by selector {selector}" in text and f"selector: {selector};" in text
+    # the dev subset is what the selector picks from the embedding optimizers' scores with the seed
+    from analysis.__main__ import combined_scores, score_matrix
+
+    scores, _ = score_matrix(combined_scores([str(study)]))
+    embed = next(ln for ln in printed.splitlines() if ln.startswith("embedding optimizers:"))
+    cols = embed.removeprefix("embedding optimizers: ").split(";")[0].split(", ")
+    fam = pd.Series([t.split("/", 1)[0] for t in scores.index], index=scores.index)
+    want = SELECTORS[selector](SelectionInput(scores[cols], 4, np.random.default_rng(0), families=fam))
+    assert sorted(dev) == sorted(want)
+    # the same command gives the same subsets
+    assert main([*args, "--name", "demo", "--out", str(tmp_path / "again"), "--no-protocol"]) == 0
+    assert (
+        load_taskset(str(tmp_path / "again" / "demo_test.yaml")).tasks
+        == load_taskset(str(out / "demo_test.yaml")).tasks
+    )
+
+
+def test_cli_unknown_selector_is_one_line(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["subset", str(study), "--selector", "best", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown --selector 'best'; valid choices: ['discrepancy', 'random', 'farthest_first'" in err
+    assert err.count("\n") == 1 and not list(tmp_path.glob("*.yaml"))
 
 
 @pytest.mark.parametrize(
@@ -402,6 +456,44 @@ def test_report_validates_the_tasksets_subset_writes(
     assert "## Representative subsets" in md
     assert "### Taskset demo_dev" in md and "### Taskset demo_test" in md
     assert md.count("Kendall τ") == 2 and "held-out optimizers" in md
+    # The protocol by default: the taskset's selector (written by subset) judged on these results.
+    assert dev.selector == "discrepancy_uniform"
+    assert md.count("its selector, discrepancy_uniform, under the leave-optimizers-out protocol") == 2
+
+
+def test_report_protocol_paragraph_equals_evaluate_selector(study: Path) -> None:
+    """The chapter's protocol figures are evaluate_selector's on the study's complete score table."""
+    from analysis.__main__ import score_matrix, study_run_scores
+    from analysis.report.subset_chapter import Taskset, subset_section
+    from analysis.subsets.protocol import evaluate_selector
+    from analysis.subsets.selectors import SELECTORS
+
+    runs = study_run_scores(str(study))
+    scores, _ = score_matrix(runs.groupby(["task", "optimizer"], as_index=False)["score"].mean())
+    tasks = [str(t) for t in scores.index[:5]]
+    ts = Taskset("demo", tuple(tasks), ("random_search",), "d_optimal")
+    text = " ".join(subset_section(ts, runs, n_random=100, seed=3).text)
+    fam = pd.Series([t.split("/", 1)[0] for t in scores.index], index=scores.index)
+    res = evaluate_selector(
+        scores, SELECTORS["d_optimal"], 5, repeats=1, seeds=2, n_random=100, families=fam, seed=3, n_boot=100
+    )
+    tau = res.measures["tau"]
+    assert f"τ {tau.percentile:.0f} [{tau.lo:.0f}, {tau.hi:.0f}]" in text
+    err = res.measures["rank_error"]
+    assert f"mean-rank error {err.percentile:.0f} [{err.lo:.0f}, {err.hi:.0f}]" in text
+    # no selector named: said so, not guessed; protocol off: not mentioned
+    unnamed = Taskset("demo", tuple(tasks), ("random_search",))
+    plain = " ".join(subset_section(unnamed, runs, n_random=50).text)
+    assert "does not name the selector that chose it" in plain
+    off = " ".join(subset_section(ts, runs, n_random=50, protocol=False).text)
+    assert "leave-optimizers-out" not in off
+
+
+def test_taskset_with_an_unknown_selector_is_refused_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('selector: best_one\ntasks: ["bbob/f01/d02/i01"]\n')
+    with pytest.raises(ValueError, match=r"unknown selector 'best_one'; valid choices: \['random', "):
+        load_taskset(str(bad))
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,8 @@ class Taskset:
     name: str
     tasks: tuple[str, ...]
     embedding: tuple[str, ...] = ()
+    #: The selector that chose it (an ``analysis.subsets.selectors.SELECTORS`` name), if the file says.
+    selector: str | None = None
 
 
 def load_taskset(ref: str) -> Taskset:
@@ -57,8 +59,8 @@ def load_taskset(ref: str) -> Taskset:
 
     Example:
         >>> ts = load_taskset("subset_bb_dev")
-        >>> len(ts.tasks), ts.embedding
-        (30, ('random_search', 'optuna_tpe', 'ng_cmaes'))
+        >>> len(ts.tasks), ts.embedding, ts.selector
+        (30, ('random_search', 'optuna_tpe', 'ng_cmaes'), 'discrepancy_empirical')
     """
     from omegaconf import DictConfig, ListConfig, OmegaConf
 
@@ -82,7 +84,17 @@ def load_taskset(ref: str) -> Taskset:
     embedding = cfg.get("embedding") or ListConfig([])
     if not isinstance(embedding, ListConfig):
         raise ValueError(f"taskset {ref!r}: 'embedding' must be a list of optimizer ids, got {embedding!r}")
-    return Taskset(name, tuple(map(str, tasks)), tuple(map(str, embedding)))
+    selector = cfg.get("selector")
+    if selector is not None:
+        from analysis.subsets.selectors import SELECTORS
+
+        if str(selector) not in SELECTORS:
+            raise ValueError(
+                f"taskset {ref!r}: unknown selector {selector!r}; valid choices: {list(SELECTORS)}"
+            )
+    return Taskset(
+        name, tuple(map(str, tasks)), tuple(map(str, embedding)), None if selector is None else str(selector)
+    )
 
 
 def match_tasks(patterns: Iterable[str], ids: Iterable[str]) -> list[str]:
@@ -125,8 +137,16 @@ def subset_section(
     n_random: int = 1000,
     seed: int = 0,
     alpha: float = 0.05,
+    protocol: bool = True,
 ) -> Section:
     """One report sub-section validating ``taskset`` on the per-run scores ``runs``.
+
+    Two judgements per task type: the subset itself (:func:`analysis.subsets.validation.validate` on
+    the held-out optimizers), and, when the taskset names its ``selector`` and ``protocol`` is on,
+    the selector that chose it, by the leave-optimizers-out protocol on these results
+    (:func:`analysis.subsets.protocol.evaluate_selector`: it re-selects subsets of the same size
+    among these tasks, blind to each held-out group, with percentiles and their intervals). One subset
+    is one draw; the protocol says whether its selector beats random subsets here.
 
     Args:
         taskset: the subset (see :func:`load_taskset`).
@@ -137,6 +157,7 @@ def subset_section(
         n_random: random same-size subsets for the percentiles.
         seed: seed of the random subsets.
         alpha: level of the Nemenyi test that decides which pairs the full set separates.
+        protocol: also judge the taskset's selector (see above).
     """
     section = Section(f"Taskset {taskset.name}", level=3)
     present = sorted(map(str, pd.unique(runs["optimizer"])))
@@ -192,7 +213,68 @@ def subset_section(
             )
         )
         section.text.append(_verdict(task_type, v))
+        if protocol:
+            verdict = _protocol_verdict(task_type, taskset, scores, len(tasks), n_random, seed, alpha)
+            section.text.append(verdict)
     return section
+
+
+def _protocol_verdict(
+    task_type: str, taskset: Taskset, scores: pd.DataFrame, k: int, n_random: int, seed: int, alpha: float
+) -> str:
+    """The taskset's selector under the leave-optimizers-out protocol on these results, in one paragraph."""
+    from analysis.subsets.protocol import drop_twins, evaluate_selector
+    from analysis.subsets.selectors import SELECTORS
+
+    if taskset.selector is None:
+        return (
+            f"{task_type}: the taskset does not name the selector that chose it (no 'selector:' key), so "
+            "only this one subset is judged above, not its selector (docs/subsets.md, the protocol)."
+        )
+    complete = scores.dropna(axis=0, how="any")
+    table, twins = drop_twins(complete)
+    if table.shape[1] < 4 or not 1 <= k < len(table):
+        return (
+            f"{task_type}: selector {taskset.selector} not judged by the leave-optimizers-out protocol: it "
+            f"needs at least 4 distinct optimizers and more complete tasks than the subset has "
+            f"({table.shape[1]} optimizers, {len(table)} complete tasks, subset {k})."
+        )
+    families = pd.Series([str(t).split("/", 1)[0] for t in table.index], index=table.index)
+    res = evaluate_selector(
+        table,
+        SELECTORS[taskset.selector],
+        k,
+        repeats=1,
+        seeds=2,
+        n_random=min(n_random, 500),
+        families=families,
+        seed=seed,
+        alpha=alpha,
+        n_boot=min(max(n_random, 100), 1000),
+        name=taskset.selector,
+    )
+    parts = [
+        f"{label} {m.percentile:.0f} [{m.lo:.0f}, {m.hi:.0f}]"
+        for label, m in (
+            ("τ", res.measures["tau"]),
+            ("mean-rank error", res.measures["rank_error"]),
+            ("score correlation", res.measures["score_corr"]),
+        )
+    ]
+    twin_note = (
+        " Left out as twins (identical scores on every task): "
+        + ", ".join(f"{d} (= {kept})" for d, kept in twins.items())
+        + "."
+        if twins
+        else ""
+    )
+    return (
+        f"{task_type}: its selector, {taskset.selector}, under the leave-optimizers-out protocol on these "
+        f"results ({res.n_cells} selections of {k} of {len(table)} tasks, each blind to a group of "
+        f"{min(len(g) for g in res.folds[0])}-{max(len(g) for g in res.folds[0])} of the "
+        f"{table.shape[1]} optimizers and judged on it): percentiles among random subsets of the same "
+        f"size (50 = chance, {res.ci:.0%} intervals) {', '.join(parts)}.{twin_note}"
+    )
 
 
 def _verdict(task_type: str, v: Validation) -> str:

@@ -520,6 +520,33 @@ def evaluate_selector(
     )
 
 
+def drop_twins(scores: pd.DataFrame, tol: float = 1e-12) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``scores`` without optimizers whose scores equal another's on every task, and who each twins.
+
+    Two optimizers can make the same trials (at a budget below its first population, Optuna's
+    NSGA-II samples what its random sampler does). A twin split between the seen optimizers and a
+    held-out group tells the selector the held-out scores, and two twins in one group add a pair
+    that always ties: either way the protocol would judge something it was not meant to. The first
+    of each group of twins (by name) stays; the result maps each dropped name to the one kept.
+
+    Example:
+        >>> s = pd.DataFrame({"b": [1.0, 2.0], "a": [1.0, 2.0], "c": [0.0, 3.0]}, index=["t1", "t2"])
+        >>> kept, dropped = drop_twins(s)
+        >>> list(kept.columns), dropped
+        (['a', 'c'], {'b': 'a'})
+    """
+    names = sorted(str(c) for c in scores.columns)
+    values = scores[names].to_numpy(dtype=float)
+    dropped: dict[str, str] = {}
+    for j, name in enumerate(names):
+        if name in dropped:
+            continue
+        for i in range(j + 1, len(names)):
+            if names[i] not in dropped and np.nanmax(np.abs(values[:, i] - values[:, j])) <= tol:
+                dropped[names[i]] = name
+    return scores.drop(columns=list(dropped)), dropped
+
+
 def split_half_ceiling(runs: pd.DataFrame, held_out: Sequence[str]) -> tuple[float, float]:
     """How well ANY subset could reproduce the held-out optimizers' ranking: the seed-reliability ceiling.
 

@@ -468,19 +468,25 @@ def default_embed_optimizers(scores: pd.DataFrame, baseline: str = "random_searc
     return chosen
 
 
-def taskset_yaml(tasks: Sequence[str], header: Sequence[str], embedding: Sequence[str] = ()) -> str:
+def taskset_yaml(
+    tasks: Sequence[str], header: Sequence[str], embedding: Sequence[str] = (), selector: str | None = None
+) -> str:
     """The text of a taskset file: ``# header`` comment lines, ``embedding: [...]`` (the optimizers
     the subset was chosen with, if given; ``python -m analysis report --taskset`` holds out the
-    others), then ``tasks: [ids...]``.
+    others), ``selector: NAME`` (the :data:`analysis.subsets.selectors.SELECTORS` entry that chose it,
+    if given; the report judges it by the leave-optimizers-out protocol), then ``tasks: [ids...]``.
 
     Example:
-        >>> print(taskset_yaml(["bbob/f01/d05/i01"], ["dev subset"], ["random_search"]), end="")
+        >>> print(taskset_yaml(["bbob/f01/d05/i01"], ["dev subset"], ["random_search"], "d_optimal"), end="")
         # dev subset
         embedding: ["random_search"]
+        selector: d_optimal
         tasks: ["bbob/f01/d05/i01"]
     """
     lines = [f"# {h}".rstrip() for text in header for h in str(text).splitlines()]
     if embedding:
         lines.append(f"embedding: [{', '.join(json.dumps(str(o)) for o in embedding)}]")
+    if selector:
+        lines.append(f"selector: {selector}")
     ids = ", ".join(json.dumps(str(t)) for t in tasks)
     return "\n".join([*lines, f"tasks: [{ids}]"]) + "\n"
