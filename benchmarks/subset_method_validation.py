@@ -1,10 +1,12 @@
-"""Is star-discrepancy selection better than random at reproducing held-out rankings? Over many seeds.
+"""Does a subset selector beat random subsets at reproducing held-out rankings? The protocol, by default.
 
-One selected subset's percentile against random subsets is itself noisy: a different search seed
-gives a different subset and a different percentile. This script repeats the selection of
-``analysis.subsets.selection.select_subset`` (shift heuristic, ``--max-evaluations`` per subset, so runs are
-reproducible) for several seeds on each score table and reports, per table, the averages of the
-validation of ``analysis.subsets.validation.validate`` on the held-out optimizers:
+By default it judges every selector by the leave-optimizers-out protocol (below). With
+``--single-subset`` it runs the older check of one method: one selected subset's percentile against
+random subsets is itself noisy (a different search seed gives a different subset and a different
+percentile), so it repeats the selection of ``analysis.subsets.selection.select_subset`` (shift
+heuristic, ``--max-evaluations`` per subset, so runs are reproducible) for several seeds on each
+score table and reports, per table, the averages of the validation of
+``analysis.subsets.validation.validate`` on the held-out optimizers:
 
 * the mean percentile of Kendall's tau and of the mean-rank error among random subsets of the same
   size (50 = no better than random, higher = better);
@@ -19,22 +21,30 @@ validation of ``analysis.subsets.validation.validate`` on the held-out optimizer
 for the runs of one study folder: how well the held-out per-task ranking on one half of the seeds
 predicts the other half (and the Spearman-Brown estimate for all seeds).
 
-Run (the score tables of docs/subsets.md; 3 to 5 minutes per table for 10 seeds at 3,000
-evaluations, k = 30)::
+Run with ``--single-subset`` (the score tables of docs/subsets.md; 3 to 5 minutes per table for 10
+seeds at 3,000 evaluations, k = 30)::
 
-    python benchmarks/subset_method_validation.py docs/data/catalog_bb_scores.parquet \\
+    python benchmarks/subset_method_validation.py --single-subset docs/data/catalog_bb_scores.parquet \\
         --embed random_search,optuna_tpe,ng_cmaes --k 30 --seeds 0 1 2 3 4 5 6 7 8 9
 
 Output: one markdown row per table, for docs/subsets.md.
 
-``--compare`` instead runs the leave-optimizers-out protocol of ``analysis.subsets.protocol``
-for every selector of ``analysis.subsets.selectors`` (or ``--selectors a,b``) at every ``--ks``
-on each table, and prints one markdown table per table: each measure's mean percentile among
-random subsets of the same size, with its 90% bootstrap interval over held-out groups and seeds.
-Task families (for the stratified selector) are the first component of the task ids::
+By default (``--compare`` says the same) it runs the leave-optimizers-out protocol of
+``analysis.subsets.protocol`` for every selector of ``analysis.subsets.selectors`` (or
+``--selectors a,b``) at every ``--ks`` on each table, and prints one markdown table per table: each
+measure's mean percentile among random subsets of the same size, with its 90% bootstrap interval
+over held-out groups and seeds. Optimizers with identical scores on every task are left out as
+twins (named in the output). Task families (for the stratified selector) are the first component of
+the task ids. A table may be an archive source (``archive:bb``: many optimizers at 10 seeds); for
+those the split-half ceiling of the held-out groups is printed too::
 
-    python benchmarks/subset_method_validation.py --compare docs/data/catalog_*_scores.parquet \
+    python benchmarks/subset_method_validation.py docs/data/catalog_*_scores.parquet \
         --ks 10 20 30 --repeats 2 --protocol-seeds 2
+    python benchmarks/subset_method_validation.py archive:bb archive:mo archive:mf archive:mfmo \
+        --ks 10 20 30 --folds 4 --repeats 5 --protocol-seeds 3 --n-random 500
+
+``--single-subset`` runs the older check above instead (the multi-seed average of one method's
+single-subset validations).
 """
 
 from __future__ import annotations
@@ -191,21 +201,29 @@ def main() -> None:
         action="store_true",
         help="do not select tasks where all embedding optimizers tie (as analysis subset --drop-ties)",
     )
-    parser.add_argument("--compare", action="store_true", help="compare every selector (see the docstring)")
-    parser.add_argument("--selectors", default=None, help="with --compare: these selectors only")
+    parser.add_argument(
+        "--compare", action="store_true", help="the default: the protocol for every selector (docstring)"
+    )
+    parser.add_argument(
+        "--single-subset",
+        action="store_true",
+        help="instead: the older check of star-discrepancy subsets chosen with several seeds, each "
+        "validated as one subset on the optimizers outside its embedding (--k, --seeds, --embed)",
+    )
+    parser.add_argument("--selectors", default=None, help="protocol: these selectors only (comma-separated)")
     parser.add_argument("--ks", type=int, nargs="+", default=[10, 20, 30])
-    parser.add_argument("--repeats", type=int, default=2, help="with --compare: optimizer re-partitions")
-    parser.add_argument("--folds", type=int, default=3, help="with --compare: held-out groups per repetition")
-    parser.add_argument("--protocol-seeds", type=int, default=2, help="with --compare: selection seeds")
+    parser.add_argument("--repeats", type=int, default=2, help="protocol: optimizer re-partitions")
+    parser.add_argument("--folds", type=int, default=3, help="protocol: held-out groups per repetition")
+    parser.add_argument("--protocol-seeds", type=int, default=2, help="protocol: selection seeds")
     args = parser.parse_args()
-    if args.compare:
-        compare_selectors(args)
-        return
     if args.reliability:
         reliability(args.reliability[0], args.reliability[1].split(","))
         return
     if not args.tables:
-        parser.error("give score tables, or --reliability STUDY_DIR HELD_OUT")
+        parser.error("give score tables (or archive:<type> sources), or --reliability STUDY_DIR HELD_OUT")
+    if not args.single_subset:
+        compare_selectors(args)
+        return
     if args.embed and len(args.embed) != len(args.tables):
         parser.error(f"give --embed once per table ({len(args.tables)}), got {len(args.embed)}")
     print(
