@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -141,6 +142,7 @@ def compare_selectors(args: argparse.Namespace) -> None:
 
     names = args.selectors.split(",") if args.selectors else list(SELECTORS)
     chosen = {name: SELECTORS[name] for name in names}
+    all_rows = []
     for path in args.tables:
         scores, twins = drop_twins(score_table(path))
         families = pd.Series([t.split("/", 1)[0] for t in scores.index], index=scores.index)
@@ -173,6 +175,28 @@ def compare_selectors(args: argparse.Namespace) -> None:
             )
         print()
         print(markdown_table(df, raw=True), flush=True)
+        all_rows.append(df.assign(table=path))
+    print_summary(pd.concat(all_rows, ignore_index=True))
+
+
+def print_summary(rows: pd.DataFrame) -> None:
+    """Every selector over all (table, k) cells: what docs/subsets.md chooses the default by."""
+    from analysis.subsets.protocol import summarize
+
+    tables = ", ".join(dict.fromkeys(map(str, rows["table"])))
+    print(f"\n### Summary over {tables}; k = {sorted(set(rows['k']))}\n")
+    print(
+        "mean percentile per measure over the cells; 'above': cells whose 90% interval lies above 50; "
+        "'at 90': cells at the 90th percentile or more (counted over the three measures)\n"
+    )
+    summary = summarize(rows)
+    print("| selector | mean-rank error | score r | τ | mean | above 50 | at 90 | cells |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in summary.iterrows():
+        print(
+            f"| {name} | {r['rank_error']:.1f} | {r['score_corr']:.1f} | {r['tau']:.1f} | {r['mean']:.1f} "
+            f"| {int(r['above'])} | {int(r['at_90'])} | {int(r['cells'])} |"
+        )
 
 
 def main() -> None:
@@ -215,7 +239,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="protocol: optimizer re-partitions")
     parser.add_argument("--folds", type=int, default=3, help="protocol: held-out groups per repetition")
     parser.add_argument("--protocol-seeds", type=int, default=2, help="protocol: selection seeds")
+    parser.add_argument(
+        "--summarize",
+        nargs="+",
+        metavar="OUTPUT",
+        help="summarize saved outputs of this script's protocol tables instead of running anything",
+    )
     args = parser.parse_args()
+    if args.summarize:
+        from analysis.subsets.protocol import read_markdown_tables
+
+        texts = [Path(f).read_text(encoding="utf-8") for f in args.summarize]
+        print_summary(pd.concat([read_markdown_tables(t) for t in texts], ignore_index=True))
+        return
     if args.reliability:
         reliability(args.reliability[0], args.reliability[1].split(","))
         return

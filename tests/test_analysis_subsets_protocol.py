@@ -178,3 +178,40 @@ def test_split_half_ceiling_is_seed_reliability() -> None:
         columns=["task", "optimizer", "seed", "score"],
     )  # fmt: skip
     assert split_half_ceiling(runs, ["a", "b", "c"]) == seed_reliability(runs, ["a", "b", "c"])
+
+
+def test_saved_tables_read_back_and_summarize() -> None:
+    """A comparison printed by markdown_table (raw) reads back to the same rows, to the printed digits,
+    and summarize ranks the selectors by their mean percentile over tables and k."""
+    from analysis.subsets.protocol import markdown_table, read_markdown_tables, summarize
+
+    rng = np.random.default_rng(4)
+    s = pd.DataFrame(rng.random((30, 6)), index=[f"bbob/t{i}" for i in range(30)], columns=list("abcdef"))
+    first = lambda inp: list(inp.scores.index[: inp.k])  # noqa: E731
+    last = lambda inp: list(inp.scores.index[-inp.k :])  # noqa: E731
+    df = compare(s, {"first": first, "last": last}, [5, 10], repeats=1, seeds=1, n_random=50, n_boot=50)
+    text = "\n".join(
+        [
+            "### x.parquet: 30 tasks",
+            markdown_table(df, raw=True),
+            "### archive:bb: 60 tasks",
+            markdown_table(df, raw=True),
+        ]
+    )
+    back = read_markdown_tables(text)
+    assert back["table"].tolist() == ["x.parquet"] * 4 + ["archive:bb"] * 4
+    for m in MEASURES:
+        np.testing.assert_allclose(back[m].to_numpy()[:4], df[m].to_numpy(), atol=0.051)
+        np.testing.assert_allclose(
+            back[f"{m}_value"].to_numpy()[:4], df[f"{m}_value"].to_numpy(), atol=5.1e-4
+        )
+    summary = summarize(back)
+    means = back.groupby("selector")[["rank_error", "score_corr", "tau"]].mean().mean(axis=1)
+    assert summary.index.tolist() == means.sort_values(ascending=False).index.tolist()
+    assert (summary["cells"] == 4 * 3).all()
+    lo_above = sum(
+        (back[f"{m}_lo"] > 50).groupby(back["selector"]).sum() for m in ("rank_error", "score_corr", "tau")
+    )
+    assert summary["above"].to_dict() == lo_above.to_dict()
+    with pytest.raises(ValueError, match="not a protocol table cell"):
+        read_markdown_tables("| first | 5 | 2 | sixty |")

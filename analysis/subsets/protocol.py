@@ -594,6 +594,68 @@ def compare(
     return pd.DataFrame(rows)
 
 
+def read_markdown_tables(text: str) -> pd.DataFrame:
+    """The rows of :func:`markdown_table` (``raw=True``) printed under ``### <table>:`` headings, back
+    as :func:`compare` rows with a ``table`` column, so saved comparison outputs can be summarized
+    without re-running them (:func:`summarize`).
+
+    Example:
+        >>> text = chr(10).join(["### a: 5 tasks", "| x | 5 | 2 | 60.0 [55.0, 65.0]; 0.900 vs 0.800 |"])
+        >>> read_markdown_tables(text)[["table", "selector", "k", "tau", "tau_lo"]].values.tolist()
+        [['a', 'x', 5, 60.0, 55.0]]
+    """
+    import re
+
+    num = r"([-\d.naN]+)"
+    cell = re.compile(rf"^\s*{num} \[{num}, {num}\](?:; {num} vs {num})?\s*$")
+    rows: list[dict[str, Any]] = []
+    table = ""
+    for line in text.splitlines():
+        if line.startswith("### "):
+            table = line[4:].split(":", 1)[0] if ":" in line[4:] else line[4:].strip()
+            if line[4:].startswith("archive:"):  # "archive:bb: 60 tasks ..." keeps its prefix
+                table = ":".join(line[4:].split(":", 2)[:2])
+            continue
+        parts = [p.strip() for p in line.strip().strip("|").split("|")]
+        if len(parts) < 3 or not parts[1].isdigit():
+            continue
+        rec: dict[str, Any] = {"table": table, "selector": parts[0], "k": int(parts[1])}
+        rec["n_cells"] = int(parts[2])
+        for m, text_cell in zip(MEASURES, parts[3:], strict=False):
+            got = cell.match(text_cell)
+            if got is None:
+                raise ValueError(f"not a protocol table cell: {text_cell!r} (line {line!r})")
+            pct, lo, hi, value, rnd = (float(g) if g is not None else float("nan") for g in got.groups())
+            rec |= {m: pct, f"{m}_lo": lo, f"{m}_hi": hi, f"{m}_value": value, f"{m}_random": rnd}
+        rows.append(rec)
+    return pd.DataFrame(rows)
+
+
+def summarize(
+    rows: pd.DataFrame, measures: Sequence[str] = ("rank_error", "score_corr", "tau")
+) -> pd.DataFrame:
+    """Per selector, over every (table, k) cell of :func:`compare` rows: the mean percentile of each
+    measure, and how many cells beat random subsets: with the interval above 50 (``above``), and at
+    the 90th percentile (``at_90``), counted over the measures given. Sorted by the mean over those
+    measures, best first: what docs/subsets.md chooses the default selector by.
+
+    Example:
+        >>> rows = pd.DataFrame({"table": ["t", "t"], "selector": ["a", "b"], "k": [5, 5],
+        ...                      "tau": [60.0, 40.0], "tau_lo": [55.0, 30.0]})
+        >>> summarize(rows, ["tau"]).reset_index()[["selector", "mean", "above", "at_90"]].values.tolist()
+        [['a', 60.0, 1, 0], ['b', 40.0, 0, 0]]
+    """
+    out = pd.DataFrame(index=pd.Index(sorted(rows["selector"].unique()), name="selector"))
+    for m in measures:
+        out[m] = rows.groupby("selector")[m].mean()
+    out["mean"] = out[list(measures)].mean(axis=1)
+    above = (rows.assign(_x=rows[f"{m}_lo"] > 50).groupby("selector")["_x"].sum() for m in measures)
+    out["above"] = sum(above)
+    out["at_90"] = sum(rows.assign(_x=rows[m] >= 90).groupby("selector")["_x"].sum() for m in measures)
+    out["cells"] = rows.groupby("selector").size() * len(measures)
+    return out.sort_values("mean", ascending=False)
+
+
 def markdown_table(df: pd.DataFrame, raw: bool = False) -> str:
     """A markdown table of :func:`compare`'s rows: per measure "mean percentile [lo, hi]".
 
