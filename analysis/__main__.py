@@ -373,6 +373,8 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         raise ValueError(f"unknown --selector {args.selector!r}; valid choices: {valid_selectors}")
     src = Path(args.results[0])
     name = args.name or (src if src.is_dir() else src.parent).resolve().name
+    if args.name is None and args.results[0].startswith("archive:"):
+        name = args.results[0].replace(":", "_")  # archive:bb -> archive_bb
     if name == "runs":
         name = src.resolve().parent.name
     if not _NAME_RE.match(name):
