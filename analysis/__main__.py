@@ -507,9 +507,11 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 def _selector_name(args: argparse.Namespace) -> str | None:
     """The :data:`analysis.subsets.selectors.SELECTORS` name of what ``subset`` selected with (None for
-    the greedy discrepancy method, which has no entry there)."""
+    the greedy discrepancy method and for ``--log``, which have no entry there)."""
     if args.selector != "discrepancy":
         return str(args.selector)
+    if args.log:  # the registered discrepancy selectors embed the scores as they are
+        return None
     if args.method == "shift":
         return f"discrepancy_{args.reference}"
     return "random" if args.method == "random" else None
