@@ -45,6 +45,7 @@ from typing import IO, Any
 
 from ConfigSpace import ConfigurationSpace
 
+from bench.blas_kernel import blas_kernel
 from bench.registry import make_task, optimizer_class
 from bench.results import TrialRecorder, write_run
 from bench.run_context import apply_context
@@ -351,7 +352,12 @@ def _write_outcome(
         "finished": datetime.now(UTC).isoformat(),
         "duration": duration,
         "versions": _versions(cls),
-        "host": {"name": socket.gethostname(), "cpus": _cpu_count(), "platform": sys.platform},
+        "host": {
+            "name": socket.gethostname(),
+            "cpus": _cpu_count(),
+            "platform": sys.platform,
+            "blas": blas_kernel(),  # linear algebra's last bits depend on it (bench/blas_kernel.py)
+        },
     }
     if attempt is not None:
         meta["attempt"] = attempt
