@@ -114,7 +114,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="comma-separated optimizers to embed tasks with (default: up to 3 dissimilar ones)",
     )
-    s.add_argument("--reference", default="uniform", help="discrepancy reference: uniform or empirical")
+    s.add_argument(
+        "--reference",
+        default="empirical",
+        help="discrepancy reference: empirical (default: the best selector of docs/subsets.md's comparison) "
+        "or uniform",
+    )
     s.add_argument("--method", default="shift", help="selection method: shift, greedy or random")
     s.add_argument("--log", action="store_true", help="embed log10 of the regrets")
     s.add_argument("--time-budget", type=float, default=10.0, help="seconds per selected subset")

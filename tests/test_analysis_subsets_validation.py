@@ -240,7 +240,7 @@ def test_cli_protocol_judges_the_selector_by_default_and_records_it(
     quiet = capsys.readouterr().out
     assert "leave-optimizers-out" not in quiet and "Kendall tau" in quiet
     assert main([*args, "--method", "greedy", "--out", str(tmp_path / "c"), "--name", "demo"]) == 0
-    assert "selector 'greedy/uniform', k=4" in capsys.readouterr().out  # deterministic, judged all the same
+    assert "selector 'greedy/empirical', k=4" in capsys.readouterr().out  # deterministic, judged all the same
 
 
 @pytest.mark.parametrize("selector", ["d_optimal", "kmedoids", "random", "stratified"])
@@ -457,8 +457,8 @@ def test_report_validates_the_tasksets_subset_writes(
     assert "### Taskset demo_dev" in md and "### Taskset demo_test" in md
     assert md.count("Kendall τ") == 2 and "held-out optimizers" in md
     # The protocol by default: the taskset's selector (written by subset) judged on these results.
-    assert dev.selector == "discrepancy_uniform"
-    assert md.count("its selector, discrepancy_uniform, under the leave-optimizers-out protocol") == 2
+    assert dev.selector == "discrepancy_empirical"  # the default reference since the comparison
+    assert md.count("its selector, discrepancy_empirical, under the leave-optimizers-out protocol") == 2
 
 
 def test_report_protocol_paragraph_equals_evaluate_selector(study: Path) -> None:

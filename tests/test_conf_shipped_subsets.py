@@ -71,3 +71,34 @@ def test_reference_tables_match_their_study_and_tasksets(ttype: str) -> None:
     # The tasksets name the study's first three optimizers as their embedding.
     for part in ("dev", "test"):
         assert list(load_taskset(f"subset_{ttype}_{part}").embedding) == study[:3]
+
+
+@pytest.mark.parametrize("ttype", TYPES)
+def test_shipped_subsets_name_their_selector(ttype: str) -> None:
+    """The report chapter judges the selector a taskset names; the shipped ones were chosen by the
+    empirical star-discrepancy search (their recorded command says --reference empirical)."""
+    from analysis.report.subset_chapter import load_taskset
+    from bench.registry import conf_dir
+
+    for part in ("dev", "test"):
+        assert load_taskset(f"subset_{ttype}_{part}").selector == "discrepancy_empirical"
+        text = (conf_dir() / "taskset" / f"subset_{ttype}_{part}.yaml").read_text()
+        assert "--reference empirical" in text and "method: shift" in text
+
+
+def test_wide_bb_reference_table_matches_its_study() -> None:
+    """docs/data/catalog_bb_wide_scores.parquet is conf/study/catalog_bb_wide.yaml, complete, 10 seeds,
+    and holds no twins (the study leaves out ids that repeat another's trials at 50 trials)."""
+    from omegaconf import DictConfig, OmegaConf
+
+    from analysis.subsets.protocol import drop_twins
+    from bench.registry import conf_dir
+
+    scores = pd.read_parquet(DATA / "catalog_bb_wide_scores.parquet")
+    study = OmegaConf.load(conf_dir() / "study" / "catalog_bb_wide.yaml")
+    assert isinstance(study, DictConfig)
+    wide = scores.pivot_table(index="task", columns="optimizer", values="score", observed=True)
+    assert sorted(wide.columns) == sorted(str(o) for o in study["optimizers"])
+    assert sorted(wide.index) == sorted(expand_tasks([str(t) for t in study["tasks"]]))
+    assert not wide.isna().any().any() and set(scores["n_runs"]) == {int(study["seeds"])}
+    assert drop_twins(wide)[1] == {}
