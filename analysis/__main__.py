@@ -307,10 +307,9 @@ def _long_scores(path: str, allow_mixed: bool = False) -> pd.DataFrame:
     file = _read_score_file(Path(path)) if Path(path).is_file() else None
     if file is not None:
         return file
-    runs = study_run_scores(path, allow_mixed=allow_mixed)
-    grouped = runs.groupby(["task", "task_type", "optimizer"], observed=True)["score"]
-    out = grouped.agg(["mean", "count"]).reset_index()
-    return out.rename(columns={"mean": "score", "count": "n_runs"})[list(SCORE_COLUMNS)]
+    from analysis.leaderboard.stats import seed_means
+
+    return seed_means(study_run_scores(path, allow_mixed=allow_mixed))[list(SCORE_COLUMNS)]
 
 
 def combined_scores(sources: Sequence[str], allow_mixed: bool = False) -> pd.DataFrame:
@@ -530,10 +529,10 @@ def _select_with(
     star discrepancy w.r.t. ``reference`` reported for comparison with the discrepancy selector)."""
     from analysis.subsets.discrepancy import star_discrepancy
     from analysis.subsets.selection import Selection
-    from analysis.subsets.selectors import SelectionInput, select
+    from analysis.subsets.selectors import SelectionInput, select, task_families
 
     rng = np.random.default_rng(seed)
-    families = pd.Series([str(t).split("/", 1)[0] for t in seen.index], index=seen.index)
+    families = task_families(seen.index)
     out: dict[str, Any] = {}
     taken: list[str] = []
     for part in ("dev", "test") if test else ("dev",):
@@ -553,7 +552,7 @@ def _protocol_lines(args: argparse.Namespace, scores: pd.DataFrame, candidates: 
     summary. The selector chooses among ``candidates`` (all tasks unless ``--drop-ties``) and is judged
     on every complete task, as the subset it wrote is."""
     from analysis.subsets.protocol import drop_twins, evaluate_selector
-    from analysis.subsets.selectors import SelectionInput, select, select_by_discrepancy
+    from analysis.subsets.selectors import SelectionInput, select, select_by_discrepancy, task_families
 
     table, twins = drop_twins(scores)
     if table.shape[1] < 4:
@@ -583,7 +582,7 @@ def _protocol_lines(args: argparse.Namespace, scores: pd.DataFrame, candidates: 
             max_evaluations=args.max_evaluations or 2000,
         )
 
-    families = pd.Series([str(t).split("/", 1)[0] for t in table.index], index=table.index)
+    families = task_families(table.index)
     res = evaluate_selector(
         table,
         selector,

@@ -138,14 +138,14 @@ def reliability(study: str, held: list[str]) -> None:
 def compare_selectors(args: argparse.Namespace) -> None:
     """The comparison table of docs/subsets.md (see the module docstring)."""
     from analysis.subsets.protocol import compare, drop_twins, fold_plan, markdown_table, split_half_ceiling
-    from analysis.subsets.selectors import SELECTORS
+    from analysis.subsets.selectors import SELECTORS, task_families
 
     names = args.selectors.split(",") if args.selectors else list(SELECTORS)
     chosen = {name: SELECTORS[name] for name in names}
     all_rows = []
     for path in args.tables:
         scores, twins = drop_twins(score_table(path))
-        families = pd.Series([t.split("/", 1)[0] for t in scores.index], index=scores.index)
+        families = task_families(scores.index)
         t0 = time.perf_counter()
         df = compare(
             scores,

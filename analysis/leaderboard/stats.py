@@ -153,6 +153,23 @@ def run_scores(df: pd.DataFrame, prep: Prepared | None = None) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def seed_means(runs: pd.DataFrame) -> pd.DataFrame:
+    """The long score table of per-run scores: ``task, task_type, optimizer, score, n_runs``, the mean
+    ``score`` of each (task, optimizer) over its runs and how many there were.
+
+    Example:
+        >>> runs = pd.DataFrame({"task": ["t", "t"], "task_type": ["bb", "bb"], "optimizer": ["a", "a"],
+        ...                      "score": [0.2, 0.4]})
+        >>> seed_means(runs).values.tolist()
+        [['t', 'bb', 'a', 0.30000000000000004, 2]]
+    """
+    grouped = runs.groupby(["task", "task_type", "optimizer"], observed=True)["score"]
+    out = grouped.agg(["mean", "count"]).reset_index()
+    return out.rename(columns={"mean": "score", "count": "n_runs"})[
+        ["task", "task_type", "optimizer", "score", "n_runs"]
+    ]
+
+
 def final_ranks(df: pd.DataFrame) -> pd.DataFrame:
     """Cheap leaderboard for the end of a sweep: mean per-task rank of each optimizer.
 

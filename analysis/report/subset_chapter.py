@@ -224,7 +224,7 @@ def _protocol_verdict(
 ) -> str:
     """The taskset's selector under the leave-optimizers-out protocol on these results, in one paragraph."""
     from analysis.subsets.protocol import drop_twins, evaluate_selector
-    from analysis.subsets.selectors import SELECTORS
+    from analysis.subsets.selectors import SELECTORS, task_families
 
     if taskset.selector is None:
         return (
@@ -239,7 +239,7 @@ def _protocol_verdict(
             f"needs at least 4 distinct optimizers and more complete tasks than the subset has "
             f"({table.shape[1]} optimizers, {len(table)} complete tasks, subset {k})."
         )
-    families = pd.Series([str(t).split("/", 1)[0] for t in table.index], index=table.index)
+    families = task_families(table.index)
     res = evaluate_selector(
         table,
         SELECTORS[taskset.selector],

@@ -47,15 +47,14 @@ def _pieces(name: str) -> list[str]:
         ) from None
 
 
-def _common_optimizers(files: dict[str, dict[str, object]], pieces: list[str]) -> dict[str, set[str]]:
-    """Manifest entries (per piece) of the optimizers archived on every piece at the same seeds."""
+def _common_optimizers(files: dict[str, dict[str, object]], pieces: list[str]) -> set[str]:
+    """The optimizers archived on every piece of ``pieces``, at the same seeds on each."""
     seeds: dict[str, dict[str, tuple[int, ...]]] = {}
     for info in files.values():
         opt, p = str(info.get("optimizer")), str(info.get("piece"))
         if p in pieces:
             seeds.setdefault(opt, {})[p] = tuple(info.get("seeds") or ())  # type: ignore[arg-type]
-    keep = {o for o, by in seeds.items() if set(by) == set(pieces) and len(set(by.values())) == 1}
-    return {rel: {str(info["optimizer"])} for rel, info in files.items() if info.get("optimizer") in keep}
+    return {o for o, by in seeds.items() if set(by) == set(pieces) and len(set(by.values())) == 1}
 
 
 def archive_run_scores(source: str) -> pd.DataFrame:
@@ -74,8 +73,10 @@ def archive_run_scores(source: str) -> pd.DataFrame:
         raise ValueError(f"{source!r} is not an archive source ({ARCHIVE_PREFIX}<piece or task type>)")
     pieces = _pieces(source.removeprefix(ARCHIVE_PREFIX))
     files = read_manifest().get("files", {})
-    chosen = _common_optimizers(files, pieces) if len(pieces) > 1 else files
-    keep = {str(files[rel]["optimizer"]) for rel in chosen}
+    if len(pieces) > 1:
+        keep = _common_optimizers(files, pieces)
+    else:
+        keep = {str(info["optimizer"]) for info in files.values()}
     frames = []
     for p in pieces:
         mine = [rel for rel, info in files.items() if info.get("piece") == p]
@@ -103,9 +104,6 @@ def archive_run_scores(source: str) -> pd.DataFrame:
 def archive_scores(source: str) -> pd.DataFrame:
     """The long score table (``task, task_type, optimizer, score, n_runs``) of an archive source:
     :func:`archive_run_scores` averaged over each pair's archived seeds."""
-    runs = archive_run_scores(source)
-    grouped = runs.groupby(["task", "task_type", "optimizer"], observed=True)["score"]
-    out = grouped.agg(["mean", "count"]).reset_index()
-    return out.rename(columns={"mean": "score", "count": "n_runs"})[
-        ["task", "task_type", "optimizer", "score", "n_runs"]
-    ]
+    from analysis.leaderboard.stats import seed_means
+
+    return seed_means(archive_run_scores(source))

@@ -611,10 +611,8 @@ def read_markdown_tables(text: str) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     table = ""
     for line in text.splitlines():
-        if line.startswith("### "):
-            table = line[4:].split(":", 1)[0] if ":" in line[4:] else line[4:].strip()
-            if line[4:].startswith("archive:"):  # "archive:bb: 60 tasks ..." keeps its prefix
-                table = ":".join(line[4:].split(":", 2)[:2])
+        if line.startswith("### "):  # "### archive:bb: 60 tasks x ...": the name ends at ": "
+            table = line[4:].split(": ", 1)[0].strip()
             continue
         parts = [p.strip() for p in line.strip().strip("|").split("|")]
         if len(parts) < 3 or not parts[1].isdigit():

@@ -95,6 +95,17 @@ class SelectionInput:
 Selector = Callable[[SelectionInput], list[str]]
 
 
+def task_families(tasks: pd.Index) -> pd.Series:
+    """Each task id's family, its first path component (``bbob/f01/d02/i01`` -> ``bbob``): what
+    :class:`SelectionInput` ``families`` holds when a score table has nothing better.
+
+    Example:
+        >>> task_families(pd.Index(["bbob/f01/d02/i01", "yahpo/lcbench/3945"])).tolist()
+        ['bbob', 'yahpo']
+    """
+    return pd.Series([str(t).split("/", 1)[0] for t in tasks], index=tasks)
+
+
 def embedding(scores: pd.DataFrame, kind: str = "minmax") -> np.ndarray:
     """Tasks x optimizers points in ``[0, 1]``, one coordinate per optimizer (column).
 
