@@ -179,6 +179,7 @@ def _blas_threads(limit: bool) -> Any:
 _QUIET: tuple[tuple[str, str], ...] = (
     ("", "NevergradWarning"),
     (".*orphanated injected solution", "Warning"),
+    ("COBYLA: Invalid RHOEND", "UserWarning"),
 )
 
 
@@ -194,7 +195,10 @@ def quiet_nevergrad_warnings() -> None:
       business), when a cheap constraint could not be met (checked by :meth:`Nevergrad.ask`)
       and, for multi-objective tells, about points outside its reference box;
     * pycma's "orphanated injected solution": Nevergrad's CMA wrapper tells candidates pycma
-      did not sample itself, by design.
+      did not sample itself, by design;
+    * scipy's "COBYLA: Invalid RHOEND": NGOpt's COBYLA step asks for an end radius above its start
+      radius on small boxes, which scipy replaces by 1e-6 and goes on; one such line per run
+      flooded a sweep's log.
 
     Example:
         >>> quiet_nevergrad_warnings()
@@ -205,7 +209,11 @@ def quiet_nevergrad_warnings() -> None:
     """
     import nevergrad as ng
 
-    categories = {"NevergradWarning": ng.errors.NevergradWarning, "Warning": Warning}
+    categories = {
+        "NevergradWarning": ng.errors.NevergradWarning,
+        "Warning": Warning,
+        "UserWarning": UserWarning,
+    }
     for message, name in _QUIET:
         category = categories[name]
         present = any(

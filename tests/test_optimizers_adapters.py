@@ -274,3 +274,21 @@ def test_bad_params_name_the_valid_choices() -> None:
         HyperoptTPE(problem, 0, n_start=3)
     with pytest.raises(ValueError, match="random_state"):
         Skopt(problem, 0, random_state=3)
+
+
+def test_ngopt_on_bbob_prints_no_cobyla_rhoend_warning() -> None:
+    """NGOpt's COBYLA step passes scipy an end radius it resets itself; one line per run flooded
+    a sweep's log, so the adapter silences exactly that warning (and leaves others alone)."""
+    import warnings
+
+    from bench.registry import make_task
+
+    task = make_task("bbob/f01/d05/i01")
+    problem = Problem(task.space, task.objectives, None, Budget(50))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        run(make("ng_ngopt", problem), 50, lambda c: task.evaluate(c).values)
+        warnings.warn("a warning of the caller's own", UserWarning, stacklevel=1)
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "RHOEND" in m], messages
+    assert "a warning of the caller's own" in messages
