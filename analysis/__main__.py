@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.out_folder import check_out_folder
+
 #: Commands whose module has its own command line (``main_*(argv)``), with their help line.
 _DELEGATED_HELP: dict[str, str] = {
     "export-coco": "write the runs of bbob tasks in COCO's data format, for cocopp",
@@ -139,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
         "--selector",
         default="discrepancy",
         help="how to choose the tasks: discrepancy (star discrepancy, with --reference, --method, "
-        "--time-budget and --max-evaluations) or a selector of analysis.subsets.selectors (random, "
+        "--time-budget and --max-evaluations; discrepancy_empirical and discrepancy_uniform, the names "
+        "a taskset records, are it with that reference) or a selector of analysis.subsets.selectors (random, "
         "farthest_first, kmedoids, d_optimal, a_optimal, predictive, discriminative, stratified, ...), "
         "which sees the embedding optimizers' scores (docs/subsets.md, 'Selectors compared')",
     )
@@ -312,6 +315,13 @@ def _long_scores(path: str, allow_mixed: bool = False) -> pd.DataFrame:
     return seed_means(study_run_scores(path, allow_mixed=allow_mixed))[list(SCORE_COLUMNS)]
 
 
+def _check_sources(sources: Sequence[str]) -> None:
+    """Refuse a source path that does not exist, before anything derived from it (a taskset name)."""
+    for src in sources:
+        if not src.startswith("archive:") and not Path(src).exists():
+            raise ValueError(f"no results at {src!r}: give a study folder, a run file or a score table")
+
+
 def combined_scores(sources: Sequence[str], allow_mixed: bool = False) -> pd.DataFrame:
     """Long score table of several sources; a (task, optimizer) pair may come from one source only.
 
@@ -338,6 +348,8 @@ def _scores(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix not in (".parquet", ".csv"):
         raise ValueError(f"--out {args.out!r} must end in .parquet or .csv")
+    _check_sources(args.results)
+    check_out_folder(out.parent, "--out", args.out)
     long = combined_scores(args.results, args.allow_mixed)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".csv":
@@ -372,9 +384,20 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         raise ValueError(f"--max-evaluations {args.max_evaluations} must be >= 1")
     from analysis.subsets.selectors import SELECTORS
 
-    valid_selectors = ["discrepancy", *(n for n in SELECTORS if not n.startswith("discrepancy_"))]
+    named = sorted(SELECTORS, key=lambda n: not n.startswith("discrepancy_"))  # discrepancy_* first
+    valid_selectors = ["discrepancy", *named]
     if args.selector not in valid_selectors:
         raise ValueError(f"unknown --selector {args.selector!r}; valid choices: {valid_selectors}")
+    if args.selector.startswith("discrepancy_"):  # the name a taskset records: discrepancy + its reference
+        reference = args.selector.removeprefix("discrepancy_")
+        given = any(a == "--reference" or a.startswith("--reference=") for a in argv)
+        if given and args.reference != reference:
+            raise ValueError(
+                f"--selector {args.selector} selects with reference {reference!r} but --reference "
+                f"{args.reference!r} was given; drop one of them"
+            )
+        args.selector, args.reference = "discrepancy", reference
+    _check_sources(args.results)
     src = Path(args.results[0])
     name = args.name or (src if src.is_dir() else src.parent).resolve().name
     if args.name is None and args.results[0].startswith("archive:"):
@@ -383,6 +406,7 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         name = src.resolve().parent.name
     if not _NAME_RE.match(name):
         raise ValueError(f"--name {name!r} is not a valid taskset name; use letters, digits, '_', '.', '-'")
+    check_out_folder(Path(args.out), "--out", args.out)
     long = combined_scores(args.results, args.allow_mixed)
     types = sorted(long["task_type"].astype(str).unique())
     if args.task_type is not None:
@@ -625,6 +649,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         start = time.perf_counter()
         try:
+            check_out_folder(Path(args.out), "--out", args.out)
             html_path, md_path = write_leaderboard(Path(args.out), n_boot=args.n_boot)
         except (OSError, ValueError) as exc:
             print(f"error: {_one_line(exc)}", file=sys.stderr)
@@ -648,6 +673,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         tasksets = [load_taskset(t) for t in args.taskset]
         held_out = [o.strip() for o in args.held_out.split(",") if o.strip()] if args.held_out else None
+        src = Path(args.results)
+        out = Path(args.out) if args.out else (src if src.is_dir() else src.parent) / "report"
+        if args.out or src.exists():  # a missing RESULTS is the loader's one line, not a folder's
+            check_out_folder(out, "--out", str(args.out or out))
         df, runs_meta, manifest = _load(args.results, allow_mixed=args.allow_mixed)
         archived: dict[str, str] = {}
         notes: list[str] = []
@@ -674,8 +703,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             archived=archived,
             baseline_notes=notes,
         )
-        src = Path(args.results)
-        out = Path(args.out) if args.out else (src if src.is_dir() else src.parent) / "report"
         html_path, md_path = write_report(rep, out)
     except (OSError, ValueError) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)

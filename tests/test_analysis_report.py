@@ -373,3 +373,32 @@ def test_exports_and_imports_are_commands_of_the_analysis_cli(
     assert exc.value.code == 0 and words in capsys.readouterr().out
     main([])
     assert command in capsys.readouterr().out
+
+
+def test_unwritable_out_is_refused_before_the_results_are_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``report``, ``baselines`` and the exports name an --out that cannot be written, in one line,
+    before any work (a long report or export is not lost to a typo in the output folder)."""
+    import analysis.__main__ as cli
+    from analysis.export import command, ioh
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    out = str(blocker / "report")  # a folder inside a file: never writable
+    (tmp_path / "study" / "runs").mkdir(parents=True)
+    read: list[object] = []
+    monkeypatch.setattr(cli, "_load", lambda *a, **k: read.append(a))
+    monkeypatch.setattr(command, "load_one_study", lambda *a, **k: read.append(a))
+    for argv in (
+        ["report", str(tmp_path / "study"), "--out", out],
+        ["baselines", "--out", out],
+        ["export-coco", str(tmp_path / "study"), "--out", out],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert f"--out {out!r} is not writable" in err and "choose a writable folder" in err, (argv, err)
+        assert err.count("\n") == 1
+    assert ioh.main_export_ioh([str(tmp_path / "study"), "--out", out]) == 2
+    assert f"--out {out!r} is not writable" in capsys.readouterr().err
+    assert read == []

@@ -288,7 +288,8 @@ def test_cli_unknown_selector_is_one_line(
 ) -> None:
     assert main(["subset", str(study), "--selector", "best", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "unknown --selector 'best'; valid choices: ['discrepancy', 'random', 'farthest_first'" in err
+    valid = "valid choices: ['discrepancy', 'discrepancy_uniform', 'discrepancy_empirical', 'random'"
+    assert f"unknown --selector 'best'; {valid}" in err
     assert err.count("\n") == 1 and not list(tmp_path.glob("*.yaml"))
 
 
@@ -570,3 +571,58 @@ def test_tasks_where_the_embedding_ties_are_selected_in_proportion(
     assert "top-1 differs" in (out / "t_dev.yaml").read_text()
     assert main([*args[:2], "--k", "7", *args[4:], "--drop-ties"]) == 2
     assert "has 12 complete tasks that do not tie (30 do); valid choices: --k 1..6" in capsys.readouterr().err
+
+
+def test_cli_accepts_the_selector_names_tasksets_record(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A taskset header says ``selector: discrepancy_empirical``; that name selects what it recorded."""
+    base = ["subset", str(study), "--k", "4", "--name", "demo", "--no-protocol"]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    assert main([*base, "--out", str(tmp_path / "b"), "--selector", "discrepancy_empirical"]) == 0
+    a, b = (load_taskset(str(tmp_path / p / "demo_dev.yaml")) for p in ("a", "b"))
+    assert a.tasks == b.tasks
+    assert "selector: discrepancy_empirical" in (tmp_path / "b" / "demo_dev.yaml").read_text()
+    assert main([*base, "--out", str(tmp_path / "c"), "--selector", "discrepancy_uniform"]) == 0
+    assert "selector: discrepancy_uniform" in (tmp_path / "c" / "demo_dev.yaml").read_text()
+    capsys.readouterr()
+    # a name that says one reference and a --reference that says the other is refused, not guessed
+    bad = [*base, "--out", str(tmp_path / "d"), "--selector", "discrepancy_uniform"]
+    bad += ["--reference", "empirical"]
+    assert main(bad) == 2
+    err = capsys.readouterr().err
+    assert "--selector discrepancy_uniform" in err and "--reference 'empirical'" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["subset", "scores"])
+def test_cli_missing_source_is_named_before_anything_else(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = ["--out", str(tmp_path / ("s.csv" if command == "scores" else "sets"))]
+    for source in ("/no/such/study", "/no_such_study"):  # the second has no folder name to name a taskset
+        assert main([command, source, *out]) == 2
+        err = capsys.readouterr().err
+        assert f"no results at {source!r}" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["subset", "scores"])
+def test_cli_unwritable_out_is_refused_before_the_work(
+    command: str,
+    study: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An --out that cannot be written is one line naming it, before the scores are read."""
+    import analysis.__main__ as cli
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    out = blocker / ("s.csv" if command == "scores" else "sets")  # a folder inside a file: never writable
+    read: list[object] = []
+    monkeypatch.setattr(cli, "combined_scores", lambda *a, **k: read.append(a))
+    assert main([command, str(study), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {str(out)!r}" in err and "choose a writable" in err and err.count("\n") == 1
+    assert read == []

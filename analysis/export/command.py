@@ -24,6 +24,7 @@ from typing import Protocol
 import pandas as pd
 
 from analysis.load import MixedResultsError, comparability_groups, load, load_runs
+from analysis.out_folder import check_out_folder
 
 
 class ExportResult(Protocol):
@@ -98,8 +99,10 @@ def run_export(
     """
     src = Path(results)
     try:
-        df = load_one_study(results, allow_mixed=allow_mixed)
         folder = Path(out) if out else (src if src.is_dir() else src.parent) / default_folder
+        if out or src.exists():  # a missing RESULTS is the loader's one line, not a folder's
+            check_out_folder(folder, "--out", str(out or folder))
+        df = load_one_study(results, allow_mixed=allow_mixed)
         result = write(df, folder)
     except (OSError, ValueError) as exc:
         print(f"error: {' '.join(str(exc).split()) or type(exc).__name__}", file=sys.stderr)
