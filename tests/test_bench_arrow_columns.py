@@ -216,3 +216,38 @@ def test_configs_are_encoded_as_the_json_encoder_writes_them() -> None:
         {},
     ]
     assert encode_configs(configs) == [_encode_config(c) for c in configs]
+
+
+def test_configs_of_one_key_order_are_encoded_at_once_as_the_encoder_writes_them() -> None:
+    """The all-at-once path (plain dicts, one key order, numeric values) gives the encoder's text,
+    and a run whose configurations leave that form anywhere (a nan, a numpy scalar, a bool, a
+    second key order, keys JSON must escape) still gets the encoder's text for every one."""
+    import numpy as np
+
+    from bench.results import _encode_config, _encode_uniform, encode_configs
+
+    rng = np.random.default_rng(5)
+    uniform: list[dict] = [
+        {"x0": float(rng.normal() * 10.0 ** rng.integers(-30, 30)), "n": int(rng.integers(-(10**12), 10**12))}
+        for _ in range(500)
+    ]
+    uniform += [{"x0": -0.0, "n": 0}, {"x0": 5e-324, "n": -1}, {"x0": 1.7976931348623157e308, "n": 2**70}]
+    assert _encode_uniform(uniform) is not None
+    assert encode_configs(uniform) == [_encode_config(c) for c in uniform]
+    escaped = [{"%s": float(v), 'q"u\nte': 1, "ünï": 0.5} for v in rng.random(20)]
+    assert _encode_uniform(escaped) is not None
+    assert encode_configs(escaped) == [_encode_config(c) for c in escaped]
+    assert encode_configs([{}, {}]) == ["{}", "{}"]
+    for odd in (
+        {"x0": float("nan"), "n": 1},
+        {"x0": float("-inf"), "n": 1},
+        {"x0": np.float64(0.25), "n": 1},
+        {"x0": 0.5, "n": True},
+        {"n": 1, "x0": 0.5},
+        {"x0": 0.5},
+    ):
+        configs = [*uniform[:50], odd, *uniform[50:100]]
+        assert _encode_uniform(configs) is None, odd
+        assert encode_configs(configs) == [_encode_config(c) for c in configs], odd
+        long_run = [*uniform, *uniform[:300], odd, *uniform]  # the odd one in the second chunk of 512
+        assert encode_configs(long_run) == [_encode_config(c) for c in long_run], odd
