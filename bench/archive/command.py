@@ -5,9 +5,10 @@
   Exit 1 when an entry is stale or orphaned (the archive needs a build), else 0.
 * ``verify``: every file's sha256, rows and runs against the manifest; exit 1 on any problem.
 * ``build [piece=...] [optimizer=...] [work=results/archive] [--dry-run] [KEY=VALUE ...]``: run
-  the entries that are not fresh with ``python -m bench -m`` sweeps into ``work`` (other
-  ``KEY=VALUE`` overrides, e.g. ``n_jobs=16`` or ``backend=dask backend.address=...``, go to each
-  sweep), packing each as it finishes. A re-run resumes.
+  the entries that are not fresh with ``python -m bench -m`` sweeps into ``work`` (the settings of
+  where and how they run, ``n_jobs=16``, ``backend=dask backend.address=...``, ``plan_timeout``,
+  ``progress``, go to each sweep; one that would change what the entries measure is refused),
+  packing each as it finishes. A re-run resumes.
 * ``pack [piece=...] [optimizer=...] [work=...]``: pack what ``work`` holds without running.
 
 Bad input gets one line and exit 2.
@@ -67,6 +68,48 @@ def _parse(args: Sequence[str], command: str) -> tuple[dict[str, str], list[str]
     return own, extra, flags
 
 
+#: The settings ``archive build`` hands to its sweeps: where and how the runs execute, never what
+#: they measure (budget, seeds, tasks, optimizers and folder are the archive's; ``work=`` is the folder).
+SWEEP_KEYS = ("n_jobs", "backend", "plan_timeout", "progress")
+
+
+def check_sweep_overrides(extra: Sequence[str]) -> None:
+    """Refuse, before anything runs, an override the sweeps would reject or one that would change
+    what the archive's runs measure (:data:`SWEEP_KEYS` lists what may go to them).
+
+    Example:
+        >>> check_sweep_overrides(["n_jobs=16", "backend=loky"])
+        >>> check_sweep_overrides(["n_trials=20"])
+        Traceback (most recent call last):
+        ...
+        ValueError: archive build: 'n_trials=20' would change what the archive's runs measure; ...
+    """
+    for ov in extra:
+        key = ov.lstrip("+~").partition("=")[0]
+        if key.split(".")[0] not in SWEEP_KEYS:
+            where = " (the build's folder is work=DIR)" if key == "output_dir" else ""
+            raise ValueError(
+                f"archive build: {ov!r} would change what the archive's runs measure; the sweeps "
+                f"take only {', '.join(SWEEP_KEYS)} and backend.*{where}"
+            )
+    if not extra:
+        return
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from bench.__main__ import compose_config
+    from bench.config import ConfigError, check_overrides
+    from bench.config_schema import validation_problem
+    from bench.settings import settings_from_cfg
+
+    try:  # the sweeps' own validation, on the default study, so that nothing is planned or run
+        settings_from_cfg(compose_config(check_overrides(["study=default", *extra])))
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ValueError(validation_problem(exc)) from None
+
+
 def _list(value: str | None, what: str, valid: Sequence[str]) -> list[str] | None:
     if value is None:
         return None
@@ -107,6 +150,7 @@ def main(argv: Sequence[str]) -> int:
             return _pack(pieces, optimizers, work)
         from bench.archive.build import build
 
+        check_sweep_overrides(extra)
         return build(pieces, optimizers, work, extra, dry_run="--dry-run" in flags)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
