@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.cli_parser import OneLineParser
 from analysis.out_folder import check_out_folder
 
 #: Commands whose module has its own command line (``main_*(argv)``), with their help line.
@@ -51,7 +52,7 @@ def _delegated(command: str, argv: Sequence[str]) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="python -m analysis",
         description="Analyse NxM-Bench results: normalized regret, ranks, tests, profiles, report.",
     )

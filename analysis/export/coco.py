@@ -63,6 +63,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.cli_parser import OneLineParser
 from analysis.export.command import add_common_arguments, run_export
 from analysis.normalize import check_columns, prepare
 from tasks.bbob import parse_id
@@ -290,7 +291,7 @@ def export_coco(data: pd.DataFrame, folder: str | Path, comment: str | None = No
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="python -m analysis export-coco",
         description="Write the runs of bbob tasks in COCO's data format (one folder per optimizer), "
         "for COCO's post-processing: python -m cocopp FOLDER/<optimizer> ...",

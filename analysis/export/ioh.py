@@ -70,6 +70,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.cli_parser import OneLineParser
 from analysis.export.command import add_common_arguments, run_export
 from analysis.normalize import check_columns, prepare
 from tasks.bbob import parse_id
@@ -459,7 +460,7 @@ def export_ioh(data: pd.DataFrame, folder: str | Path, every_evaluation: bool = 
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="python -m analysis export-ioh",
         description="Write the runs of single-objective tasks in the IOHprofiler format (one folder per "
         "optimizer) for IOHanalyzer and iohinspector.",

@@ -105,6 +105,7 @@ import pandas as pd
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from analysis.cli_parser import OneLineParser
 from bench.results import CATEGORICAL_COLUMNS, encode_objectives
 from tasks.base import Objective
 from tasks.vocabulary import TASK_KINDS
@@ -536,7 +537,7 @@ def import_carps(path: str | Path, optima: Mapping[str, float] | None = None) ->
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="python -m analysis import-carps",
         description="Read carps run logs (trial_logs.jsonl and .hydra/config.yaml per run) as a results "
         "frame and write it to a parquet file, which 'python -m analysis report FILE' reports on.",
