@@ -102,6 +102,17 @@ def _print_tasks(pattern: str | None, task_type: str | None, task_kind: str | No
             if (task_type is None or make_task(t).meta.type == task_type)
             and (task_kind is None or make_task(t).meta.kind == task_kind)
         ]
+    if not ids:  # a header over nothing would read as a broken listing
+        asked = ", ".join(
+            f"{k}={v!r}"
+            for k, v in (("filter", pattern), ("task_type", task_type), ("task_kind", task_kind))
+            if v
+        )
+        print(
+            f"# 0 tasks match {asked or 'the catalog'}: task ids look like bbob/f01/d05/i01 or "
+            "fcnet/naval_propulsion (python -m bench list=tasks lists them all)"
+        )
+        return
     if len(ids) <= DETAIL_LIMIT:
         print(f"{'id':32s} {'type':5s} {'kind':10s} {'dims':>4s}  fidelity / objectives")
         for tid in ids:

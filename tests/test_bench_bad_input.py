@@ -106,3 +106,14 @@ def test_task_listing_filter(bench_main) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "bbob/f01/d02/i01" in proc.stdout and "bbob/f01/d05/i01" in proc.stdout
     assert "# 2 tasks" in proc.stdout
+
+
+def test_task_listing_that_matches_nothing_says_so(bench_main) -> None:
+    """A filter that matches no task gets a line naming it and what ids look like, not an empty table."""
+    proc = bench_main("list=tasks", "filter='bbob/f99/*'", "task_type=mf")
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stdout.splitlines() if not ln.startswith("# family ")]
+    assert lines == [
+        "# 0 tasks match filter='bbob/f99/*', task_type='mf': task ids look like bbob/f01/d05/i01 or "
+        "fcnet/naval_propulsion (python -m bench list=tasks lists them all)"
+    ], proc.stdout
