@@ -175,11 +175,11 @@ def _blas_threads(limit: bool) -> Any:
     return threadpool_limits(limits=1)
 
 
-#: (message regex, category name) of the library warnings the adapter handles itself.
-_QUIET: tuple[tuple[str, str], ...] = (
-    ("", "NevergradWarning"),
-    (".*orphanated injected solution", "Warning"),
-    ("COBYLA: Invalid RHOEND", "UserWarning"),
+#: (message regex, category name, module regex) of the library warnings the adapter handles itself.
+_QUIET: tuple[tuple[str, str, str], ...] = (
+    ("", "NevergradWarning", ""),
+    (".*orphanated injected solution", "Warning", ""),
+    ("COBYLA: ", "UserWarning", r"scipy\._lib\.pyprima\.common\.preproc"),
 )
 
 
@@ -196,9 +196,11 @@ def quiet_nevergrad_warnings() -> None:
       and, for multi-objective tells, about points outside its reference box;
     * pycma's "orphanated injected solution": Nevergrad's CMA wrapper tells candidates pycma
       did not sample itself, by design;
-    * scipy's "COBYLA: Invalid RHOEND": NGOpt's COBYLA step asks for an end radius above its start
-      radius on small boxes, which scipy replaces by 1e-6 and goes on; one such line per run
-      flooded a sweep's log.
+    * scipy's fix-ups of COBYLA's parameters ("COBYLA: Invalid RHOEND ...; it is set to 1e-06",
+      "COBYLA: Invalid MAXFUN ...; it is set to 4", and the like, all from the module that
+      checks them): NGOpt's COBYLA step asks for an end radius above its start radius on small
+      boxes, or for fewer evaluations than scipy's minimum near the end of a budget; scipy
+      corrects the value and goes on, and one such line per run flooded a sweep's log.
 
     Example:
         >>> quiet_nevergrad_warnings()
@@ -214,14 +216,17 @@ def quiet_nevergrad_warnings() -> None:
         "Warning": Warning,
         "UserWarning": UserWarning,
     }
-    for message, name in _QUIET:
+    for message, name, module in _QUIET:
         category = categories[name]
         present = any(
-            f[0] == "ignore" and f[2] is category and (f[1].pattern if f[1] else "") == message
+            f[0] == "ignore"
+            and f[2] is category
+            and (f[1].pattern if f[1] else "") == message
+            and (f[3].pattern if f[3] else "") == module
             for f in warnings.filters
         )
         if not present:
-            warnings.filterwarnings("ignore", message=message, category=category)
+            warnings.filterwarnings("ignore", message=message, category=category, module=module)
 
 
 class _Allowed:

@@ -286,6 +286,15 @@ def test_ngopt_on_bbob_prints_no_cobyla_rhoend_warning(run_cli: Callable[..., An
     assert "RHOEND" not in proc.stdout + proc.stderr
 
 
+def test_ngopt_prints_none_of_scipys_cobyla_parameter_fixups(run_cli: Callable[..., Any]) -> None:
+    """The same class as RHOEND: on bbob f05 2-D, NGOpt's COBYLA step gets fewer evaluations than
+    scipy's minimum and scipy says "COBYLA: Invalid MAXFUN ...; it is set to 4", then goes on."""
+    proc = run_cli("optimizer=ng_ngopt", "task=bbob/f05/d02/i03", "n_trials=50")
+    assert proc.returncode == 0, proc.stderr
+    assert "50 trials" in proc.stdout
+    assert "COBYLA" not in proc.stdout + proc.stderr
+
+
 def test_nevergrad_warning_filters_leave_other_warnings_alone() -> None:
     import warnings
 
@@ -295,6 +304,16 @@ def test_nevergrad_warning_filters_leave_other_warnings_alone() -> None:
         warnings.resetwarnings()
         warnings.simplefilter("always")
         quiet_nevergrad_warnings()  # ahead of "always", as in a worker that imports the adapter
-        warnings.warn("COBYLA: Invalid RHOEND; it should be a positive number", UserWarning, stacklevel=1)
         warnings.warn("a warning of the caller's own", UserWarning, stacklevel=1)
-    assert [str(w.message) for w in caught] == ["a warning of the caller's own"]
+        for message in (
+            "COBYLA: Invalid RHOEND; it should be a positive number and RHOEND <= RHOBEG; it is set to 1e-06",
+            "COBYLA: Invalid MAXFUN; it should be at least num_vars + 2; it is set to 4",
+            "COBYLA: RHOBEG is revised to 0.1 and RHOEND to at most 0.1*RHOBEG so that ...",
+        ):  # scipy fixes these parameters of COBYLA up, in the module that checks them
+            module = "scipy._lib.pyprima.common.preproc"
+            warnings.warn_explicit(message, UserWarning, "preproc.py", 68, module)
+        warnings.warn("COBYLA: a caller's own warning that mentions COBYLA", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == [
+        "a warning of the caller's own",
+        "COBYLA: a caller's own warning that mentions COBYLA",
+    ]
