@@ -312,11 +312,16 @@ def test_status_without_the_data_a_piece_needs_says_unchecked(bench, tmp_path: P
     assert "orphaned" not in proc.stdout and lines[-1].endswith(" unchecked")
 
 
-def test_build_refuses_sweep_overrides_that_are_bad_or_change_what_is_measured(bench, tmp_path: Path) -> None:
+def test_build_refuses_sweep_overrides_that_are_bad_or_change_what_is_measured(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """``archive build`` hands KEY=VALUE overrides to its sweeps: a bad value is refused before
     anything runs (also when nothing is left to build), and so is a setting that would change what
     the entries measure (budget, seeds, tasks, optimizers, folder), in one line naming it."""
-    env = _private(tmp_path)
+    from bench.archive.command import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NXMBENCH_ARCHIVE_DIR", str(tmp_path / "archive"))  # nothing is fresh there
     for args, expect in [
         (["piece=test_bb", "n_jobs=abc"], "n_jobs='abc' is invalid"),
         (["piece=dev_bb", "n_jobs=abc", "--dry-run"], "n_jobs='abc' is invalid"),
@@ -326,22 +331,19 @@ def test_build_refuses_sweep_overrides_that_are_bad_or_change_what_is_measured(b
         (["piece=dev_bb", "+seed=5", "--dry-run"], "'+seed=5' would change"),
         (["output_dir=/tmp/elsewhere", "--dry-run"], "work=DIR"),
     ]:
-        proc = bench(tmp_path, "archive", "build", *args, env=env)
-        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
-        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        assert main(["build", *args]) == 2, args
+        out, err = capsys.readouterr()
+        lines = [ln for ln in err.splitlines() if ln.strip()]
         assert len(lines) == 1 and lines[0].startswith("error: ") and expect in lines[0], (args, lines)
-        assert not proc.stdout.strip(), (args, proc.stdout)
+        assert not out.strip(), (args, out)
     assert not (tmp_path / "results").exists()
-    ok = bench(
-        tmp_path,
-        "archive",
-        "build",
-        "piece=dev_bb",
-        "n_jobs=2",
-        "backend=loky",
-        "plan_timeout=900",
-        "--dry-run",
-        env=env,
-    )
-    assert ok.returncode == 0, ok.stderr
-    assert "n_jobs=2 backend=loky plan_timeout=900" in ok.stdout
+    assert main(["build", "piece=dev_bb", "n_jobs=2", "backend=loky", "plan_timeout=900", "--dry-run"]) == 0
+    assert "n_jobs=2 backend=loky plan_timeout=900" in capsys.readouterr().out
+
+
+def test_build_refuses_a_bad_sweep_override_from_the_command_line(bench, tmp_path: Path) -> None:
+    proc = bench(tmp_path, "archive", "build", "piece=test_bb", "n_jobs=abc", env=_private(tmp_path))
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert lines == ["error: n_jobs='abc' is invalid: use a positive worker count, or -1 for all cores"]
+    assert not (tmp_path / "results").exists()
