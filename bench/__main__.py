@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bench.cli import Flags, help_text, parse_flags, version_text
-from bench.config import LIST_KINDS, ConfigError, Settings, check_overrides, interpolation_problem
-from bench.config_files import LIST_NAMES, UnknownNameError, add_config_dir, unknown, yaml_ids
+from bench.compose import compose_config, group_choices, searchpath_override
+from bench.config import ConfigError, Settings, check_overrides, interpolation_problem
+from bench.config_files import UnknownNameError, add_config_dir
 from bench.settings import check_composed, settings_from_cfg
 
 if TYPE_CHECKING:
@@ -50,52 +51,6 @@ EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT, EXIT_WRITE_FAILED, EXIT_INTERRUPTED =
 #: the output went away (``| head``).
 EXIT_TERMINATED, EXIT_BROKEN_PIPE = 143, 141
 
-#: Config groups whose values name YAML files under conf/ (optimizer ids are checked by the plan).
-GROUPS = ("study", "backend")
-
-
-def _choices(overrides: Sequence[str]) -> dict[str, str]:
-    """Group selections among the overrides, checked so a typo gets a one-line did-you-mean."""
-    chosen: dict[str, str] = {}
-    for ov in overrides:
-        key, sep, value = ov.lstrip("+~").partition("=")
-        if sep and key in GROUPS:
-            valid = yaml_ids(key)
-            if value not in valid:
-                hint = f"list them with: python -m bench list={LIST_NAMES[key]}" if key in LIST_NAMES else ""
-                raise unknown(key, value, valid, hint=hint)
-            chosen[key] = value
-        if sep and key == "list" and value not in LIST_KINDS:
-            raise ConfigError(f"list={value!r} is invalid: use one of {', '.join(LIST_KINDS)}")
-    return chosen
-
-
-def compose_config(overrides: Sequence[str], with_hydra: bool = False) -> DictConfig:
-    """Hydra's composition of conf/config.yaml (typed by bench/config_schema.py) with ``overrides``."""
-    from hydra import compose, initialize_config_dir
-
-    from bench.config_files import check_config_file, conf_dir
-    from bench.config_schema import register
-
-    register()
-    # unknown keys get a did-you-mean, not Hydra's "use +key"
-    overrides = [*check_overrides(overrides), *_searchpath_override()]
-    # The files Hydra will read, read strictly first: a bad one is named (not UTF-8, not a mapping,
-    # a key the schema does not have).
-    for group, name in {"study": "default", "backend": "loky", **_choices(overrides)}.items():
-        check_config_file(group, name)
-    with initialize_config_dir(config_dir=str(conf_dir()), version_base=None):
-        return compose("config", overrides=list(overrides), return_hydra_config=with_hydra)
-
-
-def _searchpath_override() -> list[str]:
-    """User config folders (``--config-dir``, ``$NXMBENCH_CONFIG_PATH``, plugins) as the Hydra
-    override that puts them on its search path, so their groups can be selected too."""
-    from bench.config_files import extra_conf_dirs
-
-    extra = extra_conf_dirs()
-    return [f"hydra.searchpath=[{','.join(f'file://{d.resolve()}' for d in extra)}]"] if extra else []
-
 
 def _composition_error(exc: Exception, args: Sequence[str]) -> ConfigError:
     from bench.config_schema import validation_problem
@@ -108,7 +63,7 @@ def _compose(folder: Folder, with_hydra: bool = False) -> DictConfig:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    choices = _choices(folder.overrides)
+    choices = group_choices(folder.overrides)
     try:
         cfg = compose_config(folder.overrides, with_hydra)
     except (HydraException, OmegaConfBaseException) as exc:
@@ -199,7 +154,7 @@ def _show_info(flags: Flags, cl: CommandLine) -> None:
     from bench.config_schema import register
 
     register()
-    overrides = [*check_overrides(cl.folders[0].overrides), *_searchpath_override()]
+    overrides = [*check_overrides(cl.folders[0].overrides), *searchpath_override()]
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     log = logging.getLogger("hydra._internal.hydra")

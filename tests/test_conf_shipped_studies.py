@@ -41,7 +41,7 @@ def test_there_are_studies_to_check() -> None:
 
 @pytest.mark.parametrize("name", STUDIES)
 def test_shipped_study_plans(name: str) -> None:
-    from bench.__main__ import compose_config
+    from bench.compose import compose_config
     from bench.plan import make_plan
     from bench.settings import settings_from_cfg
 

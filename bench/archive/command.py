@@ -97,13 +97,13 @@ def check_sweep_overrides(extra: Sequence[str]) -> None:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    from bench.__main__ import compose_config
-    from bench.config import ConfigError, check_overrides
+    from bench.compose import compose_config
+    from bench.config import ConfigError
     from bench.config_schema import validation_problem
     from bench.settings import settings_from_cfg
 
     try:  # the sweeps' own validation, on the default study, so that nothing is planned or run
-        settings_from_cfg(compose_config(check_overrides(["study=default", *extra])))
+        settings_from_cfg(compose_config(["study=default", *extra]))
     except ConfigError as exc:
         raise ValueError(str(exc)) from None
     except (HydraException, OmegaConfBaseException) as exc:
