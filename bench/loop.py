@@ -93,15 +93,57 @@ def run_path(output_dir: Path, spec: RunSpec) -> Path:
 
 
 def _versions(optimizer_cls: type[Optimizer] | None) -> dict[str, str]:
-    """The versions a run records: Python, this package, its core libraries and the adapter's
-    library (its ``library`` ClassVar, so the runner knows no adapter by name)."""
+    """The versions a run records: Python, this package, its core libraries, the adapter's
+    library (its ``library`` ClassVar, so the runner knows no adapter by name) and every library
+    the adapter requires (``requires``: optuna_cmaes computes in ``cmaes``, optuna_gp in torch
+    and scipy), each under its distribution's name."""
     out = {"python": platform.python_version()}
     libs = ["nxm-bench", "numpy", "ConfigSpace", "coco-experiment"]
-    if optimizer_cls is not None and optimizer_cls.library:  # None: the run failed before its class
-        libs.append(optimizer_cls.library)
+    if optimizer_cls is not None:  # None: the run failed before its class
+        if optimizer_cls.library:
+            libs.append(optimizer_cls.library)
+        libs += [d for d in _required_distributions(optimizer_cls) if d not in libs]
     for name in libs:
         out[name] = _installed_version(name)
     return out
+
+
+@lru_cache(maxsize=128)
+def _required_distributions(optimizer_cls: type[Optimizer]) -> tuple[str, ...]:
+    """The distributions of the modules ``optimizer_cls`` requires, less its own library's."""
+    own, out = optimizer_cls.library, []
+    for module in optimizer_cls.requires:
+        if own and (_normalized(module) == _normalized(own) or _provides(own, module)):
+            continue  # the library itself (skopt is scikit-optimize's)
+        dist = _distribution(module)
+        if dist is not None and dist != own and dist not in out:
+            out.append(dist)
+    return tuple(out)
+
+
+def _normalized(name: str) -> str:
+    return name.lower().replace("-", "_")
+
+
+def _provides(dist: str, module: str) -> bool:
+    try:
+        files = metadata.files(dist) or []
+    except metadata.PackageNotFoundError:
+        return False
+    return any(f.parts[:1] == (module,) or f.parts[:1] == (f"{module}.py",) for f in files)
+
+
+@lru_cache(maxsize=64)
+def _distribution(module: str) -> str | None:
+    """The installed distribution that provides the top-level module ``module`` (``bayes_opt`` →
+    ``bayesian-optimization``), or ``None``. Once per process and module; the search over every
+    installed distribution (about 0.5 s) only when none is named as the module."""
+    try:
+        metadata.version(module)  # most libraries' distribution is named as their module
+        return module
+    except metadata.PackageNotFoundError:
+        dists = metadata.packages_distributions().get(module)
+        return dists[0] if dists else None
 
 
 @lru_cache(maxsize=64)

@@ -226,3 +226,26 @@ def test_versions_are_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -> 
     assert loop._versions(None) == first and first["numpy"] == real("numpy")
     assert sorted(calls) == sorted(set(calls)) == sorted(k for k in first if k != "python")
     assert loop._installed_version("no-such-distribution-xyz") == "not installed"
+
+
+def test_versions_record_every_library_an_adapter_requires() -> None:
+    """What an optimizer computes can live in a library beside its own (optuna_cmaes runs the
+    ``cmaes`` package, optuna_gp torch and scipy, ng_bayesopt bayesian-optimization): a run records
+    the version of each library its adapter requires, under the distribution's name, so that an
+    upgrade of any of them shows in the run and marks archive entries built on the old one stale."""
+    from bench import loop
+
+    checked = 0
+    for oid, cls in adapters().items():
+        if not cls.requires or cls.missing_requirement():
+            continue
+        versions = {k.lower().replace("-", "_"): v for k, v in loop._versions(cls).items()}
+        for module in cls.requires:
+            dist = loop._distribution(module)
+            assert dist is not None, (oid, module)
+            key = dist.lower().replace("-", "_")
+            assert versions.get(key) == metadata.version(dist), (oid, module, versions)
+            checked += 1
+    assert checked
+    assert loop._distribution("bayes_opt") in (None, "bayesian-optimization")  # import ≠ distribution name
+    assert loop._distribution("no_such_module_xyz") is None
