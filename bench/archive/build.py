@@ -98,9 +98,14 @@ def _move_stale_runs(entry: Entry, work: Path) -> int:
 
 
 def pack(
-    entries: Sequence[Entry], work: Path, commands: dict[tuple[str, str], str], out: TextIO = sys.stdout
+    entries: Sequence[Entry], work: Path, commands: dict[tuple[str, str], str], out: TextIO | None = None
 ) -> tuple[int, list[str]]:
-    """Pack every entry whose runs are all in ``work``; returns (files packed, problems)."""
+    """Pack every entry whose runs are all in ``work``; returns (files packed, problems).
+
+    ``out`` is where progress goes: ``sys.stdout`` as it is at the call (a default bound at
+    import would keep writing to whatever stream was there then).
+    """
+    out = sys.stdout if out is None else out
     folder = archive_dir()
     manifest = read_manifest(folder)
     packed = 0
@@ -138,9 +143,13 @@ def build(
     work: Path,
     extra: Sequence[str] = (),
     dry_run: bool = False,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> int:
-    """Build every entry that is not fresh (within ``pieces`` × ``optimizers``); returns the exit status."""
+    """Build every entry that is not fresh (within ``pieces`` × ``optimizers``); returns the exit status.
+
+    ``out``: where progress goes (``sys.stdout`` as it is at the call).
+    """
+    out = sys.stdout if out is None else out
     plan = expected_entries(pieces, optimizers)
     entries = plan[0]
     states = {(s.piece, s.optimizer): s.state for s in archive_status(pieces, optimizers, plan=plan)}
