@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bench.cli import Flags, help_text, parse_flags, version_text
-from bench.compose import compose_config, group_choices, searchpath_override
+from bench.compose import compose_checked, searchpath_override
 from bench.config import ConfigError, Settings, check_overrides, interpolation_problem
 from bench.config_files import UnknownNameError, add_config_dir
-from bench.settings import check_composed, settings_from_cfg
+from bench.settings import settings_from_cfg
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -52,24 +52,8 @@ EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT, EXIT_WRITE_FAILED, EXIT_INTERRUPTED =
 EXIT_TERMINATED, EXIT_BROKEN_PIPE = 143, 141
 
 
-def _composition_error(exc: Exception, args: Sequence[str]) -> ConfigError:
-    from bench.config_schema import validation_problem
-    from bench.sweep import quote_hint
-
-    return ConfigError(validation_problem(exc) + quote_hint(args))
-
-
 def _compose(folder: Folder, with_hydra: bool = False) -> DictConfig:
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    choices = group_choices(folder.overrides)
-    try:
-        cfg = compose_config(folder.overrides, with_hydra)
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise _composition_error(exc, folder.overrides) from exc
-    check_composed(cfg, folder.overrides, choices)
-    return cfg
+    return compose_checked(folder.overrides, with_hydra)
 
 
 def _yaml_error(exc: yaml.YAMLError) -> str:

@@ -19,7 +19,7 @@ from bench.config_files import LIST_NAMES, unknown, yaml_ids
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-__all__ = ["FILE_GROUPS", "compose_config", "group_choices", "searchpath_override"]
+__all__ = ["FILE_GROUPS", "compose_checked", "compose_config", "group_choices", "searchpath_override"]
 
 #: Config groups whose values name YAML files under conf/ (optimizer ids are checked by the plan).
 FILE_GROUPS = ("study", "backend")
@@ -62,6 +62,32 @@ def compose_config(overrides: Sequence[str], with_hydra: bool = False) -> DictCo
         check_config_file(group, name)
     with initialize_config_dir(config_dir=str(conf_dir()), version_base=None):
         return compose("config", overrides=list(overrides), return_hydra_config=with_hydra)
+
+
+def compose_checked(overrides: Sequence[str], with_hydra: bool = False) -> DictConfig:
+    """:func:`compose_config`, with what Hydra or OmegaConf refuse, a top-level key outside the
+    schema and a ``${...}`` that does not resolve each turned into one :class:`ConfigError` line.
+
+    Example:
+        >>> compose_checked(["n_jobs=abc"])  # doctest: +SKIP
+        Traceback (most recent call last):
+        ...
+        bench.config.ConfigError: n_jobs='abc' is invalid: ...
+    """
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from bench.config_schema import validation_problem
+    from bench.settings import check_composed
+    from bench.sweep import quote_hint
+
+    choices = group_choices(overrides)
+    try:
+        cfg = compose_config(overrides, with_hydra)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(validation_problem(exc) + quote_hint(overrides)) from exc
+    check_composed(cfg, overrides, choices)
+    return cfg
 
 
 def searchpath_override() -> list[str]:

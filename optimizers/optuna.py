@@ -406,7 +406,7 @@ class _Unavailable:
         return False
 
 
-def _is_greenlet_notice(record: logging.LogRecord) -> bool:
+def _not_greenlet_notice(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith("The 'greenlet' package is unavailable")
 
 
@@ -426,7 +426,7 @@ def sequential_lbfgsb() -> None:
     Example:
         >>> sequential_lbfgsb()  # doctest: +SKIP
     """
-    logging.getLogger("optuna._gp.batched_lbfgsb").addFilter(_is_greenlet_notice)  # before its import
+    logging.getLogger("optuna._gp.batched_lbfgsb").addFilter(_not_greenlet_notice)  # before its import
     try:
         from optuna._gp import batched_lbfgsb
     except ImportError:

@@ -94,20 +94,14 @@ def check_sweep_overrides(extra: Sequence[str]) -> None:
             )
     if not extra:
         return
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    from bench.compose import compose_config
+    from bench.compose import compose_checked
     from bench.config import ConfigError
-    from bench.config_schema import validation_problem
     from bench.settings import settings_from_cfg
 
     try:  # the sweeps' own validation, on the default study, so that nothing is planned or run
-        settings_from_cfg(compose_config(["study=default", *extra]))
+        settings_from_cfg(compose_checked(["study=default", *extra]))
     except ConfigError as exc:
         raise ValueError(str(exc)) from None
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise ValueError(validation_problem(exc)) from None
 
 
 def _list(value: str | None, what: str, valid: Sequence[str]) -> list[str] | None:
