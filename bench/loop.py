@@ -53,7 +53,7 @@ from bench.simulated_workers import simulated_loop
 from bench.spec import RunSpec
 from bench.time_limits import TimeLimitExceeded, TimeLimits
 from bench.trial_checks import RunError, check_finite, check_result, config_checker, trial_fidelity
-from optimizers.base import Budget, Optimizer, Problem, SearchExhausted
+from optimizers.base import DISTRIBUTION_OF_MODULE, Budget, Optimizer, Problem, SearchExhausted
 from tasks.base import Fidelity, Result, Task
 
 __all__ = [
@@ -142,6 +142,9 @@ def _distribution(module: str) -> str | None:
         metadata.version(module)  # most libraries' distribution is named as their module
         return module
     except metadata.PackageNotFoundError:
+        known = DISTRIBUTION_OF_MODULE.get(module)
+        if known is not None and _installed_version(known) != "not installed":
+            return known
         dists = metadata.packages_distributions().get(module)
         return dists[0] if dists else None
 

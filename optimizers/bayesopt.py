@@ -85,7 +85,9 @@ class BayesOpt(Optimizer):
     """
 
     supports: ClassVar[frozenset[str]] = frozenset()
-    requires: ClassVar[tuple[str, ...]] = ("bayes_opt",)
+    # bayes_opt fits scikit-learn's GP and maximizes the acquisition with scipy: their versions are
+    # recorded with every run (bench/loop.py) and mark archive entries stale when they change.
+    requires: ClassVar[tuple[str, ...]] = ("bayes_opt", "sklearn", "scipy")
     extra: ClassVar[str | None] = "bayesopt"
     library: ClassVar[str | None] = "bayesian-optimization"
     ACQUISITIONS: ClassVar[tuple[str, ...]] = ("ucb", "ei", "poi")

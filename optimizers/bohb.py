@@ -50,7 +50,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import stats
@@ -126,6 +126,10 @@ class BOHB(Hyperband):
         min_bandwidth: Floor on every bandwidth (hpbandster: 1e-3).
         min_points_in_model: ``n_min``; ``None`` = number of searchable parameters + 1.
     """
+
+    # The KDEs use scipy's truncated normals: runs record its version, so a scipy upgrade marks
+    # archived BOHB runs stale like a library adapter's.
+    requires: ClassVar[tuple[str, ...]] = ("scipy",)
 
     def __init__(
         self,

@@ -271,7 +271,8 @@ class BotorchOptimizer(Optimizer):
 
     supports: ClassVar[frozenset[str]] = frozenset()
     supports_pending: ClassVar[bool] = True  # pending points go to the acquisition as X_pending
-    requires: ClassVar[tuple[str, ...]] = ("botorch", "gpytorch", "torch")
+    # every library the GP and its acquisition optimization compute in (runs record their versions)
+    requires: ClassVar[tuple[str, ...]] = ("botorch", "gpytorch", "linear_operator", "torch", "scipy")
     extra: ClassVar[str | None] = "botorch"
     library: ClassVar[str | None] = "botorch"
 

@@ -91,7 +91,8 @@ class CMAES(Optimizer):
 
     supports: ClassVar[frozenset[str]] = frozenset()
     supports_pending: ClassVar[bool] = True
-    requires: ClassVar[tuple[str, ...]] = ("cma",)
+    # pycma imports scipy when it is installed (always: it is a core dependency here), so runs record it
+    requires: ClassVar[tuple[str, ...]] = ("cma", "scipy")
     extra: ClassVar[str | None] = "cma"
     library: ClassVar[str | None] = "cma"
     #: cma options the adapter sets itself, so ``options`` cannot.

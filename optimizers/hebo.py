@@ -101,7 +101,11 @@ class HEBO(Optimizer):
     """
 
     supports: ClassVar[frozenset[str]] = frozenset()
-    requires: ClassVar[tuple[str, ...]] = ("hebo", "disjoint_set")
+    # HEBO's GP is gpytorch on torch, its acquisition optimizer pymoo's NSGA-II, its input and output
+    # warping scikit-learn and scipy: runs record every one of their versions
+    requires: ClassVar[tuple[str, ...]] = (
+        "hebo", "disjoint_set", "torch", "gpytorch", "linear_operator", "pymoo", "moocore", "sklearn", "scipy"
+    )  # fmt: skip
     extra: ClassVar[str | None] = "hebo"
     install_hint: ClassVar[str | None] = "pip install 'nxm-bench[hebo]' && pip install --no-deps hebo==0.3.6"
     library: ClassVar[str | None] = "HEBO"

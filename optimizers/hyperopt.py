@@ -97,7 +97,7 @@ class HyperoptTPE(Optimizer):
     """
 
     supports: ClassVar[frozenset[str]] = frozenset()
-    requires: ClassVar[tuple[str, ...]] = ("hyperopt",)
+    requires: ClassVar[tuple[str, ...]] = ("hyperopt", "scipy")  # TPE's densities use scipy
     extra: ClassVar[str | None] = "hyperopt"
     library: ClassVar[str | None] = "hyperopt"
     #: The keyword arguments of ``tpe.suggest`` (which has no annotations to read them from).

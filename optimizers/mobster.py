@@ -59,7 +59,7 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -125,6 +125,10 @@ class MOBSTER(ASHA):
             this fraction since the last fit (0.1: about 60 fits up to 500 results); in between
             the last fit's hyperparameters are conditioned on all results. 0: every proposal.
     """
+
+    # The GP (optimizers/gp_model.py) is fitted and solved with scipy: runs record its version,
+    # so a scipy upgrade marks archived MOBSTER runs stale like a library adapter's.
+    requires: ClassVar[tuple[str, ...]] = ("scipy",)
 
     def __init__(
         self,

@@ -250,7 +250,9 @@ class Nevergrad(Optimizer):
     """
 
     supports: ClassVar[frozenset[str]] = frozenset()
-    requires: ClassVar[tuple[str, ...]] = ("nevergrad",)
+    # Nevergrad's CMA runs pycma, its BO bayes_opt (scikit-learn's GP, scipy), NGOpt may pick scipy's
+    # optimizers: all dependencies of nevergrad, so runs record them (one class for every ng_ id)
+    requires: ClassVar[tuple[str, ...]] = ("nevergrad", "cma", "bayes_opt", "sklearn", "scipy")
     extra: ClassVar[str | None] = "nevergrad"
     library: ClassVar[str | None] = "nevergrad"
     #: Arguments the adapter gives the Nevergrad optimizer itself, so ``options`` cannot set them.

@@ -251,7 +251,8 @@ class OptunaCmaEs(OptunaSampler):
     """
 
     params_from = "optuna.samplers:CmaEsSampler"
-    requires = ("optuna", "cmaes")  # optuna does not depend on cmaes; its CmaEsSampler needs it
+    # optuna does not depend on cmaes; its CmaEsSampler needs it, and cmaes's integer handling scipy
+    requires = ("optuna", "cmaes", "scipy")
 
     def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
         import optuna
@@ -271,6 +272,7 @@ class OptunaQMC(OptunaSampler):
     supports = frozenset({"multi_objective"})
 
     params_from = "optuna.samplers:QMCSampler"
+    requires = ("optuna", "scipy")  # the Sobol sequence is scipy.stats.qmc's
 
     def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
         import optuna

@@ -252,7 +252,8 @@ class Pymoo(Optimizer):
     supports_pending: ClassVar[bool] = True  # by waiting for the batch, see the module docstring
     #: Whether single-objective tasks are refused (see the module docstring).
     multi_objective_only: ClassVar[bool] = True
-    requires: ClassVar[tuple[str, ...]] = ("pymoo",)
+    # pymoo computes hypervolumes in moocore and distances in scipy; autograd comes with its problems
+    requires: ClassVar[tuple[str, ...]] = ("pymoo", "moocore", "autograd", "scipy")
     extra: ClassVar[str | None] = "pymoo"
     library: ClassVar[str | None] = "pymoo"
 

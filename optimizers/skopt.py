@@ -105,7 +105,8 @@ class Skopt(Optimizer):
     """
 
     supports: ClassVar[frozenset[str]] = frozenset()
-    requires: ClassVar[tuple[str, ...]] = ("skopt",)
+    # scikit-optimize's models are scikit-learn's, its acquisition optimizer scipy's
+    requires: ClassVar[tuple[str, ...]] = ("skopt", "sklearn", "scipy")
     extra: ClassVar[str | None] = "skopt"
     library: ClassVar[str | None] = "scikit-optimize"
     params_from: ClassVar[str | None] = "skopt:Optimizer"

@@ -220,7 +220,9 @@ class SmacOptimizer(Optimizer):
     #: Which configurations Hyperband's incumbents are chosen among (multi-fidelity only). It
     #: changes SMAC's incumbent bookkeeping, not the trials it proposes.
     incumbent_selection: ClassVar[str] = "highest_observed_budget"
-    requires: ClassVar[tuple[str, ...]] = ("smac",)
+    # SMAC's GP kernels and random forest are scikit-learn's, its optimizers scipy's, and emcee
+    # comes with its GP: runs record each version
+    requires: ClassVar[tuple[str, ...]] = ("smac", "sklearn", "scipy", "emcee")
     extra: ClassVar[str | None] = "smac"
     library: ClassVar[str | None] = "smac"
     #: Keyword parameters this optimizer accepts (the YAML's ``params``) and their types.

@@ -156,6 +156,16 @@ def synetune_space(space: ConfigurationSpace) -> dict[str, Any]:
     return out
 
 
+#: The libraries Syne Tune's model-based searchers compute with, all dependencies of syne-tune:
+#: BORE's XGBoost classifier, CQR's gradient-boosted quantiles (scikit-learn's; its package imports
+#: XGBoost with the other searchers), the KDE of statsmodels. In ``requires``, so runs record their
+#: versions and an upgrade marks archive entries stale.
+MODEL_LIBRARIES: dict[str, tuple[str, ...]] = {
+    "bore": ("xgboost", "sklearn", "scipy"),
+    "cqr": ("xgboost", "sklearn", "scipy"),
+    "kde": ("statsmodels", "scipy"),
+}
+
 class SyneTuneOptimizer(Optimizer):
     """Shared adapter: a Syne Tune scheduler driven by ask/tell; subclasses build the scheduler.
 
@@ -292,6 +302,7 @@ class SyneTuneBORE(SyneTuneSingleFidelity):
 
     searcher_path = "syne_tune.optimizer.schedulers.searchers.bore:Bore"
     params_from = searcher_path
+    requires = ("syne_tune", *MODEL_LIBRARIES["bore"])
 
 
 class SyneTuneCQR(SyneTuneSingleFidelity):
@@ -301,14 +312,14 @@ class SyneTuneCQR(SyneTuneSingleFidelity):
 
     Example:
         >>> SyneTuneCQR.requires
-        ('syne_tune', 'huggingface_hub')
+        ('syne_tune', 'huggingface_hub', 'xgboost', 'sklearn', 'scipy')
     """
 
     searcher_path = (
         "syne_tune.optimizer.schedulers.searchers.conformal.conformal_quantile_regression_searcher"
         ":ConformalQuantileRegression"
     )
-    requires = ("syne_tune", "huggingface_hub")
+    requires = ("syne_tune", "huggingface_hub", *MODEL_LIBRARIES["cqr"])
     install_hint = "pip install 'nxm-bench[synetune]' huggingface_hub"
     # The searcher forwards **surrogate_kwargs to sklearn; its own names are declared here.
     param_types: ClassVar[Mapping[str, Any] | None] = {
@@ -329,6 +340,7 @@ class SyneTuneKDE(SyneTuneSingleFidelity):
 
     searcher_path = "syne_tune.optimizer.schedulers.searchers.kde:KernelDensityEstimator"
     params_from = searcher_path
+    requires = ("syne_tune", *MODEL_LIBRARIES["kde"])
 
 
 class SyneTuneBoTorch(SyneTuneSingleFidelity):
@@ -336,12 +348,12 @@ class SyneTuneBoTorch(SyneTuneSingleFidelity):
 
     Example:
         >>> SyneTuneBoTorch.requires
-        ('syne_tune', 'botorch')
+        ('syne_tune', 'botorch', 'gpytorch', 'linear_operator', 'torch', 'scipy')
     """
 
     searcher_path = "syne_tune.optimizer.schedulers.searchers.botorch.botorch_searcher:BoTorchSearcher"
     params_from = searcher_path
-    requires = ("syne_tune", "botorch")
+    requires = ("syne_tune", "botorch", "gpytorch", "linear_operator", "torch", "scipy")
     install_hint = "pip install 'nxm-bench[synetune,botorch]'"
     # Every suggestion stays pending (fantasized) in the searcher: a discarded one would too.
     handles_forbidden = False
@@ -505,6 +517,7 @@ class SyneTuneBOHB(SyneTuneMultiFidelity):
     """
 
     searcher = "kde"
+    requires = ("syne_tune", *MODEL_LIBRARIES["kde"])
     param_types = {
         "reduction_factor": float,
         "brackets": int,
@@ -527,6 +540,7 @@ class SyneTuneASHABORE(SyneTuneMultiFidelity):
     """
 
     searcher = "bore"
+    requires = ("syne_tune", *MODEL_LIBRARIES["bore"])
 
 
 class SyneTuneASHACQR(SyneTuneMultiFidelity):
@@ -536,9 +550,9 @@ class SyneTuneASHACQR(SyneTuneMultiFidelity):
 
     Example:
         >>> SyneTuneASHACQR.requires
-        ('syne_tune', 'huggingface_hub')
+        ('syne_tune', 'huggingface_hub', 'xgboost', 'sklearn', 'scipy')
     """
 
     searcher = "cqr"
-    requires = ("syne_tune", "huggingface_hub")
+    requires = ("syne_tune", "huggingface_hub", *MODEL_LIBRARIES["cqr"])
     install_hint = "pip install 'nxm-bench[synetune]' huggingface_hub"
