@@ -92,17 +92,20 @@ def run_path(output_dir: Path, spec: RunSpec) -> Path:
     return output_dir / spec.study / "runs" / f"{spec.run_id}.parquet"
 
 
-def _versions(optimizer_cls: type[Optimizer] | None) -> dict[str, str]:
+def _versions(optimizer_cls: type[Optimizer] | None, task: Task | None = None) -> dict[str, str]:
     """The versions a run records: Python, this package, its core libraries, the adapter's
-    library (its ``library`` ClassVar, so the runner knows no adapter by name) and every library
+    library (its ``library`` ClassVar, so the runner knows no adapter by name), every library
     the adapter requires (``requires``: optuna_cmaes computes in ``cmaes``, optuna_gp in torch
-    and scipy), each under its distribution's name."""
+    and scipy) and every library the task's values come from (``task.meta.libraries``: LCDB's
+    data package, the scikit-learn of a surrogate), each under its distribution's name."""
     out = {"python": platform.python_version()}
     libs = ["nxm-bench", "numpy", "ConfigSpace", "coco-experiment"]
     if optimizer_cls is not None:  # None: the run failed before its class
         if optimizer_cls.library:
             libs.append(optimizer_cls.library)
         libs += [d for d in _required_distributions(optimizer_cls) if d not in libs]
+    if task is not None:  # None: the run failed before its task
+        libs += [d for d in task.meta.libraries if d not in libs]
     for name in libs:
         out[name] = _installed_version(name)
     return out
@@ -396,7 +399,7 @@ def _write_outcome(
         "started": started.isoformat(),
         "finished": datetime.now(UTC).isoformat(),
         "duration": duration,
-        "versions": _versions(cls),
+        "versions": _versions(cls, task),
         "host": {
             "name": socket.gethostname(),
             "cpus": _cpu_count(),

@@ -166,6 +166,7 @@ MODEL_LIBRARIES: dict[str, tuple[str, ...]] = {
     "kde": ("statsmodels", "scipy"),
 }
 
+
 class SyneTuneOptimizer(Optimizer):
     """Shared adapter: a Syne Tune scheduler driven by ask/tell; subclasses build the scheduler.
 

@@ -113,10 +113,14 @@ class TaskMeta:
 
     A task declares what cannot be derived from it: its ``kind``, its known ``optimum`` per
     objective when there is one (e.g. ``f_opt`` of a bbob function, else ``None``), ``tags``,
-    a ``description`` and a ``revision`` (a change to what a task id means, e.g. a narrower
+    a ``description``, a ``revision`` (a change to what a task id means, e.g. a narrower
     fidelity axis; it enters the run fingerprint when not empty, so resume re-runs results of
-    the task's earlier form). ``task.meta`` fills each field left empty from the task itself
-    (:meth:`derived_for`): ``family`` is the first component of the task id (``"bbob"``,
+    the task's earlier form) and ``libraries``: the installed distributions its values come from
+    besides this package and numpy (a data package such as ``lcdb``, the ``scikit-learn`` that
+    fits a surrogate, the ``onnxruntime`` that runs one). Every run records their versions, so
+    an upgrade that changes what the task returns shows in the runs and marks archived ones
+    stale. ``task.meta`` fills each field left empty from the task itself (:meth:`derived_for`):
+    ``family`` is the first component of the task id (``"bbob"``,
     ``"synthetic"``, ...), ``type`` follows from its objectives and fidelity
     (:func:`task_type`), ``dims`` is the number of hyperparameters and ``param_types`` the sorted
     class names of those hyperparameters. A field given explicitly is kept as given.
@@ -138,6 +142,7 @@ class TaskMeta:
     tags: tuple[str, ...] = ()
     description: str = ""
     revision: str = ""
+    libraries: tuple[str, ...] = ()
 
     def derived_for(self, task: Task) -> TaskMeta:
         """This record with every empty derivable field (``family``, ``type``, ``dims``,
@@ -147,7 +152,7 @@ class TaskMeta:
             >>> from tasks.synthetic import Branin
             >>> TaskMeta(kind="synthetic").derived_for(Branin())
             TaskMeta(family='synthetic', type='bb', kind='synthetic', dims=2, optimum=None, \
-param_types=('UniformFloatHyperparameter',), tags=(), description='', revision='')
+param_types=('UniformFloatHyperparameter',), tags=(), description='', revision='', libraries=())
         """
         derived: dict[str, Any] = {}
         if not self.family:

@@ -373,6 +373,7 @@ class SklearnLiveTask(Task):
             optimum=None,
             tags=(FAMILY, model, dataset, self.problem),
             description=f"{self.model.description} on {dataset}: {N_FOLDS}-fold CV {metric}",
+            libraries=("scikit-learn", "scipy"),  # every evaluation trains the installed scikit-learn's model
         )
 
     def _check(self, config: Mapping[str, Any]) -> None:

@@ -349,6 +349,8 @@ class SurrogateTask(Task):
             optimum=None,
             tags=(FAMILY, model, *source.meta.tags),
             description=f"{MODELS[model]} surrogate of {source.id} (held-out: {quality})",
+            # the model is fitted when the task is built, in the installed scikit-learn (and scipy)
+            libraries=tuple(dict.fromkeys(("scikit-learn", "scipy", *source.meta.libraries))),
         )
 
     def _check(self, config: Mapping[str, Any]) -> None:

@@ -563,6 +563,7 @@ class TabularTask(Task):
         tags: Sequence[str] = (),
         max_fidelity_ratio: float | None = None,
         revision: str = "",
+        libraries: Sequence[str] = (),
     ) -> None:
         if seed_mode not in ("pick", "mean"):
             raise ValueError(f"seed_mode {seed_mode!r} is not one of ['pick', 'mean']")
@@ -607,6 +608,7 @@ class TabularTask(Task):
             tags=tuple(tags),
             description=description or table.description,
             revision=";".join(filter(None, (revision, cut_revision))),
+            libraries=tuple(libraries),
         )
 
     def _fid(self, fidelity: float | None) -> float | None:
@@ -703,10 +705,12 @@ class TabularFamily(TaskFamily):
         unavailable: Callable[[], str | None] | None = None,
         tags: Sequence[str] = (),
         revision: str = "",
+        libraries: Sequence[str] = (),
     ) -> None:
         self.name = name
         self.description = description
         self._revision = revision
+        self._libraries = tuple(libraries)
         self._tables = dict(tables)
         self._variants = {v.suffix: v for v in variants}
         self._seed_mode: SeedMode = seed_mode
@@ -752,6 +756,7 @@ class TabularFamily(TaskFamily):
             tags=self._tags,
             max_fidelity_ratio=variant.max_fidelity_ratio,
             revision=self._revision,
+            libraries=self._libraries,
         )
 
 

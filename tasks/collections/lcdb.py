@@ -239,6 +239,7 @@ class LcdbFamily(TabularFamily):
             description="LCDB learning curves: learner selection, fidelity = training-set size",
             unavailable=_unavailable,
             tags=("lcdb", "tabular"),
+            libraries=(PACKAGE,),  # the tables are converted from the package's files
         )
 
     def _ensure(self) -> None:

@@ -259,6 +259,7 @@ def _family(source: Source) -> TabularFamily:
         unavailable=_unavailable,
         tags=(source.family, "tabular"),
         revision=source.revision,
+        libraries=(PACKAGE,),  # the tables are converted from the package's files
     )
 
 

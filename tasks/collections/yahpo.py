@@ -552,6 +552,7 @@ class YahpoTask(Task):
             kind="surrogate",
             tags=("yahpo", sc.name),
             description=f"YAHPO Gym {sc.name} surrogate on OpenML instance {instance}",
+            libraries=("onnxruntime",),  # the surrogate network runs in it
         )
 
     def _full_config(self, config: Mapping[str, Any], fidelity: float | None) -> dict[str, Any]:
