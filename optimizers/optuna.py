@@ -251,7 +251,8 @@ class OptunaCmaEs(OptunaSampler):
     """
 
     params_from = "optuna.samplers:CmaEsSampler"
-    # optuna does not depend on cmaes; its CmaEsSampler needs it, and cmaes's integer handling scipy
+    # optuna does not depend on cmaes; its CmaEsSampler needs it, and cmaes imports scipy (for its
+    # CMA-ES with margin), so runs record both
     requires = ("optuna", "cmaes", "scipy")
 
     def make_sampler(self, seed: int, params: dict[str, Any]) -> Any:
