@@ -31,6 +31,7 @@ import pickle
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 from ConfigSpace import ConfigurationSpace
@@ -153,6 +154,14 @@ def static_problems(task: Task) -> list[str]:
         problems.append(
             f"meta.optimum has {len(meta.optimum)} values for {len(task.objectives)} objective(s)"
         )
+    for name in meta.libraries:  # every run records these versions: a wrong name, silently
+        try:
+            metadata.version(name)
+        except metadata.PackageNotFoundError:
+            problems.append(
+                f"meta.libraries names {name!r}, which is not an installed distribution: name each "
+                "library by its distribution (PyPI) name, e.g. 'scikit-learn' for import sklearn"
+            )
     fid = task.fidelity
     if fid is not None:
         if not 0 < fid.low <= fid.high:

@@ -192,3 +192,23 @@ def test_report_lines_list_failures_first_and_cap_the_passing_ids() -> None:
 
 def test_check_optimizer_is_the_contract_suite() -> None:
     assert check_optimizer is contract_check_optimizer
+
+
+class Named(Quad):
+    """A task that names the libraries its values come from (module level: it must pickle)."""
+
+    def __init__(self, libraries: tuple[str, ...]) -> None:
+        super().__init__()
+        self.meta = TaskMeta(kind="synthetic", optimum=(0.0,), libraries=libraries)
+
+
+def test_libraries_must_be_installed_distributions() -> None:
+    """``meta.libraries`` names distributions whose versions every run records: an import name
+    (``sklearn``) or a typo would be recorded as "not installed" in every run, silently."""
+
+    assert check_task(Named(("scipy", "numpy"))) == []
+    problems = check_task(Named(("scipy", "sklearn_typo_xyz")))
+    assert problems == [
+        "meta.libraries names 'sklearn_typo_xyz', which is not an installed distribution: name each "
+        "library by its distribution (PyPI) name, e.g. 'scikit-learn' for import sklearn"
+    ]
