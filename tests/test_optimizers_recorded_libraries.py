@@ -30,7 +30,8 @@ from bench.config_files import optimizer_config, optimizer_ids
 from bench.registry import make_task, optimizer_class
 from optimizers.base import Budget, Problem
 
-REPO = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 
 #: Import names of the libraries an optimizer may compute with (models, samplers, linear algebra,
 #: optimizers of acquisition functions). Plumbing (pandas frames of configurations, tqdm, networkx
@@ -54,8 +55,10 @@ TASKS = ("bbob/f01/d02/i01", "synthetic/zdt1", "synthetic/mfh3", "lcdb/1233/mo")
 N_TRIALS = 12  # past every model-based id's initial design (optuna_gp fits its GP at trial 11)
 
 DRIVER = r"""
-import json, os, sys, time
+import json, sys, time
 from pathlib import Path
+sys.path.insert(0, sys.argv[4])  # tests/, for forked_probe
+from forked_probe import in_fork
 from bench.loop import run_one, run_path
 from bench.registry import make_task
 from bench.results import read_run_meta
@@ -65,31 +68,19 @@ from optimizers.base import Budget
 out = Path(sys.argv[2])
 for oid, target, params, task in json.loads(sys.argv[1]):
     make_task(task)  # the task's own imports are not the optimizer's
-    before = {m.partition(".")[0] for m in sys.modules}
     spec = RunSpec(study="probe", task=task, optimizer=oid, optimizer_target=target,
                    optimizer_params=params, seed=0, budget=Budget(int(sys.argv[3])))
-    r, w = os.pipe()
+
+    def probe():
+        run_one(spec, out)
+        meta = read_run_meta(run_path(out, spec))
+        return [meta.get("status"), meta.get("error"), meta.get("versions")]
+
     t0 = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:  # the child: nothing it imports reaches the next id's run
-        os.close(r)
-        try:
-            run_one(spec, out)
-            meta = read_run_meta(run_path(out, spec))
-            new = {m.partition(".")[0] for m in sys.modules} - before
-            line = [oid, meta.get("status"), meta.get("error"), sorted(new), meta.get("versions")]
-        except BaseException as exc:
-            line = [oid, "probe failed", repr(exc), [], {}]
-        os.write(w, (json.dumps(line) + "\n").encode())
-        os._exit(0)
-    os.close(w)
-    data = b""
-    while chunk := os.read(r, 1 << 16):
-        data += chunk
-    os.waitpid(pid, 0)
-    sys.stdout.write(data.decode())
-    sys.stderr.write(f'{oid} {time.perf_counter() - t0:.1f} s\n')
-    sys.stdout.flush()
+    result, new, error = in_fork(probe)
+    status, run_error, versions = result or ["probe failed", error, {}]
+    print(json.dumps([oid, status, run_error, new, versions]), flush=True)
+    sys.stderr.write(f"{oid} {time.perf_counter() - t0:.1f} s\n")
 """
 
 
@@ -134,7 +125,7 @@ def probes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[object]]:
     out = tmp_path_factory.mktemp("probe")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", DRIVER, json.dumps(jobs[i::2]), str(out), str(N_TRIALS)],
+            [sys.executable, "-c", DRIVER, json.dumps(jobs[i::2]), str(out), str(N_TRIALS), str(HERE)],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -161,6 +152,7 @@ def test_every_library_a_run_computes_with_is_recorded(oid: str, probes: dict[st
     if cls.missing_requirement():
         pytest.skip(f"{oid}: {cls.missing_requirement()}")
     if oid not in probes:
+        assert _task_for(oid) is None, f"{oid}: its probe gave no answer"
         pytest.skip(f"{oid}: none of {TASKS} can run it here")
     status, error, new, versions = probes[oid]
     assert status == "ok", (oid, status, error)

@@ -28,7 +28,8 @@ import pytest
 from bench import loop
 from bench.registry import make_task, task_families
 
-REPO = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 
 #: Import names of libraries that compute values (models, solvers, inference runtimes).
 COMPUTING = (
@@ -46,38 +47,31 @@ COMPUTING = (
 ALWAYS_RECORDED = {"numpy", "configspace", "coco-experiment", "nxm-bench"}
 
 DRIVER = r"""
-import importlib.metadata as md, json, os, sys
+import importlib.metadata as md, json, sys
+sys.path.insert(0, sys.argv[2])  # tests/, for forked_probe
+from forked_probe import in_fork
 import bench.loop, bench.registry as registry
 
 for task_id in json.loads(sys.argv[1]):
-    before = {m.partition(".")[0] for m in sys.modules}
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: nothing it imports reaches the next family's task
-        os.close(r)
+
+    def probe():
         looked_up, real = [], md.version
+
         def version(name):
             looked_up.append(name)
             return real(name)
-        md.version = version
-        try:
-            task = registry.make_task(task_id)
-            config = dict(task.space.get_default_configuration())
-            fid = None if task.fidelity is None else task.fidelity.high
-            for seed in range(3):
-                task.evaluate(config, fid, seed)
-            new = sorted({m.partition(".")[0] for m in sys.modules} - before)
-            line = [task_id, new, sorted(set(looked_up)), list(task.meta.libraries), None]
-        except BaseException as exc:
-            line = [task_id, [], [], [], repr(exc)]
-        os.write(w, (json.dumps(line) + "\n").encode())
-        os._exit(0)
-    os.close(w)
-    data = b""
-    while chunk := os.read(r, 1 << 16):
-        data += chunk
-    os.waitpid(pid, 0)
-    sys.stdout.write(data.decode())
+
+        md.version = version  # in the child only
+        task = registry.make_task(task_id)
+        config = dict(task.space.get_default_configuration())
+        fid = None if task.fidelity is None else task.fidelity.high
+        for seed in range(3):
+            task.evaluate(config, fid, seed)
+        return [sorted(set(looked_up)), list(task.meta.libraries)]
+
+    result, new, error = in_fork(probe)
+    looked_up, libraries = result or [[], []]
+    print(json.dumps([task_id, new, looked_up, libraries, error]), flush=True)
 """
 
 
@@ -104,7 +98,7 @@ def probes() -> dict[str, list[object]]:
     # use of scipy would show; scipy is then named by hand beside the scikit-learn that uses it.
     env = {**os.environ, "NXMBENCH_EAGER_SCIPY_STATS": "1"}
     proc = subprocess.run(
-        [sys.executable, "-c", DRIVER, json.dumps(ids)],
+        [sys.executable, "-c", DRIVER, json.dumps(ids), str(HERE)],
         cwd=REPO,
         capture_output=True,
         text=True,
