@@ -262,7 +262,7 @@ def test_discrete_fidelities_snap_and_pending_asks_work() -> None:
         (SyneTuneASHA, 60.0, 0),
         pytest.param(SyneTuneBOHB, 20.0, 0, marks=pytest.mark.slow),
         pytest.param(SyneTuneASHABORE, 20.0, 0, marks=pytest.mark.slow),
-        pytest.param(SyneTuneASHACQR, 20.0, 0, marks=pytest.mark.slow),
+        pytest.param(SyneTuneASHACQR, 10.0, 0, marks=pytest.mark.slow),
     ],
 )
 def test_mf_beats_random_search_at_equal_fidelity_budget(
