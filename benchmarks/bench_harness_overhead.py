@@ -33,6 +33,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.loop import run_one
 from bench.registry import make_task
@@ -79,11 +80,15 @@ def minimal_loop(n_trials: int, out: Path, task_id: str = TASK) -> float:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from tasks.bbob import BBOBTask
+
     task = make_task(task_id)
+    assert isinstance(task, BBOBTask), f"the minimal loop calls COCO directly: {task_id} is not a bbob task"
     f = task._call  # COCO's function itself
     names = list(task.space.keys())
-    low = np.array([task.space[k].lower for k in names])
-    high = np.array([task.space[k].upper for k in names])
+    hps = [task.space[k] for k in names]
+    low = np.array([hp.lower for hp in hps])  # type: ignore[attr-defined]  # bbob spaces are all Float
+    high = np.array([hp.upper for hp in hps])  # type: ignore[attr-defined]
     t0 = time.perf_counter()
     xs = np.random.default_rng(0).uniform(low, high, (n_trials, len(names)))
     rows = []
@@ -122,14 +127,14 @@ def per_run(out: Path, repeats: int, n_runs: int = 200) -> None:
     real_write = loop.write_run
     in_write = [0.0]
 
-    def timed_write(*args: object, **kwargs: object) -> Path:
+    def timed_write(*args: Any, **kwargs: Any) -> Path:
         t0 = time.perf_counter()
         try:
-            return real_write(*args, **kwargs)  # type: ignore[arg-type]
+            return real_write(*args, **kwargs)
         finally:
             in_write[0] += time.perf_counter() - t0
 
-    loop.write_run = timed_write  # type: ignore[assignment]
+    loop.write_run = timed_write
     rows = []
     try:
         for r in range(repeats):
