@@ -604,7 +604,7 @@ def _protocol_lines(args: argparse.Namespace, scores: pd.DataFrame, candidates: 
             args.reference,
             method=args.method,
             time_budget=args.time_budget,
-            max_evaluations=args.max_evaluations or 2000,
+            max_evaluations=args.max_evaluations,  # None: the selectors' MAX_EVALUATIONS
         )
 
     families = task_families(table.index)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -175,6 +176,26 @@ def test_discrepancy_wraps_select_subset() -> None:
         assert select(name, _inp(s, 3, seed=4)) == [f"t{i}" for i in want.indices]
     # the classic: 2 of 9 evenly spaced points in [0, 1] -> the 1/4 and 3/4 points (discrepancy 1/4)
     assert select("discrepancy_uniform", _inp(s, 2)) == ["t2", "t6"]
+
+
+def test_discrepancy_selectors_read_the_evaluation_cap_when_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cap used to be a default argument, frozen at import: patching the module's constant (as
+    # the fast_discrepancy fixture does) changed nothing, and every contract case ran 2,000
+    # evaluations instead of 100.
+    seen: list[tuple[float, int]] = []
+    real = selectors.select_subset
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append((kwargs["time_budget"], kwargs["max_evaluations"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "select_subset", spy)
+    monkeypatch.setattr(selectors, "MAX_EVALUATIONS", 100)
+    monkeypatch.setattr(selectors, "DISCREPANCY_TIME_CAP", 30.0)
+    s = _table(9, 2, seed=1)
+    for name in ("discrepancy_uniform", "discrepancy_empirical"):
+        select(name, _inp(s, 3))
+    assert seen == [(30.0, 100), (30.0, 100)]
 
 
 def test_discrepancy_embeds_at_most_three_columns(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -175,13 +175,15 @@ def select_by_discrepancy(
     reference: str,
     *,
     method: str = "shift",
-    time_budget: float = DISCREPANCY_TIME_CAP,
-    max_evaluations: int = MAX_EVALUATIONS,
+    time_budget: float | None = None,
+    max_evaluations: int | None = None,
 ) -> list[str]:
     """The star-discrepancy selection of :func:`analysis.subsets.selection.select_subset` as a
     selector's step: on the embedding of at most :data:`DISCREPANCY_MAX_COLUMNS` of the seen
     optimizers (those :func:`analysis.subsets.validation.default_embed_optimizers` picks), seeded
     from ``inp.rng``. ``python -m analysis subset --protocol`` judges its own method through it.
+    ``time_budget`` and ``max_evaluations`` default to :data:`DISCREPANCY_TIME_CAP` and
+    :data:`MAX_EVALUATIONS` as they are when it is called.
 
     Example:
         >>> s = pd.DataFrame({"a": [0.1, 0.5, 0.9, 0.3]}, index=["t1", "t2", "t3", "t4"])
@@ -195,14 +197,15 @@ def select_by_discrepancy(
     if inp.k == n:
         return _ids(inp, np.arange(n))
     seed = int(inp.rng.integers(2**32))
+    # None: the module's constants as they are at the call (not frozen when the module loaded)
     sel = select_subset(
         embedding(scores),
         inp.k,
         method=method,
         reference=reference,
         seed=seed,
-        time_budget=time_budget,
-        max_evaluations=max_evaluations,
+        time_budget=DISCREPANCY_TIME_CAP if time_budget is None else time_budget,
+        max_evaluations=MAX_EVALUATIONS if max_evaluations is None else max_evaluations,
     )
     return _ids(inp, sel.indices)
 
