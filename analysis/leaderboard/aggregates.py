@@ -60,7 +60,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy import stats as st
 
-from analysis.leaderboard.plots import Color, palette
+from analysis.leaderboard.plots import Color, add_legend, palette
 from analysis.leaderboard.stats import TIE_DECIMALS
 
 #: The aggregate metrics, in the order they are reported; lower is better for each.
@@ -653,5 +653,5 @@ def score_distribution_plot(profiles: pd.DataFrame, pal: Mapping[str, Color] | N
     ax.set_xlabel("regret threshold τ")
     ax.set_ylabel("fraction of runs with regret ≤ τ (higher is better)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2 if len(names) > 6 else 1, frameon=False)
+    add_legend(fig, ax)
     return fig

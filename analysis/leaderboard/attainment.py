@@ -42,7 +42,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from analysis.leaderboard.hypervolume import REF, normalized_values
-from analysis.leaderboard.plots import Color, palette
+from analysis.leaderboard.plots import Color, add_legend, palette
 from analysis.normalize import Prepared, prepare
 from bench.results import decode_objectives
 from tasks.base import Objective
@@ -415,7 +415,7 @@ def attainment_plot(
             ax.scatter(pts[:, 0], pts[:, 1], color=c, s=6, alpha=0.3, lw=0)
     labels = _labels(fronts, task, objectives, len(cols))
     _setup_axes(ax, labels, f"{task}: median attainment surface, band from best to worst")
-    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    add_legend(fig, ax, loc="upper right", inside_columns=1)
     return fig
 
 
@@ -470,5 +470,5 @@ def pareto_front_plot(
         ax.scatter(pts[:, 0], pts[:, 1], color=c, s=18, zorder=4)
     labels = _labels(fronts, task, objectives, len(cols))
     _setup_axes(ax, labels, f"{task}: reference front and each optimizer's best run")
-    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    add_legend(fig, ax, loc="upper right", inside_columns=1)
     return fig

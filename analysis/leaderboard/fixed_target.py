@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.leaderboard.plots import Color, palette
+from analysis.leaderboard.plots import Color, add_legend, palette
 from analysis.leaderboard.profiles import COCO_TARGETS, task_dimension
 from analysis.normalize import SINGLE_OBJECTIVE_TYPES, Prepared, as_prepared, check_axis
 
@@ -522,7 +522,6 @@ def plot_runtime_ecdf(
         ax.set_ylabel("fraction of (task, target) pairs reached")
         ax.set_title(ttype)
         ax.grid(alpha=0.3)
-        if len(sub):
-            ax.legend(fontsize=8, frameon=False, loc="upper left")
+    add_legend(fig, axes, loc="upper left", inside_columns=1)
     fig.suptitle(title)
     return fig

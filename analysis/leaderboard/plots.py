@@ -15,14 +15,26 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 Color = tuple[float, float, float]
+
+#: Up to this many entries a legend sits inside the axes. More (a report with the baseline archive
+#: has 30-odd optimizers) would cover the curves, or squeeze the axes to nothing under the
+#: constrained layout, so they go beside the plot, which widens the figure.
+LEGEND_INSIDE_MAX = 12
+_LEGEND_ROW_INCHES = 0.19  # one entry at font size 8, with matplotlib's default spacing
+_LEGEND_CHAR_INCHES = 0.07  # one character of a label at font size 8
+_LEGEND_HANDLE_INCHES = 0.75  # the line sample, its padding and the gap between columns
 
 
 def palette(optimizers: Iterable[str]) -> dict[str, Color]:
@@ -41,6 +53,54 @@ def palette(optimizers: Iterable[str]) -> dict[str, Color]:
 
 def _colors(names: Sequence[str], pal: Mapping[str, Color] | None) -> Mapping[str, Color]:
     return pal if pal is not None else palette(names)
+
+
+#: Where a legend inside the axes may go.
+InsideLoc = Literal["best", "upper left", "upper right", "lower left", "lower right"]
+
+
+def add_legend(
+    fig: Figure, axes: Axes | Sequence[Axes], loc: InsideLoc = "best", inside_columns: int | None = None
+) -> None:
+    """The legend of the labelled lines of ``axes`` (a figure built with ``layout="constrained"``).
+
+    Up to :data:`LEGEND_INSIDE_MAX` distinct labels: one legend inside each of ``axes`` at
+    ``loc`` (``inside_columns`` columns; by default two above 6 entries). More: one legend for the
+    whole figure, beside the plot on the right, in as many columns as the figure's height needs,
+    and the figure is widened by the legend's width, so the plot keeps its size.
+
+    Example:
+        >>> fig = Figure(figsize=(7, 4.2), layout="constrained")
+        >>> ax = fig.subplots()
+        >>> for i in range(30):
+        ...     _ = ax.plot([0, 1], [i, i], label=f"optimizer_{i}")
+        >>> add_legend(fig, ax)
+        >>> ax.get_legend() is None, len(fig.legends), bool(fig.get_size_inches()[0] > 7)
+        (True, 1, True)
+    """
+    axs = [axes] if isinstance(axes, Axes) else list(axes)
+    handles: list[Artist] = []
+    labels: list[str] = []
+    for ax in axs:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    if not labels:
+        return
+    if len(labels) <= LEGEND_INSIDE_MAX:
+        for ax in axs:
+            n = len(ax.get_legend_handles_labels()[1])
+            if n:
+                ncol = inside_columns if inside_columns is not None else 2 if n > 6 else 1
+                ax.legend(fontsize=8, ncol=ncol, frameon=False, loc=loc)
+        return
+    width, height = fig.get_size_inches()
+    rows = max(1, int((height - 0.4) / _LEGEND_ROW_INCHES))
+    ncol = math.ceil(len(labels) / rows)
+    column = _LEGEND_HANDLE_INCHES + _LEGEND_CHAR_INCHES * max(map(len, labels))
+    fig.set_size_inches(width + ncol * column, height)
+    fig.legend(handles, labels, loc="outside right upper", ncol=ncol, fontsize=8, frameon=False)
 
 
 def curves_plot(
@@ -78,7 +138,7 @@ def curves_plot(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2 if len(names) > 6 else 1, frameon=False)
+    add_legend(fig, ax)
     return fig
 
 
@@ -103,7 +163,7 @@ def rank_plot(
     ax.set_ylabel("mean rank (1 = best)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2 if len(ranks.columns) > 6 else 1, frameon=False)
+    add_legend(fig, ax)
     return fig
 
 
@@ -242,5 +302,5 @@ def profile_plot(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2 if len(profile.columns) > 6 else 1, frameon=False)
+    add_legend(fig, ax)
     return fig
