@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Callable
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -119,6 +120,9 @@ def test_many_optimizers_get_one_legend_beside_the_plot(name: str) -> None:
     assert len(fig.legends) == 1
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert sum(any(o in label for label in labels) for o in _names(MANY)) == MANY
+    # the continuous palette gives neighbours nearly one hue: their dash patterns differ
+    styles = [h.get_linestyle() for h in fig.legends[0].legend_handles if h is not None]  # type: ignore[attr-defined]
+    assert len(set(styles)) == 4 and all(a != b for a, b in pairwise(styles[-MANY:]))
     box = fig.legends[0].get_window_extent()  # where the draw above put it
     for ax in fig.axes:
         plot = ax.get_window_extent()
@@ -135,3 +139,4 @@ def test_a_few_optimizers_keep_their_legend_inside_the_axes(name: str) -> None:
     assert legends
     for legend in legends:
         assert sum(any(o in t.get_text() for t in legend.get_texts()) for o in _names(FEW)) == FEW
+        assert {h.get_linestyle() for h in legend.legend_handles if h is not None} <= {"-", "--"}  # type: ignore[attr-defined]

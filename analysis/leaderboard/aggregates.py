@@ -60,7 +60,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy import stats as st
 
-from analysis.leaderboard.plots import Color, add_legend, palette
+from analysis.leaderboard.plots import Color, add_legend, line_styles, palette
 from analysis.leaderboard.stats import TIE_DECIMALS
 
 #: The aggregate metrics, in the order they are reported; lower is better for each.
@@ -642,11 +642,12 @@ def score_distribution_plot(profiles: pd.DataFrame, pal: Mapping[str, Color] | N
     """
     names = sorted(profiles["optimizer"].astype(str).unique())
     colors = pal if pal is not None else palette(names)
+    dashes = line_styles(names, pal)
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.subplots()
     for name in names:
         g = profiles[profiles["optimizer"].astype(str) == name]
-        ax.plot(g["tau"], g["fraction"], label=name, color=colors[name], lw=1.8)
+        ax.plot(g["tau"], g["fraction"], label=name, color=colors[name], ls=dashes[name], lw=1.8)
         if g["lower"].notna().any():
             ax.fill_between(g["tau"], g["lower"], g["upper"], color=colors[name], alpha=0.2, lw=0)
     ax.set_ylim(-0.02, 1.02)

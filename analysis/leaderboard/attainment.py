@@ -42,7 +42,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from analysis.leaderboard.hypervolume import REF, normalized_values
-from analysis.leaderboard.plots import Color, add_legend, palette
+from analysis.leaderboard.plots import Color, add_legend, line_styles, palette
 from analysis.normalize import Prepared, prepare
 from bench.results import decode_objectives
 from tasks.base import Objective
@@ -398,6 +398,7 @@ def attainment_plot(
     sub = _task_rows(fronts, task)
     names = sorted(surfaces["optimizer"].unique())
     colors = pal if pal is not None else palette(names)
+    dashes = line_styles(names, pal)
     fig = Figure(figsize=(6.4, 5.2), layout="constrained")
     ax = fig.subplots()
     for name in names:
@@ -409,7 +410,7 @@ def attainment_plot(
         ax.fill(np.r_[bx, wx[::-1]], np.r_[by, wy[::-1]], color=c, alpha=0.15, lw=0)
         mx, my = _staircase(median, REF)
         n = int(s["n_runs"].iat[0])
-        ax.plot(mx, my, color=c, lw=1.8, label=f"{name} (median of {n} runs)")
+        ax.plot(mx, my, color=c, ls=dashes[name], lw=1.8, label=f"{name} (median of {n} runs)")
         if show_points:
             pts = sub.loc[sub["optimizer"].astype(str) == name, cols].to_numpy(dtype=np.float64)
             ax.scatter(pts[:, 0], pts[:, 1], color=c, s=6, alpha=0.3, lw=0)
@@ -450,6 +451,7 @@ def pareto_front_plot(
     ax.scatter(ref_front[:, 0], ref_front[:, 1], color="k", s=14, zorder=3)
     names = sorted(sub["optimizer"].astype(str).unique())
     colors = pal if pal is not None else palette(names)
+    dashes = line_styles(names, pal)
     for name in names:
         g = sub[sub["optimizer"].astype(str) == name]
         per_run = g.drop_duplicates("run").set_index("run")
@@ -464,6 +466,7 @@ def pareto_front_plot(
             sx,
             sy,
             color=c,
+            ls=dashes[name],
             lw=1.5,
             label=f"{name}, best run (seed {seed}, IGD+ {cand.at[best, 'igd_plus']:.3f})",
         )

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.leaderboard.plots import Color, add_legend, palette
+from analysis.leaderboard.plots import Color, add_legend, line_styles, palette
 from analysis.leaderboard.profiles import COCO_TARGETS, task_dimension
 from analysis.normalize import SINGLE_OBJECTIVE_TYPES, Prepared, as_prepared, check_axis
 
@@ -510,11 +510,18 @@ def plot_runtime_ecdf(
     fig = Figure(figsize=(6.2 * len(types), 4.2), layout="constrained")
     axes = fig.subplots(1, len(types), squeeze=False)[0]
     colors = pal if pal is not None else palette(ecdf["optimizer"].astype(str).unique())
+    dashes = line_styles(ecdf["optimizer"].astype(str).unique(), pal)
     for ax, ttype in zip(axes, types, strict=True):
         sub = ecdf[ecdf["task_type"].astype(str) == ttype]
         for name, g in sub.groupby(sub["optimizer"].astype(str), sort=True):
             ax.step(
-                g["budget"], g["fraction"], where="post", label=str(name), color=colors.get(str(name)), lw=1.8
+                g["budget"],
+                g["fraction"],
+                where="post",
+                label=str(name),
+                color=colors.get(str(name)),
+                ls=dashes[str(name)],
+                lw=1.8,
             )
         ax.set_xscale("log")
         ax.set_ylim(-0.02, 1.02)

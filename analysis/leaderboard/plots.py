@@ -55,6 +55,30 @@ def _colors(names: Sequence[str], pal: Mapping[str, Color] | None) -> Mapping[st
     return pal if pal is not None else palette(names)
 
 
+#: Dash patterns cycled over optimizers in :func:`palette`'s order when there are more than ten:
+#: the continuous palette it then uses gives neighbours nearly the same hue, and the dashes tell
+#: them apart.
+DASHES = ("-", "--", ":", "-.")
+
+
+def line_styles(names: Iterable[str], pal: Mapping[str, Color] | None = None) -> dict[str, str]:
+    """A line style per optimizer, consistent across a report's figures (keyed like ``pal``).
+
+    Up to ten optimizers (the categorical palettes): solid lines. More: :data:`DASHES` in turn, in
+    the sorted order :func:`palette` colors them by.
+
+    Example:
+        >>> line_styles(["a", "b"])
+        {'a': '-', 'b': '-'}
+        >>> [line_styles([f"o{i:02d}" for i in range(12)])[n] for n in ("o00", "o01", "o02", "o05")]
+        ['-', '--', ':', '--']
+    """
+    order = sorted(set(map(str, pal if pal is not None else names)) | set(map(str, names)))
+    if len(order) <= 10:
+        return dict.fromkeys(order, "-")
+    return {n: DASHES[i % len(DASHES)] for i, n in enumerate(order)}
+
+
 #: Where a legend inside the axes may go.
 InsideLoc = Literal["best", "upper left", "upper right", "lower left", "lower right"]
 
@@ -124,10 +148,11 @@ def curves_plot(
     ax = fig.subplots()
     names = sorted(agg[by].astype(str).unique())
     colors = _colors(names, pal)
+    dashes = line_styles(names, pal)
     for name in names:
         g = agg[agg[by].astype(str) == name]
         c = colors.get(name)
-        ax.plot(g["budget"], g["mean"], label=name, color=c, lw=1.8)
+        ax.plot(g["budget"], g["mean"], label=name, color=c, ls=dashes[name], lw=1.8)
         if g["ci_low"].notna().any():
             ax.fill_between(g["budget"], g["ci_low"], g["ci_high"], color=c, alpha=0.18, lw=0)
     if log_x:
@@ -155,8 +180,16 @@ def rank_plot(
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.subplots()
     colors = _colors(list(ranks.columns), pal)
+    dashes = line_styles(list(ranks.columns), pal)
     for name in ranks.columns:
-        ax.plot(ranks.index, ranks[name], label=str(name), color=colors.get(str(name)), lw=1.8)
+        ax.plot(
+            ranks.index,
+            ranks[name],
+            label=str(name),
+            color=colors.get(str(name)),
+            ls=dashes[str(name)],
+            lw=1.8,
+        )
     ax.set_xscale("log")
     ax.set_ylim(len(ranks.columns) + 0.3, 0.7)  # best (rank 1) at the top
     ax.set_xlabel("budget (fraction of the task's largest budget)")
@@ -288,9 +321,16 @@ def profile_plot(
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.subplots()
     colors = _colors([str(c) for c in profile.columns], pal)
+    dashes = line_styles([str(c) for c in profile.columns], pal)
     for name in profile.columns:
         ax.step(
-            profile.index, profile[name], where="post", label=str(name), color=colors.get(str(name)), lw=1.8
+            profile.index,
+            profile[name],
+            where="post",
+            label=str(name),
+            color=colors.get(str(name)),
+            ls=dashes[str(name)],
+            lw=1.8,
         )
     x = np.asarray(profile.index, dtype=np.float64)
     x = x[np.isfinite(x) & (x > 0)]
