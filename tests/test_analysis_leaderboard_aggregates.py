@@ -332,6 +332,27 @@ def test_interval_plot_one_panel_per_metric_best_on_top() -> None:
     assert rendered(fig)[:4] == b"\x89PNG"
 
 
+def test_interval_plot_leaves_a_margin_around_every_interval_and_estimate() -> None:
+    # Bars pin the axis to their base (matplotlib's sticky edges): the best optimizer's tick sat
+    # on the left spine, its narrow interval invisible (a deterministic optimizer, e.g. ng_ngopt).
+    est = pd.DataFrame(
+        {
+            "optimizer": ["steady", "a", "b"],
+            "metric": "iqm",
+            "estimate": [0.00685, 0.02, 0.04],
+            "lower": [0.0068, 0.01, 0.03],
+            "upper": [0.0069, 0.03, 0.05],
+            "n_tasks": 30,
+            "n_runs": 60,
+        }
+    )
+    fig = ag.interval_plot(est)
+    rendered(fig)
+    left, right = fig.axes[0].get_xlim()
+    span = 0.05 - 0.0068
+    assert left < 0.0068 - 0.02 * span and right > 0.05 + 0.02 * span
+
+
 def test_interval_plot_without_intervals_draws_estimates_only() -> None:
     fig = ag.interval_plot(ag.interval_estimates(frame(HAND), n_boot=0), metrics=["iqm", "mean"])
     assert len(fig.axes) == 2

@@ -560,6 +560,9 @@ def _interval_bars(ax: Axes, y: np.ndarray, est: pd.DataFrame, est_col: str, col
     ax.barh(y[ok], (hi - lo)[ok], left=lo[ok], height=0.6, color=bar_colors, alpha=0.75)
     ax.scatter(est[est_col], y, marker="|", s=250, color="black", zorder=3)
     ax.grid(axis="x", alpha=0.3)
+    # Bars pin the axis to their base (sticky edges), which put the lowest interval and its tick
+    # on the spine; the usual margins keep every bar and tick in view.
+    ax.use_sticky_edges = False
 
 
 def interval_plot(
