@@ -28,6 +28,10 @@ from matplotlib.figure import Figure
 
 Color = tuple[float, float, float]
 
+#: Up to this many optimizers :func:`palette` uses a categorical palette (tab10) and
+#: :func:`line_styles` solid lines; above it the colors come closer together and dashes help.
+CATEGORICAL_MAX = 10
+
 #: Up to this many entries a legend sits inside the axes. More (a report with the baseline archive
 #: has 30-odd optimizers) would cover the curves, or squeeze the axes to nothing under the
 #: constrained layout, so they go beside the plot, which widens the figure.
@@ -46,7 +50,7 @@ def palette(optimizers: Iterable[str]) -> dict[str, Color]:
         True
     """
     names = sorted(set(map(str, optimizers)))
-    base = "tab10" if len(names) <= 10 else "tab20" if len(names) <= 20 else "husl"
+    base = "tab10" if len(names) <= CATEGORICAL_MAX else "tab20" if len(names) <= 20 else "husl"
     colors = sns.color_palette(base, max(len(names), 1))
     return {n: tuple(colors[i]) for i, n in enumerate(names)}
 
@@ -74,7 +78,7 @@ def line_styles(names: Iterable[str], pal: Mapping[str, Color] | None = None) ->
         ['-', '--', ':', '--']
     """
     order = sorted(set(map(str, pal if pal is not None else names)) | set(map(str, names)))
-    if len(order) <= 10:
+    if len(order) <= CATEGORICAL_MAX:
         return dict.fromkeys(order, "-")
     return {n: DASHES[i % len(DASHES)] for i, n in enumerate(order)}
 
@@ -105,16 +109,18 @@ def add_legend(
     axs = [axes] if isinstance(axes, Axes) else list(axes)
     handles: list[Artist] = []
     labels: list[str] = []
+    per_axes: list[int] = []  # labelled lines of each of axs
     for ax in axs:
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+        ax_handles, ax_labels = ax.get_legend_handles_labels()
+        per_axes.append(len(ax_labels))
+        for handle, label in zip(ax_handles, ax_labels, strict=True):
             if label not in labels:
                 handles.append(handle)
                 labels.append(label)
     if not labels:
         return
     if len(labels) <= LEGEND_INSIDE_MAX:
-        for ax in axs:
-            n = len(ax.get_legend_handles_labels()[1])
+        for ax, n in zip(axs, per_axes, strict=True):
             if n:
                 ncol = inside_columns if inside_columns is not None else 2 if n > 6 else 1
                 ax.legend(fontsize=8, ncol=ncol, frameon=False, loc=loc)
