@@ -505,15 +505,29 @@ def _settle_lost(
 
 
 def _run_on_dask(spec: RunSpec, output_dir: Path, attempt: str) -> RunOutcome:
+    # Dask computes a task again when the worker holding its result dies: the run already
+    # wrote this attempt's file, which stays the run (not replaced by a second run of it).
+    written = _outcome_from_file(spec, output_dir, attempt)
+    if written is not None:
+        return written
     return run_one(spec, output_dir, contained=True, attempt=attempt)
+
+
+#: How often a run the dask scheduler cancels (a scheduler restart, a key it dropped) is
+#: submitted again before it is recorded as ``crashed``.
+DASK_RESUBMITS = 2
 
 
 def run_dask(specs: Sequence[RunSpec], output_dir: Path, client: Any, on_outcome: OnOutcome) -> None:
     """Run ``specs`` as futures on a dask ``client``; a run that kills workers is recorded ``died``.
 
-    A finished run's outcome is read from its result file (verified, same attempt), not fetched
-    from the worker: a worker that dies right after a run would otherwise take the outcome with
-    it and dask would run that run again. Futures are released as soon as they are settled.
+    A run's outcome is read from its result file (verified, same attempt), not fetched from
+    the worker: a worker that dies right after a run would otherwise take the outcome with it
+    and dask would run that run again. A future that settles neither finished nor erred is
+    not the run's failure: one whose result was ``lost`` with its worker (and is being
+    computed again) is awaited unless its file is there, and one the scheduler ``cancelled``
+    is submitted again, :data:`DASK_RESUBMITS` times at most. Futures are released as soon
+    as they are settled.
     """
     import uuid
 
@@ -521,27 +535,41 @@ def run_dask(specs: Sequence[RunSpec], output_dir: Path, client: Any, on_outcome
     from distributed import as_completed as dask_completed
 
     live: dict[str, tuple[Any, RunSpec, str]] = {}
-    for spec in specs:
+    resubmits: dict[str, int] = {}
+
+    def submit(spec: RunSpec) -> Any:
         attempt = uuid.uuid4().hex
         future = client.submit(
             _run_on_dask, spec, output_dir, attempt, pure=False, key=f"nxm-bench-{spec.run_id}-{attempt[:12]}"
         )
         live[future.key] = (future, spec, attempt)
-    pending = dask_completed([f for f, _, _ in live.values()])
+        return future
+
+    pending = dask_completed([submit(spec) for spec in specs])
     try:
         for future in pending:
             _, spec, attempt = live.pop(future.key)
-            outcome: RunOutcome | None = None
+            outcome: RunOutcome | None = _outcome_from_file(spec, output_dir, attempt)
             exc: BaseException | None = None
-            if future.status == "finished":
-                outcome = _outcome_from_file(spec, output_dir, attempt)
-                if outcome is None:  # not visible here (yet): ask the worker
-                    try:
-                        outcome = future.result()
-                    except Exception as err:
-                        exc = err
-            else:
-                exc = future.exception()
+            status = future.status
+            if outcome is None and status in ("lost", "pending"):  # computed again after its worker died
+                live[future.key] = (future, spec, attempt)
+                pending.add(future)
+                continue
+            if outcome is None and status == "cancelled" and resubmits.get(spec.run_id, 0) < DASK_RESUBMITS:
+                # The cancelled attempt may still be running on a worker: both write the run's
+                # file atomically, and the new attempt's outcome is the one reported.
+                resubmits[spec.run_id] = resubmits.get(spec.run_id, 0) + 1
+                future.release()
+                pending.add(submit(spec))
+                continue
+            if outcome is None and status == "finished":  # not visible here (yet): ask the worker
+                try:
+                    outcome = future.result()
+                except Exception as err:
+                    exc = err
+            elif outcome is None:
+                exc = future.exception() if status == "error" else _cancellation(future)
             future.release()
             if outcome is not None:
                 on_outcome(outcome)
@@ -568,3 +596,12 @@ def run_dask(specs: Sequence[RunSpec], output_dir: Path, client: Any, on_outcome
     except BaseException:
         client.cancel([f for f, _, _ in live.values()])
         raise
+
+
+def _cancellation(future: Any) -> BaseException:
+    """Why the scheduler cancelled ``future`` (its ``exception()`` is ``None``)."""
+    try:
+        future.result(timeout=0)
+    except BaseException as err:  # FutureCancelledError, with the scheduler's reason
+        return err
+    return RuntimeError(f"dask future {future.key} ended as {future.status!r} without a result")
