@@ -16,7 +16,9 @@ process never executes runs (for the process backends); it supervises:
   Then the pool is restarted with the runs not yet done.
 * :func:`run_dask` submits runs as dask futures: a worker that dies is restarted by its nanny
   and its task retried (``distributed.scheduler.allowed-failures`` times); a run that keeps
-  killing workers fails with ``KilledWorker`` alone and is recorded as ``died``.
+  killing workers fails with ``KilledWorker`` alone and is recorded as ``died``. A run whose
+  result dask loses with a dying worker keeps the file it wrote (dask's recomputation reads
+  it back instead of running the run again); a run the scheduler cancels is submitted again.
 
 Every failure of a run is written as that run's result file (``record_failure``) and the sweep
 goes on; only a result that cannot be written stops it.
