@@ -280,7 +280,7 @@ def _objective_words(encoded: str) -> str:
 
 
 def _version_notes(libs: Mapping[str, set[str]]) -> list[str]:
-    from bench.archive.pack import installed_version
+    from bench.installed import installed_version
 
     out = []
     for lib, versions in sorted(libs.items()):

@@ -46,6 +46,7 @@ from typing import IO, Any
 from ConfigSpace import ConfigurationSpace
 
 from bench.blas_kernel import blas_kernel
+from bench.installed import installed_version
 from bench.registry import make_task, optimizer_class
 from bench.results import TrialRecorder, write_run
 from bench.run_context import apply_context
@@ -107,7 +108,7 @@ def _versions(optimizer_cls: type[Optimizer] | None, task: Task | None = None) -
     if task is not None:  # None: the run failed before its task
         libs += [d for d in task.meta.libraries if d not in libs]
     for name in libs:
-        out[name] = _installed_version(name)
+        out[name] = installed_version(name)
     return out
 
 
@@ -146,21 +147,10 @@ def _distribution(module: str) -> str | None:
         return module
     except metadata.PackageNotFoundError:
         known = DISTRIBUTION_OF_MODULE.get(module)
-        if known is not None and _installed_version(known) != "not installed":
+        if known is not None and installed_version(known) != "not installed":
             return known
         dists = metadata.packages_distributions().get(module)
         return dists[0] if dists else None
-
-
-@lru_cache(maxsize=64)
-def _installed_version(name: str) -> str:
-    # Once per process: reading the metadata costs ~0.3 ms per package, every run, and the code a
-    # worker runs is what it imported at its start, so that version is the one to record even if
-    # the package is reinstalled while the worker lives.
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def _loop(

@@ -175,7 +175,7 @@ def test_bench_names_no_adapter() -> None:
 def test_versions_are_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run records the versions its process imported; reading them costs each run nothing after
     the first (the metadata were read again for every run, ~0.3 ms per package)."""
-    from bench import loop
+    from bench import installed, loop
 
     calls: list[str] = []
     real = metadata.version
@@ -184,12 +184,12 @@ def test_versions_are_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -> 
         calls.append(name)
         return real(name)
 
-    loop._installed_version.cache_clear()
-    monkeypatch.setattr(loop.metadata, "version", counting)
+    installed.installed_version.cache_clear()
+    monkeypatch.setattr(installed.metadata, "version", counting)
     first = loop._versions(None)
     assert loop._versions(None) == first and first["numpy"] == real("numpy")
     assert sorted(calls) == sorted(set(calls)) == sorted(k for k in first if k != "python")
-    assert loop._installed_version("no-such-distribution-xyz") == "not installed"
+    assert installed.installed_version("no-such-distribution-xyz") == "not installed"
 
 
 def test_versions_record_every_library_an_adapter_requires() -> None:

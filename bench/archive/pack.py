@@ -20,7 +20,6 @@ import os
 import platform
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ import pyarrow.parquet as pq
 
 from bench.archive.planning import Entry
 from bench.archive.store import COLUMNS, META_KEY, archive_dir, encode_meta, file_sha256
+from bench.installed import installed_version
 
 __all__ = ["IncompleteEntry", "pack_entry", "relative_path"]
 
@@ -81,17 +81,6 @@ def _read_runs(entry: Entry, study_dir: Path) -> list[tuple[dict[str, Any], pa.T
             f"failed or of another definition in {study_dir} (e.g. {missing[0]}); build them first"
         )
     return out
-
-
-@cache  # asked once per run file when packing: thousands of times for one library
-def installed_version(library: str) -> str:
-    """The installed version of a library, or ``not installed``."""
-    from importlib import metadata
-
-    try:
-        return metadata.version(library)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def _versions(metas: Sequence[dict[str, Any]]) -> dict[str, str]:

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.archive.pack import installed_version, relative_path
+from bench.archive.pack import relative_path
 from bench.archive.planning import Entry, expected_entries
 from bench.archive.store import read_file_meta, read_manifest
+from bench.installed import installed_version
 
 __all__ = ["EntryStatus", "archive_status", "installed_version", "stale_reasons"]
 
