@@ -26,6 +26,7 @@ from bench.archive.pieces import piece_names, seed_groups
 from bench.archive.read import read_archive
 from bench.archive.store import archive_dir, read_manifest, verify
 from bench.blas_kernel import blas_kernel, openblas_coretype
+from bench.installed import installed_version
 from bench.results import load, load_runs
 
 SHIPPED = archive_dir()
@@ -122,7 +123,7 @@ def test_archived_runs_rerun_bit_identically(bench, tmp_path: Path) -> None:
     files = _shipped_files()
     for o in opts:
         lib = files[f"dev_bb/{o}.parquet"].get("library_version") or {}
-        changed = {k: v for k, v in lib.items() if status.installed_version(k) != v}
+        changed = {k: v for k, v in lib.items() if installed_version(k) != v}
         if changed:  # archive status lists such an entry as stale; it is rebuilt, not compared
             pytest.skip(f"{o} was archived with {changed}, another version is installed here")
     if openblas_coretype(blas_kernel()) is None:

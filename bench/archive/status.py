@@ -33,7 +33,7 @@ from bench.archive.planning import Entry, expected_entries
 from bench.archive.store import read_file_meta, read_manifest
 from bench.installed import installed_version
 
-__all__ = ["EntryStatus", "archive_status", "installed_version", "stale_reasons"]
+__all__ = ["EntryStatus", "archive_status", "stale_reasons"]
 
 STATES = ("fresh", "stale", "incomplete", "missing", "orphaned", "unchecked")
 
