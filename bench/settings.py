@@ -96,8 +96,21 @@ def _positive(value: Any, what: str, allow_none: bool = False) -> float | None:
         or not math.isfinite(value)
     ):  # inf would make a run that never ends
         valid = "a positive finite number" + (" or null" if allow_none else "")
-        raise ConfigError(f"{what}={value!r} is invalid: use {valid}")
+        raise ConfigError(f"{what}={_as_typed(value)} is invalid: use {valid}")
     return float(value)
+
+
+def _as_typed(value: Any) -> str:
+    """A bad number as the user most likely typed it: the schema types budgets and timeouts as
+    floats, so ``n_trials=-3`` arrives as ``-3.0``; echo ``-3``, not a value nobody wrote.
+
+    Example:
+        >>> _as_typed(-3.0), _as_typed(0.5), _as_typed("abc"), _as_typed(float("inf"))
+        ('-3', '0.5', "'abc'", 'inf')
+    """
+    if type(value) is float and value.is_integer() and abs(value) < 2.0**53:
+        return str(int(value))
+    return repr(value)
 
 
 def _str_list(value: Any, what: str) -> tuple[str, ...]:
