@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.util
 import json
 import os
@@ -348,6 +349,58 @@ def _read_encoding(folder: Path, scenario: Scenario, instances: Sequence[str]) -
     return dict(raw)
 
 
+#: The files of a scenario folder that its values come from, in the order :func:`scenario_digest`
+#: hashes them.
+DATA_FILES = ("config_space.json", "encoding.json", "model.onnx")
+
+#: :func:`scenario_digest` of each scenario in YAHPO data 1.0.2 (``VERSION`` 1.0.2 of
+#: github.com/slds-lmu/yahpo_data): the files this project's baseline archive, reference values
+#: and tests were made with. A task on these files keeps its plain form (no revision); on any
+#: other files it is revised (see :func:`data_revision`).
+REFERENCE_DIGESTS: dict[str, str] = {
+    "lcbench": "98fdb84d49f7b818d0f23fbc7647d697fc2105534a268c5b9ab4369f8e8a70d1",
+    "rbv2_xgboost": "863bb7a320be9644187bdbfe69623d69dfa2dc0bf5ee47cc1bc2f3cc016a42e2",
+    "rbv2_rpart": "ccda1a530696ec36cd651bffe331004835f660fd8bccb35e86b26bdfb28c6ccc",
+    "iaml_glmnet": "b55bf0686e94f07044ac62ca20763eb0c71d22573fcbd636cc6f2e7b0a9c75cd",
+}
+
+
+def scenario_digest(folder: Path) -> str:
+    """SHA-256 over a scenario folder's :data:`DATA_FILES` (each name, length and bytes): what its
+    tasks' values are computed from, wherever the folder is.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     for name in DATA_FILES:
+        ...         _ = (Path(tmp) / name).write_bytes(b"")
+        ...     scenario_digest(Path(tmp))[:16]
+        '944ee1d8e73bb675'
+    """
+    h = hashlib.sha256()
+    for name in DATA_FILES:
+        data = (folder / name).read_bytes()
+        h.update(f"{name}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+def data_revision(scenario: str, digest: str) -> str:
+    """The task revision of a scenario's tasks computed from files with ``digest``: empty for the
+    reference files (:data:`REFERENCE_DIGESTS`), else ``yahpo-data=sha256:`` and the digest's first
+    16 hex digits. Surrogates retrained or edited under the same names give other values for the
+    same task id; the revision enters each run's fingerprint, so runs of two data folders are never
+    mixed in one study folder, and archived baselines made with other files are refused.
+
+    Example:
+        >>> data_revision("lcbench", REFERENCE_DIGESTS["lcbench"])
+        ''
+        >>> data_revision("lcbench", "0123456789abcdef" * 4)
+        'yahpo-data=sha256:0123456789abcdef'
+    """
+    return "" if REFERENCE_DIGESTS.get(scenario) == digest else f"yahpo-data=sha256:{digest[:16]}"
+
+
 class YahpoSurrogate:
     """One scenario's ONNX model plus the exact ``yahpo_gym`` input encoding.
 
@@ -377,6 +430,12 @@ class YahpoSurrogate:
             self.encoding = _read_encoding(self.folder, self.scenario, self.instances)
             self._check_space()
             self._check_model()
+            #: :func:`scenario_digest` of the files read above (a few MB, once per process).
+            self.digest = scenario_digest(self.folder)
+        except OSError as exc:  # a file that vanished or became unreadable since it was checked
+            raise YahpoDataError(
+                f"YAHPO scenario {scenario!r}: cannot read {self.folder} ({_one_line(exc)}); {_REFETCH}"
+            ) from None
         except YahpoDataError as exc:
             raise YahpoDataError(f"YAHPO scenario {scenario!r}: {exc}; {_REFETCH}") from None
 
@@ -553,6 +612,7 @@ class YahpoTask(Task):
             tags=("yahpo", sc.name),
             description=f"YAHPO Gym {sc.name} surrogate on OpenML instance {instance}",
             libraries=("onnxruntime",),  # the surrogate network runs in it
+            revision=data_revision(sc.name, surrogate.digest),
         )
 
     def _full_config(self, config: Mapping[str, Any], fidelity: float | None) -> dict[str, Any]:

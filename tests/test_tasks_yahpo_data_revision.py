@@ -1,0 +1,110 @@
+"""Other YAHPO surrogate files are another task: they never mix with runs of the reference files.
+
+A YAHPO task id names an instance of a scenario; its values come from the files of the data folder
+the user points at. Surrogates retrained or edited under the same file names give other values for
+the same id, so the task records what it was computed from: with the files of YAHPO data 1.0.2 that
+this project's baseline archive and reference values were made with, its revision stays empty (the
+task's plain form, as before); with any other files it is ``yahpo-data=sha256:<digest>``. The
+revision enters every run's fingerprint, so a study folder refuses to mix runs of two data folders
+and the report refuses archived baselines made with other files, each in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tasks.collections.yahpo import SCENARIOS, YahpoFamily, load_surrogate
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("NXMBENCH_YAHPO_DATA") or REPO.parent / "shared" / "data" / "yahpo")
+
+pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"YAHPO data folder {DATA} is absent")
+
+TASK = "yahpo/iaml_glmnet/40981"
+
+
+def _copy(root: Path, edit: Callable[[Path], object] | None = None) -> Path:
+    """A data folder with a writable copy of the small iaml_glmnet scenario, edited by ``edit``."""
+    shutil.copytree(DATA / "iaml_glmnet", root / "iaml_glmnet", copy_function=shutil.copyfile)
+    if edit is not None:
+        edit(root / "iaml_glmnet")
+    return root
+
+
+def _reindent_space(folder: Path) -> None:
+    """The same search space, written with other whitespace: other bytes, a still valid scenario."""
+    path = folder / "config_space.json"
+    path.write_text(json.dumps(json.loads(path.read_text()), indent=1))
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_the_reference_files_keep_the_plain_task_form(scenario: str) -> None:
+    fam = YahpoFamily(data_dir=DATA)
+    instance = load_surrogate(str(DATA.resolve()), scenario).instances[0]
+    for suffix in ("", "/mo"):
+        task = fam.make(f"yahpo/{scenario}/{instance}{suffix}")
+        assert task.meta.revision == "", task.meta.revision
+
+
+def test_a_copy_of_the_reference_files_elsewhere_is_the_same_task(tmp_path: Path) -> None:
+    root = _copy(tmp_path / "elsewhere")
+    assert YahpoFamily(data_dir=root).make(TASK).meta.revision == ""
+
+
+def test_other_files_under_the_same_names_are_another_task_revision(tmp_path: Path) -> None:
+    root = _copy(tmp_path / "other", _reindent_space)
+    revision = YahpoFamily(data_dir=root).make(TASK).meta.revision
+    assert revision.startswith("yahpo-data=sha256:") and len(revision) == len("yahpo-data=sha256:") + 16
+    assert YahpoFamily(data_dir=root).make(TASK + "/mo").meta.revision == revision
+    # the digest is of the files' bytes, not of where they are
+    again = _copy(tmp_path / "other-again", _reindent_space)
+    assert YahpoFamily(data_dir=again).make(TASK).meta.revision == revision
+
+
+def test_a_study_folder_refuses_to_mix_runs_of_two_data_folders(
+    run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    other = _copy(tmp_path / "other", _reindent_space)
+    out = tmp_path / "out"
+    args = ("optimizer=random_search", f"task={TASK}", "n_trials=3", f"output_dir={out}", "progress=false")
+    first = run_cli(*args, f"yahpo_data={DATA}")
+    assert first.returncode == 0, first.stderr
+    files = {p: p.read_bytes() for p in out.rglob("*.parquet")}
+    assert len(files) == 1
+
+    mixed = run_cli(*args, f"yahpo_data={other}")
+    assert mixed.returncode == 2, (mixed.stdout, mixed.stderr)
+    lines = [ln for ln in mixed.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in mixed.stderr, lines
+    assert "revision" in lines[0] and "yahpo-data=sha256:" in lines[0], lines[0]
+    assert {p: p.read_bytes() for p in out.rglob("*.parquet")} == files  # nothing lost or replaced
+
+    again = run_cli(*args, f"yahpo_data={DATA}")  # the reference files again: the run is resumed as done
+    assert again.returncode == 0, again.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*.parquet")} == files
+
+
+@pytest.mark.slow
+def test_the_report_refuses_archived_baselines_made_with_other_files(bench, tmp_path: Path) -> None:
+    """The archive's YAHPO runs were made with the reference files: a user's runs on other files
+    are not ranked against them (one line naming the task and both revisions)."""
+    other = tmp_path / "other"
+    shutil.copytree(DATA / "rbv2_rpart", other / "rbv2_rpart", copy_function=shutil.copyfile)
+    _reindent_space(other / "rbv2_rpart")
+    task = "yahpo/rbv2_rpart/14"  # in the shipped dev_mf subset
+    proc = bench(
+        tmp_path, "-m", "study=dev_mf", "optimizer=random_search", f"task={task}", "seed=0,1",
+        "progress=false", f"yahpo_data={other}",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = bench(tmp_path, "report", "results/dev_mf", "--baselines", "archive", module="analysis")
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert out.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), out.stderr
+    assert f"task revision of '{task}': archived 'none', your runs 'yahpo-data=sha256:" in lines[0], lines[0]
