@@ -60,6 +60,7 @@ from tasks.base import Fidelity, Result, Task
 __all__ = [
     "RunError",
     "RunOutcome",
+    "TaskRevisionMismatch",
     "TimeLimitExceeded",
     "TimeLimits",
     "check_finite",
@@ -86,6 +87,10 @@ class RunOutcome:
     duration: float
     error: str | None = None
     path: str | None = None
+
+
+class TaskRevisionMismatch(ValueError):
+    """The task a worker builds is another revision than the one its run was planned for."""
 
 
 def run_path(output_dir: Path, spec: RunSpec) -> Path:
@@ -316,6 +321,13 @@ def run_one(
     try:
         apply_context(spec.context)  # a worker (maybe remote) learns the study's data and task modules
         task = make_task(spec.task)
+        if task.meta.revision != spec.task_revision:
+            raise TaskRevisionMismatch(
+                f"task {spec.task!r} is revision {task.meta.revision!r} here, but the run was planned "
+                f"for revision {spec.task_revision!r}: this process finds other data or code for the "
+                "task than the planning one did (e.g. other YAHPO files at the same path on a cluster "
+                "node); nothing was computed, so no value is recorded under the planned revision"
+            )
         cls = optimizer_class(spec.optimizer_target)
         opt_seed, noise_seed = spec.seeds()
         # Tasks are cached per worker process; a private, freshly seeded copy of the space keeps

@@ -108,3 +108,41 @@ def test_the_report_refuses_archived_baselines_made_with_other_files(bench, tmp_
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert out.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), out.stderr
     assert f"task revision of '{task}': archived 'none', your runs 'yahpo-data=sha256:" in lines[0], lines[0]
+
+
+def test_a_worker_whose_data_differs_from_the_plan_records_its_run_as_crashed(tmp_path: Path) -> None:
+    """A cluster worker reads the study's data folder by its path; where that path holds other
+    files than the planning machine's, the task there is another revision than the planned one.
+    The run must not compute values under the planned revision: it is recorded crashed, naming
+    both revisions, with no trials."""
+    from bench import registry, results
+    from bench.config import OptimizerChoice, StudyConfig
+    from bench.loop import run_one
+    from bench.plan import make_plan
+    from bench.run_context import RunContext
+    from optimizers.base import Budget
+
+    folder = _copy(tmp_path / "data")
+    study = StudyConfig(
+        "w",
+        (OptimizerChoice("random_search", "optimizers.random_search.RandomSearch"),),
+        (TASK,),
+        (0,),
+        Budget(3),
+    )
+    (spec,) = make_plan(study, RunContext(yahpo_data=str(folder))).specs
+    assert spec.task_revision == "" and spec.context.yahpo_data == str(folder)
+    _reindent_space(folder / "iaml_glmnet")  # what the worker finds at that path: other files
+    registry.forget_tasks()  # a fresh worker process: nothing cached from the planning
+    load_surrogate.cache_clear()
+    try:
+        outcome = run_one(spec, tmp_path / "out")
+    finally:
+        registry.forget_tasks()
+        load_surrogate.cache_clear()
+    assert outcome.status == "crashed" and outcome.n_trials == 0, outcome
+    assert outcome.error is not None, outcome
+    assert f"task {TASK!r} is revision 'yahpo-data=sha256:" in outcome.error, outcome.error
+    assert "the run was planned for revision ''" in outcome.error, outcome.error
+    runs = results.load_runs(tmp_path / "out" / "w")
+    assert list(runs["status"]) == ["crashed"] and list(runs["n_trials"]) == [0]
