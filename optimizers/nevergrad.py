@@ -159,6 +159,52 @@ class UnitCubeFloats:
         return out
 
 
+class _EdgeSafeNormalizer:
+    """Nevergrad's ``Normalizer`` of a BO optimizer, retried a hair inside the unit cube where the
+    library fails on the cube's edge.
+
+    bayes_opt proposes points on its box's faces (``x = 1.0``) and Nevergrad (1.0.12) maps them
+    into each parameter's bounds; for some log-scaled bounds the affine map lands one ulp past the
+    upper bound (``Only data between [-5.] and [1.] can be transformed back. Got: [1.]``), and the
+    library's fallback then fails on the half-transformed vector, which crashed the run. Such a
+    proposal is mapped again moved :data:`EDGE` inside the cube (the same point to nine digits of
+    its range); every proposal the library maps is passed on unchanged, so runs that never hit the
+    edge propose exactly what they did before.
+
+    Example:
+        >>> class Strict:
+        ...     def backward(self, x):
+        ...         if max(x) >= 1.0:
+        ...             raise ValueError("past the bound")
+        ...         return x
+        >>> _EdgeSafeNormalizer(Strict()).backward(np.array([0.5, 1.0])).tolist()
+        [0.5, 0.999999999]
+    """
+
+    EDGE = 1e-9
+
+    def __init__(self, normalizer: Any) -> None:
+        self._normalizer = normalizer
+
+    def backward(self, x: Any) -> Any:
+        try:
+            return self._normalizer.backward(x)
+        except ValueError:
+            inside = np.clip(np.asarray(x, dtype=float), self.EDGE, 1.0 - self.EDGE)
+            return self._normalizer.backward(inside)
+
+    def __getattr__(self, name: str) -> Any:  # forward() and the rest: the library's own
+        return getattr(self._normalizer, name)
+
+
+def _edge_safe(optimizer: Any) -> None:
+    """Wrap the ``_normalizer`` of a Nevergrad BO optimizer (see :class:`_EdgeSafeNormalizer`);
+    optimizers without one, or a Nevergrad that renamed it, run unchanged."""
+    normalizer = getattr(optimizer, "_normalizer", None)
+    if normalizer is not None and hasattr(normalizer, "backward"):
+        optimizer._normalizer = _EdgeSafeNormalizer(normalizer)
+
+
 def _blas_threads(limit: bool) -> Any:
     """One BLAS/OpenMP thread while a model-based optimizer works, else no change.
 
@@ -290,6 +336,7 @@ class Nevergrad(Optimizer):
             num_workers=1,
             **(options or {}),
         )
+        _edge_safe(self._optimizer)
         self._pending: dict[int, Any] = {}
         self._worst: list[float] = []
         self._n_asked = 0
