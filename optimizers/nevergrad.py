@@ -194,6 +194,8 @@ class _EdgeSafeNormalizer:
             return self._normalizer.backward(inside)
 
     def __getattr__(self, name: str) -> Any:  # forward() and the rest: the library's own
+        if name == "_normalizer":  # not set yet (copy and pickle build the object bare)
+            raise AttributeError(name)
         return getattr(self._normalizer, name)
 
 

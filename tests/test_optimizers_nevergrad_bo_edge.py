@@ -65,3 +65,21 @@ def test_proposals_the_library_maps_are_unchanged(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(adapter, "_edge_safe", lambda optimizer: None)
     plain = _proposals("yahpo/rbv2_rpart/14", 0, 15)
     assert patched == plain
+
+
+def test_the_wrapped_normalizer_copies_and_pickles_like_the_library_one() -> None:
+    import copy
+    import pickle
+
+    import numpy as np
+
+    from optimizers.nevergrad import _EdgeSafeNormalizer
+
+    task = make_task("synthetic/branin")
+    problem = Problem(task.space, task.objectives, task.fidelity, Budget(5))
+    normalizer = Nevergrad(problem, 0, optimizer="BO")._optimizer._normalizer
+    assert isinstance(normalizer, _EdgeSafeNormalizer)
+    x = np.array([0.25, 1.0])
+    for clone in (copy.deepcopy(normalizer), pickle.loads(pickle.dumps(normalizer))):
+        assert np.array_equal(clone.backward(x), normalizer.backward(x))
+        assert np.array_equal(clone.forward(clone.backward(x)), normalizer.forward(normalizer.backward(x)))
