@@ -30,7 +30,7 @@ DATA = Path(os.environ.get("NXMBENCH_YAHPO_DATA") or REPO.parent / "shared" / "d
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"YAHPO data folder {DATA} is absent")
 
 
-def _proposals(task_id: str, seed: int, n: int, monkeypatch: pytest.MonkeyPatch | None = None) -> list[dict]:
+def _proposals(task_id: str, seed: int, n: int) -> list[dict]:
     from bench import registry
 
     set_data_dir(DATA)
