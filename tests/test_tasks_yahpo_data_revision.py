@@ -146,3 +146,28 @@ def test_a_worker_whose_data_differs_from_the_plan_records_its_run_as_crashed(tm
     assert "the run was planned for revision ''" in outcome.error, outcome.error
     runs = results.load_runs(tmp_path / "out" / "w")
     assert list(runs["status"]) == ["crashed"] and list(runs["n_trials"]) == [0]
+
+
+def test_a_file_that_vanishes_before_its_digest_is_one_line_naming_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scenario's files are checked, then hashed: one removed in between (another process
+    cleaning the folder) is a :class:`YahpoDataError` naming the folder, never an ``OSError``
+    traceback from inside the digest."""
+    import tasks.collections.yahpo as yahpo
+
+    root = _copy(tmp_path / "vanishing")
+    real_digest = yahpo.scenario_digest
+
+    def digest_after_removal(folder: Path) -> str:
+        (folder / "model.onnx").unlink()  # the real race: the file is gone when the digest reads it
+        return real_digest(folder)
+
+    monkeypatch.setattr(yahpo, "scenario_digest", digest_after_removal)
+    with pytest.raises(yahpo.YahpoDataError) as info:
+        yahpo.YahpoSurrogate(root, "iaml_glmnet")
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith("YAHPO scenario 'iaml_glmnet': cannot read ")
+    assert str(root / "iaml_glmnet") in message and "model.onnx" in message
+    assert "restore the scenario folder" in message
