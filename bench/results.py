@@ -27,7 +27,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
@@ -679,15 +679,53 @@ def load(path: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame
     Example:
         >>> load("results/default").groupby("optimizer").value.min()  # doctest: +SKIP
     """
-    files = run_files(path)
-    if not files:
-        return TRIAL_SCHEMA.empty_table().to_pandas()
     cols = list(columns) if columns else None
+    return _trial_frame(_map_files(lambda f: _read_table(f, cols), run_files(path)))
+
+
+def load_readable(
+    files: Sequence[Path], columns: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, list[tuple[Path, str]]]:
+    """The trials of ``files`` as :func:`load` gives them, leaving out each file that cannot be read
+    (missing, damaged, of unknown objectives), which comes back with why, in ``files``' order.
+
+    For a summary that must show what it can: :func:`load` refuses a folder with any bad file.
+    Nothing is moved or changed; re-running the study redoes such a run (resume moves a damaged
+    file aside first).
+
+    Example:
+        >>> df, skipped = load_readable([Path("results/default/runs/missing.parquet")])
+        >>> len(df), skipped[0][1]  # doctest: +ELLIPSIS
+        (0, "FileNotFoundError: ...")
+    """
+    cols = list(columns) if columns else None
+
+    def read(f: Path) -> pa.Table | str:
+        try:
+            return _read_table(f, cols)
+        except CorruptResultError as exc:  # its path is the caller's to name
+            return f"corrupt ({exc.reason})"
+        except UnknownObjectivesError as exc:
+            return f"its objectives are unknown ({exc.reason})"
+        except OSError as exc:  # gone since it was planned, or not a file at all
+            return f"{type(exc).__name__}: {exc.strerror or exc}"
+
+    read_back = _map_files(read, list(files))
+    skipped = [(f, r) for f, r in zip(files, read_back, strict=True) if isinstance(r, str)]
+    return _trial_frame([t for t in read_back if not isinstance(t, str)]), skipped
+
+
+def _map_files(read: Callable[[Path], Any], files: list[Path]) -> list[Any]:
     if len(files) < 64:
-        tables = [_read_table(f, cols) for f in files]
-    else:  # decoding releases the GIL: threads overlap it across files
-        with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
-            tables = list(pool.map(lambda f: _read_table(f, cols), files))
+        return [read(f) for f in files]
+    with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:  # decoding releases the GIL
+        return list(pool.map(read, files))
+
+
+def _trial_frame(tables: list[pa.Table]) -> pd.DataFrame:
+    """One long DataFrame of run tables (strings repeated per run as categoricals)."""
+    if not tables:
+        return TRIAL_SCHEMA.empty_table().to_pandas()
     table = pa.concat_tables(tables, promote_options="permissive")
     if OBJECTIVES in table.column_names:  # one long string per run: categorical without a Python str per row
         i = table.column_names.index(OBJECTIVES)

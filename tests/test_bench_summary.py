@@ -118,3 +118,55 @@ def test_leaderboard_matches_the_report_on_a_maximized_objective(tmp_path: Path)
     expected = final_ranks(df).rename(columns={"mean_regret": "mean_hv_regret"})
     expected = expected.to_string(float_format=lambda v: f"{v:.2f}")
     assert expected in out.getvalue()
+
+
+def test_unreadable_files_outside_the_plan_do_not_stop_the_summary(bench, tmp_path: Path) -> None:
+    # A resumed sweep of part of a study used to load every file under runs/ for its summary and
+    # die on a damaged one it did not plan (CorruptResultError traceback, exit 1, every run ok).
+    study = ("task=glob('bbob/f0[12]/d02/i01')", "seed=0,1", "n_trials=4", "name=mini", "n_jobs=1")
+    quiet = ("progress=false",)
+    first = bench(tmp_path, "-m", "optimizer=random_search,optuna_random", *study, *quiet)
+    assert first.returncode == 0, first.stderr
+    runs = tmp_path / "results" / "mini" / "runs"
+    damaged = runs / "bbob__f01__d02__i01--optuna_random--s0.parquet"
+    with damaged.open("r+b") as f:
+        f.truncate(300)
+    (runs / "junk.parquet").write_bytes(b"not a parquet file")
+    (runs / "adir.parquet").mkdir()
+    before = {p.name: p.read_bytes() for p in runs.iterdir() if p.is_file()}
+
+    proc = bench(tmp_path, "-m", "optimizer=random_search", *study, *quiet)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "leaderboard, black-box tasks (2 tasks" in proc.stdout
+    assert "random_search" in proc.stdout.split("leaderboard", 1)[1]
+    # nothing outside the plan was touched, damaged or not
+    assert {p.name: p.read_bytes() for p in runs.iterdir() if p.is_file()} == before
+    assert (runs / "adir.parquet").is_dir()
+
+
+def test_a_planned_file_damaged_before_the_summary_is_named_not_raised(tmp_path: Path) -> None:
+    # Between the sweep and its summary a planned run's file is damaged (a disk error, another
+    # process): the summary ranks what it can read and says in one line which file it left out.
+    specs = [
+        RunSpec(
+            study="two",
+            task=task,
+            optimizer="random_search",
+            optimizer_target="optimizers.random_search.RandomSearch",
+            optimizer_params={},
+            seed=0,
+            budget=Budget(4),
+        )
+        for task in ("synthetic/branin", "synthetic/hartmann3")
+    ]
+    sweep = run_all(specs, tmp_path, n_jobs=1, backend=BackendConfig(name="threading"), progress=False)
+    damaged = tmp_path / "two" / "runs" / f"{specs[0].run_id}.parquet"
+    with damaged.open("r+b") as f:
+        f.truncate(300)
+    data = damaged.read_bytes()
+    text = summarize(tmp_path / "two", sweep, Plan(specs, tasks=[s.task for s in specs]))
+    skipped = [ln for ln in text.splitlines() if str(damaged) in ln]
+    assert len(skipped) == 1 and "re-run" in skipped[0], text
+    assert "leaderboard, black-box tasks (1 task" in text
+    assert damaged.read_bytes() == data

@@ -39,7 +39,7 @@ from pathlib import Path
 from analysis.leaderboard import stats
 from bench.parallel import SweepResult
 from bench.plan import Plan
-from bench.results import load
+from bench.results import load_readable
 from bench.summary import pair_summary, plural
 from tasks.vocabulary import MULTI_OBJECTIVE_TYPES, TYPE_NAMES
 
@@ -91,10 +91,17 @@ def _leaderboard_summary(study_dir: Path, sweep: SweepResult, plan: Plan) -> str
         lines.append(f"  FAILED {o.run_id}: {o.error}")
     if len(sweep.failed) > 10:
         lines.append(f"  … and {len(sweep.failed) - 10} more failed runs")
-    df = load(study_dir / "runs")
-    if len(df):
-        wanted = {s.run_id for s in plan.specs}
-        df = df[df["run_id"].isin(wanted)]
+    # Only this plan's files: runs/ may hold other runs of the study (a resumed part of it), and
+    # one of them damaged must not cost the summary of a sweep that went well. A planned file that
+    # cannot be read (damaged since it was written) is left out and named.
+    df, skipped = load_readable([study_dir / "runs" / f"{s.run_id}.parquet" for s in plan.specs])
+    if skipped:
+        path, why = skipped[0]
+        more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
+        lines.append(
+            f"left out of the leaderboard, unreadable: {path}{more}: {why}; re-run the same command "
+            "to redo it (a damaged file is moved aside to .corrupt, never deleted)"
+        )
     # One leaderboard per task type: optimizers that cannot run a type must not be ranked on it.
     for ttype, part in df.groupby("task_type", observed=True, sort=True) if len(df) else ():
         lines.append("")
