@@ -141,6 +141,32 @@ class OptunaSampler(Optimizer):
     def check_space(cls, space: ConfigurationSpace) -> str | None:
         return unsupported_features(space, "optuna", conditions=True, forbiddens=True)
 
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> str | None:
+        """Names and types (see :meth:`Optimizer.check_params`), then the signs of the numbers.
+
+        Every numeric parameter of Optuna's samplers is a count, a size, a probability or a
+        weight; Optuna takes some negative ones without a word (``n_startup_trials=-5`` runs as
+        0), so a typo would give a study of another method than the one named.
+
+        Example:
+            >>> print(OptunaTPE.check_params({"n_startup_trials": -5}))  # doctest: +ELLIPSIS
+            OptunaTPE n_startup_trials=-5 is invalid: use a finite number >= 0 (...)
+            >>> OptunaTPE.check_params({"n_startup_trials": 0}) is None
+            True
+        """
+        reason = super().check_params(params)
+        if reason:
+            return reason
+        for name, value in params.items():
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if number and not (math.isfinite(value) and value >= 0):
+                return (
+                    f"{cls.__name__} {name}={value!r} is invalid: use a finite number >= 0 "
+                    "(Optuna's numeric sampler parameters are counts, sizes, probabilities or weights)"
+                )
+        return None
+
     def _propose(self) -> tuple[Any, dict[str, Any]]:
         if not self._conditional:
             otrial = self._study.ask(self._distributions)

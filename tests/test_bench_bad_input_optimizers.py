@@ -149,6 +149,10 @@ def test_shipped_optimizers_refuse_an_unknown_param(oid: str) -> None:
         ("optimizer.params.n_startup_trials=2.5", ["n_startup_trials=2.5", "expected an integer"]),
         ("optimizer.params.multivariate=maybe", ["multivariate='maybe'", "expected true or false"]),
         ("optimizer.params.seed=3", ["sets 'seed' itself"]),
+        # counts, sizes and weights: a negative one used to run silently (Optuna ignores some)
+        ("optimizer.params.n_startup_trials=-5", ["OptunaTPE n_startup_trials=-5 is invalid", ">= 0"]),
+        ("optimizer.params.n_ei_candidates=-1", ["n_ei_candidates=-1 is invalid", ">= 0"]),
+        ("optimizer.params.prior_weight=-0.5", ["prior_weight=-0.5 is invalid", ">= 0"]),
     ],
 )
 def test_bad_params_on_the_command_line(
@@ -189,6 +193,8 @@ def test_valid_params_on_the_command_line_need_no_plus(bench, tmp_path: Path) ->
         ("ng_de", "{optimizer: CMA}", ["no native multi-objective support"]),
         ("ng_cmaes", "{optimizer: CMA, options: {budget: 5}}", ["option 'budget' is set by the adapter"]),
         ("random_search", "{eta: 3}", ["RandomSearch takes no parameters"]),
+        ("optuna_nsga2", "{mutation_prob: -0.1}", ["OptunaNSGA2 mutation_prob=-0.1 is invalid", ">= 0"]),
+        ("optuna_gp", "{n_startup_trials: -1}", ["OptunaGP n_startup_trials=-1 is invalid"]),
     ],
 )
 def test_bad_params_in_a_study_optimizer_yaml(
