@@ -163,9 +163,13 @@ def _plan_all(cl: CommandLine) -> list[tuple[Settings, Plan]]:
         settings = _settings(cl, folder, _compose(folder))
         where = settings.output_dir / settings.study.name
         if where in names:
+            # Values listed twice are refused earlier (bench/sweep.py): what is left is a name= on
+            # the command line, or two study files that set the same name.
+            named = any(o.lstrip("+").startswith("name=") for o in folder.overrides)
+            fix = "drop name= from the sweep" if named else "give the studies different names (name: KEY)"
             raise ConfigError(
                 f"the sweep gives two study folders the same name {str(where)!r} "
-                f"({names[where]} and {' '.join(folder.overrides)}): drop name= from the sweep"
+                f"({names[where]} and {' '.join(folder.overrides)}): {fix}"
             )
         names[where] = " ".join(folder.overrides)
         context = RunContext.from_environment(yahpo_data=settings.yahpo_data)

@@ -248,9 +248,14 @@ def make_plan(study: StudyConfig, context: RunContext | None = None) -> Plan:
             f"optimizer {r.optimizer!r} cannot run task {r.task!r}: {r.reason}{more}; "
             "remove the pair or set study.incompatible=skip to run only compatible pairs"
         )
-    if not specs:
+    if not specs and refused:
         r = refused[0]
         raise ConfigError(
             f"nothing to run: every pair was refused, e.g. {r.optimizer!r} on {r.task!r}: {r.reason}"
+        )
+    if not specs:  # no pair at all: the selection itself is empty (settings refuse most such cases)
+        raise ConfigError(
+            f"nothing to run: study {study.name!r} selects {len(task_ids)} tasks, "
+            f"{len(study.optimizers)} optimizers and {len(study.seeds)} seeds; select at least one of each"
         )
     return Plan(specs, refused, task_ids)

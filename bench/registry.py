@@ -375,6 +375,7 @@ def expand_tasks(patterns: Iterable[str]) -> list[str]:
         ['synthetic/hartmann3']
     """
     out: dict[str, None] = {}
+    before: list[str] = []  # the patterns that selected the tasks so far, for messages
     for pat in patterns:
         if pat.startswith("!"):
             drop = set(fnmatch.filter(list(out), pat[1:]))
@@ -382,8 +383,15 @@ def expand_tasks(patterns: Iterable[str]) -> list[str]:
                 raise UnknownNameError(
                     f"exclusion {pat!r} matches none of the {len(out)} tasks listed before it"
                 )
+            if len(drop) == len(out):  # an empty selection has nothing to plan: say why here
+                shown = ", ".join(repr(b) for b in before[:3]) + (", ..." if len(before) > 3 else "")
+                raise UnknownNameError(
+                    f"exclusion {pat!r} removes all {len(out)} tasks selected before it (by {shown}): "
+                    "nothing is left to run; exclude fewer tasks or select more"
+                )
             out = {t: None for t in out if t not in drop}
             continue
+        before.append(pat)
         if not is_pattern(pat):
             _family_of(pat)  # raise for unknown families early
             if pat not in _task_id_set(pat.split("/", 1)[0]):

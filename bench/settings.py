@@ -298,14 +298,16 @@ def settings_from_cfg(
             f"n_workers={n_workers!r} is invalid: use an integer >= 1 "
             "(simulated parallel workers; 1 runs trials one after another)"
         )
-    # A pair the user named explicitly must not be skipped quietly: refuse it. (A task picked without
-    # optimizer= runs the study's optimizers, which follow the study's rule.)
-    incompatible: Literal["error", "skip"] = "error"
-    if not (single and selection is not None and selection.optimizers is not None):
-        value = study.get("incompatible", "error")
-        if value not in ("error", "skip"):
-            raise ConfigError(f"study.incompatible={value!r} is invalid: use 'error' or 'skip'")
-        incompatible = value
+    value = study.get("incompatible", "error")
+    if value not in ("error", "skip"):  # checked whatever applies: a typo must not pass unnoticed
+        raise ConfigError(f"study.incompatible={value!r} is invalid: use 'error' or 'skip'")
+    incompatible: Literal["error", "skip"] = value
+    # A pair the user named explicitly must not be skipped quietly by the default study's rule:
+    # refuse it, unless the command line itself says study.incompatible= (the refusal suggests
+    # it). A task picked without optimizer= runs the study's optimizers, under the study's rule.
+    named_pairs = single and selection is not None and selection.optimizers is not None
+    if named_pairs and not (selection is not None and selection.study_incompatible_set):
+        incompatible = "error"
 
     n_jobs = cfg.get("n_jobs", -1)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:

@@ -54,6 +54,8 @@ SWEEPABLE = (
 )
 #: Hydra settings with a meaning here; every other ``hydra.*`` key is refused with what to use.
 HYDRA_KEYS_USED = ("hydra.searchpath",)
+#: Settings that take a list, so ``key=a,b`` without ``-m`` may mean ``key=[a,b]``.
+LIST_KEYS = ("task", "seed", "study.optimizers", "study.tasks", "study.seeds", "hydra.searchpath")
 #: Characters kept as they are in an optimizer variant id (it names run files).
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.+-]+")
 #: A parameter override that deletes the parameter (``~optimizer.params.NAME``).
@@ -75,6 +77,9 @@ class Selection:
     seeds: tuple[Any, ...] | None = None
     #: ``study.seeds=`` was set: a single run then takes those seeds instead of seed 0.
     study_seeds_set: bool = False
+    #: ``study.incompatible=`` was set: pairs named with ``optimizer=`` then follow it instead of
+    #: being refused (the default study's ``skip`` is not the user's word for them).
+    study_incompatible_set: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,16 +205,15 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
     excludes: list[str] = []
     seeds: list[Any] | None = None
     param_dims: list[tuple[str, list[Any]]] = []
-    study_given = study_seeds_set = False
+    study_given = study_seeds_set = study_incompatible_set = False
     for arg in args:
         try:
             ov = parser.parse_override(arg)
         except (HydraException, OmegaConfBaseException) as exc:
-            cause = " ".join(str(exc).split()) + quote_hint([arg])
-            raise ConfigError(
-                f"cannot parse the override {arg!r}: {cause}: write key=value "
-                "(quote values with spaces or brackets: \"key='a b'\")"
-            ) from None
+            hint = quote_hint([arg])  # the override as it works; else the general rule
+            how = hint or ": write key=value (quote values with spaces or brackets: \"key='a b'\")"
+            cause = " ".join(str(exc).split())
+            raise ConfigError(f"cannot parse the override {arg!r}: {cause}{how}") from None
         key = _key(ov)
         if ov.package is not None:  # group@package=option moves a config node: nothing here needs that
             raise ConfigError(
@@ -217,6 +221,7 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
                 f"{ov.key_or_group}={arg.partition('=')[2]}"
             )
         study_seeds_set |= key == "study.seeds"
+        study_incompatible_set |= key == "study.incompatible"
         if key in ("optimizer", "task", "seed") or key.startswith("optimizer.params."):
             text = arg.partition("=")[2]
             if "${" in text:  # these are read before Hydra composes, so nothing would resolve them
@@ -227,16 +232,15 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
         if key == "hydra" or key.startswith(("hydra.", "hydra/")):
             _refuse_hydra(arg, key)
         if ov.is_sweep_override() and not multirun:
-            raise ConfigError(
-                f"{arg!r} is a sweep: add -m (--multirun) to run every value as one study, "
-                f"or write a list as {ov.key_or_group}=[a,b] where a list is meant"
-            )
+            raise ConfigError(_needs_multirun(arg, key, ov))
         if ov.is_delete() and key in ("optimizer", "task", "seed", *FOLDER_KEYS):
             raise ConfigError(f"{arg!r}: {key} cannot be deleted; set it to another value")
         if key == "optimizer":
             values = _values(ov, arg)
             if any(isinstance(v, list) for v in values):
                 raise ConfigError(f"{arg!r}: optimizer takes ids: optimizer=a,b with -m, not a list")
+            # An id listed twice would be planned once: refused, as in study.optimizers.
+            _refuse_twice(arg, values, "list each optimizer once")
             optimizers = []
             for v in values:
                 if _is_glob(v):  # glob() over the optimizer ids, as Hydra globs a config group
@@ -254,7 +258,9 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
             name = key[len("optimizer.params.") :]
             if not name or "." in name:
                 raise ConfigError(f"{arg!r}: set one parameter per override, optimizer.params.NAME=VALUE")
-            param_dims.append((name, [DELETE] if ov.is_delete() else _values(ov, arg)))
+            values = [DELETE] if ov.is_delete() else _values(ov, arg)
+            _refuse_twice(arg, values, "give each value once")  # one variant id for both
+            param_dims.append((name, values))
         elif key.startswith("optimizer."):
             sub = key.split(".")[1]
             problem = nested_key_problem("optimizer", sub, OPTIMIZER_KEYS)
@@ -282,6 +288,8 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
                     raise ConfigError(
                         f"{arg!r} matches no study: list them with python -m bench list=studies"
                     )
+            # Two equal values (3 and 3.0 are one budget) would run one meaning in two folders.
+            _refuse_twice(arg, values, "give each value once")
             prefix = "" if ov.type.name != "ADD" else "+"
             folder_dims[key] = [f"{prefix}{ov.key_or_group}={_text(v)}" for v in values]
             study_given |= key == "study"
@@ -309,23 +317,130 @@ def parse_command_line(args: Sequence[str], multirun: bool) -> CommandLine:
         exclude_tasks=tuple(excludes),
         seeds=tuple(seeds) if seeds is not None else None,
         study_seeds_set=study_seeds_set,
+        study_incompatible_set=study_incompatible_set,
     )
     return CommandLine(selection, _folders(plain, folder_dims), study_given)
 
 
 def quote_hint(args: Sequence[str]) -> str:
     """A hint for the first override whose value has an unquoted ``[``: a glob like ``f0[1-5]``
-    reads as a Hydra list unless quoted (``""`` when there is none).
+    reads as a Hydra list unless quoted (``""`` when there is none). The hint is the override as
+    it works: a plain pattern quoted whole, and in ``glob(...)`` or ``choice(...)`` each argument
+    (quoting the whole call would make it one literal pattern).
 
     Example:
         >>> print(quote_hint(["n_jobs=2", "task=bbob/f0[1-3]/d02/i01"]))
          — quote glob patterns for Hydra: "task='bbob/f0[1-3]/d02/i01'"
+        >>> print(quote_hint(["task=glob(bbob/f0[12]/d02/*,exclude=bbob/f02/*)"]))
+         — quote glob patterns for Hydra: "task=glob('bbob/f0[12]/d02/*',exclude='bbob/f02/*')"
     """
     for arg in args:
         key, sep, value = arg.partition("=")
         if sep and "[" in value and not value.startswith(("'", '"', "[")):
-            return f" — quote glob patterns for Hydra: \"{key}='{value}'\""
+            return f' — quote glob patterns for Hydra: "{key}={_quoted(value)}"'
     return ""
+
+
+def _quoted(value: str) -> str:
+    """``value`` with each pattern in single quotes, as Hydra's grammar needs it.
+
+    Example:
+        >>> _quoted("f0[12]"), _quoted("glob(f0[12],exclude=[f01,'f02'])")
+        ("'f0[12]'", "glob('f0[12]',exclude=['f01','f02'])")
+    """
+    call = re.fullmatch(r"(glob|choice)\((.*)\)", value.strip())
+    if not call:
+        return value if value[:1] in "'\"" else f"'{value}'"
+    args = []
+    for part in _split_top_level(call.group(2)):
+        name = re.match(r"\s*([A-Za-z_]\w*)\s*=(?!=)", part)  # a keyword argument: exclude=...
+        head, rest = (part[: name.end()].strip(), part[name.end() :]) if name else ("", part)
+        rest = rest.strip()
+        if rest.startswith("[") and rest.endswith("]"):
+            rest = "[" + ",".join(_quoted(p.strip()) for p in _split_top_level(rest[1:-1])) + "]"
+        else:
+            rest = _quoted(rest)
+        args.append(head + rest)
+    return f"{call.group(1)}({','.join(args)})"
+
+
+def _split_top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets and quotes (``f0[1,2],x`` is two parts)."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _needs_multirun(arg: str, key: str, ov: Any) -> str:
+    """Why a sweep without ``-m`` is refused, suggesting only forms that work for ``key``: ``-m``
+    where the key can be swept, the list ``key=[a,b]`` where the key takes a list and the sweep is
+    a plain comma list (``[range(0,3)]`` is no list of seeds).
+
+    Example:
+        >>> from hydra.core.override_parser.overrides_parser import OverridesParser
+        >>> ov = OverridesParser.create().parse_override("seed=0,1")
+        >>> print(_needs_multirun("seed=0,1", "seed", ov).replace(", or", ",\\nor"))
+        'seed=0,1' is a sweep: add -m (--multirun) to run every value as one study,
+        or write the list "seed=[0,1]"
+    """
+    from hydra.core.override_parser.types import ChoiceSweep
+
+    written, _, text = arg.partition("=")
+    value = ov.value()
+    takes_list = key in LIST_KEYS or key.startswith("optimizer.params.")
+    as_list = (
+        f'"{written}=[{text}]"' if takes_list and isinstance(value, ChoiceSweep) and value.simple_form else ""
+    )
+    if key in ("optimizer", "task", "seed", *FOLDER_KEYS) or key.startswith("optimizer.params."):
+        where = " (one study folder per value)" if key in FOLDER_KEYS else ""
+        hint = f"add -m (--multirun) to run every value as one study{where}"
+        if as_list:
+            meant = " where the parameter takes a list" if key.startswith("optimizer.") else ""
+            hint += f", or write the list {as_list}{meant}"
+        return f"{arg!r} is a sweep: {hint}"
+    if as_list:
+        return f"{arg!r} is a sweep, and {key} cannot be swept: write the list {as_list}"
+    return (
+        f"{arg!r} is a sweep, but {key} takes one value: give one (a sweep with -m varies "
+        f"{', '.join(SWEEPABLE)})"
+    )
+
+
+def _refuse_twice(arg: str, values: Sequence[Any], fix: str) -> None:
+    """Refuse ``values`` holding one value twice (``3`` and ``3.0`` are one number).
+
+    Example:
+        >>> _refuse_twice("n_trials=3,3.0", [3, 3.0], "give each value once")
+        Traceback (most recent call last):
+        ...
+        bench.config.ConfigError: 'n_trials=3,3.0' lists 3 and 3.0, the same value twice: give each value once
+    """
+    seen: dict[Any, Any] = {}
+    for value in values:
+        same = (
+            ("number", float(value))
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else ("other", "deleted" if value is DELETE else _text(value))
+        )
+        if same in seen:
+            first, again = _text(seen[same]), _text(value)
+            what = f"{again!r} twice" if isinstance(value, str) else f"{again} twice"
+            if first != again:
+                what = f"{first} and {again}, the same value twice"
+            raise ConfigError(f"{arg!r} lists {what}: {fix}")
+        seen[same] = value
 
 
 def _is_glob(value: Any) -> bool:

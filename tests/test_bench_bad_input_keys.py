@@ -133,6 +133,65 @@ def test_duplicate_tasks_after_expansion_are_planned_once(bench, tmp_path: Path)
     assert manifest["tasks"] == ["synthetic/branin"] and len(manifest["runs"]) == 1
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("-m", "task=glob('bbob/f01/d02/*',exclude='bbob/*')"),
+        ("task=[bbob/f01/d02/i01,'!bbob/*']",),
+        ("study.tasks=[bbob/f01/d02/i01,'!bbob/*']",),
+    ],
+)
+def test_an_exclusion_that_leaves_no_task_is_refused(
+    bench, one_line_error, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # It used to leave an empty plan, which planning then indexed: an IndexError traceback.
+    line = one_line_error(bench(tmp_path, "optimizer=random_search", *args, *RUN), tmp_path)
+    assert "'!bbob/*'" in line and "nothing is left" in line, line
+
+
+@pytest.mark.parametrize("empty", ["optimizers", "tasks", "seeds"])
+def test_the_planner_refuses_an_empty_selection_in_one_line(empty: str) -> None:
+    # A study built in code (the command line refuses these earlier) used to reach an IndexError.
+    from dataclasses import replace
+
+    from bench.config import ConfigError, OptimizerChoice, StudyConfig
+    from bench.plan import make_plan
+    from optimizers.base import Budget
+
+    rs = OptimizerChoice("random_search", "optimizers.random_search.RandomSearch")
+    study = StudyConfig("demo", (rs,), ("synthetic/branin",), (0,), Budget(5))
+    with pytest.raises(ConfigError, match="nothing to run: study 'demo' selects"):
+        make_plan(replace(study, **{empty: ()}))
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ("optimizer=random_search,random_search", "task=synthetic/branin"),
+            ["optimizer=random_search,random_search", "'random_search' twice"],
+        ),
+        ((*PAIR, "n_trials=3,3"), ["n_trials=3,3", "3 twice"]),
+        # the same budget written two ways would have made two study folders for one meaning
+        ((*PAIR, "n_trials=3,3.0"), ["n_trials=3,3.0", "twice"]),
+        ((*PAIR, "seed=1,1"), ["seed=", "duplicates"]),
+        (
+            ("optimizer=optuna_tpe", "task=synthetic/branin", "optimizer.params.n_startup_trials=5,5"),
+            ["optimizer.params.n_startup_trials=5,5", "5 twice"],
+        ),
+    ],
+)
+def test_a_value_listed_twice_in_a_sweep_is_refused(
+    bench, one_line_error, tmp_path: Path, args: tuple[str, ...], words: list[str]
+) -> None:
+    # A repeated optimizer or parameter value was silently dropped (exit 0), and n_trials=3,3 was
+    # refused with "drop name= from the sweep" although no name= was given.
+    line = one_line_error(bench(tmp_path, "-m", *args, "n_jobs=1", "progress=false"), tmp_path)
+    assert "name=" not in line, line
+    for word in words:
+        assert word in line, line
+
+
 @pytest.mark.parametrize("seeds", ["[1,1]", "[0,2,0]"])
 def test_duplicate_seeds_are_refused(bench, one_line_error, tmp_path: Path, seeds: str) -> None:
     line = one_line_error(bench(tmp_path, *PAIR, f"study.seeds={seeds}", *RUN), tmp_path)
@@ -167,6 +226,9 @@ def test_duplicate_seeds_are_refused(bench, one_line_error, tmp_path: Path, seed
         ("backend.n_workers=abc", ["backend.n_workers='abc'"]),
         ("task=[]", ["lists no tasks"]),
         ("task=5", ["task=5"]),
+        # with optimizer= given, the value used to go unchecked
+        ("study.incompatible=maybe", ["study.incompatible='maybe'", "'error' or 'skip'"]),
+        ("study.incompatible=3", ["study.incompatible='3'", "'error' or 'skip'"]),
     ],
 )
 def test_values_of_the_wrong_type(

@@ -9,6 +9,7 @@ parser directly, for the many forms that need no run).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -127,6 +128,80 @@ def test_what_cannot_be_swept_is_named(arg: str, words: list[str]) -> None:
     with pytest.raises(ConfigError) as info:
         parse_command_line([arg], multirun=True)
     assert all(w in str(info.value) for w in words), info.value
+
+
+#: A tiny run around the override under test (the override, given last, wins over these).
+TINY = ("optimizer=random_search", "task=synthetic/branin", "n_trials=2", "n_jobs=1", "progress=false")
+
+
+def _hinted(line: str, key: str) -> list[str]:
+    """The overrides of ``key`` that an error line suggests, each written between double quotes."""
+    return re.findall(rf'"({re.escape(key)}=[^"]*)"', line)
+
+
+@pytest.mark.parametrize(
+    ("multirun", "arg"),
+    [
+        (True, "task=glob(bbob/f0[12]/d02/i01)"),
+        (True, "task=glob(bbob/f0[12]/d02/*,exclude=bbob/f02/*)"),
+        (True, "task=bbob/f0[12]/d02/i01"),
+        (False, "task=bbob/f0[12]/d02/i01"),
+    ],
+)
+def test_a_glob_quoting_hint_is_a_command_that_works(
+    bench, one_line_error, tmp_path: Path, multirun: bool, arg: str
+) -> None:
+    # The hint for an unquoted glob(...) quoted the whole call, "task='glob(...)'", which then
+    # failed: the call was taken as one literal task pattern.
+    flags = ["-m"] if multirun else []
+    line = one_line_error(bench(tmp_path, *flags, *TINY, arg), tmp_path)
+    hinted = _hinted(line, "task")
+    assert len(hinted) == 1, line
+    proc = bench(tmp_path, *flags, *TINY, hinted[0])
+    assert proc.returncode == 0, (hinted[0], proc.stderr)
+    ran = {f.name.split("--")[0] for f in (tmp_path / "results").rglob("*.parquet")}
+    assert "bbob__f01__d02__i01" in ran and "synthetic__branin" not in ran, ran
+
+
+@pytest.mark.parametrize(
+    ("arg", "with_m", "as_list"),
+    [
+        # optimizer=[a,b] is refused ("optimizer takes ids"): only -m may be suggested
+        ("optimizer=random_search,optuna_random", True, False),
+        ("task=synthetic/branin,synthetic/hartmann3", True, True),
+        ("seed=0,1", True, True),
+        ("seed=range(0,2)", True, False),  # seed=[range(0,2)] is no list of seeds
+        ("n_trials=2,3", True, False),  # one folder per value with -m; a list is no budget
+        ("n_jobs=1,2", False, False),  # cannot be swept, and takes one number
+        ("study.seeds=0,1", False, True),  # a study setting: -m refuses sweeping it
+    ],
+)
+def test_a_sweep_without_multirun_hints_only_what_works_for_its_key(
+    bench, one_line_error, tmp_path: Path, arg: str, with_m: bool, as_list: bool
+) -> None:
+    line = one_line_error(bench(tmp_path, *TINY, arg), tmp_path)
+    key = arg.partition("=")[0]
+    assert ("add -m" in line) == with_m, line
+    lists = [h for h in _hinted(line, key) if "[" in h]
+    assert bool(lists) == as_list, line
+    assert as_list or f"{key}=[" not in line, line  # no list suggested in any other form either
+    runs = ([["-m", *TINY, arg]] if with_m else []) + [[*TINY, h] for h in lists]
+    for i, args in enumerate(runs):
+        proc = bench(tmp_path, *args, f"output_dir=out{i}")
+        assert proc.returncode == 0, (args, proc.stderr)
+
+
+def test_study_incompatible_is_honoured_with_optimizer_given(bench, one_line_error, tmp_path: Path) -> None:
+    # The refusal says to set study.incompatible=skip; with optimizer= given that used to be
+    # ignored, so following the hint gave the same refusal.
+    args = ("-m", "optimizer=hyperband,random_search", "task=synthetic/branin", *TINY[2:])
+    line = one_line_error(bench(tmp_path, *args), tmp_path)
+    assert "study.incompatible=skip" in line, line
+    proc = bench(tmp_path, *args, "study.incompatible=skip")
+    assert proc.returncode == 0, proc.stderr
+    assert "refused: hyperband on synthetic/branin" in proc.stdout
+    assert list((tmp_path / "results").rglob("*--random_search--s0.parquet"))
+    assert not list((tmp_path / "results").rglob("*hyperband*.parquet"))
 
 
 # ----------------------------------------------------------------------------- flags
