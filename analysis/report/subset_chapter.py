@@ -55,20 +55,25 @@ def load_taskset(ref: str) -> Taskset:
 
     Raises:
         FileNotFoundError: a path that does not exist.
-        ValueError: an unknown name (with the valid ones), or a file without a ``tasks`` list.
+        ValueError: an unknown name (with the valid ones), a file that is not UTF-8 YAML holding a
+            mapping (``bench.config.ConfigError``), or one without a ``tasks`` list.
 
     Example:
         >>> ts = load_taskset("subset_bb_dev")
         >>> len(ts.tasks), ts.embedding, ts.selector
         (30, ('random_search', 'optuna_tpe', 'ng_cmaes'), 'discrepancy_empirical')
     """
-    from omegaconf import DictConfig, ListConfig, OmegaConf
+    from omegaconf import DictConfig, ListConfig
+
+    from bench.config_files import read_config
 
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.parent != Path("."):
         if not path.is_file():
             raise FileNotFoundError(f"taskset file {ref!r} does not exist")
-        name, cfg = path.stem, OmegaConf.load(path)
+        # Read as python -m bench reads a taskset: a YAML syntax error, text that is not UTF-8 or a
+        # top level that is not a mapping is one line naming the file, never the parser's traceback.
+        name, cfg = path.stem, read_config(path, "taskset")
     else:
         from bench.registry import UnknownNameError, taskset_config
 

@@ -1,0 +1,83 @@
+"""``python -m analysis report`` on bad input: one ``error:`` line naming the value, exit 2, nothing written.
+
+The study is a real one (``python -m bench`` on two bbob tasks), so the refusals are those a user
+meets: bbob tasks report no simulated cost (every ``sim_time`` is 0), a hand-edited ``study.json``,
+a taskset file with a YAML syntax error, options out of range.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2 optimizers x bbob f01, f02 (d02, i01) x 2 seeds x 10 trials, run by ``python -m bench``."""
+    if importlib.util.find_spec("cocoex") is None:
+        pytest.skip("module 'cocoex' is not installed: the bbob tasks need coco-experiment")
+    cwd = tmp_path_factory.mktemp("study")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    env.pop("NXMBENCH_CONFIG_PATH", None)
+    args = ["optimizer=random_search,ng_oneplusone", "task=bbob/f01/d02/i01,bbob/f02/d02/i01", "seed=0,1"]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "-m",
+            *args,
+            "n_trials=10",
+            "name=bb",
+            "output_dir=OUT",
+            "progress=false",
+        ],
+        cwd=cwd,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return cwd / "OUT" / "bb"
+
+
+def _refused(proc: subprocess.CompletedProcess[str], out: Path) -> str:
+    """The one ``error:`` line of a refused report; no traceback, no report written."""
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not out.exists(), "a refused report wrote files"
+    return lines[0]
+
+
+def _report(bench: Run, cwd: Path, results: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
+    return bench(cwd, "report", str(results), "--out", str(cwd / "report"), *args, module="analysis")
+
+
+def test_a_taskset_file_that_does_not_parse_is_one_line(study: Path, bench: Run, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tasks: [unclosed\n")
+    line = _refused(
+        _report(bench, tmp_path, study, "--no-figures", "--taskset", str(bad)), tmp_path / "report"
+    )
+    assert f"cannot parse taskset file {bad} line 2 column 1" in line and "fix the YAML syntax" in line
+    bad.write_bytes(b"tasks: [\xff]\n")
+    line = _refused(
+        _report(bench, tmp_path, study, "--no-figures", "--taskset", str(bad)), tmp_path / "report"
+    )
+    assert f"taskset file {bad} is not UTF-8 text" in line
