@@ -689,6 +689,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             notes = [*base.refused, *base.notes]
             for line in notes:
                 print(f"note: {line}", file=sys.stderr)
+        if args.x is not None:
+            from analysis.normalize import check_axis_recorded
+
+            check_axis_recorded(df, args.x, "--x")  # named as the user gave it
         rep = build_report(
             df,
             runs_meta,

@@ -91,6 +91,59 @@ def check_axis(x: str) -> str:
     return x
 
 
+#: What each budget axis measures, for messages about results that do not record it.
+AXIS_MEANINGS: dict[str, str] = {
+    "trials": "trial counts",
+    "budget_used": "budget used (full-fidelity equivalents)",
+    "sim_time": "simulated time",
+    "wall_time": "wall-clock time",
+}
+
+
+def _unrecorded_tasks(df: pd.DataFrame, x: str) -> list[str]:
+    """Tasks on which axis ``x`` has no finite value above 0: no budget to spread a curve over."""
+    if x == "trials":  # counted by the loader, never missing
+        return []
+    tasks = df["task"].astype(str)
+    if x not in df.columns:
+        return sorted(tasks.unique())
+    v = pd.to_numeric(df[x], errors="coerce").to_numpy(dtype=np.float64)
+    recorded = pd.Series(np.isfinite(v) & (v > 0)).groupby(tasks.to_numpy()).any()
+    return sorted(map(str, recorded.index[~recorded.to_numpy()]))
+
+
+def check_axis_recorded(df: pd.DataFrame, x: str, option: str = "x") -> str:
+    """Refuse a budget axis that is 0 or missing on every trial of some task of ``df``.
+
+    bbob and synthetic tasks report no simulated cost, so their ``sim_time`` is 0 throughout:
+    curves and profiles over it have no budget to stand on. The message names the axes these
+    results do record; ``option`` is how the caller's user spelled the setting (``--x``).
+
+    Example:
+        >>> df = pd.DataFrame({"task": ["t", "t"], "sim_time": [0.0, 0.0], "wall_time": [0.1, 0.2]})
+        >>> check_axis_recorded(df, "wall_time")
+        'wall_time'
+        >>> check_axis_recorded(df, "sim_time", "--x")
+        Traceback (most recent call last):
+        ...
+        ValueError: --x sim_time: these results have no simulated time (sim_time is 0 or missing \
+on every trial of every task); valid choices here: ['trials', 'wall_time']
+    """
+    check_axis(x)
+    missing = _unrecorded_tasks(df, x)
+    if not missing:
+        return x
+    n_tasks = df["task"].nunique()
+    where = (
+        "every task" if len(missing) == n_tasks else f"{len(missing)} of {n_tasks} tasks, e.g. {missing[0]!r}"
+    )
+    valid = [a for a in BUDGET_AXES if not _unrecorded_tasks(df, a)]
+    raise ValueError(
+        f"{option} {x}: these results have no {AXIS_MEANINGS[x]} ({x} is 0 or missing on every trial "
+        f"of {where}); valid choices here: {valid}"
+    )
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A results frame, normalized once and shared by every analysis.

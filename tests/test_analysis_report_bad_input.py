@@ -8,13 +8,17 @@ a taskset file with a YAML syntax error, options out of range.
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from analysis import load
 
 REPO = Path(__file__).resolve().parents[1]
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -81,3 +85,24 @@ def test_a_taskset_file_that_does_not_parse_is_one_line(study: Path, bench: Run,
         _report(bench, tmp_path, study, "--no-figures", "--taskset", str(bad)), tmp_path / "report"
     )
     assert f"taskset file {bad} is not UTF-8 text" in line
+
+
+def test_a_budget_axis_the_results_do_not_record_is_named(study: Path, bench: Run, tmp_path: Path) -> None:
+    # bbob tasks have no simulated cost: every sim_time is 0, and the curves have no axis to stand on.
+    line = _refused(_report(bench, tmp_path, study, "--x", "sim_time"), tmp_path / "report")
+    assert "--x sim_time: these results have no simulated time" in line, line
+    assert "valid choices here: ['trials', 'budget_used', 'wall_time']" in line, line
+    # The other axes, each made degenerate in a results file of the same trials.
+    df = load(study)
+    df["wall_time"] = 0.0
+    df["budget_used"] = math.nan
+    flat = tmp_path / "flat.parquet"
+    df.to_parquet(flat, index=False)
+    for axis, meaning in (("wall_time", "wall-clock time"), ("budget_used", "budget used")):
+        line = _refused(_report(bench, tmp_path, flat, "--no-figures", "--x", axis), tmp_path / "report")
+        assert f"--x {axis}: these results have no {meaning}" in line, line
+        assert "valid choices here: ['trials']" in line, line
+    for axis in ("trials", "budget_used", "wall_time"):  # recorded: the report is written
+        proc = _report(bench, tmp_path, study, "--no-figures", "--x", axis)
+        assert proc.returncode == 0 and not proc.stderr, proc.stderr
+        shutil.rmtree(tmp_path / "report")

@@ -52,7 +52,7 @@ from analysis.normalize import (
     UNTYPED,
     Completeness,
     Prepared,
-    check_axis,
+    check_axis_recorded,
     completeness,
     prepare,
     score_table,
@@ -215,7 +215,7 @@ def build_report(
 'Multi-objective tasks (mo)', 'Per-family breakdown', 'Provenance']
     """
     if x is not None:
-        check_axis(x)
+        check_axis_recorded(df, x)  # before any work: an axis that is 0 throughout has no curves
     mixture = comparability_groups(runs_meta, df)
     if mixture and not allow_mixed:
         raise MixedResultsError("the results mix", mixture)
