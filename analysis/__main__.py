@@ -67,7 +67,11 @@ def _parser() -> argparse.ArgumentParser:
         help="budget axis of the anytime curves and profiles "
         "(default: budget_used on multi-fidelity task types, trials on the others)",
     )
-    r.add_argument("--baseline", default="random_search", help="optimizer for wins/ties/losses")
+    r.add_argument(
+        "--baseline",
+        default=None,
+        help="optimizer for wins/ties/losses (default: random_search, where the results have it)",
+    )
     r.add_argument("--alpha", type=float, default=0.05, help="significance level")
     r.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     r.add_argument("--no-figures", action="store_true", help="tables only (fast)")
@@ -689,6 +693,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             notes = [*base.refused, *base.notes]
             for line in notes:
                 print(f"note: {line}", file=sys.stderr)
+        if args.baseline is not None:
+            # Asked for by name: a typo must not leave the leaderboards silently without W/T/L.
+            present = sorted(map(str, pd.unique(df["optimizer"].astype(str))))
+            if args.baseline not in present:
+                raise ValueError(
+                    f"--baseline {args.baseline!r} is not an optimizer of these results; "
+                    f"valid choices: {present}"
+                )
         if args.x is not None:
             from analysis.normalize import check_axis_recorded
 
@@ -698,7 +710,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs_meta,
             manifest=manifest,
             x=args.x,
-            baseline=args.baseline,
+            baseline=args.baseline or "random_search",
             alpha=args.alpha,
             n_boot=args.n_boot,
             figures=not args.no_figures,

@@ -106,3 +106,15 @@ def test_a_budget_axis_the_results_do_not_record_is_named(study: Path, bench: Ru
         proc = _report(bench, tmp_path, study, "--no-figures", "--x", axis)
         assert proc.returncode == 0 and not proc.stderr, proc.stderr
         shutil.rmtree(tmp_path / "report")
+
+
+def test_an_unknown_baseline_is_refused_naming_the_optimizers(
+    study: Path, bench: Run, tmp_path: Path
+) -> None:
+    line = _refused(_report(bench, tmp_path, study, "--no-figures", "--baseline", "foo"), tmp_path / "report")
+    assert "--baseline 'foo' is not an optimizer of these results" in line, line
+    assert "valid choices: ['ng_oneplusone', 'random_search']" in line, line
+    # A study without random_search still gets its report: the default baseline is optional.
+    proc = _report(bench, tmp_path, study, "--no-figures", "--baseline", "ng_oneplusone")
+    assert proc.returncode == 0, proc.stderr
+    assert "W/T/L vs ng_oneplusone" in (tmp_path / "report" / "report.md").read_text()
