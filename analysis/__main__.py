@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import shlex
 import sys
@@ -189,6 +190,67 @@ def _parser() -> argparse.ArgumentParser:
         help="score a source that mixes studies or incomparable settings anyway (default: refuse)",
     )
     return p
+
+
+def check_report_options(args: argparse.Namespace) -> None:
+    """Refuse ``report`` option values that no results could make valid, before anything is loaded.
+
+    Each check used to depend on the data (``--alpha`` was read only by the statistical tests, which
+    need 6 complete tasks; an empty ``--baselines`` read as none), so a bad value passed unseen.
+
+    Example:
+        >>> args = _parser().parse_args(["report", "results/x", "--alpha", "2"])
+        >>> check_report_options(args)
+        Traceback (most recent call last):
+        ...
+        ValueError: --alpha 2.0 must lie strictly between 0 and 1 (a significance level such as 0.05)
+    """
+    if not 0.0 < args.alpha < 1.0:  # NaN fails it too
+        raise ValueError(
+            f"--alpha {args.alpha} must lie strictly between 0 and 1 (a significance level such as 0.05)"
+        )
+    if args.n_boot < 0:
+        raise ValueError(f"--n-boot {args.n_boot} must be >= 0 (bootstrap resamples; 0: no intervals)")
+    if args.baselines is not None and not args.baselines.strip():
+        raise ValueError(
+            f"--baselines {args.baselines!r} names no archive: use 'archive' (the archive installed with "
+            "nxm-bench) or a folder holding an archive's manifest.json"
+        )
+    if args.baseline is not None and not args.baseline.strip():
+        raise ValueError(
+            f"--baseline {args.baseline!r} names no optimizer: give one optimizer id of the results "
+            "(default: random_search)"
+        )
+    if args.held_out is not None and not [o for o in args.held_out.split(",") if o.strip()]:
+        raise ValueError(
+            f"--held-out {args.held_out!r} names no optimizer: give comma-separated optimizer ids, or "
+            "leave it out to rank those not in each taskset's 'embedding' list"
+        )
+
+
+def check_subset_options(args: argparse.Namespace) -> None:
+    """Refuse ``subset`` option values that no results could make valid, before anything is loaded.
+
+    Example:
+        >>> args = _parser().parse_args(["subset", "results/x", "--n-random", "0"])
+        >>> check_subset_options(args)
+        Traceback (most recent call last):
+        ...
+        ValueError: --n-random 0 must be >= 1 (random subsets to rank the chosen one among)
+    """
+    if args.k < 1:
+        raise ValueError(f"--k {args.k} must be >= 1")
+    # Not `<= 0`: NaN compares false with everything and used to start a search that never stopped.
+    if not (math.isfinite(args.time_budget) and args.time_budget > 0):
+        raise ValueError(f"--time-budget {args.time_budget} must be > 0 seconds")
+    if args.max_evaluations is not None and args.max_evaluations < 1:
+        raise ValueError(f"--max-evaluations {args.max_evaluations} must be >= 1")
+    if args.n_random < 1:  # 0 random subsets left every percentile NaN
+        raise ValueError(
+            f"--n-random {args.n_random} must be >= 1 (random subsets to rank the chosen one among)"
+        )
+    if args.seed < 0:
+        raise ValueError(f"--seed {args.seed} must be >= 0")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -381,12 +443,7 @@ def _subset(args: argparse.Namespace, argv: Sequence[str]) -> None:
         raise ValueError(f"unknown --reference {args.reference!r}; valid choices: {list(REFERENCES)}")
     if args.method not in METHODS:
         raise ValueError(f"unknown --method {args.method!r}; valid choices: {list(METHODS)}")
-    if args.k < 1:
-        raise ValueError(f"--k {args.k} must be >= 1")
-    if args.time_budget <= 0:
-        raise ValueError(f"--time-budget {args.time_budget} must be > 0 seconds")
-    if args.max_evaluations is not None and args.max_evaluations < 1:
-        raise ValueError(f"--max-evaluations {args.max_evaluations} must be >= 1")
+    check_subset_options(args)
     from analysis.subsets.selectors import SELECTORS
 
     named = sorted(SELECTORS, key=lambda n: not n.startswith("discrepancy_"))  # discrepancy_* first
@@ -676,6 +733,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     start = time.perf_counter()
     try:
+        check_report_options(args)
         tasksets = [load_taskset(t) for t in args.taskset]
         held_out = [o.strip() for o in args.held_out.split(",") if o.strip()] if args.held_out else None
         src = Path(args.results)
@@ -685,7 +743,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         df, runs_meta, manifest = _load(args.results, allow_mixed=args.allow_mixed)
         archived: dict[str, str] = {}
         notes: list[str] = []
-        if args.baselines:
+        if args.baselines is not None:
             from analysis.baselines import add_baselines
 
             base = add_baselines(df, runs_meta, manifest, source=args.baselines)

@@ -61,3 +61,22 @@ def test_bad_option_through_the_command_line(bench, one_line_error, tmp_path: Pa
 def test_help_still_prints_the_usage(bench, tmp_path: Path) -> None:
     proc = bench(tmp_path, "report", "--help", module="analysis")
     assert proc.returncode == 0 and "usage: python -m analysis report" in proc.stdout
+
+
+VALUES = [
+    (["subset", "results/x", "--n-random", "0"], "--n-random 0 must be >= 1"),
+    (["subset", "results/x", "--time-budget", "nan"], "--time-budget nan must be > 0 seconds"),
+    (["subset", "results/x", "--seed", "-1"], "--seed -1 must be >= 0"),
+    (["report", "results/x", "--alpha", "2"], "--alpha 2.0 must lie strictly between 0 and 1"),
+    (["report", "results/x", "--baselines", ""], "--baselines '' names no archive"),
+]
+
+
+@pytest.mark.parametrize(("args", "expect"), VALUES, ids=[" ".join(a) for a, _ in VALUES])
+def test_bad_option_value_is_refused_before_the_data(
+    bench, one_line_error, tmp_path: Path, args: list[str], expect: str
+) -> None:
+    # No results at results/x: the option's own line comes first, whatever the data would be.
+    line = one_line_error(bench(tmp_path, *args, module="analysis"), tmp_path)
+    assert expect in line and "no results" not in line, line
+    assert not any(tmp_path.iterdir()), "a refused command wrote files"

@@ -118,3 +118,26 @@ def test_an_unknown_baseline_is_refused_naming_the_optimizers(
     proc = _report(bench, tmp_path, study, "--no-figures", "--baseline", "ng_oneplusone")
     assert proc.returncode == 0, proc.stderr
     assert "W/T/L vs ng_oneplusone" in (tmp_path / "report" / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        (["--alpha", "2"], "--alpha 2.0 must lie strictly between 0 and 1"),
+        (["--alpha", "nan"], "--alpha nan must lie strictly between 0 and 1"),
+        (["--alpha", "0"], "--alpha 0.0 must lie strictly between 0 and 1"),
+        (["--n-boot", "-1"], "--n-boot -1 must be >= 0"),
+        (["--baselines", ""], "--baselines '' names no archive: use 'archive'"),
+        (["--baseline", ""], "--baseline '' names no optimizer"),
+        (["--held-out", " , "], "--held-out ' , ' names no optimizer"),
+    ],
+)
+def test_options_are_checked_before_the_data(
+    study: Path, bench: Run, tmp_path: Path, args: list[str], expect: str
+) -> None:
+    # 2 tasks: too few for the statistical tests, which used to be the only check of --alpha.
+    line = _refused(_report(bench, tmp_path, study, "--no-figures", *args), tmp_path / "report")
+    assert expect in line, line
+    # Independent of the data: the same line where there are no results at all.
+    line = _refused(_report(bench, tmp_path, tmp_path / "missing", *args), tmp_path / "report")
+    assert expect in line, line
