@@ -281,11 +281,9 @@ def _load(
         # Metadata enriches provenance and knows zero-trial runs; the report stands without it.
         runs_meta = None
     else:
-        try:
-            manifest = read_manifest(path)
-        except (OSError, ValueError):
-            # Without the manifest the expected grid is the cross product seen in the data.
-            manifest = None
+        # A study.json that cannot be read is refused (one line naming it): without it the expected
+        # grid would silently become the cross product seen in the data.
+        manifest = read_manifest(path)
     groups = comparability_groups(runs_meta, df)
     if groups and not allow_mixed:
         raise MixedResultsError(f"{path} mixes", groups, _way_out(path, groups, for_report))

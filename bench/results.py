@@ -515,13 +515,28 @@ def write_manifest(study_dir: Path, manifest: Mapping[str, Any]) -> Path:
 
 
 def read_manifest(path: Path | str) -> dict[str, Any] | None:
-    """The study manifest for a study folder (or a file/folder inside it), ``None`` if absent."""
+    """The study manifest for a study folder (or a file/folder inside it), ``None`` if absent.
+
+    One that is not a JSON object raises :class:`~bench.config.ConfigError` (a ``ValueError``) with
+    the line ``python -m bench`` gives for it, naming the file: a reader that skipped it would
+    silently lose the planned grid and the refused pairs it holds.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = (Path(d) / MANIFEST).write_text("[1]")
+        ...     try:
+        ...         read_manifest(d)
+        ...     except ValueError as exc:
+        ...         print(str(exc).split(" is ")[1])
+        not a JSON object: fix or move the file (it holds the study's plan history)
+    """
+    from bench.study_folder import read_study_json  # it imports this module
+
     p = Path(path)
     for folder in (p, p.parent, p.parent.parent):
-        f = folder / MANIFEST
-        if f.is_file():
-            data: dict[str, Any] = json.loads(f.read_text())
-            return data
+        if (folder / MANIFEST).is_file():
+            return read_study_json(folder)
     return None
 
 

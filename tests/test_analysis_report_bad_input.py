@@ -141,3 +141,24 @@ def test_options_are_checked_before_the_data(
     # Independent of the data: the same line where there are no results at all.
     line = _refused(_report(bench, tmp_path, tmp_path / "missing", *args), tmp_path / "report")
     assert expect in line, line
+
+
+def test_a_malformed_study_json_is_refused_naming_it(study: Path, bench: Run, tmp_path: Path) -> None:
+    copy = tmp_path / "bb"
+    shutil.copytree(study, copy)
+    for text in ("{oops\n", "[1, 2]\n"):
+        (copy / "study.json").write_text(text)
+        line = _refused(_report(bench, tmp_path, copy, "--no-figures"), tmp_path / "report")
+        assert f"{copy / 'study.json'}" in line and "fix or move the file" in line, line
+    # What python -m bench says of the same file, so both commands read it alike.
+    proc = bench(
+        tmp_path,
+        "-m",
+        "optimizer=random_search",
+        "task=bbob/f01/d02/i01",
+        "seed=0",
+        "n_trials=10",
+        "name=bb",
+        f"output_dir={tmp_path}",
+    )
+    assert proc.returncode == 2 and line in proc.stderr, proc.stderr
