@@ -552,13 +552,30 @@ def read_run_meta(path: Path) -> dict[str, Any]:
 SUPERSEDED = "superseded"
 
 
+def _starts_like_parquet(path: Path) -> bool:
+    """Whether the file begins with parquet's magic bytes (unreadable: let the reader say why)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"PAR1"
+    except OSError:
+        return True
+
+
 def run_files(path: Path | str) -> list[Path]:
     """Run files under a study dir, a ``runs/`` dir, a results root, or one file.
 
-    Runs moved aside into a ``superseded/`` folder below ``path`` are not included.
+    Runs moved aside into a ``superseded/`` folder below ``path`` are not included. A file that is
+    neither named ``.parquet`` nor starts like one raises a one-line ``ValueError`` saying what was
+    expected (a ``.parquet`` file that does not decode is a damaged result, found when it is read).
     """
     p = Path(path)
     if p.is_file():
+        if p.suffix != ".parquet" and not _starts_like_parquet(p):
+            # A text file given by mistake is not a damaged result: "re-run its study" would mislead.
+            raise ValueError(
+                f"{p} is not a results folder or a result file: give a study folder, its runs/ folder "
+                "or one run file (.parquet)"
+            )
         return [p]
     if not p.exists():
         raise FileNotFoundError(f"no results at {str(p)!r}")

@@ -162,3 +162,12 @@ def test_a_malformed_study_json_is_refused_naming_it(study: Path, bench: Run, tm
         f"output_dir={tmp_path}",
     )
     assert proc.returncode == 2 and line in proc.stderr, proc.stderr
+
+
+def test_a_file_that_is_not_results_says_what_was_expected(bench: Run, tmp_path: Path) -> None:
+    text = tmp_path / "hostname"
+    text.write_text("node1\n")
+    line = _refused(_report(bench, tmp_path, text), tmp_path / "report")
+    assert f"{text} is not a results folder or a result file" in line, line
+    assert "corrupt" not in line and "re-run" not in line, line
+    assert "give a study folder, its runs/ folder or one run file (.parquet)" in line, line
