@@ -369,3 +369,24 @@ def test_main_import_carps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error: ")
     assert err == [f"error: --out {tmp_path / 'x.csv'}: name a .parquet file (the report reads it)"]
+
+
+def test_bad_files_through_the_command_line_are_one_line_naming_them(
+    bench, one_line_error, tmp_path: Path
+) -> None:
+    good = log_line(1, 1, [0.0, 0.0], 1.0)
+    run = write_run(tmp_path / "logs", "t/a", "RS", 1, "a: [unclosed\n", [good])
+    line = one_line_error(bench(tmp_path, "import-carps", "logs", module="analysis"), tmp_path)
+    assert (
+        f"cannot parse {Path('logs') / run.relative_to(tmp_path / 'logs') / '.hydra' / 'config.yaml'}" in line
+    )
+    assert "fix the YAML syntax" in line, line
+    black_box_study(tmp_path / "ok", n_trials=2)
+    (tmp_path / "optima.json").write_text("not json\n")
+    for optima, expect in (
+        ("optima.json", "--optima optima.json is not JSON (line 1 column 1: Expecting value)"),
+        ("missing.json", "--optima missing.json cannot be read: No such file or directory"),
+    ):
+        proc = bench(tmp_path, "import-carps", "ok", "--optima", optima, module="analysis")
+        line = one_line_error(proc, tmp_path)
+        assert expect in line and 'a JSON object {"carps/<task_id>": optimum, ...}' in line, line

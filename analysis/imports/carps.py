@@ -102,10 +102,12 @@ from typing import Any, TypeGuard
 
 import numpy as np
 import pandas as pd
+import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from analysis.cli_parser import OneLineParser
+from bench.config_files import yaml_problem
 from bench.results import CATEGORICAL_COLUMNS, encode_objectives
 from tasks.base import Objective
 from tasks.vocabulary import TASK_KINDS
@@ -226,6 +228,8 @@ def _hyperparameters(space: Any) -> list[str] | None:
 def _read_config(path: Path) -> _RunConfig:
     try:
         cfg = OmegaConf.load(path)
+    except yaml.YAMLError as exc:  # not a ValueError: it escaped as a traceback
+        raise ValueError(yaml_problem(exc, str(path))) from exc
     except (OSError, ValueError, OmegaConfBaseException) as exc:
         raise ValueError(f"{path}: not a readable Hydra config: {' '.join(str(exc).split())}") from exc
     if not isinstance(cfg, DictConfig):
@@ -558,6 +562,35 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+#: What ``--optima`` must hold, for its messages.
+_OPTIMA_FORMAT = 'a JSON object {"carps/<task_id>": optimum, ...}'
+
+
+def _read_optima(given: str) -> dict[str, float]:
+    """The ``--optima`` file's task id -> optimum; every problem is one line naming the file.
+
+    Example:
+        >>> _read_optima("no/such.json")
+        Traceback (most recent call last):
+        ...
+        ValueError: --optima no/such.json cannot be read: No such file or directory; give \
+a JSON object {"carps/<task_id>": optimum, ...}
+    """
+    try:
+        raw = json.loads(Path(given).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"--optima {given} is not JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); "
+            f"give {_OPTIMA_FORMAT}"
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise ValueError(f"--optima {given} cannot be read: {why}; give {_OPTIMA_FORMAT}") from exc
+    if not isinstance(raw, dict) or not all(_number(v) for v in raw.values()):
+        raise ValueError(f"--optima {given}: not {_OPTIMA_FORMAT} of numbers")
+    return {str(k): float(v) for k, v in raw.items()}
+
+
 def main_import_carps(argv: Sequence[str] | None = None) -> int:
     """The command ``python -m analysis import-carps LOGS [--out FILE.parquet] [--optima JSON]``; its status.
 
@@ -571,10 +604,7 @@ def main_import_carps(argv: Sequence[str] | None = None) -> int:
             raise ValueError(f"--out {args.out}: name a .parquet file (the report reads it)")
         optima: dict[str, float] = {}
         if args.optima:
-            raw = json.loads(Path(args.optima).read_text())
-            if not isinstance(raw, dict) or not all(_number(v) for v in raw.values()):
-                raise ValueError(f"{args.optima}: not a JSON object of task id -> number")
-            optima = {str(k): float(v) for k, v in raw.items()}
+            optima = _read_optima(args.optima)
         result = read_carps(args.logs, optima)
         if len(result.trials) == 0:
             raise ValueError(f"{args.logs}: the carps runs left no successful call to import")
