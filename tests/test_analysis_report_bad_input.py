@@ -171,3 +171,15 @@ def test_a_file_that_is_not_results_says_what_was_expected(bench: Run, tmp_path:
     assert f"{text} is not a results folder or a result file" in line, line
     assert "corrupt" not in line and "re-run" not in line, line
     assert "give a study folder, its runs/ folder or one run file (.parquet)" in line, line
+
+
+def test_a_baselines_folder_whose_manifest_is_not_an_object_is_named(
+    study: Path, bench: Run, tmp_path: Path
+) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for text in ("[]\n", "{oops\n"):
+        (archive / "manifest.json").write_text(text)
+        proc = _report(bench, tmp_path, study, "--no-figures", "--baselines", str(archive))
+        line = _refused(proc, tmp_path / "report")
+        assert f"the archive manifest {archive / 'manifest.json'}" in line, line

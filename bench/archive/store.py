@@ -95,6 +95,11 @@ def read_manifest(folder: Path | None = None) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise ValueError(f"the archive manifest {path} cannot be read: {exc}") from exc
+    if not isinstance(data, dict):  # a hand-made or damaged file: `.get` below would raise
+        raise ValueError(
+            f"the archive manifest {path} is not a JSON object: point at an archive folder "
+            "(python -m bench archive pack writes one) or use the installed archive"
+        )
     if data.get("archive_format") != ARCHIVE_FORMAT:
         raise ValueError(
             f"the archive manifest {path} has archive_format={data.get('archive_format')!r}; "
