@@ -273,12 +273,23 @@ def test_seed_groups_and_bad_input(bench, tmp_path: Path) -> None:
         (["verify", "piece=dev_bb"], "unknown setting 'piece'"),
         (["explode"], "unknown archive command 'explode'"),
         (["status", "--force"], "unknown flag '--force'"),
+        ([], "python -m bench archive needs a command: one of status, verify, build, pack"),
+        (["pack", "work=/proc/nonexistent"], "work='/proc/nonexistent' does not exist: give the folder"),
+        (["pack", f"work={Path(__file__)}"], f"work='{Path(__file__)}' is a file, not a folder"),
     ]:
         proc = bench(tmp_path, "archive", *args)
         assert proc.returncode == 2, (args, proc.stderr)
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and lines[0].startswith("error: ") and expect in lines[0], (args, lines)
+        assert not proc.stdout, (args, proc.stdout)
     assert not (tmp_path / "results").exists()
+    for flag in ("--help", "-h", "help"):  # asked for: the usage, on stdout
+        proc = bench(tmp_path, "archive", flag)
+        assert (
+            proc.returncode == 0
+            and proc.stdout.startswith("usage: python -m bench archive")
+            and not proc.stderr
+        )
 
 
 def test_build_dry_run_prints_the_sweeps_and_runs_nothing(bench, tmp_path: Path) -> None:

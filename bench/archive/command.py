@@ -119,9 +119,16 @@ def _list(value: str | None, what: str, valid: Sequence[str]) -> list[str] | Non
 def main(argv: Sequence[str]) -> int:
     """Run one archive command; returns the exit status."""
     args = list(argv)
-    if not args or args[0] in ("-h", "--help", "help"):
+    if not args:  # bad input, like an unknown command: one line on stderr, not the usage on stdout
+        print(
+            f"error: python -m bench archive needs a command: one of {', '.join(COMMANDS)} "
+            "(python -m bench archive --help)",
+            file=sys.stderr,
+        )
+        return 2
+    if args[0] in ("-h", "--help", "help"):
         print(USAGE)
-        return 0 if args else 2
+        return 0
     command = args[0]
     if command not in COMMANDS:
         print(
@@ -136,6 +143,8 @@ def main(argv: Sequence[str]) -> int:
         pieces = _list(own.get("piece"), "piece", piece_names())
         optimizers = _list(own.get("optimizer"), "optimizer", shipped_optimizers())
         work = Path(own.get("work", "results/archive"))
+        if command == "pack":
+            _check_work_folder(work)
         if command == "verify":
             return _verify()
         if command == "status":
@@ -149,6 +158,19 @@ def main(argv: Sequence[str]) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _check_work_folder(work: Path) -> None:
+    """``pack`` reads ``work``: a path that is no folder is bad input, not entries "to build first"."""
+    if not work.exists():
+        raise ValueError(
+            f"work={str(work)!r} does not exist: give the folder archive build ran the sweeps in "
+            "(default results/archive)"
+        )
+    if not work.is_dir():
+        raise ValueError(
+            f"work={str(work)!r} is a file, not a folder: give the folder archive build ran the sweeps in"
+        )
 
 
 def _verify() -> int:
