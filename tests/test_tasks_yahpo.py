@@ -317,3 +317,12 @@ def test_broken_scenario_spares_listing_and_other_studies(
     shutil.rmtree(root / "iaml_glmnet")
     fam = YahpoFamily(root)
     assert fam.unavailable_reason() is None and "yahpo/rbv2_rpart/1040" in fam.ids()
+
+
+def test_a_data_folder_that_is_a_file_is_named_so(bench, one_line_error, tmp_path: Path) -> None:
+    data = tmp_path / "yahpo.tar"  # e.g. the archive itself, not unpacked
+    data.write_text("not a folder\n")
+    args = ("optimizer=random_search", "task=yahpo/lcbench/3945", f"yahpo_data={data}", "n_trials=2")
+    line = one_line_error(bench(tmp_path, *args), tmp_path)
+    assert f"YAHPO data folder '{data}' is a file, not a folder" in line, line
+    assert "does not exist" not in line, line

@@ -720,6 +720,8 @@ class YahpoFamily(TaskFamily):
         hint = f"give yahpo_data=PATH or set {DATA_ENV}: a folder with one subfolder per scenario"
         if root is None:
             return f"no YAHPO data folder ({hint})"
+        if root.exists() and not root.is_dir():  # e.g. the downloaded archive, not unpacked
+            return f"YAHPO data folder {str(root)!r} is a file, not a folder ({hint})"
         if not root.is_dir():
             return f"YAHPO data folder {str(root)!r} does not exist ({hint})"
         if not self.scenarios():
