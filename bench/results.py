@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bench import arrow_columns as columns
+from bench.config import ConfigError
 from bench.integrity import (
     META_KEY,
     META_SHA_KEY,
@@ -514,12 +515,32 @@ def write_manifest(study_dir: Path, manifest: Mapping[str, Any]) -> Path:
     return path
 
 
+def read_study_json(study_dir: Path) -> dict[str, Any] | None:
+    """``<study_dir>/study.json``, ``None`` when absent; :class:`ConfigError` when unreadable
+    (a hand-edited file: refusing keeps it, overwriting would lose the history it holds)."""
+    path = study_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"cannot read {path}: {' '.join(str(exc).split())}: fix or move the file "
+            "(it holds the study's plan history)"
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path} is not a JSON object: fix or move the file (it holds the study's plan history)"
+        )
+    return data
+
+
 def read_manifest(path: Path | str) -> dict[str, Any] | None:
     """The study manifest for a study folder (or a file/folder inside it), ``None`` if absent.
 
     One that is not a JSON object raises :class:`~bench.config.ConfigError` (a ``ValueError``) with
-    the line ``python -m bench`` gives for it, naming the file: a reader that skipped it would
-    silently lose the planned grid and the refused pairs it holds.
+    the line ``python -m bench`` gives for it (:func:`read_study_json`), naming the file: a reader
+    that skipped it would silently lose the planned grid and the refused pairs it holds.
 
     Example:
         >>> import tempfile
@@ -531,8 +552,6 @@ def read_manifest(path: Path | str) -> dict[str, Any] | None:
         ...         print(str(exc).split(" is ")[1])
         not a JSON object: fix or move the file (it holds the study's plan history)
     """
-    from bench.study_folder import read_study_json  # it imports this module
-
     p = Path(path)
     for folder in (p, p.parent, p.parent.parent):
         if (folder / MANIFEST).is_file():

@@ -59,7 +59,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.config import ConfigError, StudyConfig
-from bench.results import MANIFEST, SUPERSEDED, ResultWriteError, _atomic_file, read_run_meta, write_manifest
+from bench.results import (
+    MANIFEST,
+    SUPERSEDED,
+    ResultWriteError,
+    _atomic_file,
+    read_run_meta,
+    read_study_json,
+    write_manifest,
+)
 from bench.spec import RunSpec
 
 if TYPE_CHECKING:
@@ -302,26 +310,6 @@ def scan_runs(study_dir: Path) -> list[FolderRun]:
     if changed or fresh.keys() != index.keys():
         _write_index(study_dir, fresh)
     return sorted(out, key=lambda r: r.name)
-
-
-def read_study_json(study_dir: Path) -> dict[str, Any] | None:
-    """``<study_dir>/study.json``, ``None`` when absent; :class:`ConfigError` when unreadable
-    (a hand-edited file: refusing keeps it, overwriting would lose the history it holds)."""
-    path = study_dir / MANIFEST
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"cannot read {path}: {' '.join(str(exc).split())}: fix or move the file "
-            "(it holds the study's plan history)"
-        ) from exc
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{path} is not a JSON object: fix or move the file (it holds the study's plan history)"
-        )
-    return data
 
 
 def plan_history(manifest: Mapping[str, Any] | None) -> list[dict[str, Any]]:
