@@ -219,6 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, OmegaConfBaseException):  # a config value read after the checks above
             print(f"error: {interpolation_problem(exc, 'the composed config')}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        tabular = sys.modules.get("tasks.tabular")  # loaded by whatever raised from it
+        if tabular is not None and isinstance(exc, tabular.CacheDirError):  # building a task's table
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         raise
 
 

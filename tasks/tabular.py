@@ -32,11 +32,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import math
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -786,6 +787,41 @@ def cache_dir() -> Path:
     return Path(base) / "nxm-bench"
 
 
+class CacheDirError(ValueError):
+    """The table cache folder cannot be written; the one-line message names the setting to change."""
+
+
+@contextlib.contextmanager
+def cache_write_errors() -> Iterator[None]:
+    """Turn an ``OSError`` of writing into the cache into a :class:`CacheDirError` naming the setting.
+
+    Without it a bad ``NXMBENCH_CACHE_DIR`` surfaced as a bare ``[Errno 2] ... '/proc/nonexistent'``
+    (or a ``NotADirectoryError`` traceback), with nothing saying which setting holds that path.
+
+    Example:
+        >>> import os
+        >>> os.environ["NXMBENCH_CACHE_DIR"] = "/proc/nonexistent"
+        >>> try:
+        ...     with cache_write_errors():
+        ...         (cache_dir() / "tables").mkdir(parents=True)
+        ... except CacheDirError as exc:
+        ...     print(str(exc).split(":")[0])
+        cannot write converted tables into NXMBENCH_CACHE_DIR='/proc/nonexistent' (No such file or directory)
+        >>> del os.environ["NXMBENCH_CACHE_DIR"]
+    """
+    from tasks.environment import setting
+
+    try:
+        yield
+    except OSError as exc:
+        value = setting(CACHE_ENV)
+        where = f"{CACHE_ENV}={value!r}" if value else f"the default cache folder {str(cache_dir())!r}"
+        raise CacheDirError(
+            f"cannot write converted tables into {where} ({exc.strerror or type(exc).__name__}): "
+            f"set it to a writable folder (the environment variable {CACHE_ENV}; default ~/.cache/nxm-bench)"
+        ) from exc
+
+
 def cached_table(key: str, build: Callable[[], Table]) -> Table:
     """Load ``<cache_dir>/tables/<key>.npz``, building and saving it with ``build()`` on first use.
 
@@ -802,6 +838,9 @@ def cached_table(key: str, build: Callable[[], Table]) -> Table:
     path = cache_dir() / "tables" / f"{key}.npz"
     if path.is_file():
         return load_table(path)
+    with cache_write_errors():  # before the conversion: a bad folder costs no work
+        path.parent.mkdir(parents=True, exist_ok=True)
     table = build()
-    table.save(path)
+    with cache_write_errors():
+        table.save(path)
     return load_table(path)

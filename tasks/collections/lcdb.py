@@ -48,7 +48,15 @@ from pathlib import Path
 from typing import Any
 
 from tasks.base import Task, TaskFamily
-from tasks.tabular import Table, TabularFamily, TabularTask, Variant, cache_dir, load_table
+from tasks.tabular import (
+    Table,
+    TabularFamily,
+    TabularTask,
+    Variant,
+    cache_dir,
+    cache_write_errors,
+    load_table,
+)
 
 PACKAGE = "lcdb"
 _INSTALL = "pip install 'nxm-bench[tabular]' (or: pip install --no-deps lcdb)"
@@ -212,6 +220,8 @@ def dataset_ids() -> tuple[int, ...]:
         path = csv_path()
         if path is None:
             raise ValueError(f"package {PACKAGE!r} is not installed: {_INSTALL}")
+        with cache_write_errors():  # a bad NXMBENCH_CACHE_DIR: one line naming it, before the work
+            _folder().mkdir(parents=True, exist_ok=True)
         convert_all(path, _folder())
     return tuple(json.loads(index.read_text()))
 
