@@ -282,3 +282,17 @@ def test_main_export_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert coco.main_export([str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
+
+
+def test_a_study_without_bbob_runs_is_refused_in_one_line(
+    tmp_path: Path, bench: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    args = ("-m", "optimizer=random_search", "task=synthetic/branin", "seed=0,1", "n_trials=5", "name=branin")
+    proc = bench(tmp_path, *args, "output_dir=OUT", "progress=false")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = bench(tmp_path, "export-coco", "OUT/branin", "--out", "coco", module="analysis")
+    assert proc.returncode == 2 and not proc.stdout, (proc.stdout, proc.stderr)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: no bbob runs to export: "), lines
+    assert "1 task (2 runs) is not a bbob task with a known optimum, e.g. 'synthetic/branin'" in lines[0]
+    assert not (tmp_path / "coco").exists()

@@ -186,6 +186,9 @@ def export_coco(data: pd.DataFrame, folder: str | Path, comment: str | None = No
     Returns:
         A :class:`CocoExport` with the algorithm folders and the counts of runs written and skipped.
 
+    Raises:
+        ValueError: no run is of a bbob task with a known optimum (nothing would be written).
+
     Example:
         >>> import tempfile
         >>> from analysis.synthetic import results_from_values
@@ -213,6 +216,13 @@ def export_coco(data: pd.DataFrame, folder: str | Path, comment: str | None = No
             parsed[task] = (f, d, i)
     keep = np.array([t in parsed for t in task_names], dtype=bool)
     skipped = set(task_names[~keep])
+    if not parsed:  # an empty export "of 0 runs" would look like success to a script reading it
+        one = len(skipped) == 1
+        raise ValueError(
+            f"no bbob runs to export: {len(skipped)} task{'' if one else 's'} ({len(task_names)} runs) "
+            f"{'is' if one else 'are'} not {'a bbob task' if one else 'bbob tasks'} with a known optimum, "
+            f"e.g. {sorted(skipped)[0]!r}; export-coco writes single-objective bbob/fNN/dNN/iNN tasks"
+        )
 
     cost = prep.trials["cost"].to_numpy()
     evals = prep.trials["trials"].to_numpy().astype(np.int64)
