@@ -61,10 +61,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 from ConfigSpace import ConfigurationSpace
 
 from optimizers.base import Optimizer, Problem, SearchExhausted, Trial
 from optimizers.space_conversion import (
+    finite_configurations,
     library_seed,
     minimization_losses,
     plain,
@@ -274,6 +276,10 @@ class SmacOptimizer(Optimizer):
         self._pending: dict[int, Any] = {}
         self._n_asked = 0
         self._worst: list[float] = []
+        #: Every configuration proposed so far (see :meth:`_on_smac_exhausted`).
+        self._proposed: set[tuple[tuple[str, Any], ...]] = set()
+        #: After SMAC gave up, the configurations it never proposed, in the order still to come.
+        self._unreached: list[dict[str, Any]] | None = None
 
     def _components(self, facade_cls: Any, scenario: Any, params: dict[str, Any]) -> dict[str, Any]:
         """Facade components that differ from the facade's defaults."""
@@ -309,15 +315,17 @@ class SmacOptimizer(Optimizer):
             warnings.filterwarnings("ignore", "invalid value encountered in scalar divide", RuntimeWarning)
             from smac.main.exceptions import ConfigurationSpaceExhaustedException
 
+            if self._unreached is not None:
+                return self._ask_unreached()
             try:
                 info = self._facade.ask()
-            except ConfigurationSpaceExhaustedException as exc:
-                # A small finite (tabular) grid runs out: every config was evaluated at every budget.
-                raise SearchExhausted(f"SMAC evaluated every configuration {exc}".strip()) from exc
+            except ConfigurationSpaceExhaustedException:
+                return self._on_smac_exhausted()
         key = self._n_asked
         self._n_asked += 1
         self._pending[key] = info
         config = {name: plain(value) for name, value in info.config.items()}
+        self._proposed.add(_config_key(config))
         fidelity = None
         meta: dict[str, Any] = {"smac_trial": key}
         if self.requires_fidelity and info.budget is not None:
@@ -326,17 +334,64 @@ class SmacOptimizer(Optimizer):
             fidelity = snap_fidelity(self.problem.fidelity, float(info.budget))
         return Trial(config, fidelity, meta)
 
+    def _on_smac_exhausted(self) -> Trial:
+        """SMAC gave up finding a configuration it had not proposed: true, or SMAC's guess.
+
+        SMAC's config selector raises ``ConfigurationSpaceExhaustedException`` after 16 random
+        draws in a row that it had proposed before: on a 15-choice space that happens with 1-3
+        choices never proposed in about one run in three. Its generator is finished then, so
+        SMAC proposes nothing more. A black-box facade's own fallback at that point is random
+        configurations it has not proposed: the adapter goes on with exactly those, drawn
+        without replacement (seeded) from the finite space, and the run stops only when every
+        configuration was proposed. A multi-fidelity facade's brackets start only new
+        configurations, so its run stops here, as SMAC's does, saying what is true.
+        """
+        every = finite_configurations(self.problem.space)
+        unreached = [c for c in every or () if _config_key(c) not in self._proposed]
+        n = len(self._proposed)
+        if every is not None and not unreached:
+            raise SearchExhausted(f"all {len(every)} configurations of the space were proposed")
+        if every is None or self.requires_fidelity:
+            space = f"the space's {len(every)}" if every is not None else "a space it cannot list"
+            raise SearchExhausted(
+                f"SMAC found no configuration it had not proposed in its random draws and stopped "
+                f"proposing ({n} of {space} configurations proposed)"
+            )
+        order = np.random.default_rng(library_seed(self.seed)).permutation(len(unreached))
+        self._unreached = [unreached[i] for i in order[::-1]]  # pop() from the end: the drawn order
+        return self._ask_unreached()
+
+    def _ask_unreached(self) -> Trial:
+        """The next configuration SMAC never reached (see :meth:`_on_smac_exhausted`)."""
+        assert self._unreached is not None
+        if not self._unreached:
+            n = len(self._proposed)
+            raise SearchExhausted(f"all {n} configurations of the space were proposed")
+        config = self._unreached.pop()
+        self._proposed.add(_config_key(config))
+        key = self._n_asked
+        self._n_asked += 1
+        self._pending[key] = None  # SMAC's generator is finished: it is told nothing more
+        return Trial(config, None, {"smac_trial": key, "smac_unreached": True})
+
     def tell(self, trial: Trial, result: Result) -> None:
         key = trial.meta.get("smac_trial")
         if key not in self._pending:
             raise ValueError(f"trial meta smac_trial={key!r} was not asked or was told already")
         info = self._pending.pop(key)
+        if info is None:  # a configuration SMAC never reached: nothing of SMAC's to tell
+            return
         losses = minimization_losses(self.problem, result, self._worst)
         cost = losses if self.problem.is_multi_objective else losses[0]
         value = self._trial_value(cost=cost, time=float(result.cost))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             self._facade.tell(info, value, save=False)
+
+
+def _config_key(config: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A hashable form of a configuration (its items in name order)."""
+    return tuple(sorted(config.items()))
 
 
 class SmacBlackBox(SmacOptimizer):

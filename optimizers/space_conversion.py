@@ -205,6 +205,41 @@ def plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def finite_configurations(space: ConfigurationSpace, limit: int = 100_000) -> list[dict[str, Any]] | None:
+    """Every valid configuration of a finite ``space`` (conditions and forbidden clauses applied),
+    as plain dicts; ``None`` when the space is not a finite grid that can be listed exactly: a
+    float, a log-scaled integer (ConfigSpace's grid steps it on the log scale, rounding two steps
+    to one value), or more than ``limit`` combinations before the clauses.
+
+    What proves that a search has proposed every configuration (libraries guess it from repeated
+    random draws).
+
+    Example:
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> finite_configurations(ConfigurationSpace({"a": ["x", "y"], "n": (1, 2)}))
+        [{'a': 'x', 'n': 1}, {'a': 'x', 'n': 2}, {'a': 'y', 'n': 1}, {'a': 'y', 'n': 2}]
+        >>> finite_configurations(ConfigurationSpace({"x": (0.0, 1.0)})) is None
+        True
+    """
+    from ConfigSpace.util import generate_grid
+
+    steps: dict[str, int] = {}
+    size = 1
+    for hp in list(space.values()):
+        if isinstance(hp, CategoricalHyperparameter):
+            size *= len(hp.choices)
+        elif isinstance(hp, OrdinalHyperparameter):
+            size *= len(hp.sequence)
+        elif isinstance(hp, IntegerHyperparameter) and not hp.log:
+            steps[hp.name] = int(hp.upper) - int(hp.lower) + 1  # every integer: exact steps of 1
+            size *= steps[hp.name]
+        elif not isinstance(hp, Constant):
+            return None
+        if size > limit:
+            return None
+    return [{k: plain(v) for k, v in config.items()} for config in generate_grid(space, steps)]
+
+
 def decode(param: Param, raw: Any) -> Any:
     """A library's raw value for ``param`` as a valid value of the task space.
 
