@@ -338,8 +338,8 @@ class SmacOptimizer(Optimizer):
         """SMAC gave up finding a configuration it had not proposed: true, or SMAC's guess.
 
         SMAC's config selector raises ``ConfigurationSpaceExhaustedException`` after 16 random
-        draws in a row that it had proposed before: on a 15-choice space that happens with 1-3
-        choices never proposed in about one run in three. Its generator is finished then, so
+        draws in a row that it had proposed before: on LCDB's 15-20-choice spaces that left 1-4
+        learners never proposed in 26 of 90 runs of a dev subset. Its generator is finished then, so
         SMAC proposes nothing more. A black-box facade's own fallback at that point is random
         configurations it has not proposed: the adapter goes on with exactly those, drawn
         without replacement (seeded) from the finite space, and the run stops only when every

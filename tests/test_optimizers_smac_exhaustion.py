@@ -1,8 +1,8 @@
 """SMAC's "configuration space exhausted" is a guess; a run stops as exhausted only when it is true.
 
 SMAC3's config selector raises ``ConfigurationSpaceExhaustedException`` after 16 random draws in a
-row that it had already proposed: on a 15-choice space (an LCDB task: one categorical "learner")
-that happens with 1-3 choices never proposed, about one run in three. The adapter used to stop
+row that it had already proposed: on a 15-choice space (as an LCDB task: one categorical "learner")
+it happened with 1-3 choices never proposed at 5 of the seeds 0-5. The adapter used to stop
 such a run as "SMAC evaluated every configuration", with most of its budget unspent and possibly
 the best choice never tried. Now a black-box facade proposes the choices SMAC never reached (SMAC's
 own fallback is random configurations it has not proposed; the adapter draws them without
