@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -300,3 +301,21 @@ def test_main_export_ioh_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert ioh.main_export_ioh([str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
+
+
+def test_results_with_nothing_to_export_are_refused_in_one_line(
+    tmp_path: Path, bench: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """A study of multi-objective tasks only has no run IOHprofiler can hold: an export "of 0 runs"
+    with exit 0 would look like success to a script reading it (as export-coco's did)."""
+    task = "task=bbob-biobj/f01/d02/i01"
+    args = ("-m", "optimizer=random_search", task, "seed=0,1", "n_trials=5", "name=mo")
+    proc = bench(tmp_path, *args, "output_dir=OUT", "progress=false")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = bench(tmp_path, "export-ioh", "OUT/mo", "--out", "ioh", module="analysis")
+    assert proc.returncode == 2 and not proc.stdout, (proc.stdout, proc.stderr)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: no runs to export in the IOHprofiler format: "), lines
+    assert "1 task (2 runs): multi-objective" in lines[0] and "'bbob-biobj/f01/d02/i01'" in lines[0], lines
+    assert not (tmp_path / "ioh").exists()

@@ -357,6 +357,9 @@ def export_ioh(data: pd.DataFrame, folder: str | Path, every_evaluation: bool = 
     Returns:
         An :class:`IohExport` with the algorithm folders, the tasks written and the counts skipped.
 
+    Raises:
+        ValueError: no run can be written (nothing would be exported).
+
     Example:
         >>> import tempfile
         >>> from analysis.synthetic import results_from_values
@@ -390,6 +393,20 @@ def export_ioh(data: pd.DataFrame, folder: str | Path, every_evaluation: bool = 
     if first_missing.any():
         skipped_runs[SKIP_NO_FIRST_EVALUATION] += int(first_missing.sum())
         keep &= ~first_missing
+    if not keep.any():  # an export "of 0 runs" would look like success to a script reading it
+
+        def runs(n: int) -> str:
+            return f"{n} run{'' if n == 1 else 's'}"
+
+        why = "; ".join(
+            f"{n} task{'' if n == 1 else 's'} ({runs(skipped_runs.get(reason, 0))}): {reason}"
+            for reason, n in skipped_tasks.items()
+        ) or "; ".join(f"{runs(n)}: {reason}" for reason, n in skipped_runs.items())
+        example = f", e.g. {sorted(skipped)[0]!r}" if skipped else ""
+        raise ValueError(
+            f"no runs to export in the IOHprofiler format: {why}{example}; export-ioh writes "
+            "single-objective black-box runs of tasks with a known dimension"
+        )
 
     names: dict[str, str] = {}
     for opt in sorted(set(optimizers[keep])):
