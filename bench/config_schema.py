@@ -248,16 +248,16 @@ def _wanted_type(key: str) -> str | None:
     section, name = (parts[0], parts[1]) if len(parts) == 2 and parts[0] in SECTIONS else ("", parts[0])
     for f in fields(SECTIONS[section]):
         if f.name == name:
-            kind = str(f.type)
-            optional = " or null" if "Optional" in kind else ""
-            for token, words in (
+            kind = str(f.type)  # as written under postponed annotations: "list[str]", "float | None"
+            optional = " or null" if "Optional" in kind or "None" in kind else ""
+            for token, words in (  # the container first: "list[str]" holds "str" too
+                ("list", "a list"),
                 ("float", "a number"),
                 ("int", "an integer"),
                 ("bool", "true or false"),
                 ("str", "a string"),
-                ("List", "a list"),
             ):
-                if token in kind:
+                if token in kind.lower():
                     return words + optional
     return None
 
